@@ -1,0 +1,37 @@
+"""Buffers: a typed, shaped view of memory reached through a data pointer var."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from compiler.ir.dtype import DataType
+from compiler.ir.expr import Expr, Var
+from compiler.ir.node import Node
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Buffer(Node):
+    """A buffer declaration (``T.Buffer((16, 16), "float32")`` and friends).
+
+    ``data`` is the pointer var holding its address; two buffers sharing ``data`` alias.
+    Identity is the buffer itself, as for Var.
+    """
+
+    name: str
+    data: Var
+    dtype: DataType
+    shape: tuple[Expr, ...]
+    strides: tuple[Expr, ...] = ()
+    elem_offset: Expr | None = None
+    scope: str = "global"
+    align: int = 0
+    offset_factor: int = 0
+    buffer_type: str = "default"
+    axis_separators: tuple[int, ...] = ()
+    # The name span of the declaration is the span of the node; where it was declared
+    # (param, alloc_buffer, decl_buffer, match_buffer...) is the analysis' business.
+    annotations: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)

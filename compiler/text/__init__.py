@@ -1,0 +1,1 @@
+"""TIR text: Lark parser -> syntax tree -> IR with spans; printer IR -> TVMScript."""

@@ -1,0 +1,867 @@
+"""TIR text -> syntax tree (``compiler.text.syntax``), with positioned errors and recovery.
+
+The grammar (``grammar/tir.lark``) is LALR; the syntax nodes are built by an inline
+transformer while parsing, so no parse tree is ever made. A module is split at function
+boundaries and each function is parsed on its own (``split_chunks``/``parse_chunk``): the
+language server re-parses only the function an edit touched, and a broken function does not
+hide the others. Inside a function, a statement that does not parse is reported and replaced
+by a placeholder (an ``Error`` node keeping the body of a broken block header), and parsing
+goes on.
+
+Nothing here evaluates, executes or imports anything from the text.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.indenter import DedentError, Indenter
+
+from compiler.diagnostics import ERROR, Diagnostic
+from compiler.ir.span import Span
+from compiler.text import syntax as S
+
+# ---------------------------------------------------------------------------------------
+# Grammar loading
+
+
+def grammar_path() -> Path:
+    """Where ``tir.lark`` is: inside the installed package, else the source checkout."""
+    try:
+        packaged = resources.files("compiler") / "grammar" / "tir.lark"
+        if packaged.is_file():
+            return Path(str(packaged))
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover - unusual import setups
+        pass
+    return Path(__file__).resolve().parents[2] / "grammar" / "tir.lark"
+
+
+class _TirIndenter(Indenter):
+    """Python-style INDENT/DEDENT from the newline tokens, ignoring newlines inside brackets."""
+
+    NL_type = "_NL"
+    OPEN_PAREN_types = ["LPAR", "LSQB", "LBRACE"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB", "RBRACE"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+
+ERROR_MARK = "__tir_error__"
+
+
+def _span(tok: Token) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column)  # type: ignore[arg-type]
+
+
+def _join(a: Span, b: Span) -> Span:
+    return Span(a.line, a.column, b.end_line, b.end_column)
+
+
+class _Suite(tuple):  # type: ignore[type-arg]
+    """Statements of an indented block (distinguished from NamedTuples by type)."""
+
+
+class _Items(list):  # type: ignore[type-arg]
+    """A comma-separated list of arguments, subscripts, params or type params."""
+
+
+class _Clause(tuple):  # type: ignore[type-arg]
+    """An ``elif``/``else`` clause: (keyword token, test or None, suite)."""
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"', "a": "\a",
+            "b": "\b", "f": "\f", "v": "\v", "\n": ""}
+_ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|.)", re.S)
+
+
+def _unescape_match(m: re.Match[str]) -> str:
+    e = m.group(1)
+    if e[0] in "xuU":
+        return chr(int(e[1:], 16))
+    if e[0] in "01234567" and (len(e) > 1 or e != "0"):
+        return chr(int(e, 8))
+    return _ESCAPES.get(e, "\\" + e)
+
+
+def string_value(literal: str) -> str:
+    """The value of a Python string literal, decoded by hand (no eval)."""
+    i = 0
+    while literal[i] not in "'\"":
+        i += 1
+    prefix = literal[:i].lower()
+    body = literal[i:]
+    q = 3 if body[:3] in ('"""', "'''") else 1
+    inner = body[q:-q]
+    if "r" in prefix or "\\" not in inner:
+        return inner
+    return _ESCAPE_RE.sub(_unescape_match, inner)
+
+
+def number_value(text: str) -> int | float:
+    """The value of a Python number literal."""
+    clean = text.replace("_", "")
+    low = clean.lower()
+    if low.startswith(("0x", "0o", "0b")):
+        return int(clean, 0)
+    if clean.endswith(("j", "J")):
+        return float(clean[:-1])  # complex numbers are not TIR; the builder reports them
+    if "." in clean or "e" in low:
+        return float(clean)
+    return int(clean, 10)
+
+
+@v_args(inline=True)
+class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
+    """Callbacks of the grammar's rules: each builds one syntax node."""
+
+    def __default__(self, data: Any, children: Any, meta: Any) -> Any:
+        # Lark still routes its own helper rules through here; they must stay trees.
+        return super().__default__(data, children, meta)
+
+    # --- module and statements ---------------------------------------------------------
+    def start(self, *stmts: Any) -> tuple[Any, ...]:
+        return stmts
+
+    def expr_stmt(self, value: Any) -> Any:
+        if type(value) is S.Call and type(value.func) is S.Name and value.func.id == ERROR_MARK:
+            return S.Error((), _error_span(value))
+        return S.ExprStmt(value, value.span)
+
+    def assign(self, target: Any, value: Any) -> S.Assign:
+        return S.Assign(target, value, _join(target.span, value.span))
+
+    def ann_assign(self, target: Any, annotation: Any, value: Any = None) -> S.AnnAssign:
+        end = (value or annotation).span
+        return S.AnnAssign(target, annotation, value, _join(target.span, end))
+
+    def aug_assign(self, target: Any, op: Token, value: Any) -> S.AugAssign:
+        return S.AugAssign(target, str(op)[:-1], value, _join(target.span, value.span))
+
+    def pass_stmt(self, tok: Token) -> S.Pass:
+        return S.Pass(_span(tok))
+
+    def return_stmt(self, tok: Token, value: Any = None) -> S.Return:
+        sp = _span(tok)
+        return S.Return(value, _join(sp, value.span) if value is not None else sp)
+
+    def assert_stmt(self, tok: Token, test: Any, msg: Any = None) -> S.Assert:
+        return S.Assert(test, msg, _join(_span(tok), (msg or test).span))
+
+    def dotted_name(self, *names: Token) -> tuple[str, Span]:
+        return ".".join(names), _join(_span(names[0]), _span(names[-1]))
+
+    def import_stmt(self, tok: Token, dotted: tuple[str, Span], *rest: Token) -> S.Import:
+        alias = str(rest[1]) if len(rest) == 2 else None
+        end = _span(rest[1]) if rest else dotted[1]
+        return S.Import(dotted[0], ((dotted[0], alias),), _join(_span(tok), end))
+
+    def import_names(self, *toks: Token) -> tuple[list[tuple[str, str | None]], Span]:
+        names: list[tuple[str, str | None]] = []
+        i = 0
+        while i < len(toks):
+            if i + 2 < len(toks) + 1 and i + 1 < len(toks) and toks[i + 1].type == "AS":
+                names.append((str(toks[i]), str(toks[i + 2])))
+                i += 3
+            else:
+                names.append((str(toks[i]), None))
+                i += 1
+        return names, _join(_span(toks[0]), _span(toks[-1]))
+
+    def import_from(self, tok: Token, dotted: tuple[str, Span], _imp: Token,
+                    names: tuple[list[tuple[str, str | None]], Span]) -> S.Import:
+        return S.Import(dotted[0], tuple(names[0]), _join(_span(tok), names[1]))
+
+    def decorator(self, at: Token, expr: Any) -> tuple[Span, Any]:
+        return _span(at), expr
+
+    def decorated(self, *children: Any) -> Any:
+        decs = children[:-1]
+        node = children[-1]
+        start = decs[0][0]
+        return node._replace(decorators=tuple(d[1] for d in decs), span=_join(start, node.span))
+
+    def funcdef(self, tok: Token, name: Token, *rest: Any) -> S.FunctionDef:
+        type_params: tuple[S.Name, ...] = ()
+        params: tuple[S.Param, ...] = ()
+        returns = None
+        body: tuple[Any, ...] = ()
+        seen_rpar = False
+        for c in rest:
+            if isinstance(c, Token):
+                if c.type == "RPAR":
+                    seen_rpar = True
+            elif isinstance(c, _Suite):
+                body = tuple(c)
+            elif isinstance(c, _Items):
+                if seen_rpar:
+                    returns = c  # pragma: no cover - cannot happen with this grammar
+                elif c and type(c[0]) is S.Name:
+                    type_params = tuple(c)
+                else:
+                    params = tuple(c)
+            elif seen_rpar:
+                returns = c
+        end = body[-1].span if body else _span(name)
+        return S.FunctionDef(S.Name(str(name), _span(name)), type_params, params, returns, body, (),
+                             _join(_span(tok), end))
+
+    def type_params(self, _l: Token, *names: Token) -> _Items:
+        return _Items(S.Name(str(n), _span(n)) for n in names if n.type == "NAME")
+
+    def params(self, *ps: S.Param) -> _Items:
+        return _Items(ps)
+
+    def param_plain(self, name: Token) -> S.Param:
+        sp = _span(name)
+        return S.Param(S.Name(str(name), sp), None, None, sp)
+
+    def param_ann(self, name: Token, ann: Any) -> S.Param:
+        sp = _span(name)
+        return S.Param(S.Name(str(name), sp), ann, None, _join(sp, ann.span))
+
+    def param_ann_default(self, name: Token, ann: Any, default: Any) -> S.Param:
+        sp = _span(name)
+        return S.Param(S.Name(str(name), sp), ann, default, _join(sp, default.span))
+
+    def param_default(self, name: Token, default: Any) -> S.Param:
+        sp = _span(name)
+        return S.Param(S.Name(str(name), sp), None, default, _join(sp, default.span))
+
+    def classdef(self, tok: Token, name: Token, *rest: Any) -> S.ClassDef:
+        body = tuple(rest[-1])
+        end = body[-1].span if body else _span(name)
+        return S.ClassDef(S.Name(str(name), _span(name)), body, (), _join(_span(tok), end))
+
+    def suite(self, *stmts: Any) -> _Suite:
+        return _Suite(stmts)
+
+    def if_stmt(self, tok: Token, test: Any, body: _Suite, *clauses: _Clause) -> S.If:
+        orelse: tuple[Any, ...] = ()
+        # Build from the last clause backwards: an elif is an If alone in the orelse.
+        for kw, ctest, cbody in reversed(clauses):
+            if ctest is None:
+                orelse = tuple(cbody)
+            else:
+                end = (orelse[-1].span if orelse else (cbody[-1].span if cbody else _span(kw)))
+                orelse = (S.If(ctest, tuple(cbody), orelse, _join(_span(kw), end)),)
+        last = orelse[-1].span if orelse else (body[-1].span if body else test.span)
+        return S.If(test, tuple(body), orelse, _join(_span(tok), last))
+
+    def elif_clause(self, tok: Token, test: Any, body: _Suite) -> _Clause:
+        return _Clause((tok, test, body))
+
+    def else_clause(self, tok: Token, body: _Suite) -> _Clause:
+        return _Clause((tok, None, body))
+
+    def for_stmt(self, tok: Token, target: Any, _in: Token, it: Any, body: _Suite) -> S.For:
+        end = body[-1].span if body else it.span
+        return S.For(target, it, tuple(body), _join(_span(tok), end))
+
+    def while_stmt(self, tok: Token, test: Any, body: _Suite) -> S.While:
+        end = body[-1].span if body else test.span
+        return S.While(test, tuple(body), _join(_span(tok), end))
+
+    def with_stmt(self, tok: Token, *rest: Any) -> Any:
+        body = tuple(rest[-1])
+        items = tuple(rest[:-1])
+        first = items[0].context
+        if type(first) is S.Call and type(first.func) is S.Name and first.func.id == ERROR_MARK:
+            return S.Error(body, _error_span(first))
+        end = body[-1].span if body else first.span
+        return S.With(items, body, _join(_span(tok), end))
+
+    def with_item(self, context: Any, _as: Token | None = None, target: Any = None) -> S.WithItem:
+        return S.WithItem(context, target)
+
+    # --- expressions ---------------------------------------------------------------------
+    def name(self, tok: Token) -> S.Name:
+        return S.Name(str(tok), _span(tok))
+
+    def paren(self, _l: Token, inner: Any, _r: Token) -> Any:
+        return inner
+
+    def target_tuple(self, *elts: Any) -> S.TupleExpr:
+        return S.TupleExpr(elts, _join(elts[0].span, elts[-1].span))
+
+    def tuple_bare(self, *elts: Any) -> S.TupleExpr:
+        return S.TupleExpr(elts, _join(elts[0].span, elts[-1].span))
+
+    def paren_tuple(self, lpar: Token, *rest: Any) -> S.TupleExpr:
+        return S.TupleExpr(rest[:-1], _join(_span(lpar), _span(rest[-1])))
+
+    def empty_tuple(self, lpar: Token, rpar: Token) -> S.TupleExpr:
+        return S.TupleExpr((), _join(_span(lpar), _span(rpar)))
+
+    def list(self, lsqb: Token, *rest: Any) -> S.ListExpr:
+        return S.ListExpr(rest[:-1], _join(_span(lsqb), _span(rest[-1])))
+
+    def dict(self, lbrace: Token, *rest: Any) -> S.DictExpr:
+        return S.DictExpr(rest[:-1], _join(_span(lbrace), _span(rest[-1])))
+
+    def dict_item(self, key: Any, _c: Token, value: Any) -> tuple[Any, Any]:
+        return key, value
+
+    def if_exp(self, body: Any, _if: Token, test: Any, _else: Token, orelse: Any) -> S.IfExp:
+        return S.IfExp(test, body, orelse, _join(body.span, orelse.span))
+
+    def lambdef(self, tok: Token, *rest: Any) -> S.Lambda:
+        params = tuple(S.Name(str(t), _span(t)) for t in rest[:-1])
+        return S.Lambda(params, rest[-1], _join(_span(tok), rest[-1].span))
+
+    def bool_or(self, a: Any, _t: Token, b: Any) -> S.BinaryOp:
+        return S.BinaryOp("or", a, b, _join(a.span, b.span))
+
+    def bool_and(self, a: Any, _t: Token, b: Any) -> S.BinaryOp:
+        return S.BinaryOp("and", a, b, _join(a.span, b.span))
+
+    def not_op(self, tok: Token, x: Any) -> S.UnaryOp:
+        return S.UnaryOp("not", x, _join(_span(tok), x.span))
+
+    def binop(self, a: Any, op: Token, b: Any) -> S.BinaryOp:
+        return S.BinaryOp(str(op), a, b, _join(a.span, b.span))
+
+    def not_in(self, a: Any, _n: Token, _i: Token, b: Any) -> S.BinaryOp:
+        return S.BinaryOp("not in", a, b, _join(a.span, b.span))
+
+    def binop_in(self, a: Any, _i: Token, b: Any) -> S.BinaryOp:
+        return S.BinaryOp("in", a, b, _join(a.span, b.span))
+
+    def binop_is(self, a: Any, _i: Token, b: Any) -> S.BinaryOp:
+        return S.BinaryOp("is", a, b, _join(a.span, b.span))
+
+    def unary(self, op: Token, x: Any) -> S.UnaryOp:
+        return S.UnaryOp(str(op), x, _join(_span(op), x.span))
+
+    def getattr(self, value: Any, name: Token) -> S.Attribute:
+        sp = _span(name)
+        return S.Attribute(value, str(name), _join(value.span, sp), sp)
+
+    def call(self, func: Any, _l: Token, *rest: Any) -> S.Call:
+        args: list[Any] = []
+        kws: list[S.Keyword] = []
+        if len(rest) == 2:
+            for a in rest[0]:
+                (kws if type(a) is S.Keyword else args).append(a)
+        return S.Call(func, tuple(args), tuple(kws), _join(func.span, _span(rest[-1])))
+
+    def arguments(self, *args: Any) -> _Items:
+        return _Items(args)
+
+    def keyword(self, name: Token, value: Any) -> S.Keyword:
+        return S.Keyword(str(name), value, _join(_span(name), value.span))
+
+    def starred(self, tok: Token, value: Any) -> S.Starred:
+        return S.Starred(value, _join(_span(tok), value.span))
+
+    def subscript(self, value: Any, _l: Token, items: _Items, rsqb: Token) -> S.Subscript:
+        return S.Subscript(value, tuple(items), _join(value.span, _span(rsqb)))
+
+    def subscripts(self, *items: Any) -> _Items:
+        return _Items(items)
+
+    def slice(self, *children: Any) -> S.Slice:
+        parts: list[Any] = [None]
+        spans: list[Span] = []
+        for c in children:
+            if isinstance(c, Token) and c.type == "COLON":
+                spans.append(_span(c))
+                parts.append(None)
+            else:
+                parts[-1] = c
+                spans.append(c.span)
+        while len(parts) < 3:
+            parts.append(None)
+        return S.Slice(parts[0], parts[1], parts[2], _join(spans[0], spans[-1]))
+
+    def number(self, tok: Token) -> S.Constant:
+        return S.Constant(number_value(str(tok)), _span(tok), str(tok))
+
+    def string(self, tok: Token) -> Token:
+        return tok
+
+    def strings(self, *toks: Token) -> S.Constant:
+        value = "".join(string_value(str(t)) for t in toks)
+        return S.Constant(value, _join(_span(toks[0]), _span(toks[-1])), str(toks[0]))
+
+    def const_true(self, tok: Token) -> S.Constant:
+        return S.Constant(True, _span(tok), "True")
+
+    def const_false(self, tok: Token) -> S.Constant:
+        return S.Constant(False, _span(tok), "False")
+
+    def const_none(self, tok: Token) -> S.Constant:
+        return S.Constant(None, _span(tok), "None")
+
+    def ellipsis(self, tok: Token) -> S.Constant:
+        return S.Constant(None, _span(tok), "...")
+
+
+def _error_span(call: S.Call) -> Span:
+    """The original extent of a statement replaced by ``__tir_error__(end_line, end_col)``."""
+    sp = call.span
+    end_line, end_col = sp.end_line, sp.end_column
+    if len(call.args) == 2 and all(type(a) is S.Constant for a in call.args):
+        end_line, end_col = int(call.args[0].value), int(call.args[1].value)  # type: ignore[arg-type]
+    return Span(sp.line, sp.column, end_line, end_col)
+
+
+_LOCK = threading.Lock()
+_LARK: Lark | None = None
+
+
+def _lark() -> Lark:
+    global _LARK
+    with _LOCK:
+        if _LARK is None:
+            text = grammar_path().read_text(encoding="utf-8")
+            _LARK = Lark(text, parser="lalr", lexer="contextual", postlex=_TirIndenter(),
+                         transformer=_SyntaxBuilder(), maybe_placeholders=False, cache=True)
+        return _LARK
+
+
+def load_grammar() -> None:
+    """Load (or build and cache) the parser now rather than on the first parse."""
+    _lark()
+
+
+# ---------------------------------------------------------------------------------------
+# Error messages
+
+
+_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "_NL": "end of line",
+    "_INDENT": "an indented block", "_DEDENT": "end of block", "$END": "end of file",
+    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
+    "COLON": "':'", "COMMA": "','", "EQUAL": "'='", "DOT": "'.'", "AT": "'@'",
+    "COMP_OP": "a comparison", "ADD_OP": "'+' or '-'", "MUL_OP": "'*' or '/'",
+    "AUGOP": "an augmented assignment",
+}
+_EXPR_STARTS = {"NAME", "NUMBER", "STRING", "LPAR", "LSQB"}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _WORDS:
+        return _WORDS[name]
+    lark = _lark()
+    try:
+        term = lark.get_terminal(name)
+    except KeyError:
+        return name.lower()
+    value = getattr(term.pattern, "value", name)
+    return f"'{value}'" if term.pattern.type == "str" else name.lower()
+
+
+def _expected_words(expected: set[str]) -> str:
+    names = set(expected)
+    words: list[str] = []
+    if len(names & _EXPR_STARTS) >= 3:
+        words.append("an expression")
+        names -= _EXPR_STARTS | {"ADD_OP", "TILDE", "NOT", "TRUE", "FALSE", "NONE", "LBRACE",
+                                 "LAMBDA", "ELLIPSIS"}
+    order = ["COLON", "RPAR", "RSQB", "RBRACE", "COMMA", "EQUAL", "_NL", "_INDENT", "NAME"]
+    ranked = sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+    words.extend(_describe_terminal(n) for n in ranked)
+    if len(words) > 4:
+        words = words[:4] + ["..."]
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _unexpected_words(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type == "_NL":
+        return "end of line"
+    if tok.type == "_INDENT":
+        return "indent"
+    if tok.type == "_DEDENT":
+        return "dedent"
+    return f"'{tok}'"
+
+
+# ---------------------------------------------------------------------------------------
+# Lines, brackets and chunks
+
+
+def _bracket_delta(line: str) -> int:
+    """Net change of bracket depth over one line, skipping strings and comments."""
+    if "'" not in line and '"' not in line and "#" not in line:
+        return (line.count("(") + line.count("[") + line.count("{")
+                - line.count(")") - line.count("]") - line.count("}"))
+    depth = 0
+    quote = ""
+    i = 0
+    n = len(line)
+    while i < n:
+        c = line[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif line.startswith(quote, i):
+                i += len(quote) - 1
+                quote = ""
+        elif c in "'\"":
+            quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else c
+            i += len(quote) - 1
+        elif c == "#":
+            break
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        i += 1
+    return depth
+
+
+def _indent_of(line: str) -> int:
+    return len(line.expandtabs(8)) - len(line.expandtabs(8).lstrip())
+
+
+def _is_code(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and not s.startswith("#")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A function's lines: ``start`` (0-based, its first decorator) to ``end`` (exclusive)."""
+
+    start: int
+    end: int
+    indent: int
+
+
+_FUNC_START = re.compile(r"[ \t]*(?:@|def[ \t])")
+_DEF_START = re.compile(r"[ \t]*def[ \t]")
+
+
+def split_chunks(lines: list[str]) -> list[Chunk]:
+    """Find the functions (with their decorators) in a module's lines.
+
+    A function starts at a decorator or ``def`` line and ends before the next code line at
+    its indentation or less once its ``def`` header is complete; lines inside brackets
+    never end it.
+    """
+    chunks: list[Chunk] = []
+    depth = 0
+    start = -1
+    indent = 0
+    in_header = False
+    last_code = -1
+    for i, line in enumerate(lines):
+        if depth > 0 and start >= 0 and not in_header and _FUNC_START.match(line) \
+                and _indent_of(line) <= indent:
+            depth = 0  # an unclosed bracket must not swallow the next function
+        if depth <= 0 and _is_code(line):
+            ind = _indent_of(line)
+            if start >= 0 and not in_header and ind <= indent:
+                chunks.append(Chunk(start, last_code + 1, indent))
+                start = -1
+            if start < 0 and _FUNC_START.match(line):
+                start, indent, in_header = i, ind, True
+            if start >= 0 and in_header and _DEF_START.match(line):
+                in_header = False
+            elif start >= 0 and in_header and line.lstrip().startswith("class"):
+                start = -1  # a decorated class (`@I.ir_module`) is module structure, not a function
+            last_code = i
+        elif depth > 0 and _is_code(line):
+            last_code = i
+        depth = max(depth + _bracket_delta(line), 0)
+    if start >= 0:
+        chunks.append(Chunk(start, max(last_code + 1, start + 1), indent))
+    return chunks
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing with recovery
+
+
+_MAX_RECOVERIES = 64
+_HEADER_WORDS = ("for ", "if ", "elif ", "else", "while ", "with ", "def ", "class ")
+
+
+@dataclass(slots=True)
+class _Failure:
+    line: int  # 1-based absolute
+    column: int
+    message: str
+    code: str
+    indent_error: bool = False
+
+
+def _classify(exc: Exception, lines: list[str], first_line: int) -> _Failure:
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        words = _expected_words(set(exc.expected))
+        if tok.type == "_INDENT":
+            return _Failure(tok.line, tok.column, "unexpected indent", "TIR002", True)
+        if tok.type == "$END" and _unclosed_bracket(lines, len(lines)) is None:
+            last = first_line + len(lines) - 1
+            msg = "unexpected end of file" + (f"; expected {words}" if words else "")
+            return _Failure(last, len(lines[-1]) + 1 if lines else 1, msg, "TIR001")
+        unclosed = _unclosed_bracket(lines, tok.line - first_line)
+        tok_idx = tok.line - first_line
+        at_line_start = (0 <= tok_idx < len(lines)
+                         and _indent_of(lines[tok_idx]) + 1 >= tok.column
+                         and unclosed is not None
+                         and _indent_of(lines[tok_idx]) <= _indent_of(lines[unclosed[0]]))
+        if tok.type in ("_DEDENT", "$END"):
+            unclosed = _unclosed_bracket(lines, len(lines))
+            at_line_start = unclosed is not None
+        if at_line_start and unclosed is not None and tok.type != "_NL":
+            line_idx, col, ch = unclosed
+            return _Failure(first_line + line_idx, col, f"'{ch}' was never closed", "TIR001")
+        msg = f"unexpected {_unexpected_words(tok)}" + (f"; expected {words}" if words else "")
+        return _Failure(tok.line, tok.column, msg, "TIR001")
+    if isinstance(exc, UnexpectedCharacters):
+        ch = exc.char
+        if ch in "'\"":
+            return _Failure(exc.line, exc.column, "unterminated string", "TIR003")
+        shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+        return _Failure(exc.line, exc.column, f"invalid character {shown}", "TIR003")
+    if isinstance(exc, UnexpectedEOF):
+        last = first_line + len(lines) - 1
+        words = _expected_words(set(exc.expected))
+        msg = "unexpected end of file" + (f"; expected {words}" if words else "")
+        return _Failure(last, len(lines[-1]) + 1 if lines else 1, msg, "TIR001")
+    # DedentError carries no position: find the line whose dedent matches no outer level.
+    stack = [0]
+    depth = 0
+    for i, line in enumerate(lines):
+        if depth <= 0 and _is_code(line):
+            ind = _indent_of(line)
+            if ind > stack[-1]:
+                stack.append(ind)
+            else:
+                while ind < stack[-1]:
+                    stack.pop()
+                if ind != stack[-1]:
+                    return _Failure(first_line + i, 1,
+                                    "unindent does not match any outer indentation level",
+                                    "TIR002", True)
+        depth = max(depth + _bracket_delta(line), 0)
+    return _Failure(first_line, 1, f"cannot parse: {exc}", "TIR001")
+
+
+def _unclosed_bracket(lines: list[str], upto: int) -> tuple[int, int, str] | None:
+    """The innermost bracket still open at the start of line ``upto`` of an earlier line."""
+    stack: list[tuple[int, int, str]] = []
+    for i in range(0, min(upto, len(lines))):
+        line = lines[i]
+        quote = ""
+        j = 0
+        while j < len(line):
+            c = line[j]
+            if quote:
+                if c == "\\":
+                    j += 1
+                elif c == quote:
+                    quote = ""
+            elif c in "'\"":
+                quote = c
+            elif c == "#":
+                break
+            elif c in "([{":
+                stack.append((i, j + 1, c))
+            elif c in ")]}" and stack:
+                stack.pop()
+            j += 1
+    return stack[-1] if stack else None
+
+
+def _statement_range(lines: list[str], idx: int) -> tuple[int, int]:
+    """The lines [start, end] of the logical statement around line ``idx`` (0-based)."""
+    depth_at = [0] * (len(lines) + 1)
+    depth = 0
+    for i, line in enumerate(lines):
+        depth_at[i] = depth
+        depth = max(depth + _bracket_delta(line), 0)
+    depth_at[len(lines)] = depth
+    idx = min(max(idx, 0), len(lines) - 1)
+    start = idx
+    while start > 0 and (depth_at[start] > 0 or not _is_code(lines[start])):
+        start -= 1
+    while start > 0 and lines[start].lstrip().startswith(("def ", "class ", "@")):
+        prev = start - 1
+        while prev > 0 and not _is_code(lines[prev]):
+            prev -= 1
+        if lines[prev].lstrip().startswith("@") and _indent_of(lines[prev]) == _indent_of(lines[start]):
+            start = prev
+        else:
+            break
+    end = start
+    while end < len(lines) - 1 and depth_at[end + 1] > 0:
+        end += 1
+    if end < idx and depth_at[end + 1] == 0:
+        end = max(end, idx) if idx < len(lines) and not _is_code(lines[idx]) else end
+    if depth_at[end + 1] > 0 or end > idx:
+        # Brackets never closed: stop before the error line if it looks like a new statement.
+        if end > idx:
+            end = idx
+        if idx > start and _indent_of(lines[idx]) <= _indent_of(lines[start]):
+            end = idx - 1
+    return start, max(end, start)
+
+
+def _next_code(lines: list[str], after: int) -> int:
+    for j in range(after + 1, len(lines)):
+        if _is_code(lines[j]):
+            return j
+    return -1
+
+
+def _patch(lines: list[str], fail: _Failure, first_line: int, patched: set[int]) -> bool:
+    """Replace the statement at the failure with a placeholder; False if no progress."""
+    idx = fail.line - first_line
+    if not lines:
+        return False
+    idx = min(max(idx, 0), len(lines) - 1)
+    if fail.indent_error:
+        # Over-indented (or badly dedented) line: re-indent it to the enclosing block, unless
+        # the previous line is a block header missing its colon.
+        target = idx if fail.code == "TIR002" and fail.message.startswith("unindent") else _next_code(lines, idx)
+        prev = idx if target != idx else -1
+        if prev >= 0 and lines[prev].strip().startswith(_HEADER_WORDS):
+            return _replace_statement(lines, prev, first_line, patched, header=True)
+        if target < 0:
+            return False
+        ref = _previous_indent(lines, target)
+        if target in patched:
+            return _replace_statement(lines, target, first_line, patched, header=False)
+        patched.add(target)
+        lines[target] = " " * ref + lines[target].lstrip()
+        return True
+    return _replace_statement(lines, idx, first_line, patched, header=None)
+
+
+def _previous_indent(lines: list[str], idx: int) -> int:
+    me = _indent_of(lines[idx])
+    best = 0
+    for j in range(idx - 1, -1, -1):
+        if _is_code(lines[j]):
+            ind = _indent_of(lines[j])
+            if ind <= me:
+                return ind
+            best = ind
+    return min(best, me)
+
+
+def _replace_statement(lines: list[str], idx: int, first_line: int, patched: set[int],
+                       header: bool | None) -> bool:
+    start, end = _statement_range(lines, idx)
+    if all(i in patched for i in range(start, end + 1)) and end == start:
+        # Already a placeholder and still failing: blank it to force progress.
+        if lines[start].strip() == "":
+            return False
+        lines[start] = ""
+        return True
+    ind = _indent_of(lines[start])
+    nxt = _next_code(lines, end)
+    is_header = header if header is not None else (nxt >= 0 and _indent_of(lines[nxt]) > ind)
+    end_col = len(lines[end]) + 1
+    call = f"{ERROR_MARK}({first_line + end}, {end_col})"
+    lines[start] = " " * ind + (f"with {call}:" if is_header else call)
+    for i in range(start + 1, end + 1):
+        lines[i] = ""
+    patched.update(range(start, end + 1))
+    return True
+
+
+def _parse_lines(lines: list[str], first_line: int) -> tuple[tuple[Any, ...], list[Diagnostic]]:
+    """Parse lines that start at ``first_line`` (1-based), recovering from errors."""
+    lark = _lark()
+    work = list(lines)
+    diags: list[Diagnostic] = []
+    patched: set[int] = set()
+    for _ in range(_MAX_RECOVERIES):
+        # Leading newlines make Lark's line numbers absolute and let an indented function
+        # open with an INDENT token like any block.
+        src = "\n" * max(first_line - 1, 0) + "\n".join(work) + "\n"
+        try:
+            with _LOCK:
+                result = lark.parse(src)
+            return tuple(result), diags
+        except (UnexpectedInput, DedentError) as exc:
+            fail = _classify(exc, work, first_line)
+            if not diags or (diags[-1].span.line, diags[-1].message) != (fail.line, fail.message):
+                line_text = work[fail.line - first_line] if 0 <= fail.line - first_line < len(work) else ""
+                end_col = max(fail.column + 1, len(line_text) + 1) if fail.indent_error else fail.column + 1
+                diags.append(Diagnostic(fail.code, fail.message,
+                                        Span(fail.line, fail.column, fail.line, end_col), ERROR))
+            if not _patch(work, fail, first_line, patched):
+                break
+    span = Span(first_line, 1, first_line + max(len(lines) - 1, 0), len(lines[-1]) + 1 if lines else 1)
+    return (S.Error((), span),), diags
+
+
+def parse_chunk(lines: list[str], first_line: int) -> tuple[tuple[Any, ...], list[Diagnostic]]:
+    """Parse one function's lines (as found by ``split_chunks``) on their own."""
+    return _parse_lines(lines, first_line)
+
+
+def detect_dialect(lines: list[str]) -> str | None:
+    """``tir`` or ``tirx`` from a ``# from tvm.script import ... as T`` header comment."""
+    for line in lines[:40]:
+        m = re.match(r"\s*#\s*from tvm\.script import (tirx?) as T", line)
+        if m:
+            return m.group(1)
+    return None
+
+
+def parse_module(text: str) -> tuple[S.Module, list[Diagnostic]]:
+    """Parse a whole file: functions one by one, then the module around them."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the parse allocates many small objects that are all live: GC is wasted work
+    try:
+        chunks = split_chunks(lines)
+        diags: list[Diagnostic] = []
+        functions: dict[int, tuple[Any, ...]] = {}
+        skeleton = list(lines)
+        for ch in chunks:
+            stmts, d = _parse_lines(lines[ch.start:ch.end], ch.start + 1)
+            diags.extend(d)
+            functions[ch.start + 1] = stmts
+            skeleton[ch.start] = " " * ch.indent + "pass"
+            for i in range(ch.start + 1, ch.end):
+                skeleton[i] = ""
+        body, d = _parse_lines(skeleton, 1) if skeleton else ((), [])
+        diags.extend(d)
+        body = _splice(body, functions)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    end = Span(len(lines) or 1, len(lines[-1]) + 1 if lines else 1, len(lines) or 1,
+               len(lines[-1]) + 1 if lines else 1)
+    return S.Module(tuple(body), Span(1, 1, end.line, end.column), detect_dialect(lines)), diags
+
+
+def _splice(stmts: tuple[Any, ...], functions: dict[int, tuple[Any, ...]]) -> tuple[Any, ...]:
+    """Put the separately parsed functions where the skeleton has their placeholders."""
+    out: list[Any] = []
+    for st in stmts:
+        t = type(st)
+        if t is S.Pass and st.span.line in functions:
+            out.extend(functions[st.span.line])
+        elif t is S.ClassDef:
+            out.append(st._replace(body=_splice(st.body, functions)))
+        elif t is S.Error and st.body:
+            out.append(st._replace(body=_splice(st.body, functions)))
+        else:
+            out.append(st)
+    return tuple(out)

@@ -1,0 +1,1 @@
+"""tir_lsp/features"""
