@@ -79,12 +79,12 @@ def test_one_function_reparses_alone_at_its_own_lines() -> None:
     ("old", "new", "expected"),
     [
         ("A[i] = T.float32(0)", "A[i] = = T.float32(0)",
-         "9:20: unexpected '='; expected an expression or end of line [TIR001]"),
+         "9:20: unexpected '='; expected an expression [TIR001]"),
         ("for i in range(16):", "for i in range(16)", "8:27: unexpected end of line; expected ':' [TIR001]"),
         ("A[i] = T.float32(0)", "A[i] = T.float32(0", "9:29: '(' was never closed [TIR001]"),
         ("B[i] + 1", "B[i] $ 1", "14:25: invalid character '$' [TIR003]"),
         ("            A[i] = T.float32(0)", "            A[i] = T.float32(0)\n                A[i] = 1",
-         "9:32: unexpected indent [TIR002]"),
+         "10:17: unexpected indent [TIR002]"),
         ("            A[i] = T.float32(0)", "            A[i] = T.float32(0)\n          A[i] = 1",
          "10:1: unindent does not match any outer indentation level [TIR002]"),
     ],
@@ -132,6 +132,15 @@ def test_strings_are_decoded_without_eval() -> None:
 def test_numbers() -> None:
     mod, _ = parse_module("a = 0x10\nb = 1_000\nc = 1e-07\nd = 0.5\ne = 3.\n")
     assert [s.value.value for s in mod.body] == [16, 1000, 1e-07, 0.5, 3.0]
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "//", "%", "**", "<<", ">>", "&", "|", "^",
+                                "==", "!=", "<", "<=", ">", ">=", "and", "or"])
+def test_every_binary_operator_lexes_as_one_token(op: str) -> None:
+    mod, diags = parse_module(f"x = a {op} b\n")
+    assert diags == []
+    value = mod.body[0].value
+    assert isinstance(value, S.BinaryOp) and value.op == op
 
 
 def test_crlf_and_tabs() -> None:

@@ -23,11 +23,11 @@ from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.indenter import DedentError, Indenter
 
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.ir.span import Span
 from compiler.text import syntax as S
+from compiler.text.lexer import LexError, LexInput, TirLexer
 
 # ---------------------------------------------------------------------------------------
 # Grammar loading
@@ -42,17 +42,6 @@ def grammar_path() -> Path:
     except (ModuleNotFoundError, TypeError):  # pragma: no cover - unusual import setups
         pass
     return Path(__file__).resolve().parents[2] / "grammar" / "tir.lark"
-
-
-class _TirIndenter(Indenter):
-    """Python-style INDENT/DEDENT from the newline tokens, ignoring newlines inside brackets."""
-
-    NL_type = "_NL"
-    OPEN_PAREN_types = ["LPAR", "LSQB", "LBRACE"]
-    CLOSE_PAREN_types = ["RPAR", "RSQB", "RBRACE"]
-    INDENT_type = "_INDENT"
-    DEDENT_type = "_DEDENT"
-    tab_len = 8
 
 
 ERROR_MARK = "__tir_error__"
@@ -317,29 +306,8 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
         params = tuple(S.Name(str(t), _span(t)) for t in rest[:-1])
         return S.Lambda(params, rest[-1], _join(_span(tok), rest[-1].span))
 
-    def bool_or(self, a: Any, _t: Token, b: Any) -> S.BinaryOp:
-        return S.BinaryOp("or", a, b, _join(a.span, b.span))
-
-    def bool_and(self, a: Any, _t: Token, b: Any) -> S.BinaryOp:
-        return S.BinaryOp("and", a, b, _join(a.span, b.span))
-
-    def not_op(self, tok: Token, x: Any) -> S.UnaryOp:
-        return S.UnaryOp("not", x, _join(_span(tok), x.span))
-
-    def binop(self, a: Any, op: Token, b: Any) -> S.BinaryOp:
-        return S.BinaryOp(str(op), a, b, _join(a.span, b.span))
-
-    def not_in(self, a: Any, _n: Token, _i: Token, b: Any) -> S.BinaryOp:
-        return S.BinaryOp("not in", a, b, _join(a.span, b.span))
-
-    def binop_in(self, a: Any, _i: Token, b: Any) -> S.BinaryOp:
-        return S.BinaryOp("in", a, b, _join(a.span, b.span))
-
-    def binop_is(self, a: Any, _i: Token, b: Any) -> S.BinaryOp:
-        return S.BinaryOp("is", a, b, _join(a.span, b.span))
-
-    def unary(self, op: Token, x: Any) -> S.UnaryOp:
-        return S.UnaryOp(str(op), x, _join(_span(op), x.span))
+    def expr_seq(self, *items: Any) -> Any:
+        return _climb(items)
 
     def getattr(self, value: Any, name: Token) -> S.Attribute:
         sp = _span(name)
@@ -405,6 +373,46 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
         return S.Constant(None, _span(tok), "...")
 
 
+# Python's binary operator precedence, loosest first; ** is right-associative.
+_BINARY_PRECEDENCE = {
+    "or": 1, "and": 2,
+    "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
+    "|": 5, "^": 6, "&": 7, "<<": 8, ">>": 8, "+": 9, "-": 9,
+    "*": 10, "/": 10, "//": 10, "%": 10, "@": 10, "**": 12,
+}
+# Prefix operators bind their operand up to this precedence: `not a == b` is `not (a == b)`,
+# `-x ** 2` is `-(x ** 2)`.
+_PREFIX_PRECEDENCE = {"not": 3, "-": 11, "+": 11, "~": 11}
+
+
+def _climb(items: tuple[Any, ...]) -> Any:
+    """Operands and operator tokens in source order -> a tree with Python's precedence."""
+    pos = 0
+    n = len(items)
+
+    def parse(min_prec: int) -> Any:
+        nonlocal pos
+        first = items[pos]
+        pos += 1
+        if isinstance(first, Token):
+            op = str(first)
+            operand = parse(_PREFIX_PRECEDENCE[op])
+            left: Any = S.UnaryOp(op, operand, _join(_span(first), operand.span))
+        else:
+            left = first
+        while pos < n:
+            op = str(items[pos])
+            prec = _BINARY_PRECEDENCE[op]
+            if prec < min_prec:
+                break
+            pos += 1
+            right = parse(prec if op == "**" else prec + 1)
+            left = S.BinaryOp(op, left, right, _join(left.span, right.span))
+        return left
+
+    return parse(0)
+
+
 def _error_span(call: S.Call) -> Span:
     """The original extent of a statement replaced by ``__tir_error__(end_line, end_col)``."""
     sp = call.span
@@ -423,8 +431,8 @@ def _lark() -> Lark:
     with _LOCK:
         if _LARK is None:
             text = grammar_path().read_text(encoding="utf-8")
-            _LARK = Lark(text, parser="lalr", lexer="contextual", postlex=_TirIndenter(),
-                         transformer=_SyntaxBuilder(), maybe_placeholders=False, cache=True)
+            _LARK = Lark(text, parser="lalr", lexer=TirLexer, transformer=_SyntaxBuilder(),
+                         maybe_placeholders=False, cache=True)
         return _LARK
 
 
@@ -602,6 +610,8 @@ class _Failure:
 
 
 def _classify(exc: Exception, lines: list[str], first_line: int) -> _Failure:
+    if isinstance(exc, LexError):
+        return _Failure(exc.line, exc.column, exc.message, exc.code, exc.code == "TIR002")
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
         words = _expected_words(set(exc.expected))
@@ -636,22 +646,6 @@ def _classify(exc: Exception, lines: list[str], first_line: int) -> _Failure:
         words = _expected_words(set(exc.expected))
         msg = "unexpected end of file" + (f"; expected {words}" if words else "")
         return _Failure(last, len(lines[-1]) + 1 if lines else 1, msg, "TIR001")
-    # DedentError carries no position: find the line whose dedent matches no outer level.
-    stack = [0]
-    depth = 0
-    for i, line in enumerate(lines):
-        if depth <= 0 and _is_code(line):
-            ind = _indent_of(line)
-            if ind > stack[-1]:
-                stack.append(ind)
-            else:
-                while ind < stack[-1]:
-                    stack.pop()
-                if ind != stack[-1]:
-                    return _Failure(first_line + i, 1,
-                                    "unindent does not match any outer indentation level",
-                                    "TIR002", True)
-        depth = max(depth + _bracket_delta(line), 0)
     return _Failure(first_line, 1, f"cannot parse: {exc}", "TIR001")
 
 
@@ -729,19 +723,19 @@ def _patch(lines: list[str], fail: _Failure, first_line: int, patched: set[int])
         return False
     idx = min(max(idx, 0), len(lines) - 1)
     if fail.indent_error:
-        # Over-indented (or badly dedented) line: re-indent it to the enclosing block, unless
-        # the previous line is a block header missing its colon.
-        target = idx if fail.code == "TIR002" and fail.message.startswith("unindent") else _next_code(lines, idx)
-        prev = idx if target != idx else -1
-        if prev >= 0 and lines[prev].strip().startswith(_HEADER_WORDS):
+        # An over-indented or badly dedented line: re-indent it to its block, unless the line
+        # before is a block header that lost its colon.
+        prev = idx - 1
+        while prev >= 0 and not _is_code(lines[prev]):
+            prev -= 1
+        if (fail.message == "unexpected indent" and prev >= 0
+                and lines[prev].strip().startswith(_HEADER_WORDS)
+                and not lines[prev].split("#", 1)[0].rstrip().endswith(":")):
             return _replace_statement(lines, prev, first_line, patched, header=True)
-        if target < 0:
-            return False
-        ref = _previous_indent(lines, target)
-        if target in patched:
-            return _replace_statement(lines, target, first_line, patched, header=False)
-        patched.add(target)
-        lines[target] = " " * ref + lines[target].lstrip()
+        if idx in patched:
+            return _replace_statement(lines, idx, first_line, patched, header=False)
+        patched.add(idx)
+        lines[idx] = " " * _previous_indent(lines, idx) + lines[idx].lstrip()
         return True
     return _replace_statement(lines, idx, first_line, patched, header=None)
 
@@ -786,14 +780,11 @@ def _parse_lines(lines: list[str], first_line: int) -> tuple[tuple[Any, ...], li
     diags: list[Diagnostic] = []
     patched: set[int] = set()
     for _ in range(_MAX_RECOVERIES):
-        # Leading newlines make Lark's line numbers absolute and let an indented function
-        # open with an INDENT token like any block.
-        src = "\n" * max(first_line - 1, 0) + "\n".join(work) + "\n"
         try:
             with _LOCK:
-                result = lark.parse(src)
+                result = lark.parse(LexInput("\n".join(work) + "\n", first_line))  # type: ignore[arg-type]
             return tuple(result), diags
-        except (UnexpectedInput, DedentError) as exc:
+        except (UnexpectedInput, LexError) as exc:
             fail = _classify(exc, work, first_line)
             if not diags or (diags[-1].span.line, diags[-1].message) != (fail.line, fail.message):
                 line_text = work[fail.line - first_line] if 0 <= fail.line - first_line < len(work) else ""
