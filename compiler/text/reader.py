@@ -1,0 +1,76 @@
+"""Text -> IR: parse TIR text into a syntax tree, then build IR, index and diagnostics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+from compiler.analysis.symbols import SymbolIndex
+from compiler.diagnostics import Diagnostic, sort_key
+from compiler.ir.function import IRModule
+from compiler.ir.span import Span
+from compiler.text.builder import build_module
+
+
+class ReadResult(NamedTuple):
+    module: IRModule
+    index: SymbolIndex
+    diagnostics: list[Diagnostic]
+
+
+def read_tir(text: str, filename: str = "<input>") -> ReadResult:
+    """Parse and build ``text``; syntax and build diagnostics together, sorted by position."""
+    from compiler.text.parser import parse_module
+
+    try:
+        tree, syntax_diags = parse_module(text)
+    except Exception as exc:  # noqa: BLE001 - the reader is an edge: report, never raise
+        from compiler.text import syntax as S
+
+        end = Span(1, 1, 1, 1)
+        diag = Diagnostic("TIR001", f"internal parser error: {type(exc).__name__}: {exc}", end, file=filename)
+        tree, syntax_diags = S.Module((), end), [diag]
+    built = build_module(tree, filename)
+    diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, filename)
+             for d in syntax_diags]
+    diags += built.diagnostics
+    diags.sort(key=sort_key)
+    return ReadResult(built.module, built.index, diags)
+
+
+def _bad_byte_position(data: bytes, offset: int) -> Span:
+    """1-based line and column (in characters) of the byte at ``offset``."""
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    line_start = before.rfind(b"\n") + 1
+    column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
+    return Span(line, column, line, column + 1)
+
+
+def decode_tir_bytes(data: bytes, filename: str = "<input>") -> tuple[str | None, Diagnostic | None]:
+    """UTF-8 text of ``data``, or a TIR006 diagnostic at the first invalid byte or NUL."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, Diagnostic("TIR006", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                                _bad_byte_position(data, exc.start), file=filename)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return None, Diagnostic("TIR006", "file contains a NUL byte", _bad_byte_position(data, nul), file=filename)
+    return text, None
+
+
+def read_tir_file(path: str | Path) -> ReadResult:
+    """Read a file as TIR; bad encodings come back as a TIR006 diagnostic, never an exception
+    (an unreadable file is reported as TIR006 too)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        return ReadResult(IRModule(()), SymbolIndex(),
+                          [Diagnostic("TIR006", f"cannot read file: {exc.strerror}", Span(1, 1, 1, 1), file=str(p))])
+    text, bad = decode_tir_bytes(data, str(p))
+    if bad is not None:
+        return ReadResult(IRModule(()), SymbolIndex(), [bad])
+    assert text is not None
+    return read_tir(text, str(p))

@@ -1,0 +1,47 @@
+"""LowerInitBlock: a block's ``T.init()`` becomes an ``if`` on its reduction iterators."""
+
+from __future__ import annotations
+
+from compiler.ir.dtype import BOOL_T
+from compiler.ir.expr import BinOp, Expr
+from compiler.ir.function import IRModule, PrimFunc
+from compiler.ir.stmt import IfThenElse, SBlock, SeqStmt
+from compiler.ir.visitor import IRMutator, map_functions
+from compiler.transform.pass_api import PipelineOptions, pass_error
+
+NAME = "LowerInitBlock"
+
+
+class _InitLowerer(IRMutator):
+    def visit_SBlock(self, node: SBlock) -> SBlock:
+        node = self.generic_mutate(node)
+        if node.init is None:
+            return node
+        cond: Expr | None = None
+        for iv in node.iter_vars:
+            if iv.kind != "R":
+                continue
+            test = BinOp("eq", iv.var, iv.dom_min, BOOL_T, span=iv.span)
+            cond = test if cond is None else BinOp("and", cond, test, BOOL_T)
+        if cond is None:
+            # Without a reduction axis no instance is "the first": the init has no meaning.
+            raise pass_error(NAME, f"block {node.name} has T.init() but no reduction iterator", node.init)
+        init = IfThenElse(cond, node.init, span=node.init.span)
+        return node.with_(init=None, body=SeqStmt((init, node.body)))
+
+
+class LowerInitBlock:
+    """Replaces ``with T.init(): S`` of a block by ``if v_k == k_min and ...: S`` before its body.
+
+    Expects: every block with an init has a reduction (``R``) iterator. Guarantees: no SBlock has an ``init``. Blocks without one are untouched,
+    so lowered IR passes through unchanged.
+    """
+
+    name = NAME
+
+    def apply(self, mod: IRModule, options: PipelineOptions) -> IRModule:
+        def run(f: PrimFunc) -> PrimFunc:
+            body = _InitLowerer().visit(f.body)
+            return f if body is f.body else f.with_(body=body)
+
+        return map_functions(mod, run)

@@ -1,0 +1,31 @@
+"""Pass names -> pass objects: how the CLI, the pipeline and tests find a pass."""
+
+from __future__ import annotations
+
+from compiler.transform.flatten_buffer import FlattenBuffer
+from compiler.transform.lower_init_block import LowerInitBlock
+from compiler.transform.lower_intrin import LowerIntrin
+from compiler.transform.lower_opaque_block import LowerOpaqueBlock
+from compiler.transform.make_packed_api import MakePackedAPI
+from compiler.transform.make_unpacked_api import MakeUnpackedAPI
+from compiler.transform.pass_api import Pass
+from compiler.transform.simplify import Simplify
+from compiler.transform.storage_rewrite import StorageRewrite
+from compiler.transform.unroll_loop import UnrollLoop
+from compiler.transform.vectorize_loop import VectorizeLoop
+
+PASSES: dict[str, Pass] = {
+    p.name: p
+    for p in (
+        LowerInitBlock(), LowerOpaqueBlock(), FlattenBuffer(), Simplify(), VectorizeLoop(), UnrollLoop(),
+        StorageRewrite(), MakePackedAPI(), MakeUnpackedAPI(), LowerIntrin(),
+    )
+}
+
+
+def get_pass(name: str) -> Pass:
+    """The pass called ``name``; KeyError names the known passes."""
+    try:
+        return PASSES[name]
+    except KeyError:
+        raise KeyError(f"unknown pass {name!r}; known passes: {', '.join(PASSES)}") from None

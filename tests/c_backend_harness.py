@@ -1,0 +1,206 @@
+"""Compile lowered TIR to C with gcc, call it from a generated test main, read the results.
+
+Shared by tests/test_c_backend.py and the fixture-corpus test: the kernel's parameters come
+from the *unlowered* function (names, dtypes, shapes), the numbers from numpy arrays.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from compiler.backend import emit_c, runtime_header
+from compiler.backend.c_codegen import c_symbol, storage_type
+from compiler.ir.dtype import DataType
+from compiler.ir.expr import IntImm, Var
+from compiler.ir.function import IRModule, PrimFunc
+from compiler.transform import PipelineOptions, run_pipeline
+from compiler.transform.make_packed_api import dl_bits, dl_type_code
+
+GCC_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
+HAVE_GCC = shutil.which("gcc") is not None
+
+
+@dataclass
+class Param:
+    name: str
+    dtype: DataType
+    shape: tuple[int, ...] | None  # None: a scalar
+
+
+@dataclass
+class TensorOverride:
+    """Lies the test main tells about one tensor argument (to test argument checking)."""
+
+    type_code: int | None = None
+    ndim: int | None = None
+    dtype: tuple[int, int, int] | None = None
+    shape: tuple[int, ...] | None = None
+
+
+@dataclass
+class RunResult:
+    returncode: int
+    error: str
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def params_of(f: PrimFunc, sizes: dict[str, int] | None = None) -> list[Param]:
+    """The parameters of unlowered ``f``; symbolic dims take their value from ``sizes``."""
+    sizes = sizes or {}
+    out = []
+    for p in f.params:
+        buf = f.buffer_of(p)
+        if buf is None:
+            out.append(Param(p.name, p.dtype, None))
+            continue
+        shape = []
+        for e in buf.shape:
+            if isinstance(e, IntImm):
+                shape.append(e.value)
+            elif isinstance(e, Var):
+                shape.append(sizes[e.name])
+            else:
+                raise TypeError(f"cannot size {buf.name}: dimension {e} is neither a constant nor a var")
+        out.append(Param(buf.name, buf.dtype, tuple(shape)))
+    return out
+
+
+def numpy_dtype(dtype: DataType) -> np.dtype:
+    if dtype.code == "float" and dtype.bits == 16:
+        return np.dtype("float16")
+    if dtype.code == "bfloat":
+        return np.dtype("uint16")
+    if dtype.is_bool:
+        return np.dtype("bool")
+    return np.dtype(f"{dtype.code}{dtype.bits}")
+
+
+def _scalar_literal(value: object, dtype: DataType) -> str:
+    if dtype.is_float:
+        return repr(float(value))  # type: ignore[arg-type]
+    return str(int(value))  # type: ignore[call-overload]
+
+
+def _main_source(symbol: str, params: list[Param], scalars: dict[str, object], packed: bool,
+                 overrides: dict[str, TensorOverride], num_args: int | None) -> str:
+    lines = [
+        '#include "tir_runtime.h"',
+        "#include <stdio.h>",
+        "static void* load(const char* path, size_t n) {",
+        "  void* p = malloc(n ? n : 1);",
+        "  FILE* f = fopen(path, \"rb\");",
+        "  if (!f || fread(p, 1, n, f) != n) { fprintf(stderr, \"cannot read %s\\n\", path); exit(3); }",
+        "  fclose(f);",
+        "  return p;",
+        "}",
+        "static void save(const char* path, const void* p, size_t n) {",
+        "  FILE* f = fopen(path, \"wb\");",
+        "  if (!f || fwrite(p, 1, n, f) != n) { fprintf(stderr, \"cannot write %s\\n\", path); exit(3); }",
+        "  fclose(f);",
+        "}",
+    ]
+    if packed:
+        lines.append(f"int32_t {symbol}(void*, int32_t*, int32_t, void*, int32_t*, void*);")
+    else:
+        decl = [f"{storage_type(p.dtype)}*" if p.shape is not None else storage_type(p.dtype) for p in params]
+        lines.append(f"int32_t {symbol}({', '.join(decl) or 'void'});")
+    lines.append("int main(void) {")
+    call_args: list[str] = []
+    n = len(params)
+    if packed:
+        lines.append(f"  TVMValue values[{max(n, 1)}]; int32_t codes[{max(n, 1)}];")
+    for i, p in enumerate(params):
+        if p.shape is None:
+            value = _scalar_literal(scalars[p.name], p.dtype)
+            if packed:
+                member = "v_float64" if p.dtype.is_float else "v_int64"
+                lines.append(f"  values[{i}].{member} = {value}; codes[{i}] = {2 if p.dtype.is_float else 0};")
+            else:
+                call_args.append(value)
+            continue
+        nbytes = int(np.prod(p.shape)) * numpy_dtype(p.dtype).itemsize
+        lines.append(f"  void* a{i} = load(\"arg{i}.bin\", {nbytes});")
+        if packed:
+            o = overrides.get(p.name, TensorOverride())
+            shape = o.shape if o.shape is not None else p.shape
+            ndim = o.ndim if o.ndim is not None else len(shape)
+            code, bits, lanes = o.dtype or (dl_type_code(p.dtype), dl_bits(p.dtype), p.dtype.lanes)
+            dims = ", ".join(str(d) for d in shape) or "0"
+            lines.append(f"  int64_t shape{i}[] = {{{dims}}};")
+            lines.append(f"  DLTensor t{i} = {{a{i}, {{1, 0}}, {ndim}, {{{code}, {bits}, {lanes}}}, shape{i}, NULL, 0}};")
+            type_code = o.type_code if o.type_code is not None else 7
+            lines.append(f"  values[{i}].v_handle = &t{i}; codes[{i}] = {type_code};")
+        else:
+            call_args.append(f"({storage_type(p.dtype)}*)a{i}")
+    if packed:
+        count = n if num_args is None else num_args
+        lines.append(f"  int32_t rc = {symbol}(values, codes, {count}, NULL, NULL, NULL);")
+    else:
+        lines.append(f"  int32_t rc = {symbol}({', '.join(call_args)});")
+    lines.append("  if (rc != 0) { printf(\"%s\", TVMGetLastError()); return 2; }")
+    for i, p in enumerate(params):
+        if p.shape is not None:
+            nbytes = int(np.prod(p.shape)) * numpy_dtype(p.dtype).itemsize
+            lines.append(f"  save(\"out{i}.bin\", a{i}, {nbytes});")
+    lines.append("  return 0;")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def compile_c(c_source: str, main_source: str, workdir: Path) -> Path:
+    """Write and build the kernel + test main with the required flags; raise on any warning."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "tir_runtime.h").write_text(runtime_header())
+    (workdir / "kernel.c").write_text(c_source)
+    (workdir / "main.c").write_text(main_source)
+    exe = workdir / "kernel_test"
+    proc = subprocess.run(
+        ["gcc", *GCC_FLAGS, "-o", str(exe), "kernel.c", "main.c", "-lm"],
+        cwd=workdir, capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"gcc failed:\n{proc.stderr}\n--- kernel.c ---\n{c_source}")
+    return exe
+
+
+def run_kernel(
+    unlowered: IRModule,
+    arrays: dict[str, np.ndarray],
+    workdir: Path,
+    *,
+    packed: bool,
+    lowered: IRModule | None = None,
+    scalars: dict[str, object] | None = None,
+    sizes: dict[str, int] | None = None,
+    overrides: dict[str, TensorOverride] | None = None,
+    num_args: int | None = None,
+    func: str | None = None,
+) -> RunResult:
+    """Lower (unless ``lowered`` is given), compile, run; buffers not in ``arrays`` start at 0."""
+    f = unlowered.get(func) if func else unlowered.functions[0]
+    assert f is not None
+    params = params_of(f, sizes)
+    mod = lowered if lowered is not None else run_pipeline(unlowered, PipelineOptions(unpacked_api=not packed))
+    target = mod.get(f.name) or mod.functions[0]
+    main = _main_source(c_symbol(target), params, scalars or {}, packed, overrides or {}, num_args)
+    exe = compile_c(emit_c(mod), main, workdir)
+    for i, p in enumerate(params):
+        if p.shape is None:
+            continue
+        data = arrays.get(p.name)
+        if data is None:
+            data = np.zeros(p.shape, numpy_dtype(p.dtype))
+        (workdir / f"arg{i}.bin").write_bytes(np.ascontiguousarray(data, numpy_dtype(p.dtype)).tobytes())
+    proc = subprocess.run([str(exe)], cwd=workdir, capture_output=True, text=True, timeout=60, check=False)
+    result = RunResult(proc.returncode, proc.stdout)
+    if proc.returncode == 0:
+        for i, p in enumerate(params):
+            if p.shape is not None:
+                raw = (workdir / f"out{i}.bin").read_bytes()
+                result.arrays[p.name] = np.frombuffer(raw, numpy_dtype(p.dtype)).reshape(p.shape)
+    return result

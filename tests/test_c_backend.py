@@ -1,0 +1,284 @@
+"""C backend end to end: TIR text -> pipeline -> C -> gcc -Wall -Wextra -Werror -> run -> numpy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from c_backend_harness import HAVE_GCC, TensorOverride, run_kernel
+
+from compiler.backend import emit_c, runtime_header
+from compiler.diagnostics import CompilerError
+from compiler.ir.function import IRModule
+from compiler.text.reader import read_tir
+from compiler.transform import PipelineOptions, run_pipeline
+
+pytestmark = pytest.mark.skipif(not HAVE_GCC, reason="gcc is required to compile generated C")
+
+RNG = np.random.default_rng(0)
+
+
+def read(text: str) -> IRModule:
+    result = read_tir(text)
+    assert not result.diagnostics, result.diagnostics
+    return result.module
+
+
+VECTOR_ADD = """
+@T.prim_func
+def vadd(A: T.Buffer((128,), "float32"), B: T.Buffer((128,), "float32"), C: T.Buffer((128,), "float32")):
+    for i in range(128):
+        C[i] = A[i] + B[i]
+"""
+
+MATMUL_RELU = """
+@T.prim_func
+def main(A: T.Buffer((16, 16), "float32"), B: T.Buffer((16, 16), "float32"), D: T.Buffer((16, 16), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    C = T.alloc_buffer((16, 16))
+    for i, j, k in T.grid(16, 16, 16):
+        with T.sblock("C"):
+            v_i, v_j, v_k = T.axis.remap("SSR", [i, j, k])
+            T.reads(A[v_i, v_k], B[v_k, v_j])
+            T.writes(C[v_i, v_j])
+            with T.init():
+                C[v_i, v_j] = T.float32(0.0)
+            C[v_i, v_j] = C[v_i, v_j] + A[v_i, v_k] * B[v_k, v_j]
+    for i, j in T.grid(16, 16):
+        with T.sblock("D"):
+            v_i, v_j = T.axis.remap("SS", [i, j])
+            T.reads(C[v_i, v_j])
+            T.writes(D[v_i, v_j])
+            D[v_i, v_j] = T.max(C[v_i, v_j], T.float32(0.0))
+"""
+
+INT8_OPS = """
+@T.prim_func
+def int8_ops(A: T.Buffer((64,), "int8"), B: T.Buffer((64,), "int8"), C: T.Buffer((64,), "int32"), D: T.Buffer((64,), "int8")):
+    for i in range(64):
+        C[i] = T.Cast("int32", A[i]) * T.Cast("int32", B[i]) + T.Cast("int32", A[i]) // 3 - T.Cast("int32", B[i]) % 5
+        D[i] = A[i] + B[i]
+"""
+
+FLOAT16 = """
+@T.prim_func
+def half_kernel(A: T.Buffer((32,), "float16"), B: T.Buffer((32,), "float16"), C: T.Buffer((32,), "float16")):
+    for i in range(32):
+        C[i] = A[i] * B[i] + T.float16(1.5)
+"""
+
+PARALLEL = """
+@T.prim_func
+def par(A: T.Buffer((8, 32), "float32"), B: T.Buffer((8, 32), "float32")):
+    for i in T.parallel(8):
+        for j in range(32):
+            B[i, j] = A[i, j] * T.float32(2.0) + T.float32(1.0)
+"""
+
+VECTORIZED = """
+@T.prim_func
+def vec(A: T.Buffer((64,), "float32"), B: T.Buffer((64,), "float32"), C: T.Buffer((64,), "float32")):
+    for i in range(16):
+        for j in T.vectorized(4):
+            C[i * 4 + j] = A[i * 4 + j] * B[i * 4 + j] + T.float32(0.5)
+"""
+
+UNROLLED = """
+@T.prim_func
+def unr(A: T.Buffer((4, 8), "float32"), B: T.Buffer((8,), "float32")):
+    for j in range(8):
+        B[j] = T.float32(0.0)
+        for i in T.unroll(4):
+            B[j] = B[j] + A[i, j]
+"""
+
+ALLOCATE_CONST = """
+@T.prim_func
+def consts(A: T.Buffer((4,), "float32"), B: T.Buffer((4,), "float32")):
+    K = T.allocate_const([1.0, 2.0, 3.0, 4.0], "float32", [4])
+    K_1 = T.decl_buffer((4,), data=K)
+    for i in range(4):
+        B[i] = A[i] * K_1[i]
+"""
+
+ASSERT = """
+@T.prim_func
+def checked(A: T.Buffer((4,), "int32"), B: T.Buffer((4,), "int32")):
+    for i in range(4):
+        assert A[i] >= 0, "A must be non-negative"
+        B[i] = A[i] * 2
+"""
+
+MATH = """
+@T.prim_func
+def math_kernel(A: T.Buffer((16,), "float32"), B: T.Buffer((16,), "float32"), C: T.Buffer((16,), "float64")):
+    for i in range(16):
+        B[i] = T.exp(A[i]) + T.sqrt(T.fabs(A[i])) + T.tanh(A[i])
+        C[i] = T.exp(T.Cast("float64", A[i]))
+"""
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_vector_add(tmp_path: Path, packed: bool) -> None:
+    a, b = RNG.standard_normal(128).astype("float32"), RNG.standard_normal(128).astype("float32")
+    res = run_kernel(read(VECTOR_ADD), {"A": a, "B": b}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_allclose(res.arrays["C"], a + b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_matmul_relu_with_blocks_and_init(tmp_path: Path, packed: bool) -> None:
+    a = RNG.standard_normal((16, 16)).astype("float32")
+    b = RNG.standard_normal((16, 16)).astype("float32")
+    res = run_kernel(read(MATMUL_RELU), {"A": a, "B": b}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_allclose(res.arrays["D"], np.maximum(a @ b, 0), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_int8_ops_wrap_and_floor_semantics(tmp_path: Path, packed: bool) -> None:
+    a = RNG.integers(-128, 128, 64).astype("int8")
+    b = RNG.integers(-128, 128, 64).astype("int8")
+    res = run_kernel(read(INT8_OPS), {"A": a, "B": b}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    a32, b32 = a.astype("int32"), b.astype("int32")
+    np.testing.assert_array_equal(res.arrays["C"], a32 * b32 + a32 // 3 - b32 % 5)
+    np.testing.assert_array_equal(res.arrays["D"], (a32 + b32).astype("int8"))
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_float16_kernel(tmp_path: Path, packed: bool) -> None:
+    a = RNG.standard_normal(32).astype("float16")
+    b = RNG.standard_normal(32).astype("float16")
+    res = run_kernel(read(FLOAT16), {"A": a, "B": b}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_array_equal(res.arrays["C"], a * b + np.float16(1.5))
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_parallel_loop(tmp_path: Path, packed: bool) -> None:
+    a = RNG.standard_normal((8, 32)).astype("float32")
+    res = run_kernel(read(PARALLEL), {"A": a}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_allclose(res.arrays["B"], a * 2 + 1, rtol=1e-6)
+    assert "#pragma omp parallel for" in (tmp_path / "kernel.c").read_text()
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_vectorized_loop(tmp_path: Path, packed: bool) -> None:
+    a, b = RNG.standard_normal(64).astype("float32"), RNG.standard_normal(64).astype("float32")
+    res = run_kernel(read(VECTORIZED), {"A": a, "B": b}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_allclose(res.arrays["C"], a * b + np.float32(0.5), rtol=1e-6)
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_unrolled_loop(tmp_path: Path, packed: bool) -> None:
+    a = RNG.standard_normal((4, 8)).astype("float32")
+    res = run_kernel(read(UNROLLED), {"A": a}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_allclose(res.arrays["B"], a.sum(axis=0), rtol=1e-5)
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_allocate_const_is_a_static_array(tmp_path: Path, packed: bool) -> None:
+    a = RNG.standard_normal(4).astype("float32")
+    res = run_kernel(read(ALLOCATE_CONST), {"A": a}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_allclose(res.arrays["B"], a * np.array([1, 2, 3, 4], "float32"), rtol=1e-6)
+    assert "static const float K[4] = {1.0f, 2.0f, 3.0f, 4.0f};" in (tmp_path / "kernel.c").read_text()
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_assert_becomes_error_return(tmp_path: Path, packed: bool) -> None:
+    good = np.array([1, 2, 3, 4], "int32")
+    res = run_kernel(read(ASSERT), {"A": good}, tmp_path / "good", packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_array_equal(res.arrays["B"], good * 2)
+    bad = np.array([1, -2, 3, 4], "int32")
+    res = run_kernel(read(ASSERT), {"A": bad}, tmp_path / "bad", packed=packed)
+    assert res.returncode == 2
+    assert res.error == "A must be non-negative"
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_math_intrinsics_use_libm(tmp_path: Path, packed: bool) -> None:
+    a = RNG.standard_normal(16).astype("float32")
+    res = run_kernel(read(MATH), {"A": a}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_allclose(res.arrays["B"], np.exp(a) + np.sqrt(np.abs(a)) + np.tanh(a), rtol=1e-5)
+    np.testing.assert_allclose(res.arrays["C"], np.exp(a.astype("float64")), rtol=1e-12)
+    source = (tmp_path / "kernel.c").read_text()
+    assert "expf(" in source and "tanhf(" in source and " exp(" in source
+
+
+@pytest.mark.parametrize(
+    ("override", "num_args", "message"),
+    [
+        ({"B": TensorOverride(ndim=1, shape=(256,))}, None, "ValueError: main: argument #1 (B) expects ndim 2"),
+        ({"A": TensorOverride(dtype=(0, 32, 1))}, None, "TypeError: main: argument #0 (A) expects dtype float32"),
+        ({"D": TensorOverride(shape=(16, 8))}, None, "ValueError: main: argument #2 (D) expects shape[1] == 16"),
+        ({"A": TensorOverride(type_code=0)}, None,
+         "TypeError: main: argument #0 (A) expects a DLTensor handle (type code 7)"),
+        ({}, 2, "TypeError: main: expected 3 arguments"),
+    ],
+    ids=["ndim", "dtype", "shape", "type_code", "num_args"],
+)
+def test_packed_function_names_the_wrong_argument(
+    tmp_path: Path, override: dict[str, TensorOverride], num_args: int | None, message: str
+) -> None:
+    res = run_kernel(read(MATMUL_RELU), {}, tmp_path, packed=True, overrides=override, num_args=num_args)
+    assert res.returncode == 2
+    assert res.error == message
+
+
+def test_unpacked_signature_is_typed_pointers() -> None:
+    source = emit_c(run_pipeline(read(INT8_OPS), PipelineOptions(unpacked_api=True)))
+    assert "int32_t int8_ops(int8_t* A, int8_t* B, int32_t* C, int8_t* D);" in source
+
+
+def test_packed_signature_is_the_c_runtime_abi() -> None:
+    source = emit_c(run_pipeline(read(VECTOR_ADD), PipelineOptions(unpacked_api=False)))
+    assert ("int32_t vadd(void* args, int32_t* arg_type_ids, int32_t num_args, void* out_ret_value, "
+            "int32_t* out_ret_tcode, void* resource_handle);") in source
+
+
+def test_function_called_main_gets_a_c_safe_symbol() -> None:
+    source = emit_c(run_pipeline(read(MATMUL_RELU), PipelineOptions(unpacked_api=True)))
+    assert "int32_t main_func(float* A, float* B, float* D)" in source
+    assert "int32_t main(" not in source
+
+
+def test_unlowered_function_is_rejected_with_tir202() -> None:
+    with pytest.raises(CompilerError) as info:
+        emit_c(read(VECTOR_ADD))
+    (diag,) = info.value.diagnostics
+    assert diag.code == "TIR202"
+    assert "run MakePackedAPI or MakeUnpackedAPI first" in diag.message
+
+
+def test_ffi_packed_abi_is_rejected_with_tir202() -> None:
+    text = """
+@T.prim_func
+def main(self_handle: T.handle, args: T.handle, num_args: T.int32, result: T.handle) -> T.int32:
+    T.func_attr({"calling_conv": 1, "global_symbol": "__tvm_ffi_main"})
+    return 0
+"""
+    with pytest.raises(CompilerError) as info:
+        emit_c(run_pipeline(read(text)))
+    (diag,) = info.value.diagnostics
+    assert diag.code == "TIR202"
+    assert "FFI packed ABI" in diag.message
+    assert diag.span.line == 3
+
+
+def test_runtime_header_is_standalone(tmp_path: Path) -> None:
+    (tmp_path / "tir_runtime.h").write_text(runtime_header())
+    (tmp_path / "t.c").write_text('#include "tir_runtime.h"\nint main(void) { return (int)sizeof(TVMValue) - 8; }\n')
+    import subprocess
+
+    proc = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "t.c", "-o", "t"],
+                          cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert subprocess.run([str(tmp_path / "t")], check=False).returncode == 0
