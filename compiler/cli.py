@@ -221,9 +221,15 @@ def cmd_lower(args: argparse.Namespace) -> int:
 
 
 def _with_options(module: IRModule, unpacked: bool) -> IRModule:
-    if not unpacked or module.attrs.get("unpacked-api") is True:
+    """Record the calling convention in the module so its dumps say how to resume.
+
+    Unpacked operators can only be called directly, which only the AOT executor does (the
+    graph executor calls packed functions), so the two options are written together.
+    """
+    if not unpacked or (module.attrs.get("unpacked-api") is True and "executor" in module.attrs):
         return module
     attrs = dict(module.attrs)
+    attrs.setdefault("executor", "aot")
     attrs["unpacked-api"] = True
     return module.with_(attrs=attrs)
 

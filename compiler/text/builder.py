@@ -259,6 +259,11 @@ class FunctionBuilder:
 
     # ================================================================ diagnostics, scopes
     def error(self, code: str, message: str, span: Span, severity: str = ERROR) -> None:
+        # Inside the body of an unreadable block header, names and forms the header would have
+        # defined are missing: whatever goes wrong there is a consequence of the syntax error
+        # already reported, so it is not reported again.
+        if self.suppress_undefined:
+            return
         self.diags.append(Diagnostic(code, message, span, severity, file=self.ctx.filename))
 
     def fail(self, code: str, message: str, span: Span) -> _Drop:
