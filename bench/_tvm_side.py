@@ -1,0 +1,204 @@
+"""The TVM half of the speed benchmarks: a worker that runs under TVM's own interpreter.
+
+Our process never imports tvm: ``TvmWorker`` (the only part our side uses) starts this file
+with ``$TIR_TVM_PYTHON`` (default ``/opt/tvmenv/tvm0.27.0.post1/bin/python``) and talks to it one JSON object per line:
+requests on stdin, answers on stdout (TVM's own prints go to stderr). Keeping the worker
+alive lets the benchmarks alternate rounds of ours and TVM's on a shared, noisy machine.
+
+Requests (every answer has ``"ok"``; a failed request answers ``{"ok": false, "error": ...}``):
+
+    {"op": "version"}                         -> {"version", "llvm_target"}
+    {"op": "lower", "path", "reps", "warmup", "parse": bool}
+        tvm.compile(mod, target="c") + the C source, timed ``reps`` times after ``warmup``;
+        with ``parse`` the tvm.script.from_source of the text is inside the timing.
+        -> {"times_ms": [...], "c_chars"}
+    {"op": "build_llvm", "path", "ref", "outputs": [names], "target": "llvm" or a JSON dict}
+        tvm.compile(mod, target=target), run once on ref.npz's inputs (outputs zero-filled)
+        and compare with ref.npz -> {"compile_ms", "max_abs_err", "matches"}
+    {"op": "run_llvm", "path", "reps", "warmup"}
+        time the built kernel with time_evaluator(number=1, repeat=reps) -> {"times_ms": [...]}
+    {"op": "quit"}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TVM_PYTHON = "/opt/tvmenv/tvm0.27.0.post1/bin/python"
+
+
+def tvm_python() -> str | None:
+    """The interpreter with TVM installed, or None if there is none."""
+    path = os.environ.get("TIR_TVM_PYTHON", DEFAULT_TVM_PYTHON)
+    return path if Path(path).exists() else None
+
+
+class TvmWorker:
+    """Our end of the pipe: start the worker under TVM's interpreter, send requests."""
+
+    def __init__(self, python: str | None = None) -> None:
+        exe = python or tvm_python()
+        if exe is None:
+            raise RuntimeError(f"no TVM interpreter: set TIR_TVM_PYTHON (tried {DEFAULT_TVM_PYTHON})")
+        self.proc = subprocess.Popen([exe, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1)
+
+    def ask(self, op: str, **fields: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"op": op, **fields}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"TVM worker exited (code {self.proc.wait()}) on {op!r}")
+        answer: dict[str, Any] = json.loads(line)
+        if not answer.get("ok"):
+            raise RuntimeError(f"TVM worker failed on {op!r}: {answer.get('error')}")
+        return answer
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write('{"op": "quit"}\n')
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+
+    def __enter__(self) -> TvmWorker:  # noqa: PYI034 - never subclassed
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------------------------------
+# The worker; everything below runs under TVM's interpreter only.
+
+_ANSWERS = sys.stdout
+_parsed: dict[str, Any] = {}
+_built: dict[str, tuple[Any, list[Any]]] = {}
+
+
+def _module(path: str) -> Any:
+    from tvm.script import from_source
+
+    if path not in _parsed:
+        with open(path, encoding="utf-8") as f:
+            _parsed[path] = from_source(f.read())
+    return _parsed[path]
+
+
+def _lower_once(path: str, parse: bool) -> int:
+    import tvm
+    from tvm.script import from_source
+
+    if parse:
+        with open(path, encoding="utf-8") as f:
+            mod = from_source(f.read())
+    else:
+        mod = _module(path)
+    lib = tvm.compile(mod, target="c")
+    # In 0.27 tvm.compile returns an Executable; its .mod is the C source module.
+    return len(lib.mod.inspect_source())
+
+
+def op_lower(req: dict[str, Any]) -> dict[str, Any]:
+    path, parse = req["path"], bool(req.get("parse", False))
+    chars = 0
+    for _ in range(int(req.get("warmup", 1))):
+        chars = _lower_once(path, parse)
+    times = []
+    for _ in range(int(req["reps"])):
+        t0 = time.perf_counter()
+        chars = _lower_once(path, parse)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return {"times_ms": times, "c_chars": chars}
+
+
+def _param_names(mod: Any) -> list[str]:
+    func = mod["main"]
+    # 0.27: a buffer parameter is itself a buffer-typed var; 0.25 keeps a buffer_map.
+    names = []
+    for p in func.params:
+        buf = func.buffer_map[p] if hasattr(func, "buffer_map") else p
+        names.append(str(buf.name))
+    return names
+
+
+def op_build_llvm(req: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+    import tvm
+
+    path = req["path"]
+    mod = _module(path)
+    t0 = time.perf_counter()
+    target = req.get("target", "llvm")
+    # 0.27 no longer parses "llvm -mcpu=x"; a target with options comes as a JSON dict.
+    lib = tvm.compile(mod, target=tvm.target.Target(json.loads(target) if target.startswith("{") else target))
+    compile_ms = (time.perf_counter() - t0) * 1e3
+    ref = np.load(req["ref"])
+    outputs = set(req.get("outputs", []))
+    arrays = []
+    for name in _param_names(mod):
+        a = ref[name]
+        arrays.append(np.zeros_like(a) if name in outputs else a)
+    tensors = [tvm.runtime.tensor(a) for a in arrays]
+    lib["main"](*tensors)
+    err = 0.0
+    matches = True
+    for name, t in zip(_param_names(mod), tensors):
+        if name in outputs:
+            got, want = t.numpy(), ref[name]
+            err = max(err, float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64)))))
+            matches = matches and bool(np.allclose(got, want, rtol=1e-4, atol=1e-4))
+    _built[path] = (lib, tensors)
+    return {"compile_ms": compile_ms, "max_abs_err": err, "matches": matches}
+
+
+def op_run_llvm(req: dict[str, Any]) -> dict[str, Any]:
+    import tvm
+
+    lib, tensors = _built[req["path"]]
+    f = lib["main"]
+    for _ in range(int(req.get("warmup", 1))):
+        f(*tensors)
+    # time_evaluator times each call in C++ (no Python in the loop), like our C harness.
+    timer = lib.mod.time_evaluator("main", tvm.cpu(), number=1, repeat=int(req["reps"]))
+    return {"times_ms": [r * 1e3 for r in timer(*tensors).results]}
+
+
+def op_version(_req: dict[str, Any]) -> dict[str, Any]:
+    import tvm
+
+    return {"version": tvm.__version__, "llvm_target": str(tvm.target.Target("llvm"))}
+
+
+OPS = {"lower": op_lower, "build_llvm": op_build_llvm, "run_llvm": op_run_llvm, "version": op_version}
+
+
+def main() -> int:
+    global _ANSWERS
+    # Answers go to the real stdout; anything TVM prints must not corrupt the protocol.
+    _ANSWERS = sys.stdout
+    sys.stdout = sys.stderr
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        if req.get("op") == "quit":
+            break
+        try:
+            answer = {"ok": True, **OPS[req["op"]](req)}
+        except Exception as exc:  # noqa: BLE001 - the protocol edge: report, keep serving
+            answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        _ANSWERS.write(json.dumps(answer) + "\n")
+        _ANSWERS.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Front ends: models (ONNX) -> a graph of operators -> fused PrimFuncs in TIR."""

@@ -1,0 +1,162 @@
+"""Test models built with onnx.helper, and a runner that compiles an MLF archive's C with a
+small main (gcc -std=c99 -O2), runs it and returns the outputs. Shared by the AOT and MLF
+tests; references come from onnxruntime."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HAVE_GCC = shutil.which("gcc") is not None
+RNG_SEED = 0
+# onnxruntime reads IR versions up to 13; onnx.helper writes its newest by default.
+IR_VERSION = 8
+
+
+def _model(nodes: list, name: str, inputs: list, outputs: list, inits: dict[str, np.ndarray], opset: int = 13) -> onnx.ModelProto:
+    g = helper.make_graph(nodes, name, inputs, outputs,
+                          [numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], ir_version=IR_VERSION)
+    onnx.checker.check_model(m)
+    return m
+
+
+def _vi(name: str, shape: list[int]) -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def mlp() -> onnx.ModelProto:
+    r = np.random.default_rng(RNG_SEED)
+    inits = {"w1": r.standard_normal((16, 32)) * 0.3, "b1": r.standard_normal((32,)),
+             "w2": r.standard_normal((10, 32)) * 0.3, "b2": r.standard_normal((10,))}
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h"], name="fc1"),
+        helper.make_node("Add", ["h", "b1"], ["h1"], name="bias1"),
+        helper.make_node("Relu", ["h1"], ["a1"], name="relu1"),
+        helper.make_node("Gemm", ["a1", "w2", "b2"], ["logits"], name="fc2", transB=1),
+        helper.make_node("Sigmoid", ["logits"], ["y"], name="sig"),
+    ]
+    return _model(nodes, "mlp", [_vi("x", [2, 16])], [_vi("y", [2, 10])], inits)
+
+
+def lenet() -> onnx.ModelProto:
+    r = np.random.default_rng(RNG_SEED + 1)
+    inits = {"c1w": r.standard_normal((6, 1, 5, 5)) * 0.2, "c1b": r.standard_normal((6,)) * 0.1,
+             "c2w": r.standard_normal((16, 6, 5, 5)) * 0.1, "c2b": r.standard_normal((16,)) * 0.1,
+             "f1w": r.standard_normal((64, 32)) * 0.1, "f1b": r.standard_normal((32,)) * 0.1,
+             "f2w": r.standard_normal((32, 10)) * 0.2, "f2b": r.standard_normal((10,)) * 0.1,
+             "lo": np.array(0.0), "hi": np.array(6.0), "shape": np.array([1, 64])}
+    nodes = [
+        helper.make_node("Conv", ["x", "c1w", "c1b"], ["c1"], name="conv1", pads=[2, 2, 2, 2]),
+        helper.make_node("Tanh", ["c1"], ["t1"], name="tanh1"),
+        helper.make_node("AveragePool", ["t1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "c2w", "c2b"], ["c2"], name="conv2"),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("MaxPool", ["r2"], ["p2"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Reshape", ["p2", "shape"], ["f"], name="flatten"),
+        helper.make_node("MatMul", ["f", "f1w"], ["m1"], name="fc1"),
+        helper.make_node("Add", ["m1", "f1b"], ["a1"], name="fc1_bias"),
+        helper.make_node("Clip", ["a1", "lo", "hi"], ["r3"], name="relu6"),
+        helper.make_node("MatMul", ["r3", "f2w"], ["m2"], name="fc2"),
+        helper.make_node("Add", ["m2", "f2b"], ["a2"], name="fc2_bias"),
+        helper.make_node("Softmax", ["a2"], ["y"], name="softmax", axis=1),
+    ]
+    inits_fixed = {k: v.astype(np.float32) for k, v in inits.items() if k != "shape"}
+    g = helper.make_graph(nodes, "lenet", [_vi("x", [1, 1, 16, 16])], [_vi("y", [1, 10])],
+                          [numpy_helper.from_array(v, k) for k, v in inits_fixed.items()]
+                          + [numpy_helper.from_array(np.array([1, 64], dtype=np.int64), "shape")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)], ir_version=IR_VERSION)
+    onnx.checker.check_model(m)
+    return m
+
+
+def resblock() -> onnx.ModelProto:
+    r = np.random.default_rng(RNG_SEED + 2)
+    c = 4
+    inits = {"w1": r.standard_normal((c, c, 3, 3)) * 0.3, "w2": r.standard_normal((c, c, 3, 3)) * 0.3,
+             "g": r.uniform(0.5, 1.5, c), "b": r.standard_normal(c) * 0.1, "mu": r.standard_normal(c) * 0.1,
+             "var": r.uniform(0.5, 2.0, c), "w3": r.standard_normal((c, 2 * c, 1, 1)) * 0.3,
+             "scale": np.array([0.5])}
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "g", "b", "mu", "var"], ["bn1"], name="bn1", epsilon=1e-3),
+        helper.make_node("Relu", ["bn1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c2", "x"], ["s"], name="residual"),
+        helper.make_node("Relu", ["s"], ["r2"], name="relu2"),
+        helper.make_node("Concat", ["r2", "x"], ["cat"], name="concat", axis=1),
+        helper.make_node("Conv", ["cat", "w3"], ["c3"], name="conv3"),
+        helper.make_node("Mul", ["c3", "scale"], ["m"], name="scale"),
+        helper.make_node("Sub", ["m", "x"], ["d"], name="sub"),
+        helper.make_node("Transpose", ["d"], ["t"], name="nhwc", perm=[0, 2, 3, 1]),
+        helper.make_node("GlobalAveragePool", ["d"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["f"], name="flatten"),
+        helper.make_node("Div", ["f", "scale"], ["y2"], name="div"),
+    ]
+    return _model(nodes, "resblock", [_vi("x", [1, c, 6, 6])], [_vi("t", [1, 6, 6, c]), _vi("y2", [1, c])], inits)
+
+
+MODELS = {"mlp": mlp, "lenet": lenet, "resblock": resblock}
+
+
+def random_inputs(model: onnx.ModelProto, seed: int = 42) -> dict[str, np.ndarray]:
+    r = np.random.default_rng(seed)
+    init = {i.name for i in model.graph.initializer}
+    out = {}
+    for vi in model.graph.input:
+        if vi.name in init:
+            continue
+        shape = [d.dim_value for d in vi.type.tensor_type.shape.dim]
+        out[vi.name] = r.standard_normal(shape).astype(np.float32)
+    return out
+
+
+def reference(model: onnx.ModelProto, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = [o.name for o in model.graph.output]
+    return dict(zip(names, sess.run(names, inputs)))
+
+
+def extract(archive: Path, into: Path) -> dict:
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="data")
+    return json.loads((into / "metadata.json").read_text())
+
+
+def run_archive(archive: Path, workdir: Path, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Compile the archive's C with a test main using the typed C interface, run, read outputs."""
+    meta = extract(archive, workdir)
+    m = meta["model_name"]
+    lines = ['#include "tir_runtime.h"', f'#include "tvmgen_{m}.h"', "#include <stdio.h>", "int main(void) {",
+             f"  struct tvmgen_{m}_inputs in; struct tvmgen_{m}_outputs out; FILE* f;"]
+    for k, t in enumerate(meta["inputs"]):
+        n = int(np.prod(t["shape"]))
+        inputs[t["name"]].astype(np.float32).tofile(workdir / f"in{k}.bin")
+        lines += [f"  static float in{k}[{n}]; f = fopen(\"in{k}.bin\", \"rb\");",
+                  f"  if (!f || fread(in{k}, 4, {n}, f) != {n}) return 3; fclose(f); in.{t['c_name']} = in{k};"]
+    for k, t in enumerate(meta["outputs"]):
+        lines.append(f"  static float out{k}[{int(np.prod(t['shape']))}]; out.{t['c_name']} = out{k};")
+    lines.append(f"  if (tvmgen_{m}_run(&in, &out) != 0) {{ fprintf(stderr, \"%s\\n\", TVMGetLastError()); return 1; }}")
+    for k, t in enumerate(meta["outputs"]):
+        n = int(np.prod(t["shape"]))
+        lines.append(f"  f = fopen(\"out{k}.bin\", \"wb\"); fwrite(out{k}, 4, {n}, f); fclose(f);")
+    lines += ["  return 0;", "}"]
+    (workdir / "main.c").write_text("\n".join(lines) + "\n")
+    srcs = sorted(str(p) for p in (workdir / "codegen/host/src").glob("*.c"))
+    exe = workdir / "model"
+    cc = subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-I", str(workdir / "codegen/host/include"),
+                         str(workdir / "main.c"), *srcs, "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
+    assert cc.returncode == 0, cc.stderr
+    run = subprocess.run([str(exe)], cwd=workdir, capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    return {t["name"]: np.fromfile(workdir / f"out{k}.bin", dtype=np.float32).reshape(t["shape"])
+            for k, t in enumerate(meta["outputs"])}

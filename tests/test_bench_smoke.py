@@ -1,0 +1,88 @@
+"""The speed benchmarks still work: their own-side functions on the smallest kernels, one run.
+
+Only our side is exercised (no TVM), so these always run; the timings themselves are not
+tested (benchmarks are not timed tests).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+bench_lower = _load("bench_lower")
+bench_c_perf = _load("bench_c_perf")
+needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+
+
+def test_default_kernels_exist_in_the_corpus() -> None:
+    for k in bench_lower.KERNELS:
+        assert bench_lower.kernel_path(k).exists(), k
+    for k in bench_c_perf.KERNELS:
+        assert (bench_c_perf.CORPUS / k / "ref.npz").exists(), k
+
+
+def test_lower_ours_times_one_run_with_and_without_parse() -> None:
+    path = bench_lower.kernel_path("relu_f32")
+    for parse in (False, True):
+        times = bench_lower.time_ours(path, reps=1, warmup=0, parse=parse)
+        assert len(times) == 1 and times[0] > 0
+
+
+def test_lower_ours_emits_the_packed_entry_point() -> None:
+    text = bench_lower.kernel_path("relu_f32").read_text()
+    c = bench_lower.lower_ours(bench_lower.read_module(text, "relu_f32"))
+    # The packed API, like TVM's c target: (args, type codes, count, ret value, ret code, resource).
+    assert "int32_t main_func(void*" in c
+
+
+def test_lower_table_and_verdict() -> None:
+    rows = [bench_lower.Row("k", 10, ours=2.0, tvm=4.0, ours_parse=3.0, tvm_parse=1.5)]
+    table = bench_lower.render(rows, "0.27.0.post1", 20, (1.0, 2.0)).splitlines()
+    assert table[4] == "| k | 10 | 2.00 | 4.00 | 0.50 | 3.00 | 1.50 | 2.00 |"
+    assert table[-2] == "lower only: ours is 2.00x faster than TVM (geomean over kernels)"
+    assert table[-1] == "parse + lower: ours is 2.00x slower than TVM (geomean over kernels)"
+
+
+def test_harness_declares_the_unpacked_kernel() -> None:
+    params = bench_c_perf.kernel_params(bench_c_perf.CORPUS / "relu_f32")
+    src = bench_c_perf.harness_source("main_func", params)
+    assert "int32_t main_func(float*, float*);" in src
+    assert '  save("out1.bin", a1, 1024);' in src  # Out: 16x16 float32, the only output
+
+
+@needs_gcc
+def test_c_perf_ours_runs_and_matches_ref(tmp_path: Path) -> None:
+    kdir = bench_c_perf.CORPUS / "matmul_f32"
+    exe = bench_c_perf.build_ours(kdir, tmp_path)
+    times = bench_c_perf.run_ours(exe, warmup=0, reps=1)
+    assert len(times) == 1 and times[0] >= 0
+    ok, err = bench_c_perf.check_ours(kdir, tmp_path)
+    assert ok and err < 1e-4
+
+
+@needs_gcc
+def test_c_perf_check_catches_a_wrong_kernel(tmp_path: Path) -> None:
+    kdir = bench_c_perf.CORPUS / "matmul_f32"
+    source, _ = bench_c_perf.lower_to_c(kdir)
+    assert "= 0.0f;" in source  # the reduction's init
+    exe = bench_c_perf.build_ours(kdir, tmp_path, c_source=source.replace("= 0.0f;", "= 1.0f;", 1))
+    bench_c_perf.run_ours(exe, warmup=0, reps=0)
+    ok, err = bench_c_perf.check_ours(kdir, tmp_path)
+    assert not ok and err == pytest.approx(1.0, abs=1e-3)

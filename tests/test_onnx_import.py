@@ -1,0 +1,136 @@
+"""ONNX import: shapes, constants, fusion into TVM-named functions, and errors that name the
+node, the operator and the attribute."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from aot_models import IR_VERSION, lenet, mlp, resblock
+from onnx import TensorProto, helper, numpy_helper
+
+from compiler.diagnostics import CompilerError
+from compiler.frontend.fuse import fuse
+from compiler.frontend.onnx_import import import_onnx
+from compiler.text.reader import read_tir
+
+
+def _one_node(node: onnx.NodeProto, in_shape: list, out_shape: list, inits: dict | None = None,
+              dim_param: str | None = None) -> onnx.ModelProto:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [dim_param or in_shape[0], *in_shape[1:]])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)
+    init = [numpy_helper.from_array(v, k) for k, v in (inits or {}).items()]
+    g = helper.make_graph([node], "one", [x], [y], init)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION)
+
+
+def _error(model: onnx.ModelProto) -> str:
+    with pytest.raises(CompilerError) as info:
+        import_onnx(model)
+    return info.value.diagnostics[0].message
+
+
+def test_lenet_shapes_and_fused_function_names() -> None:
+    g = import_onnx(lenet())
+    assert g.inputs == ["x"] and g.outputs == ["y"]
+    assert g.tensors["c1"].shape == (1, 6, 16, 16)
+    assert g.tensors["p1"].shape == (1, 6, 8, 8)
+    assert g.tensors["f"].shape == (1, 64)
+    assert [f.name for f in fuse(g)] == [
+        "tvmgen_default_fused_nn_conv2d_tanh",
+        "tvmgen_default_fused_nn_avg_pool2d",
+        "tvmgen_default_fused_nn_conv2d_nn_relu",
+        "tvmgen_default_fused_nn_max_pool2d",
+        "tvmgen_default_fused_reshape",
+        "tvmgen_default_fused_nn_matmul_add_clip",
+        "tvmgen_default_fused_nn_matmul_add",
+        "tvmgen_default_fused_nn_softmax",
+    ]
+
+
+def test_fusion_stops_at_a_tensor_with_two_consumers_and_names_repeats() -> None:
+    fused = fuse(import_onnx(resblock()), "net")
+    names = [f.name for f in fused]
+    # bn1 (folded to scale and shift) and relu1 fuse into conv1; "d" feeds Transpose and
+    # GlobalAveragePool, so the Sub ending conv3's group stays that group's output.
+    assert names == [
+        "tvmgen_net_fused_nn_conv2d_nn_batch_norm_nn_relu",
+        "tvmgen_net_fused_nn_conv2d_add_nn_relu",
+        "tvmgen_net_fused_concatenate",
+        "tvmgen_net_fused_nn_conv2d_multiply_subtract",
+        "tvmgen_net_fused_transpose",
+        "tvmgen_net_fused_nn_global_avg_pool2d",
+        "tvmgen_net_fused_nn_batch_flatten_divide",
+    ]
+    assert fused[1].inputs == ["r1", "w2", "x"]
+
+
+def test_batch_norm_folds_into_scale_and_shift_constants() -> None:
+    g = import_onnx(resblock())
+    scale, shift = g.constants["bn1__scale"], g.constants["bn1__shift"]
+    model = resblock()
+    init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    want = init["g"] / np.sqrt(init["var"] + 1e-3)
+    np.testing.assert_allclose(scale, want, rtol=1e-6)
+    np.testing.assert_allclose(shift, init["b"] - init["mu"] * want, rtol=1e-5, atol=1e-7)
+
+
+def test_every_generated_function_reads_back_without_diagnostics() -> None:
+    for model in (mlp(), lenet(), resblock()):
+        for f in fuse(import_onnx(model)):
+            text = "@I.ir_module\nclass Module:\n" + f.text
+            result = read_tir(text, f.name)
+            assert result.diagnostics == [], (f.name, result.diagnostics)
+            func = result.module.functions[0]
+            assert func.name == f.name and func.s_tir
+
+
+def test_conv_with_padding_reads_through_a_guard() -> None:
+    (f, *_) = fuse(import_onnx(lenet()))
+    assert "T.if_then_else(0 <= v_i2 + v_i5 - 2 and v_i2 + v_i5 - 2 < 16" in f.text
+    assert 'T.Buffer((6, 1, 5, 5), "float32")' in f.text
+
+
+def test_unsupported_operator_names_node_and_op() -> None:
+    m = _one_node(helper.make_node("Gelu", ["x"], ["y"], name="act"), [1, 4], [1, 4])
+    msg = _error(m)
+    assert msg.startswith("ONNX import: node act (Gelu): operator Gelu is not supported; supported: Add, ")
+
+
+def test_unsupported_attribute_names_node_op_and_attribute() -> None:
+    node = helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2, 2], auto_pad="SAME_UPPER")
+    assert _error(_one_node(node, [1, 1, 4, 4], [1, 1, 4, 4])) == \
+        "ONNX import: node pool (MaxPool): attribute auto_pad: auto_pad=SAME_UPPER is not supported (use explicit pads)"
+    node = helper.make_node("Relu", ["x"], ["y"], name="r", alpha=0.1)
+    assert _error(_one_node(node, [1, 4], [1, 4])) == "ONNX import: node r (Relu): attribute alpha is not supported"
+
+
+def test_dynamic_shape_is_an_error() -> None:
+    m = _one_node(helper.make_node("Relu", ["x"], ["y"], name="r"), [1, 4], ["N", 4], dim_param="N")
+    assert _error(m) == ("ONNX import: input x has a dynamic shape (dimension 'N'); only static shapes are supported")
+
+
+def test_reshape_needs_a_constant_shape() -> None:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    s = helper.make_tensor_value_info("s", TensorProto.INT64, [2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 2])
+    g = helper.make_graph([helper.make_node("Reshape", ["x", "s"], ["y"], name="rs")], "g", [x, s], [y])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION)
+    # The shape is a graph input here: a dynamic shape, and also a non-float input.
+    assert "ONNX import: input s has element type 7; only float32 (1) is supported" == _error(m)
+
+
+def test_constant_node_and_reshape_minus_one() -> None:
+    shape = helper.make_node("Constant", [], ["s"], value=numpy_helper.from_array(np.array([-1, 2], dtype=np.int64)))
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 2])
+    g = helper.make_graph([shape, helper.make_node("Reshape", ["x", "s"], ["y"], name="rs")], "g", [x], [y])
+    graph = import_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION))
+    assert graph.tensors["y"].shape == (3, 2)
+    assert [n.op_type for n in graph.nodes] == ["Reshape"]
+
+
+def test_shape_mismatch_in_gemm_names_the_node() -> None:
+    node = helper.make_node("Gemm", ["x", "w"], ["y"], name="fc")
+    m = _one_node(node, [1, 4], [1, 3], {"w": np.zeros((5, 3), np.float32)})
+    assert _error(m) == "ONNX import: node fc (Gemm): inner dimensions differ: (1, 4) and (5, 3)"
