@@ -248,6 +248,7 @@ class FunctionBuilder:
         self.scopes: list[dict[str, _Binding]] = []
         self.frames: list[_BlockFrame] = []
         self.suppress_undefined = 0
+        self.placeholders: set[int] = set()  # ids of Vars standing for undefined names
         self.fname: str | None = None
         self.attrs: dict[str, object] = {}
         self.buffer_map: list[tuple[Var, Buffer]] = []
@@ -1192,7 +1193,9 @@ class FunctionBuilder:
         if b is None:
             if not self.suppress_undefined:
                 self.error("TIR010", f"undefined name '{e.id}'", e.span)
-            return Var(e.id, hint if hint is not None and not hint.is_float else INT32, span=e.span)
+            placeholder = Var(e.id, hint if hint is not None and not hint.is_float else INT32, span=e.span)
+            self.placeholders.add(id(placeholder))
+            return placeholder
         self.refer(e.span, b.obj)
         if isinstance(b.obj, Buffer):
             if b.mutable:
@@ -1290,6 +1293,12 @@ class FunctionBuilder:
     def _match(self, a: Expr, b: Expr) -> tuple[Expr, Expr]:
         """Bring two operands to one dtype as TVM's BinaryOpMatchTypes does."""
         da, db = a.dtype, b.dtype
+        # An undefined name (already reported) takes the other side's dtype rather than a cast,
+        # so the one mistake is not reported again as a dtype mismatch.
+        if da != db and isinstance(a, Var) and id(a) in self.placeholders:
+            return Var(a.name, db, span=a.span), b
+        if da != db and isinstance(b, Var) and id(b) in self.placeholders:
+            return a, Var(b.name, da, span=b.span)
         if da == db or da.is_handle or db.is_handle:
             return a, b
         if da.lanes != db.lanes:
