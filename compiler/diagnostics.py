@@ -36,6 +36,7 @@ CODES: dict[str, str] = {
     "TIR106": "invalid calling_conv value",
     "TIR107": "invalid combination of executor options",
     "TIR108": "entry function does not follow the convention the options demand",
+    "TIR109": "executor option spelled in a target string (deprecated)",
     "TIR201": "a compiler pass cannot handle this IR",
     "TIR202": "C backend cannot lower this construct",
 }
