@@ -1,0 +1,45 @@
+"""Completion: T.* builtins with signatures, dtypes inside strings, names in scope."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types as t
+from pytest_lsp import LanguageClient
+
+from tests.lsp.conftest import data, doc_id, open_doc, pos
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+URI = "file:///tmp/tir-lsp-tests/completion.tir"
+
+
+async def _complete(client: LanguageClient, line: int, col: int) -> list[t.CompletionItem]:
+    res = await client.text_document_completion_async(t.CompletionParams(text_document=doc_id(URI), position=pos(line, col)))
+    assert isinstance(res, t.CompletionList)
+    return list(res.items)
+
+
+async def test_completion_after_T_dot(client: LanguageClient) -> None:
+    text = data("scopes.tir") + "    T.se\n"
+    await open_doc(client, URI, text)
+    items = {i.label: i for i in await _complete(client, 10, 8)}
+    assert items["serial"].detail == "T.serial(start, stop=None, annotations=None)"
+    assert items["serial"].kind == t.CompletionItemKind.Function
+    assert items["float32"].kind == t.CompletionItemKind.TypeParameter
+    assert "float32x4" not in items  # vector dtypes are not offered one by one
+    assert "n" not in items
+
+
+async def test_completion_of_dtype_in_string(client: LanguageClient) -> None:
+    text = data("scopes.tir") + '    D = T.alloc_buffer((4,), "fl\n'
+    await open_doc(client, URI, text, version=2)
+    labels = [i.label for i in await _complete(client, 10, 32)]
+    assert labels[:3] == ["float32", "float16", "float64"]
+    assert "handle" in labels and "A" not in labels
+
+
+async def test_completion_of_names_in_scope(client: LanguageClient) -> None:
+    await open_doc(client, URI, data("scopes.tir"), version=3)
+    # Inside the first loop, after `x` is bound: A, n, C, i, x are visible; k (second loop) is not.
+    labels = [i.label for i in await _complete(client, 7, 20)]
+    assert labels[:6] == ["n", "A", "C", "i", "x", "scopes"]
+    assert "k" not in labels

@@ -1,0 +1,60 @@
+"""Code actions: quick fixes for diagnostics (``compiler.analysis.fixes.quick_fixes`` when the
+compiler has it) and "Lower to C" (kind ``source``), which runs the ``tir.lowerToC`` command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.diagnostics import Diagnostic
+from compiler.ir.span import Span
+from tir_lsp.documents import Document
+from tir_lsp.features.commands import LOWER_TO_C
+
+LOWER_TITLE = "Lower to C"
+
+
+@dataclass
+class Action:
+    title: str
+    kind: str  # "quickfix" | "source"
+    command: str | None = None
+    arguments: list[Any] = field(default_factory=list)
+    edits: list[tuple[Span, str]] = field(default_factory=list)
+    diagnostic: Diagnostic | None = None
+    preferred: bool = False
+
+
+def _quick_fixes(doc: Document, diags: list[Diagnostic]) -> list[Action]:
+    try:
+        from compiler.analysis.fixes import quick_fixes
+    except ImportError:
+        return []
+    text = "\n".join(doc.lines) + "\n"
+    out: list[Action] = []
+    for d in diags:
+        try:
+            fixes = quick_fixes(d, text)
+        except Exception:  # noqa: BLE001, S112 - a broken fix must not break the menu
+            continue
+        for fx in fixes or ():
+            edits = [(getattr(e, "span", None) or e[0], getattr(e, "text", None) if hasattr(e, "text") else e[1])
+                     for e in getattr(fx, "edits", ())]
+            out.append(Action(getattr(fx, "title", "Fix"), "quickfix", edits=edits, diagnostic=d,
+                              preferred=bool(getattr(fx, "preferred", False))))
+    return out
+
+
+def code_actions(doc: Document, line: int, end_line: int, diags: list[Diagnostic],
+                 create_file: bool) -> list[Action]:
+    """Actions for the 1-based line range; ``create_file`` asks ``tir.lowerToC`` to write the
+    C next to the file (clients that cannot open an untitled document themselves)."""
+    out = _quick_fixes(doc, diags)
+    extra: list[Any] = [{"createFile": True}] if create_file else []
+    if doc.module.functions:
+        out.append(Action(LOWER_TITLE, "source", LOWER_TO_C, [doc.uri, *([None] if extra else []), *extra]))
+        view = doc.chunk_at(line)
+        if view is not None and view.result.functions and len(doc.module.functions) > 1:
+            name = view.result.functions[0].name
+            out.append(Action(f"{LOWER_TITLE}: function {name}", "source", LOWER_TO_C, [doc.uri, name, *extra]))
+    return out

@@ -1,0 +1,94 @@
+"""Completion: ``T.`` -> builtins (with their signatures), dtype names inside strings, and
+otherwise the names visible at the cursor (definitions of the function above the cursor whose
+scope holds it, the module's functions and size vars)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.ir.buffer import Buffer
+from compiler.ir.builtins import BUILTINS
+from compiler.ir.stmt import For
+from tir_lsp.documents import Document
+
+DTYPE_NAMES = ("float32", "float16", "float64", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "uint16",
+               "uint32", "uint64", "bool", "handle", "float8_e4m3fn", "float8_e5m2", "float4_e2m1fn")
+_KEYWORDS = ("for", "in", "if", "else", "elif", "with", "as", "while", "return", "assert", "pass", "def", "True",
+             "False", "None", "and", "or", "not")
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    kind: str  # function, variable, buffer, type, keyword, module
+    detail: str = ""
+    documentation: str = ""
+
+
+def _in_string(prefix: str) -> bool:
+    quote = ""
+    for ch in prefix:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return False
+    return bool(quote)
+
+
+def completion(doc: Document, line: int, column: int) -> list[Item]:
+    text = doc.lines[line - 1] if 0 < line <= len(doc.lines) else ""
+    prefix = text[:column - 1]
+    if _in_string(prefix):
+        return [Item(n, "type", "data type") for n in DTYPE_NAMES]
+    word_start = len(prefix)
+    while word_start > 0 and (prefix[word_start - 1].isalnum() or prefix[word_start - 1] in "_."):
+        word_start -= 1
+    dotted = prefix[word_start:]
+    if dotted.startswith("T."):
+        scope = dotted[2:].rpartition(".")[0]
+        items = []
+        for name, info in BUILTINS.items():
+            if scope:
+                if not name.startswith(scope + "."):
+                    continue
+                label = name[len(scope) + 1:]
+            else:
+                if "x" in name and info.kind == "dtype" and name.split("x")[-1].isdigit():
+                    continue  # vector dtypes: thousands of them; typed by hand
+                label = name
+            kind = "type" if info.kind in ("dtype", "type") else "function"
+            items.append(Item(label, kind, info.signature, info.description))
+        return items
+    items: list[Item] = []
+    seen: set[str] = set()
+    view = doc.chunk_at(line)
+    if view is not None:
+        local = line - view.delta
+        for d in view.result.index.definitions:
+            if d.name in seen or (d.span.line, d.span.column) >= (local, column):
+                continue
+            if isinstance(d.node, For) and d.node.span is not None and not d.node.span.contains(local, column):
+                continue
+            seen.add(d.name)
+            if isinstance(d.symbol, Buffer):
+                items.append(Item(d.name, "buffer", f'T.Buffer({d.symbol.dtype}) {d.kind}'))
+            elif d.kind == "function":
+                items.append(Item(d.name, "function", "function"))
+            else:
+                dtype = getattr(d.symbol, "dtype", "")
+                items.append(Item(d.name, "variable", f"{dtype} {d.kind}"))
+    for name, _span, _f in doc.function_names():
+        if name not in seen:
+            seen.add(name)
+            items.append(Item(name, "function", "function"))
+    if doc.skeleton is not None:
+        for d in doc.skeleton.index.definitions:
+            if d.name not in seen:
+                seen.add(d.name)
+                items.append(Item(d.name, "variable", "size variable"))
+    items.append(Item("T", "module", "tvm.script.tirx"))
+    items.extend(Item(k, "keyword") for k in _KEYWORDS)
+    return items

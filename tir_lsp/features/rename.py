@@ -1,0 +1,129 @@
+"""Rename a var or buffer within its function; refuses names that are not identifiers or that
+collide with a name visible in the same function."""
+
+from __future__ import annotations
+
+import keyword
+
+from compiler.analysis.symbols import Definition, SymbolIndex
+from compiler.ir.buffer import Buffer
+from compiler.ir.expr import Var
+from compiler.ir.function import PrimFunc
+from compiler.ir.node import Node
+from compiler.ir.span import Span
+from compiler.ir.stmt import (
+    Allocate,
+    AllocateConst,
+    AttrStmt,
+    For,
+    IfThenElse,
+    LaunchThread,
+    SBlock,
+    Stmt,
+    While,
+)
+from compiler.ir.visitor import child_values, iter_nodes
+from tir_lsp.documents import Document
+from tir_lsp.features.references import same_token_symbols
+
+_RESERVED = {"T", "I", "tir", "tirx", "tvm"}
+
+
+class RenameError(Exception):
+    """A rename that cannot be done; the message is shown to the user."""
+
+
+def prepare_rename(doc: Document, line: int, column: int) -> tuple[Span, str] | None:
+    loc = doc.at(line, column)
+    if loc is None or not isinstance(loc.symbol, (Var, Buffer)):
+        return None
+    return loc.span, loc.symbol.name
+
+
+def rename(doc: Document, line: int, column: int, new_name: str) -> list[Span]:
+    """The spans to replace with ``new_name``; raises RenameError when it cannot be done."""
+    loc = doc.at(line, column)
+    if loc is None or not isinstance(loc.symbol, (Var, Buffer)):
+        raise RenameError("only variables and buffers can be renamed")
+    if not new_name.isidentifier() or keyword.iskeyword(new_name) or new_name in _RESERVED:
+        raise RenameError(f"'{new_name}' is not a valid identifier")
+    old = loc.symbol.name
+    if new_name == old:
+        return []
+    symbols = same_token_symbols(doc, loc)
+    ids = {id(s) for s in symbols}
+    # A name visible where the symbol is used (or used where the symbol would be visible)
+    # would be captured or shadowed by the new name.
+    if loc.chunk is not None and loc.chunk.result.functions:
+        view = loc.chunk
+        func = view.result.functions[0]
+        idx = view.result.index
+        mine = _own_spans(idx, symbols)
+        my_scope = _scope(func, idx.definition_of(loc.symbol))
+        for d in idx.definitions:
+            if d.name != new_name or id(d.symbol) in ids:
+                continue
+            theirs = [d.span] + [r.span for r in idx.references_to(d.symbol)]
+            their_scope = _scope(func, d)
+            if d.kind == "function" or any(_inside(sp, their_scope) for sp in mine) \
+                    or any(_inside(sp, my_scope) for sp in theirs):
+                kind = "buffer" if isinstance(d.symbol, Buffer) else "function" if d.kind == "function" else "variable"
+                where = d.span.shifted(view.delta)
+                raise RenameError(f"cannot rename '{old}' to '{new_name}': a {kind} named '{new_name}' is "
+                                  f"already visible there (defined at line {where.line})")
+    if doc.skeleton is not None and any(d.name == new_name for d in doc.skeleton.index.definitions):
+        raise RenameError(f"cannot rename '{old}' to '{new_name}': the module defines a size variable '{new_name}'")
+    spans: set[Span] = set()
+    for s in symbols:
+        found = doc.definition_of(s, loc.chunk)
+        if found is not None:
+            spans.add(found[1])
+        spans.update(doc.references_to(s, loc.chunk))
+    # Only spans that spell the old name (a buffer param's var may be used through the buffer).
+    out = []
+    for sp in spans:
+        text = doc.lines[sp.line - 1] if 0 < sp.line <= len(doc.lines) else ""
+        if sp.line == sp.end_line and text[sp.column - 1:sp.end_column - 1] == old:
+            out.append(sp)
+    return sorted(out, key=lambda s: (s.line, s.column))
+
+
+def _inside(a: Span, b: Span) -> bool:
+    return (b.line, b.column) <= (a.line, a.column) and (a.end_line, a.end_column) <= (b.end_line, b.end_column)
+
+
+def _own_spans(idx: SymbolIndex, symbols: list[object]) -> list[Span]:
+    out = []
+    for s in symbols:
+        d = idx.definition_of(s)
+        if d is not None:
+            out.append(d.span)
+        out.extend(r.span for r in idx.references_to(s))
+    return out
+
+
+_SCOPED = (For, While, IfThenElse, SBlock, LaunchThread, AttrStmt, Allocate, AllocateConst)
+
+
+def _scope(func: PrimFunc, d: Definition | None) -> Span:
+    """Where a definition is visible: its loop, else the innermost statement with a body that
+    holds it (flat bindings last until the end of their sequence), else the whole function."""
+    whole = func.span or Span(1, 1, 10**9, 1)
+    if d is None:
+        return whole
+    if isinstance(d.node, For) and d.node.span is not None:
+        return d.node.span
+    best = whole
+    stack: list[Node] = [func.body]
+    while stack:
+        n = stack.pop()
+        sp = n.span
+        if isinstance(n, _SCOPED) and sp is not None and n is not d.node and getattr(n, "body", None) is not None \
+                and _inside(d.span, sp) and _inside(sp, best):
+            best = sp
+        if isinstance(n, Stmt):
+            for name, value in child_values(n):
+                if name in ("buffer", "view_of"):
+                    continue
+                stack.extend(v for v in iter_nodes(value) if isinstance(v, Stmt))
+    return best

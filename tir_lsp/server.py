@@ -1,0 +1,516 @@
+"""pygls glue: one thin handler per LSP method. Analysis lives in ``tir_lsp.documents`` and
+``tir_lsp.features``; here we only convert positions, pick the document and schedule work.
+
+Threading: documents are analysed in one worker thread (edits are coalesced: the worker
+always takes the newest text), queries run on the event loop against the newest finished
+analysis, and commands that lower code run in the default thread pool. A document is an
+immutable snapshot, so a query never sees a half-updated state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from compiler.diagnostics import Diagnostic
+from compiler.ir.span import Span
+from tir_lsp.documents import Document
+from tir_lsp.features import code_actions as ca
+from tir_lsp.features import commands as cmd
+from tir_lsp.features import completion as comp
+from tir_lsp.features import definition as defn
+from tir_lsp.features import diagnostics as diag
+from tir_lsp.features import folding, formatting, hover, references, rename, semantic_tokens, signature_help
+from tir_lsp.features import symbols as syms
+from tir_lsp.features.positions import from_lsp_position, to_lsp_range
+from tir_lsp.workspace_index import WorkspaceIndex
+
+VERSION = "0.1.0"
+# VS Code reaches tir-lsp only through our extension, which registers the document commands
+# itself and opens their result in an untitled editor; other clients get the C as a new file.
+_VSCODE_CLIENTS = ("visual studio code", "code - oss", "vscodium", "code-server", "cursor")
+
+
+class RequestFailed(JsonRpcException):
+    """LSP ``RequestFailed``: the request was valid but could not be carried out."""
+
+    CODE = -32803
+
+
+class TirLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("tir-lsp", VERSION)
+        self.docs: dict[str, Document] = {}
+        self.pending: dict[str, asyncio.Future[Any]] = {}
+        self.command_diagnostics: dict[str, list[Diagnostic]] = {}
+        self.index = WorkspaceIndex()
+        self.select: list[str] = []
+        self.ignore: list[str] = []
+        # "client": the client opens command results itself; "file": write them next to the file.
+        self.command_results = "file"
+        self.analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tir-analysis")
+
+    # ------------------------------------------------------------------ documents
+    def path_of(self, uri: str) -> str:
+        return to_fs_path(uri) or uri
+
+    def uri_of(self, path: str) -> str:
+        return from_fs_path(path) or path
+
+    def _analyze_latest(self, uri: str) -> Document | None:
+        """Worker thread: analyse the newest text of ``uri`` unless already done."""
+        td = self.workspace.get_text_document(uri)
+        source, version = td.source, td.version
+        prev = self.docs.get(uri)
+        if prev is not None and prev.version == version:
+            return None
+        base = prev if prev is not None else Document(uri, self.path_of(uri))
+        doc = base.updated(source, version)
+        if uri in self.workspace.text_documents:
+            self.docs[uri] = doc
+        return doc
+
+    async def schedule(self, uri: str) -> None:
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(self.analysis_pool, self._analyze_latest, uri)
+        self.pending[uri] = fut
+        doc = await fut
+        if doc is not None:
+            self.publish(doc)
+
+    def publish(self, doc: Document) -> None:
+        td = self.workspace.text_documents.get(doc.uri)
+        if td is None or td.version != doc.version:
+            return  # never publish for a stale version
+        found = diag.selected(doc.diagnostics + self.command_diagnostics.get(doc.uri, []), self.select, self.ignore)
+        codec = td.position_codec
+        items = [diag.to_lsp(d, doc.uri, doc.lines, codec, self.uri_of) for d in found]
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=doc.uri, version=doc.version, diagnostics=items))
+
+    async def document(self, uri: str) -> Document | None:
+        """The newest analysed document (waiting for an analysis still running)."""
+        fut = self.pending.get(uri)
+        if fut is not None and not fut.done():
+            try:
+                await asyncio.shield(fut)
+            except Exception:  # noqa: BLE001, S110 - the analysis failure is logged by its own task
+                pass
+        return self.docs.get(uri)
+
+    def codec(self, uri: str) -> Any:
+        return self.workspace.get_text_document(uri).position_codec
+
+    async def at(self, uri: str, position: types.Position) -> tuple[Document, int, int] | None:
+        doc = await self.document(uri)
+        if doc is None:
+            return None
+        line, col = from_lsp_position(self.codec(uri), doc.lines, position)
+        return doc, line, col
+
+    def location(self, uri: str, span: Span) -> types.Location:
+        doc = self.docs.get(uri)
+        lines = doc.lines if doc is not None else ()
+        codec = self.codec(uri) if doc is not None else self.codec_default()
+        return types.Location(uri=uri, range=to_lsp_range(codec, lines, span))
+
+    def codec_default(self) -> Any:
+        from pygls.workspace.position_codec import PositionCodec
+
+        return PositionCodec(self.workspace.position_encoding)
+
+    def rng(self, doc: Document, span: Span) -> types.Range:
+        return to_lsp_range(self.codec(doc.uri), doc.lines, span)
+
+    def external_function(self, name: str) -> str | None:
+        """Hover text for a function defined in another open document."""
+        for other in self.docs.values():
+            hit = other.function_named(name)
+            if hit is not None and hit[0] is not None:
+                return hover.function_hover(hit[0]) + f"\n\ndefined in `{os.path.basename(other.filename)}`"
+        for s in self.index.functions_named(name):
+            return f"`{name}`: function defined in `{os.path.basename(s.path)}` line {s.span.line}"
+        return None
+
+
+server = TirLanguageServer()
+
+
+# ---------------------------------------------------------------------- lifecycle
+@server.feature(types.INITIALIZE)
+def initialize(ls: TirLanguageServer, params: types.InitializeParams) -> None:
+    opts = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+    check = opts.get("check") if isinstance(opts.get("check"), dict) else {}
+    ls.select = [str(c) for c in check.get("select", []) or []]
+    ls.ignore = [str(c) for c in check.get("ignore", []) or []]
+    client = (params.client_info.name if params.client_info else "").lower()
+    explicit = opts.get("commandResults")
+    if explicit in ("client", "file"):
+        ls.command_results = explicit
+    else:
+        ls.command_results = "client" if any(n in client for n in _VSCODE_CLIENTS) else "file"
+    roots: list[Path] = []
+    for folder in params.workspace_folders or []:
+        p = to_fs_path(folder.uri)
+        if p:
+            roots.append(Path(p))
+    if not roots and params.root_uri:
+        p = to_fs_path(params.root_uri)
+        if p:
+            roots.append(Path(p))
+    ls.index.start(roots)
+
+
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: TirLanguageServer, params: Any = None) -> None:
+    ls.analysis_pool.shutdown(wait=False, cancel_futures=True)
+
+
+# ---------------------------------------------------------------------- sync
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+async def did_open(ls: TirLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.docs.pop(params.text_document.uri, None)  # a re-open starts afresh, whatever its version
+    await ls.schedule(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+async def did_change(ls: TirLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.command_diagnostics.pop(params.text_document.uri, None)
+    await ls.schedule(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: TirLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+    doc = ls.docs.get(params.text_document.uri)
+    if doc is not None:
+        ls.index.set_file(doc.filename, "\n".join(doc.lines))
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: TirLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.docs.pop(uri, None)
+    ls.pending.pop(uri, None)
+    ls.command_diagnostics.pop(uri, None)
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+# ---------------------------------------------------------------------- navigation
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+async def on_hover(ls: TirLanguageServer, params: types.HoverParams) -> types.Hover | None:
+    found = await ls.at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    doc, line, col = found
+    result = hover.hover(doc, line, col, ls.external_function)
+    if result is None:
+        return None
+    text, span = result
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+                       range=ls.rng(doc, span))
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+async def on_definition(ls: TirLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
+    found = await ls.at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    doc, line, col = found
+    targets = defn.definition(doc, line, col, ls.docs, ls.index, ls.uri_of)
+    return [ls.location(uri, span) for uri, span in targets] or None
+
+
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+async def on_references(ls: TirLanguageServer, params: types.ReferenceParams) -> list[types.Location] | None:
+    found = await ls.at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    doc, line, col = found
+    targets = references.references(doc, line, col, ls.docs, params.context.include_declaration)
+    return [ls.location(uri, span) for uri, span in targets] or None
+
+
+_SYMBOL_KINDS = {"module": types.SymbolKind.Module, "function": types.SymbolKind.Function,
+                 "buffer": types.SymbolKind.Array, "loop": types.SymbolKind.Variable}
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+async def on_document_symbol(ls: TirLanguageServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+    doc = await ls.document(params.text_document.uri)
+    if doc is None:
+        return []
+
+    def conv(s: syms.Sym) -> types.DocumentSymbol:
+        return types.DocumentSymbol(name=s.name, kind=_SYMBOL_KINDS[s.kind], range=ls.rng(doc, s.range),
+                                    selection_range=ls.rng(doc, s.selection), detail=s.detail or None,
+                                    children=[conv(c) for c in s.children])
+
+    return [conv(s) for s in syms.document_symbols(doc)]
+
+
+@server.feature(types.WORKSPACE_SYMBOL)
+def on_workspace_symbol(ls: TirLanguageServer, params: types.WorkspaceSymbolParams) -> list[types.SymbolInformation]:
+    found = syms.workspace_symbols(params.query, ls.docs, ls.index, ls.uri_of)
+    return [types.SymbolInformation(name=s.name, kind=_SYMBOL_KINDS[s.kind], location=ls.location(s.uri, s.span),
+                                    container_name=s.container) for s in found]
+
+
+@server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+async def on_prepare_rename(ls: TirLanguageServer, params: types.PrepareRenameParams) -> Any:
+    found = await ls.at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    doc, line, col = found
+    hit = rename.prepare_rename(doc, line, col)
+    if hit is None:
+        return None
+    return types.PrepareRenamePlaceholder(range=ls.rng(doc, hit[0]), placeholder=hit[1])
+
+
+@server.feature(types.TEXT_DOCUMENT_RENAME)
+async def on_rename(ls: TirLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
+    found = await ls.at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    doc, line, col = found
+    try:
+        spans = rename.rename(doc, line, col, params.new_name)
+    except rename.RenameError as exc:
+        raise RequestFailed(str(exc)) from None
+    edits = [types.TextEdit(range=ls.rng(doc, sp), new_text=params.new_name) for sp in spans]
+    return types.WorkspaceEdit(changes={doc.uri: edits})
+
+
+# ---------------------------------------------------------------------- presentation
+@server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+                types.SemanticTokensLegend(token_types=semantic_tokens.TOKEN_TYPES,
+                                           token_modifiers=semantic_tokens.TOKEN_MODIFIERS))
+async def on_semantic_tokens(ls: TirLanguageServer, params: types.SemanticTokensParams) -> types.SemanticTokens:
+    doc = await ls.document(params.text_document.uri)
+    if doc is None:
+        return types.SemanticTokens(data=[])
+    return types.SemanticTokens(data=semantic_tokens.semantic_tokens(doc, ls.codec(doc.uri)))
+
+
+@server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+async def on_folding(ls: TirLanguageServer, params: types.FoldingRangeParams) -> list[types.FoldingRange]:
+    doc = await ls.document(params.text_document.uri)
+    if doc is None:
+        return []
+    return [types.FoldingRange(start_line=a, end_line=b,
+                               kind=types.FoldingRangeKind.Comment if k == "comment" else None)
+            for a, b, k in folding.folding_ranges(doc.lines)]
+
+
+_COMPLETION_KINDS = {"function": types.CompletionItemKind.Function, "variable": types.CompletionItemKind.Variable,
+                     "buffer": types.CompletionItemKind.Variable, "type": types.CompletionItemKind.TypeParameter,
+                     "keyword": types.CompletionItemKind.Keyword, "module": types.CompletionItemKind.Module}
+
+
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", '"']))
+async def on_completion(ls: TirLanguageServer, params: types.CompletionParams) -> types.CompletionList:
+    found = await ls.at(params.text_document.uri, params.position)
+    if found is None:
+        return types.CompletionList(is_incomplete=False, items=[])
+    doc, line, col = found
+    items = [types.CompletionItem(label=i.label, kind=_COMPLETION_KINDS.get(i.kind), detail=i.detail or None,
+                                  documentation=i.documentation or None)
+             for i in comp.completion(doc, line, col)]
+    return types.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(types.TEXT_DOCUMENT_SIGNATURE_HELP,
+                types.SignatureHelpOptions(trigger_characters=["(", ","], retrigger_characters=[","]))
+async def on_signature_help(ls: TirLanguageServer, params: types.SignatureHelpParams) -> types.SignatureHelp | None:
+    found = await ls.at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    doc, line, col = found
+    sig = signature_help.signature_help(doc, line, col)
+    if sig is None:
+        return None
+    info = types.SignatureInformation(label=sig.label, documentation=sig.documentation,
+                                      parameters=[types.ParameterInformation(label=p) for p in sig.parameters])
+    return types.SignatureHelp(signatures=[info], active_signature=0, active_parameter=sig.active)
+
+
+@server.feature(types.TEXT_DOCUMENT_FORMATTING)
+async def on_formatting(ls: TirLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
+    doc = await ls.document(params.text_document.uri)
+    if doc is None:
+        return []
+    try:
+        text = formatting.format_document(doc)
+    except formatting.FormatError as exc:
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"TIR: {exc}"))
+        raise RequestFailed(str(exc)) from None
+    if text is None:
+        return []
+    end = types.Position(line=len(doc.lines), character=0)
+    return [types.TextEdit(range=types.Range(start=types.Position(line=0, character=0), end=end), new_text=text)]
+
+
+# ---------------------------------------------------------------------- actions and commands
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix,
+                                                           types.CodeActionKind.Source]))
+async def on_code_action(ls: TirLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    doc = await ls.document(params.text_document.uri)
+    if doc is None:
+        return []
+    line = params.range.start.line + 1
+    end_line = params.range.end.line + 1
+    near = [d for d in doc.diagnostics if d.span.line <= end_line and d.span.end_line >= line]
+    create = ls.command_results == "file" and _can_create_files(ls)
+    actions = ca.code_actions(doc, line, end_line, near, create)
+    only = params.context.only
+    out: list[types.CodeAction] = []
+    for a in actions:
+        kind = types.CodeActionKind.QuickFix if a.kind == "quickfix" else types.CodeActionKind.Source
+        if only and not any(kind == k or str(kind.value).startswith(str(getattr(k, "value", k)) + ".") for k in only):
+            continue
+        action = types.CodeAction(title=a.title, kind=kind, is_preferred=a.preferred or None)
+        if a.command:
+            action.command = types.Command(title=a.title, command=a.command, arguments=a.arguments)
+        if a.edits:
+            action.edit = types.WorkspaceEdit(changes={doc.uri: [
+                types.TextEdit(range=ls.rng(doc, sp), new_text=t) for sp, t in a.edits]})
+        if a.diagnostic is not None:
+            action.diagnostics = [diag.to_lsp(a.diagnostic, doc.uri, doc.lines, ls.codec(doc.uri))]
+        out.append(action)
+    return out
+
+
+def _can_create_files(ls: TirLanguageServer) -> bool:
+    ws = ls.client_capabilities.workspace
+    edit = ws.workspace_edit if ws is not None else None
+    ops = (edit.resource_operations or []) if edit is not None else []
+    return bool(ws and ws.apply_edit and edit and edit.document_changes
+                and any(str(getattr(o, "value", o)) == "create" for o in ops))
+
+
+async def _document_for_command(ls: TirLanguageServer, uri: Any) -> Document:
+    if not isinstance(uri, str):
+        raise RequestFailed(f"expected a document URI as the first argument, got {uri!r}")
+    doc = await ls.document(uri)
+    if doc is not None:
+        return doc
+    path = ls.path_of(uri)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RequestFailed(f"{path}: cannot read: {exc.strerror}") from None
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, Document(uri, path).updated, text, None)
+
+
+async def _run_command(ls: TirLanguageServer, doc: Document, title: str, fn: Any, *args: Any) -> Any:
+    """Run ``fn`` in a thread with work-done progress; a CommandError becomes an error
+    response and its diagnostics are published on the document."""
+    token = None
+    window = ls.client_capabilities.window
+    if window is not None and window.work_done_progress:
+        token = str(uuid.uuid4())
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=False))
+        except Exception:  # noqa: BLE001 - progress is a nicety
+            token = None
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(None, fn, *args)
+    except cmd.CommandError as exc:
+        if exc.diagnostics and doc.uri in ls.docs:
+            ls.command_diagnostics[doc.uri] = exc.diagnostics
+            ls.publish(ls.docs[doc.uri])
+        raise RequestFailed(exc.message) from None
+    finally:
+        if token is not None:
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+
+
+@server.command(cmd.LOWER_TO_C)
+async def lower_to_c(ls: TirLanguageServer, *args: Any) -> dict[str, str]:
+    if not args:
+        raise RequestFailed("tir.lowerToC expects [uri, functionName?]")
+    doc = await _document_for_command(ls, args[0])
+    function = args[1] if len(args) > 1 and isinstance(args[1], str) and args[1] else None
+    create = any(isinstance(a, dict) and a.get("createFile") for a in args[1:])
+    result: dict[str, str] = await _run_command(ls, doc, "Lower to C", cmd.lower_to_c, doc, function)
+    if ls.command_diagnostics.pop(doc.uri, None) is not None and doc.uri in ls.docs:
+        ls.publish(ls.docs[doc.uri])
+    if create:
+        await _create_c_file(ls, doc, result)
+    return result
+
+
+async def _create_c_file(ls: TirLanguageServer, doc: Document, result: dict[str, str]) -> None:
+    """Write the C into a new file next to the TIR file (never over an existing one) and show it."""
+    if not _can_create_files(ls):
+        return
+    path = cmd.free_c_path(os.path.join(os.path.dirname(doc.filename), result["title"]), os.path.exists)
+    target = ls.uri_of(path)
+    edit = types.WorkspaceEdit(document_changes=[
+        types.CreateFile(uri=target, options=types.CreateFileOptions(ignore_if_exists=True)),
+        types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=target, version=None),
+            edits=[types.TextEdit(range=types.Range(start=types.Position(line=0, character=0),
+                                                    end=types.Position(line=0, character=0)),
+                                  new_text=result["content"])]),
+    ])
+    applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label="Lower to C"))
+    if not applied.applied:
+        ls.window_show_message(types.ShowMessageParams(
+            type=types.MessageType.Warning, message=f"TIR: could not create {path}: {applied.failure_reason or 'refused'}"))
+        return
+    window = ls.client_capabilities.window
+    if window is not None and window.show_document is not None and window.show_document.support:
+        try:
+            await ls.window_show_document_async(types.ShowDocumentParams(uri=target, take_focus=True))
+        except Exception:  # noqa: BLE001, S110 - Neovim 0.7 answers MethodNotFound; the file exists anyway
+            pass
+
+
+@server.command(cmd.SHOW_TIR_AFTER_PASS)
+async def show_tir_after_pass(ls: TirLanguageServer, *args: Any) -> dict[str, str]:
+    if len(args) < 2 or not isinstance(args[1], str):
+        raise RequestFailed("tir.showTirAfterPass expects [uri, passName]")
+    doc = await _document_for_command(ls, args[0])
+    result: dict[str, str] = await _run_command(ls, doc, f"TIR after {args[1]}", cmd.show_tir_after_pass, doc, args[1])
+    return result
+
+
+@server.command(cmd.LIST_PASSES)
+def list_passes(ls: TirLanguageServer, *args: Any) -> list[str]:
+    return cmd.list_passes()
+
+
+@server.command(cmd.EXPORT_JSON)
+async def export_json(ls: TirLanguageServer, *args: Any) -> dict[str, str]:
+    if not args:
+        raise RequestFailed("tir.exportJson expects [uri]")
+    doc = await _document_for_command(ls, args[0])
+    result: dict[str, str] = await _run_command(ls, doc, "Export JSON", cmd.export_json, doc)
+    return result
+
+
+def start_io() -> None:
+    # Short switch interval: a hover on the event loop is not held up for long by an analysis
+    # running in the worker thread (REFERENCE §9).
+    sys.setswitchinterval(5e-4)
+    server.start_io()
+
+
+def start_tcp(host: str, port: int) -> None:
+    sys.setswitchinterval(5e-4)
+    server.start_tcp(host, port)
