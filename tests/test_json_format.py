@@ -7,7 +7,6 @@ import json
 import math
 import struct
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
