@@ -247,6 +247,9 @@ class FunctionBuilder:
         self.diags: list[Diagnostic] = []
         self.scopes: list[dict[str, _Binding]] = []
         self.frames: list[_BlockFrame] = []
+        # Performance (parser helper): blocks made so far; with none, build() skips the
+        # _contains_block walk over the whole body (a fifth of the build time of lowered code).
+        self.blocks_made = 0
         self.suppress_undefined = 0
         self.placeholders: set[int] = set()  # ids of Vars standing for undefined names
         self.fname: str | None = None
@@ -341,7 +344,8 @@ class FunctionBuilder:
         explicit_root = (
             len(stmts) == 1 and isinstance(stmts[0], SBlockRealize) and stmts[0].block.name == "root"
         )
-        if not explicit_root and (root.alloc_buffers or root.match_buffers or _contains_block(body)):
+        if not explicit_root and (root.alloc_buffers or root.match_buffers
+                                  or (self.blocks_made and _contains_block(body))):
             blk = SBlock("root", (), (), (), body, alloc_buffers=tuple(root.alloc_buffers),
                          match_buffers=tuple(root.match_buffers), annotations=root.annotations,
                          span=fdef.span)
@@ -737,6 +741,7 @@ class FunctionBuilder:
         block = SBlock(bname, tuple(frame.iter_vars), frame.reads, frame.writes, seq(stmts), frame.init,
                        tuple(frame.alloc_buffers), tuple(frame.match_buffers), frame.annotations,
                        span=st.span)
+        self.blocks_made += 1
         pred = frame.predicate if frame.predicate is not None else IntImm(BOOL_T, 1)
         return SBlockRealize(tuple(frame.iter_values), pred, block, span=st.span)
 

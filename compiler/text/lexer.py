@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
-
-from lark import Token
-from lark.lexer import Lexer, LexerState
 
 # Terminals whose pattern is an alternation in the grammar: literal -> terminal name.
 _MULTI = {
@@ -25,16 +23,20 @@ _MULTI = {
     **dict.fromkeys(("+=", "-=", "*=", "/=", "//=", "%=", "&=", "|=", "^=", "<<=", ">>=", "**="), "AUGOP"),
 }
 
+# Leading blanks are part of every match (one match per token, none for the blanks). The
+# alternatives are tried in order: a string's prefix letter is not read as a name, and ".5"
+# is a number, not ".".
 _TOKEN_RE = re.compile(
     r"""
-    (?P<ws>[ \t\f]+|\\[ \t\f]*\r?\n)
-    |(?P<nl>\r?\n)
-    |(?P<comment>\#[^\n]*)
-    |(?P<string>[rRbBuU]{0,2}(?:"(?!"")(?:[^"\\\n]|\\.)*"|'(?!'')(?:[^'\\\n]|\\.)*'|\"\"\"(?:[^\\]|\\.)*?\"\"\"|'''(?:[^\\]|\\.)*?'''))
+    [ \t\f]*(?:
+    (?P<string>[rRbBuU]{0,2}(?:"(?!"")(?:[^"\\\n]|\\.)*"|'(?!'')(?:[^'\\\n]|\\.)*'|\"\"\"(?:[^\\]|\\.)*?\"\"\"|'''(?:[^\\]|\\.)*?'''))
     |(?P<name>[^\W\d]\w*)
     |(?P<number>0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:(?:\d[\d_]*)?\.\d[\d_]*|\d[\d_]*\.?)(?:[eE][+-]?\d+)?[jJ]?)
     |(?P<op>\*\*=|//=|>>=|<<=|\.\.\.|\*\*|//|<<|>>|<=|>=|==|!=|->|\+=|-=|\*=|/=|%=|&=|\|=|\^=|[-+*/%@&|^~<>()\[\]{},:.;=])
-    """,
+    |(?P<nl>\r?\n)
+    |(?P<comment>\#[^\n]*)
+    |(?P<cont>\\[ \t\f]*\r?\n)
+    )""",
     re.VERBOSE | re.DOTALL,
 )
 _OPEN = frozenset("([{")
@@ -63,33 +65,67 @@ class LexInput:
         self.first_line = first_line
 
 
-def _tok(type_: str, value: str, pos: int, line: int, col: int, end_line: int, end_col: int) -> Token:
-    return Token(type_, value, pos, line, col, end_line, end_col, pos + len(value))
+class Tok(tuple):  # type: ignore[type-arg]
+    """A token: ``(type, value, start_pos, line, column, end_line, end_column)``.
+
+    A ``lark.Token`` is a str subclass built by Python code (eight attribute stores per
+    token); a tuple is built in C. The parser's callbacks index it; the attributes below
+    (Lark's names) serve Lark's own parse loop, error messages and tests.
+    """
+
+    __slots__ = ()
+
+    type = property(itemgetter(0))
+    value = property(itemgetter(1))
+    start_pos = property(itemgetter(2))
+    line = property(itemgetter(3))
+    column = property(itemgetter(4))
+    end_line = property(itemgetter(5))
+    end_column = property(itemgetter(6))
+
+    @property
+    def end_pos(self) -> int:
+        return self[2] + len(self[1])  # type: ignore[no-any-return]
+
+    def __str__(self) -> str:
+        return self[1]  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Tok({self[0]!r}, {self[1]!r}, line={self[3]}, column={self[4]})"
 
 
-class TirLexer(Lexer):
-    """A Lark ``Lexer`` for the TIR grammar (pass it as ``lexer=`` to ``Lark``)."""
-
-    __future_interface__ = 2  # lex(state, parser_state), state being our LexInput
+class TirLexer:
+    """The TIR lexer: ``tokenize(text, first_line)``. Built from the grammar's terminals
+    (``TirLexer(lexer_conf)``, as Lark does) or from saved tables (``from_tables``); Lark
+    itself is handed ``lark_lexer()``, an adapter class, so using this one never imports Lark."""
 
     def __init__(self, lexer_conf: Any) -> None:
+        self._set_terminals([(t.name, t.pattern.type, t.pattern.value) for t in lexer_conf.terminals])
+
+    @classmethod
+    def from_terminals(cls, terminals: list[tuple[str, str, str]]) -> TirLexer:
+        """From (name, pattern type "str" or "re", pattern) of each terminal of the grammar."""
+        lexer = cls.__new__(cls)
+        lexer._set_terminals(terminals)
+        return lexer
+
+    def _set_terminals(self, terminals: list[tuple[str, str, str]]) -> None:
         self.literals: dict[str, str] = dict(_MULTI)
         self.keywords: dict[str, str] = {}
-        for term in lexer_conf.terminals:
-            pat = term.pattern
-            if pat.type == "str" and pat.value not in self.literals:
-                if pat.value.isidentifier():
-                    self.keywords[pat.value] = term.name
+        for name, kind, value in terminals:
+            if kind == "str" and value not in self.literals:
+                if value.isidentifier():
+                    self.keywords[value] = name
                 else:
-                    self.literals[pat.value] = term.name
+                    self.literals[value] = name
 
-    def lex(self, lexer_state: LexerState | LexInput, parser_state: Any) -> Iterator[Token]:
-        text: Any = lexer_state.text if isinstance(lexer_state, LexerState) else lexer_state
+    def lex(self, lexer_state: Any, parser_state: Any) -> Iterator[Tok]:
+        text: Any = getattr(lexer_state, "text", lexer_state)
         if isinstance(text, LexInput):  # custom input arrives wrapped in a LexerState
             return self.tokenize(text.text, text.first_line)
         return self.tokenize(text.text if hasattr(text, "text") else str(text), 1)
 
-    def tokenize(self, text: str, first_line: int) -> Iterator[Token]:  # noqa: C901 - one hot loop
+    def tokenize(self, text: str, first_line: int) -> Iterator[Tok]:  # noqa: C901 - one hot loop
         match = _TOKEN_RE.match
         literals = self.literals
         keywords = self.keywords
@@ -103,71 +139,58 @@ class TirLexer(Lexer):
         at_line_start = True
         last_nl = True  # no _NL is owed before the first statement
         while pos < n:
-            if at_line_start and depth == 0:
-                # Measure this line's indentation; skip blank and comment-only lines.
-                end = pos
-                width = 0
-                while end < n and text[end] in " \t\f":
-                    width = (width // 8 + 1) * 8 if text[end] == "\t" else width + 1
-                    end += 1
-                if end >= n:
-                    pos = end
+            m = match(text, pos)
+            if m is None:
+                start = pos
+                while start < n and text[start] in " \t\f":
+                    start += 1
+                if start >= n:
+                    pos = n  # blanks at the end
                     break
-                c = text[end]
-                if c == "\n" or c == "\r" or c == "#":
-                    nl = text.find("\n", end)
+                if at_line_start and depth == 0 and text[start] == "\r":
+                    # A line starting with a lone carriage return counts as blank.
+                    nl = text.find("\n", start)
                     if nl < 0:
                         pos = n
                         break
-                    pos = nl + 1
+                    pos = line_start = nl + 1
                     line += 1
-                    line_start = pos
                     continue
-                at_line_start = False
-                col = end - line_start + 1
-                if width > indents[-1]:
-                    indents.append(width)
-                    yield _tok("_INDENT", "", end, line, col, line, col)
-                elif width < indents[-1]:
-                    while width < indents[-1]:
-                        indents.pop()
-                        yield _tok("_DEDENT", "", end, line, col, line, col)
-                    if width != indents[-1]:
-                        raise LexError(line, 1, "unindent does not match any outer indentation level",
-                                       "TIR002", col)
-                pos = end
-            m = match(text, pos)
-            if m is None:
-                col = pos - line_start + 1
-                ch = text[pos]
-                if ch in "'\"":
-                    raise LexError(line, col, "unterminated string", "TIR003",
-                                   (text.find("\n", pos) if "\n" in text[pos:] else n) - line_start + 1)
-                shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-                raise LexError(line, col, f"invalid character {shown}", "TIR003")
-            kind = m.lastgroup
-            value = m.group()
-            start = pos
-            pos = m.end()
-            if kind == "ws":
-                if "\n" in value:
-                    line += 1
-                    line_start = pos
-                continue
+                kind = value = ""
+            else:
+                kind = m.lastgroup  # type: ignore[assignment]
+                value = m.group(kind)
+                pos = m.end()
+                start = pos - len(value)
             if kind == "comment":
                 continue
             if kind == "nl":
                 if depth == 0:
                     if not last_nl:
-                        yield _tok("_NL", value, start, line, start - line_start + 1, line, start - line_start + 2)
+                        yield Tok(("_NL", value, start, line, start - line_start + 1, line, start - line_start + 2))
                         last_nl = True
                     at_line_start = True
                 line += 1
                 line_start = pos
                 continue
             col = start - line_start + 1
+            if at_line_start and depth == 0:
+                # The first token of a logical line: compare its indentation with the blocks'.
+                at_line_start = False
+                prefix = text[line_start:start]
+                width = len(prefix) if "\t" not in prefix else _width(prefix)
+                if width > indents[-1]:
+                    indents.append(width)
+                    yield Tok(("_INDENT", "", start, line, col, line, col))
+                elif width < indents[-1]:
+                    while width < indents[-1]:
+                        indents.pop()
+                        yield Tok(("_DEDENT", "", start, line, col, line, col))
+                    if width != indents[-1]:
+                        raise LexError(line, 1, "unindent does not match any outer indentation level",
+                                       "TIR002", col)
             if kind == "name":
-                yield _tok(keywords.get(value, "NAME"), value, start, line, col, line, col + len(value))
+                yield Tok((keywords.get(value, "NAME"), value, start, line, col, line, col + len(value)))
             elif kind == "op":
                 if value in _OPEN:
                     depth += 1
@@ -175,23 +198,65 @@ class TirLexer(Lexer):
                 elif value in _CLOSE and depth > 0:
                     depth -= 1
                     opened.pop()
-                yield _tok(literals[value], value, start, line, col, line, col + len(value))
-            elif kind == "string" and "\n" in value:
-                lines_in = value.count("\n")
-                end_col = len(value) - value.rfind("\n")
-                yield _tok("STRING", value, start, line, col, line + lines_in, end_col)
-                line += lines_in
-                line_start = start + value.rfind("\n") + 1
+                yield Tok((literals[value], value, start, line, col, line, col + len(value)))
+            elif kind == "number":
+                yield Tok(("NUMBER", value, start, line, col, line, col + len(value)))
+            elif kind == "string":
+                if "\n" in value:
+                    lines_in = value.count("\n")
+                    end_col = len(value) - value.rfind("\n")
+                    yield Tok(("STRING", value, start, line, col, line + lines_in, end_col))
+                    line += lines_in
+                    line_start = start + value.rfind("\n") + 1
+                else:
+                    yield Tok(("STRING", value, start, line, col, line, col + len(value)))
+            elif kind == "cont":
+                line += 1
+                line_start = pos
+                continue
             else:
-                yield _tok("STRING" if kind == "string" else "NUMBER", value, start, line, col, line,
-                           col + len(value))
+                ch = text[start]
+                if ch in "'\"":
+                    raise LexError(line, col, "unterminated string", "TIR003",
+                                   (text.find("\n", start) if "\n" in text[start:] else n) - line_start + 1)
+                shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+                raise LexError(line, col, f"invalid character {shown}", "TIR003")
             last_nl = False
         if opened:
             bline, bcol, bracket = opened[-1]
             raise LexError(bline, bcol, f"'{bracket}' was never closed", "TIR001")
         col = pos - line_start + 1
         if not last_nl:
-            yield _tok("_NL", "", pos, line, col, line, col)
+            yield Tok(("_NL", "", pos, line, col, line, col))
         while len(indents) > 1:
             indents.pop()
-            yield _tok("_DEDENT", "", pos, line, col, line, col)
+            yield Tok(("_DEDENT", "", pos, line, col, line, col))
+
+
+_LARK_LEXER: type | None = None
+
+
+def lark_lexer() -> type:
+    """``TirLexer`` as a ``lark.lexer.Lexer`` subclass, for ``Lark(..., lexer=lark_lexer())``."""
+    global _LARK_LEXER
+    if _LARK_LEXER is None:
+        from lark.lexer import Lexer
+
+        # lex(state, parser_state), state being our LexInput. Lark pickles the class into
+        # its cache by name: this module's __getattr__ finds it again.
+        _LARK_LEXER = type("LarkTirLexer", (TirLexer, Lexer),
+                           {"__future_interface__": 2, "__module__": __name__})
+    return _LARK_LEXER
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LarkTirLexer":
+        return lark_lexer()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def _width(prefix: str) -> int:
+    """Indentation width of leading blanks, a tab reaching the next multiple of 8 (as Python)."""
+    width = 0
+    for c in prefix:
+        width = (width // 8 + 1) * 8 if c == "\t" else width + 1
+    return width

@@ -1,7 +1,9 @@
 """TIR text -> syntax tree (``compiler.text.syntax``), with positioned errors and recovery.
 
-The grammar (``grammar/tir.lark``) is LALR; the syntax nodes are built by an inline
-transformer while parsing, so no parse tree is ever made. A module is split at function
+The grammar (``grammar/tir.lark``) is LALR: Lark compiles it into tables, which our own
+driver (``lalr_driver``) runs over our lexer's tokens, calling ``_SyntaxBuilder``'s methods
+as rules are reduced, so no parse tree is ever made (and valid text never imports Lark: the
+tables are saved as JSON, see ``_plan``). A module is split at function
 boundaries and each function is parsed on its own (``split_chunks``/``parse_chunk``): the
 language server re-parses only the function an edit touched, and a broken function does not
 hide the others. Inside a function, a statement that does not parse is reported and replaced
@@ -14,20 +16,23 @@ Nothing here evaluates, executes or imports anything from the text.
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
+import os
 import re
+import tempfile
 import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
 from compiler.diagnostics import ERROR, Diagnostic
 from compiler.ir.span import Span
+from compiler.text import lalr_driver
 from compiler.text import syntax as S
-from compiler.text.lexer import LexError, LexInput, TirLexer
+from compiler.text.lalr_driver import PLAN_FORMAT, LalrDriver, plan_from_lark
+from compiler.text.lexer import LexError, TirLexer, Tok, lark_lexer
 
 # ---------------------------------------------------------------------------------------
 # Grammar loading
@@ -47,12 +52,30 @@ def grammar_path() -> Path:
 ERROR_MARK = "__tir_error__"
 
 
-def _span(tok: Token) -> Span:
-    return Span(tok.line, tok.column, tok.end_line, tok.end_column)  # type: ignore[arg-type]
+# Spans are made for nearly every token and node, and a frozen dataclass's __init__ costs
+# four object.__setattr__ calls: here the slots are filled directly (same object, half the time).
+_new_span = object.__new__
+_set_line, _set_column = Span.__dict__["line"].__set__, Span.__dict__["column"].__set__
+_set_end_line, _set_end_column = Span.__dict__["end_line"].__set__, Span.__dict__["end_column"].__set__
+assert Span.__slots__ == ("line", "column", "end_line", "end_column"), "update _span/_join"
+
+
+def _span(tok: Tok) -> Span:
+    sp = _new_span(Span)
+    _set_line(sp, tok[3])
+    _set_column(sp, tok[4])
+    _set_end_line(sp, tok[5])
+    _set_end_column(sp, tok[6])
+    return sp
 
 
 def _join(a: Span, b: Span) -> Span:
-    return Span(a.line, a.column, b.end_line, b.end_column)
+    sp = _new_span(Span)
+    _set_line(sp, a.line)
+    _set_column(sp, a.column)
+    _set_end_line(sp, b.end_line)
+    _set_end_column(sp, b.end_column)
+    return sp
 
 
 class _Suite(tuple):  # type: ignore[type-arg]
@@ -108,13 +131,15 @@ def number_value(text: str) -> int | float:
     return int(clean, 10)
 
 
-@v_args(inline=True)
-class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
-    """Callbacks of the grammar's rules: each builds one syntax node."""
+class _SyntaxBuilder:
+    """Callbacks of the grammar's rules: each builds one syntax node from the rule's kept
+    children, passed as positional arguments (Lark's ``v_args(inline=True)`` convention)."""
 
     def __default__(self, data: Any, children: Any, meta: Any) -> Any:
-        # Lark still routes its own helper rules through here; they must stay trees.
-        return super().__default__(data, children, meta)
+        # A rule without a method would be a Lark Tree, as in Lark (none is reached today).
+        from lark import Tree
+
+        return Tree(data, children, meta)
 
     # --- module and statements ---------------------------------------------------------
     def start(self, *stmts: Any) -> tuple[Any, ...]:
@@ -132,44 +157,44 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
         end = (value or annotation).span
         return S.AnnAssign(target, annotation, value, _join(target.span, end))
 
-    def aug_assign(self, target: Any, op: Token, value: Any) -> S.AugAssign:
-        return S.AugAssign(target, str(op)[:-1], value, _join(target.span, value.span))
+    def aug_assign(self, target: Any, op: Tok, value: Any) -> S.AugAssign:
+        return S.AugAssign(target, op[1][:-1], value, _join(target.span, value.span))
 
-    def pass_stmt(self, tok: Token) -> S.Pass:
+    def pass_stmt(self, tok: Tok) -> S.Pass:
         return S.Pass(_span(tok))
 
-    def return_stmt(self, tok: Token, value: Any = None) -> S.Return:
+    def return_stmt(self, tok: Tok, value: Any = None) -> S.Return:
         sp = _span(tok)
         return S.Return(value, _join(sp, value.span) if value is not None else sp)
 
-    def assert_stmt(self, tok: Token, test: Any, msg: Any = None) -> S.Assert:
+    def assert_stmt(self, tok: Tok, test: Any, msg: Any = None) -> S.Assert:
         return S.Assert(test, msg, _join(_span(tok), (msg or test).span))
 
-    def dotted_name(self, *names: Token) -> tuple[str, Span]:
-        return ".".join(names), _join(_span(names[0]), _span(names[-1]))
+    def dotted_name(self, *names: Tok) -> tuple[str, Span]:
+        return ".".join(n[1] for n in names), _join(_span(names[0]), _span(names[-1]))
 
-    def import_stmt(self, tok: Token, dotted: tuple[str, Span], *rest: Token) -> S.Import:
-        alias = str(rest[1]) if len(rest) == 2 else None
+    def import_stmt(self, tok: Tok, dotted: tuple[str, Span], *rest: Tok) -> S.Import:
+        alias = rest[1][1] if len(rest) == 2 else None
         end = _span(rest[1]) if rest else dotted[1]
         return S.Import(dotted[0], ((dotted[0], alias),), _join(_span(tok), end))
 
-    def import_names(self, *toks: Token) -> tuple[list[tuple[str, str | None]], Span]:
+    def import_names(self, *toks: Tok) -> tuple[list[tuple[str, str | None]], Span]:
         names: list[tuple[str, str | None]] = []
         i = 0
         while i < len(toks):
             if i + 2 < len(toks) + 1 and i + 1 < len(toks) and toks[i + 1].type == "AS":
-                names.append((str(toks[i]), str(toks[i + 2])))
+                names.append((toks[i][1], toks[i + 2][1]))
                 i += 3
             else:
-                names.append((str(toks[i]), None))
+                names.append((toks[i][1], None))
                 i += 1
         return names, _join(_span(toks[0]), _span(toks[-1]))
 
-    def import_from(self, tok: Token, dotted: tuple[str, Span], _imp: Token,
+    def import_from(self, tok: Tok, dotted: tuple[str, Span], _imp: Tok,
                     names: tuple[list[tuple[str, str | None]], Span]) -> S.Import:
         return S.Import(dotted[0], tuple(names[0]), _join(_span(tok), names[1]))
 
-    def decorator(self, at: Token, expr: Any) -> tuple[Span, Any]:
+    def decorator(self, at: Tok, expr: Any) -> tuple[Span, Any]:
         return _span(at), expr
 
     def decorated(self, *children: Any) -> Any:
@@ -178,14 +203,14 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
         start = decs[0][0]
         return node._replace(decorators=tuple(d[1] for d in decs), span=_join(start, node.span))
 
-    def funcdef(self, tok: Token, name: Token, *rest: Any) -> S.FunctionDef:
+    def funcdef(self, tok: Tok, name: Tok, *rest: Any) -> S.FunctionDef:
         type_params: tuple[S.Name, ...] = ()
         params: tuple[S.Param, ...] = ()
         returns = None
         body: tuple[Any, ...] = ()
         seen_rpar = False
         for c in rest:
-            if isinstance(c, Token):
+            if type(c) is Tok:
                 if c.type == "RPAR":
                     seen_rpar = True
             elif isinstance(c, _Suite):
@@ -200,40 +225,40 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
             elif seen_rpar:
                 returns = c
         end = body[-1].span if body else _span(name)
-        return S.FunctionDef(S.Name(str(name), _span(name)), type_params, params, returns, body, (),
+        return S.FunctionDef(S.Name(name[1], _span(name)), type_params, params, returns, body, (),
                              _join(_span(tok), end))
 
-    def type_params(self, _l: Token, *names: Token) -> _Items:
-        return _Items(S.Name(str(n), _span(n)) for n in names if n.type == "NAME")
+    def type_params(self, _l: Tok, *names: Tok) -> _Items:
+        return _Items(S.Name(n[1], _span(n)) for n in names if n.type == "NAME")
 
     def params(self, *ps: S.Param) -> _Items:
         return _Items(ps)
 
-    def param_plain(self, name: Token) -> S.Param:
+    def param_plain(self, name: Tok) -> S.Param:
         sp = _span(name)
-        return S.Param(S.Name(str(name), sp), None, None, sp)
+        return S.Param(S.Name(name[1], sp), None, None, sp)
 
-    def param_ann(self, name: Token, ann: Any) -> S.Param:
+    def param_ann(self, name: Tok, ann: Any) -> S.Param:
         sp = _span(name)
-        return S.Param(S.Name(str(name), sp), ann, None, _join(sp, ann.span))
+        return S.Param(S.Name(name[1], sp), ann, None, _join(sp, ann.span))
 
-    def param_ann_default(self, name: Token, ann: Any, default: Any) -> S.Param:
+    def param_ann_default(self, name: Tok, ann: Any, default: Any) -> S.Param:
         sp = _span(name)
-        return S.Param(S.Name(str(name), sp), ann, default, _join(sp, default.span))
+        return S.Param(S.Name(name[1], sp), ann, default, _join(sp, default.span))
 
-    def param_default(self, name: Token, default: Any) -> S.Param:
+    def param_default(self, name: Tok, default: Any) -> S.Param:
         sp = _span(name)
-        return S.Param(S.Name(str(name), sp), None, default, _join(sp, default.span))
+        return S.Param(S.Name(name[1], sp), None, default, _join(sp, default.span))
 
-    def classdef(self, tok: Token, name: Token, *rest: Any) -> S.ClassDef:
+    def classdef(self, tok: Tok, name: Tok, *rest: Any) -> S.ClassDef:
         body = tuple(rest[-1])
         end = body[-1].span if body else _span(name)
-        return S.ClassDef(S.Name(str(name), _span(name)), body, (), _join(_span(tok), end))
+        return S.ClassDef(S.Name(name[1], _span(name)), body, (), _join(_span(tok), end))
 
     def suite(self, *stmts: Any) -> _Suite:
         return _Suite(stmts)
 
-    def if_stmt(self, tok: Token, test: Any, body: _Suite, *clauses: _Clause) -> S.If:
+    def if_stmt(self, tok: Tok, test: Any, body: _Suite, *clauses: _Clause) -> S.If:
         orelse: tuple[Any, ...] = ()
         # Build from the last clause backwards: an elif is an If alone in the orelse.
         for kw, ctest, cbody in reversed(clauses):
@@ -245,21 +270,21 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
         last = orelse[-1].span if orelse else (body[-1].span if body else test.span)
         return S.If(test, tuple(body), orelse, _join(_span(tok), last))
 
-    def elif_clause(self, tok: Token, test: Any, body: _Suite) -> _Clause:
+    def elif_clause(self, tok: Tok, test: Any, body: _Suite) -> _Clause:
         return _Clause((tok, test, body))
 
-    def else_clause(self, tok: Token, body: _Suite) -> _Clause:
+    def else_clause(self, tok: Tok, body: _Suite) -> _Clause:
         return _Clause((tok, None, body))
 
-    def for_stmt(self, tok: Token, target: Any, _in: Token, it: Any, body: _Suite) -> S.For:
+    def for_stmt(self, tok: Tok, target: Any, _in: Tok, it: Any, body: _Suite) -> S.For:
         end = body[-1].span if body else it.span
         return S.For(target, it, tuple(body), _join(_span(tok), end))
 
-    def while_stmt(self, tok: Token, test: Any, body: _Suite) -> S.While:
+    def while_stmt(self, tok: Tok, test: Any, body: _Suite) -> S.While:
         end = body[-1].span if body else test.span
         return S.While(test, tuple(body), _join(_span(tok), end))
 
-    def with_stmt(self, tok: Token, *rest: Any) -> Any:
+    def with_stmt(self, tok: Tok, *rest: Any) -> Any:
         body = tuple(rest[-1])
         items = tuple(rest[:-1])
         first = items[0].context
@@ -268,14 +293,14 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
         end = body[-1].span if body else first.span
         return S.With(items, body, _join(_span(tok), end))
 
-    def with_item(self, context: Any, _as: Token | None = None, target: Any = None) -> S.WithItem:
+    def with_item(self, context: Any, _as: Tok | None = None, target: Any = None) -> S.WithItem:
         return S.WithItem(context, target)
 
     # --- expressions ---------------------------------------------------------------------
-    def name(self, tok: Token) -> S.Name:
-        return S.Name(str(tok), _span(tok))
+    def name(self, tok: Tok) -> S.Name:
+        return S.Name(tok[1], _span(tok))
 
-    def paren(self, _l: Token, inner: Any, _r: Token) -> Any:
+    def paren(self, _l: Tok, inner: Any, _r: Tok) -> Any:
         return inner
 
     def target_tuple(self, *elts: Any) -> S.TupleExpr:
@@ -284,36 +309,36 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
     def tuple_bare(self, *elts: Any) -> S.TupleExpr:
         return S.TupleExpr(elts, _join(elts[0].span, elts[-1].span))
 
-    def paren_tuple(self, lpar: Token, *rest: Any) -> S.TupleExpr:
+    def paren_tuple(self, lpar: Tok, *rest: Any) -> S.TupleExpr:
         return S.TupleExpr(rest[:-1], _join(_span(lpar), _span(rest[-1])))
 
-    def empty_tuple(self, lpar: Token, rpar: Token) -> S.TupleExpr:
+    def empty_tuple(self, lpar: Tok, rpar: Tok) -> S.TupleExpr:
         return S.TupleExpr((), _join(_span(lpar), _span(rpar)))
 
-    def list(self, lsqb: Token, *rest: Any) -> S.ListExpr:
+    def list(self, lsqb: Tok, *rest: Any) -> S.ListExpr:
         return S.ListExpr(rest[:-1], _join(_span(lsqb), _span(rest[-1])))
 
-    def dict(self, lbrace: Token, *rest: Any) -> S.DictExpr:
+    def dict(self, lbrace: Tok, *rest: Any) -> S.DictExpr:
         return S.DictExpr(rest[:-1], _join(_span(lbrace), _span(rest[-1])))
 
-    def dict_item(self, key: Any, _c: Token, value: Any) -> tuple[Any, Any]:
+    def dict_item(self, key: Any, _c: Tok, value: Any) -> tuple[Any, Any]:
         return key, value
 
-    def if_exp(self, body: Any, _if: Token, test: Any, _else: Token, orelse: Any) -> S.IfExp:
+    def if_exp(self, body: Any, _if: Tok, test: Any, _else: Tok, orelse: Any) -> S.IfExp:
         return S.IfExp(test, body, orelse, _join(body.span, orelse.span))
 
-    def lambdef(self, tok: Token, *rest: Any) -> S.Lambda:
-        params = tuple(S.Name(str(t), _span(t)) for t in rest[:-1])
+    def lambdef(self, tok: Tok, *rest: Any) -> S.Lambda:
+        params = tuple(S.Name(t[1], _span(t)) for t in rest[:-1])
         return S.Lambda(params, rest[-1], _join(_span(tok), rest[-1].span))
 
     def expr_seq(self, *items: Any) -> Any:
         return _climb(items)
 
-    def getattr(self, value: Any, name: Token) -> S.Attribute:
+    def getattr(self, value: Any, name: Tok) -> S.Attribute:
         sp = _span(name)
-        return S.Attribute(value, str(name), _join(value.span, sp), sp)
+        return S.Attribute(value, name[1], _join(value.span, sp), sp)
 
-    def call(self, func: Any, _l: Token, *rest: Any) -> S.Call:
+    def call(self, func: Any, _l: Tok, *rest: Any) -> S.Call:
         args: list[Any] = []
         kws: list[S.Keyword] = []
         if len(rest) == 2:
@@ -324,13 +349,13 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
     def arguments(self, *args: Any) -> _Items:
         return _Items(args)
 
-    def keyword(self, name: Token, value: Any) -> S.Keyword:
-        return S.Keyword(str(name), value, _join(_span(name), value.span))
+    def keyword(self, name: Tok, value: Any) -> S.Keyword:
+        return S.Keyword(name[1], value, _join(_span(name), value.span))
 
-    def starred(self, tok: Token, value: Any) -> S.Starred:
+    def starred(self, tok: Tok, value: Any) -> S.Starred:
         return S.Starred(value, _join(_span(tok), value.span))
 
-    def subscript(self, value: Any, _l: Token, items: _Items, rsqb: Token) -> S.Subscript:
+    def subscript(self, value: Any, _l: Tok, items: _Items, rsqb: Tok) -> S.Subscript:
         return S.Subscript(value, tuple(items), _join(value.span, _span(rsqb)))
 
     def subscripts(self, *items: Any) -> _Items:
@@ -340,7 +365,7 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
         parts: list[Any] = [None]
         spans: list[Span] = []
         for c in children:
-            if isinstance(c, Token) and c.type == "COLON":
+            if type(c) is Tok and c.type == "COLON":
                 spans.append(_span(c))
                 parts.append(None)
             else:
@@ -350,26 +375,26 @@ class _SyntaxBuilder(Transformer):  # type: ignore[type-arg]
             parts.append(None)
         return S.Slice(parts[0], parts[1], parts[2], _join(spans[0], spans[-1]))
 
-    def number(self, tok: Token) -> S.Constant:
-        return S.Constant(number_value(str(tok)), _span(tok), str(tok))
+    def number(self, tok: Tok) -> S.Constant:
+        return S.Constant(number_value(tok[1]), _span(tok), tok[1])
 
-    def string(self, tok: Token) -> Token:
+    def string(self, tok: Tok) -> Tok:
         return tok
 
-    def strings(self, *toks: Token) -> S.Constant:
-        value = "".join(string_value(str(t)) for t in toks)
-        return S.Constant(value, _join(_span(toks[0]), _span(toks[-1])), str(toks[0]))
+    def strings(self, *toks: Tok) -> S.Constant:
+        value = "".join(string_value(t[1]) for t in toks)
+        return S.Constant(value, _join(_span(toks[0]), _span(toks[-1])), toks[0][1])
 
-    def const_true(self, tok: Token) -> S.Constant:
+    def const_true(self, tok: Tok) -> S.Constant:
         return S.Constant(True, _span(tok), "True")
 
-    def const_false(self, tok: Token) -> S.Constant:
+    def const_false(self, tok: Tok) -> S.Constant:
         return S.Constant(False, _span(tok), "False")
 
-    def const_none(self, tok: Token) -> S.Constant:
+    def const_none(self, tok: Tok) -> S.Constant:
         return S.Constant(None, _span(tok), "None")
 
-    def ellipsis(self, tok: Token) -> S.Constant:
+    def ellipsis(self, tok: Tok) -> S.Constant:
         return S.Constant(None, _span(tok), "...")
 
 
@@ -394,14 +419,14 @@ def _climb(items: tuple[Any, ...]) -> Any:
         nonlocal pos
         first = items[pos]
         pos += 1
-        if isinstance(first, Token):
-            op = str(first)
+        if type(first) is Tok:
+            op = first[1]
             operand = parse(_PREFIX_PRECEDENCE[op])
             left: Any = S.UnaryOp(op, operand, _join(_span(first), operand.span))
         else:
             left = first
         while pos < n:
-            op = str(items[pos])
+            op = items[pos][1]
             prec = _BINARY_PRECEDENCE[op]
             if prec < min_prec:
                 break
@@ -423,22 +448,75 @@ def _error_span(call: S.Call) -> Span:
 
 
 _LOCK = threading.Lock()
-_LARK: Lark | None = None
+_LARK: Any = None
+_PLAN: dict[str, Any] | None = None
+_PARSER: tuple[LalrDriver, TirLexer] | None = None
 
 
-def _lark() -> Lark:
+def _lark() -> Any:
+    """The grammar compiled by Lark (tables from Lark's cache); parsing uses ``_parser()``."""
     global _LARK
     with _LOCK:
         if _LARK is None:
+            from lark import Lark
+
             text = grammar_path().read_text(encoding="utf-8")
-            _LARK = Lark(text, parser="lalr", lexer=TirLexer, transformer=_SyntaxBuilder(),
-                         maybe_placeholders=False, cache=True)
+            _LARK = Lark(text, parser="lalr", lexer=lark_lexer(), maybe_placeholders=False, cache=True)
         return _LARK
+
+
+def _plan_path(grammar: str) -> Path:
+    # Keyed by the grammar and by the code that shapes the plan, so neither can go stale.
+    driver_code = Path(lalr_driver.__file__).read_bytes()
+    key = hashlib.sha256(grammar.encode() + b"\0" + driver_code).hexdigest()[:20]
+    return Path(tempfile.gettempdir()) / f"tir_lsp_lalr_{key}.json"
+
+
+def _plan() -> dict[str, Any]:
+    """Lark's tables for the grammar, our lexer's tables and the terminals' descriptions, as
+    plain data saved next to Lark's own cache: loading it (a few ms) spares a process that
+    parses valid text from importing Lark and loading Lark's cache (~80 ms)."""
+    global _PLAN
+    if _PLAN is None:
+        path = _plan_path(grammar_path().read_text(encoding="utf-8"))
+        try:
+            plan = json.loads(path.read_text(encoding="utf-8"))
+            if plan.get("format") != PLAN_FORMAT:
+                raise ValueError(path)
+        except (OSError, ValueError):
+            plan = _make_plan()
+            try:  # atomically, so a concurrent reader never sees half a file
+                tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(plan), encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                pass  # no cache: the next process builds the plan again
+        _PLAN = plan
+    return _PLAN
+
+
+def _make_plan() -> dict[str, Any]:
+    lark = _lark()
+    plan = plan_from_lark(lark)
+    plan["terminals"] = [(t.name, t.pattern.type, t.pattern.value) for t in lark.terminals]
+    return plan
+
+
+def _parser() -> tuple[LalrDriver, TirLexer]:
+    """Our LALR driver over Lark's tables, and the lexer feeding it. Both keep no state
+    between parses (the stacks are local), so threads may share them without a lock."""
+    global _PARSER
+    if _PARSER is None:
+        plan = _plan()
+        with _LOCK:
+            if _PARSER is None:
+                _PARSER = (LalrDriver(plan, _SyntaxBuilder()), TirLexer.from_terminals(plan["terminals"]))
+    return _PARSER
 
 
 def load_grammar() -> None:
     """Load (or build and cache) the parser now rather than on the first parse."""
-    _lark()
+    _parser()
 
 
 # ---------------------------------------------------------------------------------------
@@ -459,13 +537,10 @@ _EXPR_STARTS = {"NAME", "NUMBER", "STRING", "LPAR", "LSQB"}
 def _describe_terminal(name: str) -> str:
     if name in _WORDS:
         return _WORDS[name]
-    lark = _lark()
-    try:
-        term = lark.get_terminal(name)
-    except KeyError:
-        return name.lower()
-    value = getattr(term.pattern, "value", name)
-    return f"'{value}'" if term.pattern.type == "str" else name.lower()
+    for tname, kind, value in _plan()["terminals"]:
+        if tname == name:
+            return f"'{value}'" if kind == "str" else name.lower()
+    return name.lower()
 
 
 def _expected_words(expected: set[str]) -> str:
@@ -487,7 +562,7 @@ def _expected_words(expected: set[str]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _unexpected_words(tok: Token) -> str:
+def _unexpected_words(tok: Any) -> str:
     if tok.type == "$END":
         return "end of file"
     if tok.type == "_NL":
@@ -609,7 +684,16 @@ class _Failure:
     indent_error: bool = False
 
 
+def _syntax_errors() -> tuple[type[Exception], ...]:
+    # Evaluated only when an exception is raised: valid text never imports Lark.
+    from lark.exceptions import UnexpectedInput
+
+    return (UnexpectedInput, LexError)
+
+
 def _classify(exc: Exception, lines: list[str], first_line: int) -> _Failure:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(exc, LexError):
         return _Failure(exc.line, exc.column, exc.message, exc.code, exc.code == "TIR002")
     if isinstance(exc, UnexpectedToken):
@@ -775,16 +859,22 @@ def _replace_statement(lines: list[str], idx: int, first_line: int, patched: set
 
 def _parse_lines(lines: list[str], first_line: int) -> tuple[tuple[Any, ...], list[Diagnostic]]:
     """Parse lines that start at ``first_line`` (1-based), recovering from errors."""
-    lark = _lark()
+    driver, lexer = _parser()
     work = list(lines)
     diags: list[Diagnostic] = []
     patched: set[int] = set()
     for _ in range(_MAX_RECOVERIES):
         try:
-            with _LOCK:
-                result = lark.parse(LexInput("\n".join(work) + "\n", first_line))  # type: ignore[arg-type]
+            text = "\n".join(work) + "\n"
+            try:
+                # Lexing first and parsing the list is faster than interleaving the two...
+                tokens: Any = list(lexer.tokenize(text, first_line))
+            except LexError:
+                # ...but a syntax error before the lexer's must still be the one reported.
+                tokens = lexer.tokenize(text, first_line)
+            result = driver.parse(tokens)
             return tuple(result), diags
-        except (UnexpectedInput, LexError) as exc:
+        except _syntax_errors() as exc:
             fail = _classify(exc, work, first_line)
             if not diags or (diags[-1].span.line, diags[-1].message) != (fail.line, fail.message):
                 line_text = work[fail.line - first_line] if 0 <= fail.line - first_line < len(work) else ""
