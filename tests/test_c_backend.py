@@ -246,7 +246,7 @@ def test_packed_signature_is_the_c_runtime_abi() -> None:
 
 def test_function_called_main_gets_a_c_safe_symbol() -> None:
     source = emit_c(run_pipeline(read(MATMUL_RELU), PipelineOptions(unpacked_api=True)))
-    assert "int32_t main_func(float* A, float* B, float* D)" in source
+    assert "int32_t main_func(float* restrict A, float* restrict B, float* restrict D)" in source
     assert "int32_t main(" not in source
 
 
@@ -282,3 +282,110 @@ def test_runtime_header_is_standalone(tmp_path: Path) -> None:
                           cwd=tmp_path, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert subprocess.run([str(tmp_path / "t")], check=False).returncode == 0
+
+
+# ---- code the C compiler optimizes well: restrict, lane loops, hoisted reduction init ----
+
+def lower_c(text: str, packed: bool = False) -> str:
+    return emit_c(run_pipeline(read(text), PipelineOptions(unpacked_api=not packed)))
+
+
+def test_noalias_buffer_pointers_are_restrict() -> None:
+    unpacked = lower_c(MATMUL_RELU)
+    assert "int32_t main_func(float* restrict A, float* restrict B, float* restrict D);" in unpacked
+    packed = lower_c(MATMUL_RELU, packed=True)
+    # The packed ABI's argument arrays stay plain; the DLTensor data pointers are restrict.
+    assert "int32_t main_func(void* args, int32_t* arg_type_ids, int32_t num_args," in packed
+    assert "  float* restrict A = (float*)((((DLTensor*)(A_handle))[0].data));" in packed
+    assert "  float* restrict D = (float*)((((DLTensor*)(D_handle))[0].data));" in packed
+    # Without tirx.noalias the buffers may overlap: no promise.
+    assert "restrict" not in lower_c(VECTOR_ADD) and "restrict" not in lower_c(VECTOR_ADD, packed=True)
+
+
+ACCUMULATE = """
+@T.prim_func
+def acc(A: T.Buffer((4, 16), "float32"), C: T.Buffer((16,), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    for j in T.vectorized(16):
+        C[j] = T.float32(0.0)
+    for k in range(4):
+        for j in T.vectorized(16):
+            C[j] = C[j] + A[k, j]
+"""
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_vector_store_reading_only_its_own_elements_is_a_lane_loop(tmp_path: Path, packed: bool) -> None:
+    source = lower_c(ACCUMULATE, packed)
+    assert "  for (int32_t l = 0; l < 16; ++l) {\n    C[l] = 0.0f;\n  }\n" in source
+    assert ("    for (int32_t l = 0; l < 16; ++l) {\n      C[l] = (C[l] + A[((k * 16) + l)]);\n    }\n") in source
+    assert "vec" not in source
+    a = RNG.standard_normal((4, 16)).astype("float32")
+    res = run_kernel(read(ACCUMULATE), {"A": a}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_allclose(res.arrays["C"], a.sum(axis=0), rtol=1e-5, atol=1e-6)
+
+
+SHIFT = """
+@T.prim_func
+def shift(B: T.Buffer((8,), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    B[T.Ramp(1, 1, 4)] = B[T.Ramp(0, 1, 4)]
+"""
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_vector_store_reading_other_elements_of_its_buffer_reads_all_lanes_first(tmp_path: Path, packed: bool) -> None:
+    # Lane 1 reads B[1], which lane 0 writes: a lane loop would copy B[0] into all four.
+    source = lower_c(SHIFT, packed)
+    assert "float vec1[4];" in source and "for (int32_t l" not in source
+    b = np.arange(8, dtype="float32")
+    res = run_kernel(read(SHIFT), {"B": b}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_array_equal(res.arrays["B"], np.array([0, 0, 1, 2, 3, 5, 6, 7], dtype="float32"))
+
+
+def test_vector_store_reading_a_buffer_that_may_overlap_keeps_the_temporary_array() -> None:
+    # Without tirx.noalias, A or B may be C shifted by a few elements.
+    assert "float vec1[4];" in lower_c(VECTORIZED) and "for (int32_t l" not in lower_c(VECTORIZED)
+    with_noalias = VECTORIZED.replace("    for i in range(16):", '    T.func_attr({"tirx.noalias": True})\n    for i in range(16):')
+    assert "for (int32_t l = 0; l < 4; ++l) {" in lower_c(with_noalias)
+
+
+def test_reduction_init_is_stored_before_the_reduction_loop() -> None:
+    source = lower_c(MATMUL_RELU)
+    assert ("      C[((i * 16) + j)] = 0.0f;\n"
+            "      for (int32_t k = 0; k < (16); ++k) {\n") in source
+    assert "if ((k == 0))" not in source
+
+
+TWO_STORES = """
+@T.prim_func
+def two(A: T.Buffer((16,), "float32"), C: T.Buffer((9,), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    C[T.Ramp(0, 1, 8)] = C[T.Ramp(0, 1, 8)] + A[T.Ramp(0, 1, 8)]
+    C[T.Ramp(0, 1, 8)] = C[T.Ramp(0, 1, 8)] * A[T.Ramp(8, 1, 8)]
+    C[T.Ramp(1, 1, 8)] = C[T.Ramp(1, 1, 8)] + T.Broadcast(T.float32(1.0), 8)
+"""
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_vector_stores_in_a_row_to_the_same_elements_share_a_lane_loop(tmp_path: Path, packed: bool) -> None:
+    source = lower_c(TWO_STORES, packed)
+    assert ("  for (int32_t l = 0; l < 8; ++l) {\n"
+            "    C[l] = (C[l] + A[l]);\n"
+            "    C[l] = (C[l] * A[(8 + l)]);\n"
+            "  }\n"
+            # The third store is shifted by one element: lane 0 of it reads C[1], which lane 1
+            # of the others writes, so it waits for all their lanes.
+            "  for (int32_t l = 0; l < 8; ++l) {\n"
+            "    C[(1 + l)] = (C[(1 + l)] + 1.0f);\n"
+            "  }\n") in source
+    a = RNG.standard_normal(16).astype("float32")
+    c = RNG.standard_normal(9).astype("float32")
+    res = run_kernel(read(TWO_STORES), {"A": a, "C": c}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    want = c.copy()
+    want[:8] = (want[:8] + a[:8]) * a[8:]
+    want[1:] += np.float32(1.0)
+    np.testing.assert_allclose(res.arrays["C"], want, rtol=1e-6)

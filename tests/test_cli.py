@@ -65,7 +65,7 @@ def test_lower_writes_c_and_header_that_gcc_compiles(tmp_path: Path, convention:
     cc = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-c", str(out), "-o",
                          str(tmp_path / "mm.o")], capture_output=True, text=True, check=False)
     assert cc.returncode == 0, cc.stderr
-    signature = "int32_t main_func(float* A, float* B, float* C)" if convention else \
+    signature = "int32_t main_func(float* restrict A, float* restrict B, float* restrict C)" if convention else \
         "int32_t main_func(void* args, int32_t* arg_type_ids, int32_t num_args"
     assert signature in out.read_text()
 
@@ -93,7 +93,7 @@ def test_resuming_from_any_stage_dump_gives_identical_c(tmp_path: Path, kernel: 
                 *convention)
     assert proc.returncode == 0, proc.stderr
     stages = sorted(dumps.glob("*.tir"))
-    assert len(stages) == 9
+    assert len(stages) == 10
     for stage in stages:
         text = stage.read_text()
         assert text.startswith("# tirc: TIR after pass ")
@@ -117,7 +117,7 @@ def test_json_round_trip_through_the_cli(tmp_path: Path) -> None:
 def test_print_after_prints_the_named_stage_with_a_header() -> None:
     proc = tirc("lower", str(EXAMPLE), "--print-after", "FlattenBuffer", "--emit", "tir", "-o", "/dev/null", "--force")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("# tirc: TIR after pass FlattenBuffer (3/9)\n")
+    assert proc.stdout.startswith("# tirc: TIR after pass FlattenBuffer (3/10)\n")
     assert "A_1 = A.view(1024)" in proc.stdout
 
 

@@ -34,7 +34,7 @@ def test_archive_layout_and_metadata(tmp_path: Path) -> None:
     assert sorted(files) == [
         "codegen/host/include/tir_runtime.h", "codegen/host/include/tvmgen_res.h",
         "codegen/host/src/res_lib0.c", "codegen/host/src/res_lib1.c", "metadata.json",
-        "parameters/res.params.npz", "src/tir-0.txt", "src/tir-9.txt",
+        "parameters/res.params.npz", "src/tir-0.txt", "src/tir-10.txt",
     ]
     meta = json.loads(files["metadata.json"])
     assert meta["model_name"] == "res" and meta["executor"] == "aot"
@@ -50,12 +50,12 @@ def test_archive_layout_and_metadata(tmp_path: Path) -> None:
 def test_tir_in_the_archive_reads_back_and_describes_its_options(tmp_path: Path) -> None:
     files = _build(tmp_path, mlp(), *C_FLAGS, "--print-after", "FlattenBuffer,MakeUnpackedAPI")
     stages = sorted(k for k in files if k.startswith("src/"))
-    assert stages == ["src/tir-0.txt", "src/tir-3.txt", "src/tir-8.txt"]
+    assert stages == ["src/tir-0.txt", "src/tir-3.txt", "src/tir-9.txt"]
     for k in stages:
         result = read_tir(files[k].decode(), k)
         assert [d for d in result.diagnostics if d.severity == "error"] == []
         assert result.module.attrs["interface-api"] == "c"
-    assert "__tvm_main__(x: T.handle(\"float32\"" in files["src/tir-8.txt"].decode()
+    assert "__tvm_main__(x: T.handle(\"float32\"" in files["src/tir-9.txt"].decode()
 
 
 def test_interface_c_source_calls_main_with_the_static_pool(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_the_checker_accepts_every_stage_in_the_archive(tmp_path: Path) -> None:
 
     files = _build(tmp_path, mlp(), *C_FLAGS, "--link-params", "--print-after", "all")
     stages = sorted(k for k in files if k.startswith("src/"))
-    assert len(stages) == 10
+    assert len(stages) == 11
     for k in stages:
         assert analyze_text(files[k].decode(), k).diagnostics == [], k
 

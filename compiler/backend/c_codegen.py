@@ -1,9 +1,12 @@
 """The C renderer: lowered TIR -> C99 that compiles with ``gcc -std=c99 -Wall -Wextra -Werror``.
 
-Vectors are rendered lane by lane (each lane a scalar C expression with a constant lane
-number), so no compiler vector extension is needed and any vector index (ramp, gather) works;
-gcc re-vectorizes the straight-line code at -O2. float16 / bfloat16 live in memory as
-``uint16_t`` and are computed in ``float``, rounded after every operation.
+Vectors are rendered lane by lane, so no compiler vector extension is needed and any vector
+index (ramp, gather) works. A lane is a constant, or the variable of a lane loop: a vector
+store whose lanes cannot see each other's writes becomes ``for (l) C[base + l] = value(l);``
+(gcc vectorizes such loops well, and the value is rendered once); any other vector store
+computes every lane into a temporary array first. Functions with ``tirx.noalias`` declare
+their buffer pointers ``restrict``, as TVM tells LLVM ``noalias``. float16 / bfloat16 live in
+memory as ``uint16_t`` and are computed in ``float``, rounded after every operation.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import struct
 from compiler.backend.runtime_header import HEADER_NAME
 from compiler.diagnostics import CompilerError, Diagnostic
 from compiler.ir.buffer import Buffer
-from compiler.ir.dtype import DataType, PointerType
+from compiler.ir.dtype import INT32, DataType, PointerType
 from compiler.ir.expr import (
     BinOp,
     Broadcast,
@@ -56,6 +59,13 @@ from compiler.ir.stmt import (
     While,
 )
 from compiler.ir.visitor import IRVisitor
+
+# A lane of a vector expression: a constant lane, the C name of a lane loop's variable, or
+# None in a scalar context.
+Lane = int | str | None
+# The lane used to compare addresses before a lane loop (and its variable) exists; not a C
+# identifier, so it cannot be mistaken for a variable of the function.
+_LANE_PROBE = "@lane"
 
 _NO_SPAN = Span(1, 1, 1, 1)
 _C_KEYWORDS = frozenset(
@@ -230,6 +240,12 @@ class _FunctionEmitter:
         uses = _Uses()
         uses.visit(f.body)
         self.uses = uses
+        self.noalias = f.attrs.get("tirx.noalias") is True or f.attrs.get("tir.noalias") is True
+        self.packed = f.attrs.get("calling_conv") == 1
+        # Pointers to memory no other pointer of the function reaches: local allocations,
+        # and with noalias the buffer pointers the caller passes (what ``restrict`` promises).
+        self.distinct: set[Var] = set()
+        self.lane_name: str | None = None
 
     # ---- names and types -------------------------------------------------------------
     def declare(self, var: Var) -> str:
@@ -285,7 +301,13 @@ class _FunctionEmitter:
             )
         params = []
         for p in f.params:
-            params.append(f"{self.var_ctype(p)} {self.declare(p)}")
+            ctype = self.var_ctype(p)
+            # Packed functions take the runtime's argument arrays; their buffer pointers are
+            # the DLTensor data pointers bound in the body (stmt_Bind).
+            if self.noalias and not self.packed and p.dtype.is_handle:
+                ctype += " restrict"
+                self.distinct.add(p)
+            params.append(f"{ctype} {self.declare(p)}")
         return f"int32_t {c_symbol(f)}({', '.join(params) or 'void'})"
 
     def run(self) -> tuple[str, list[str]]:
@@ -315,8 +337,22 @@ class _FunctionEmitter:
         method(s)
 
     def stmt_SeqStmt(self, s: SeqStmt) -> None:
-        for x in s.stmts:
-            self.stmt(x)
+        stmts = s.stmts
+        i = 0
+        while i < len(stmts):
+            key = self.lane_loop_key(stmts[i])
+            if key is None:
+                self.stmt(stmts[i])
+                i += 1
+                continue
+            # Vector stores in a row to the same elements (``C += a0 * B0; C += a1 * B1``)
+            # share one lane loop: lane l of each only touches C's element l and memory
+            # none of them writes, so running them lane by lane is the same.
+            j = i + 1
+            while j < len(stmts) and self.lane_loop_key(stmts[j]) == key:
+                j += 1
+            self.lane_loop([x for x in stmts[i:j] if isinstance(x, BufferStore)])
+            i = j
 
     def stmt_Bind(self, s: Bind) -> None:
         var = s.var
@@ -333,9 +369,15 @@ class _FunctionEmitter:
         value = self.expr(s.value, None)
         ctype = self.var_ctype(var)
         name = self.declare(var)
+        qualifier = ""
         if var.dtype.is_handle:
             value = f"({ctype})({value})"
-        self.emit(f"{ctype} {name} = {value};")
+            if _is_workspace_alloc(s.value):
+                self.distinct.add(var)
+            elif self.noalias and _is_tensor_data(s.value):
+                qualifier = " restrict"
+                self.distinct.add(var)
+        self.emit(f"{ctype}{qualifier} {name} = {value};")
         self.mark_unused(var, name)
 
     def stmt_Evaluate(self, s: Evaluate) -> None:
@@ -423,6 +465,7 @@ class _FunctionEmitter:
                 raise _error(f"allocation {var.name} has a symbolic size; run StorageRewrite first", node)
             size *= e.value
         name = self.declare(var)
+        self.distinct.add(var)
         self.emit(f"{storage_type(dtype)} {name}[{max(size, 1)}];")
         self.mark_unused(var, name)
 
@@ -437,6 +480,7 @@ class _FunctionEmitter:
         else:
             items = [_int_literal(int(v), s.dtype) for v in s.data]
         name = self.declare(s.var)
+        self.distinct.add(s.var)
         self.emit(f"static const {storage_type(s.dtype)} {name}[{max(len(items), 1)}] = {{{', '.join(items) or '0'}}};")
         self.mark_unused(s.var, name)
         if s.body is not None:
@@ -464,6 +508,9 @@ class _FunctionEmitter:
             target = self.element(buf, s.indices, None, s)
             self.emit(f"{target} = {self.to_storage(buf.dtype, self.expr(s.value, None))};")
             return
+        if self.lane_loop_key(s) is not None:
+            self.lane_loop([s])
+            return
         # Vector store: every lane's value is computed before any lane is stored.
         tmp = self.tmp("vec")
         self.emit("{")
@@ -480,8 +527,75 @@ class _FunctionEmitter:
         self.indent -= 1
         self.emit("}")
 
+    def lane_var(self) -> str:
+        """The C name of the lane loops' variable (one per function: lane loops never nest)."""
+        if self.lane_name is None:
+            self.lane_name = self.declare(Var("l", INT32))
+        return self.lane_name
+
+    def lane_loop(self, stores: list[BufferStore]) -> None:
+        """``for (l) { <each store at lane l> }`` for stores with one lane_loop_key."""
+        lv = self.lane_var()
+        self.emit(f"for (int32_t {lv} = 0; {lv} < {stores[0].value.dtype.lanes}; ++{lv}) {{")
+        self.indent += 1
+        for s in stores:
+            target = self.element(s.buffer, s.indices, lv, s)
+            store = f"{target} = {self.to_storage(s.buffer.dtype, self.expr(s.value, lv))};"
+            if s.predicate is not None:
+                store = f"if ({self.expr(s.predicate, lv)}) {store}"
+            self.emit(store)
+        self.indent -= 1
+        self.emit("}")
+
+    def lane_loop_key(self, s: Stmt) -> tuple[int, str] | None:
+        """(lanes, the stored element at a symbolic lane) when ``s`` is a vector store a lane
+        loop renders correctly (lane_loop_safe), else None."""
+        if not isinstance(s, BufferStore) or s.value.dtype.lanes == 1 or not self.lane_loop_safe(s):
+            return None
+        return s.value.dtype.lanes, self.element(s.buffer, s.indices, _LANE_PROBE, s)
+
+    def lane_loop_safe(self, s: BufferStore) -> bool:
+        """Whether a lane loop stores what the vector store does: no lane reads an element
+        another lane writes, and no lane writes an element twice.
+
+        The index must be a ramp with a constant nonzero stride (distinct elements). Every
+        load of the stored buffer must be in the value at exactly the store's own element, so
+        lane ``l`` reads only what lane ``l`` writes; any other load must be of memory known
+        distinct from the stored buffer's. A pointer used as a value (passed to a call) could
+        reach the buffer, and a shuffle needs constant lanes: both keep the temporary array.
+        """
+        if len(s.indices) != 1:
+            return False
+        index = s.indices[0]
+        if not (isinstance(index, Ramp) and isinstance(index.stride, IntImm) and index.stride.value != 0):
+            return False
+        if index.lanes != s.value.dtype.lanes:
+            return False
+        parts = _VectorParts()
+        parts.visit(s.value)
+        in_value = len(parts.loads)
+        parts.visit(index)
+        if s.predicate is not None:
+            parts.visit(s.predicate)
+        if parts.opaque:
+            return False
+        data = s.buffer.data
+        lane = _LANE_PROBE
+        target: str | None = None
+        for k, load in enumerate(parts.loads):
+            if load.buffer.data is data:
+                if k >= in_value:
+                    return False
+                if target is None:
+                    target = self.element(s.buffer, s.indices, lane, s)
+                if self.element(load.buffer, load.indices, lane, load) != target:
+                    return False
+            elif data not in self.distinct or load.buffer.data not in self.distinct:
+                return False
+        return True
+
     # ---- memory -------------------------------------------------------------------------
-    def element(self, buf: Buffer, indices: tuple[Expr, ...], lane: int | None, node: Node) -> str:
+    def element(self, buf: Buffer, indices: tuple[Expr, ...], lane: Lane, node: Node) -> str:
         if len(indices) != 1:
             raise _error(f"access to {buf.name} has {len(indices)} indices; run FlattenBuffer first", node)
         index = indices[0]
@@ -514,33 +628,33 @@ class _FunctionEmitter:
         return value
 
     # ---- expressions ----------------------------------------------------------------------
-    def expr(self, e: Expr, lane: int | None) -> str:
+    def expr(self, e: Expr, lane: Lane) -> str:
         method = getattr(self, "expr_" + type(e).__name__, None)
         if method is None:
             raise _error(f"expression {type(e).__name__} is not supported", e)
         result: str = method(e, lane)
         return result
 
-    def _lane(self, e: Expr, lane: int | None) -> int | None:
+    def _lane(self, e: Expr, lane: Lane) -> Lane:
         return lane if e.dtype.lanes > 1 else None
 
-    def sub(self, e: Expr, lane: int | None) -> str:
+    def sub(self, e: Expr, lane: Lane) -> str:
         return self.expr(e, self._lane(e, lane))
 
-    def expr_IntImm(self, e: IntImm, lane: int | None) -> str:
+    def expr_IntImm(self, e: IntImm, lane: Lane) -> str:
         if e.dtype.is_float:
             return _float_literal(float(e.value), e.dtype)
         return _int_literal(e.value, e.dtype)
 
-    def expr_FloatImm(self, e: FloatImm, lane: int | None) -> str:
+    def expr_FloatImm(self, e: FloatImm, lane: Lane) -> str:
         if not e.dtype.is_float:
             return _int_literal(int(e.value), e.dtype)
         return _float_literal(e.value, e.dtype)
 
-    def expr_StringImm(self, e: StringImm, lane: int | None) -> str:
+    def expr_StringImm(self, e: StringImm, lane: Lane) -> str:
         return _c_string(e.value)
 
-    def expr_Var(self, e: Var, lane: int | None) -> str:
+    def expr_Var(self, e: Var, lane: Lane) -> str:
         name = self.name_of(e)
         if e in self.vector_vars:
             if lane is None:
@@ -559,7 +673,7 @@ class _FunctionEmitter:
             return f"(({storage_type(d)}){text})"
         return text
 
-    def expr_BinOp(self, e: BinOp, lane: int | None) -> str:
+    def expr_BinOp(self, e: BinOp, lane: Lane) -> str:
         a, b = self.sub(e.a, lane), self.sub(e.b, lane)
         operand = e.a.dtype.element_of()
         op = e.op
@@ -594,13 +708,13 @@ class _FunctionEmitter:
                 return f"(({ctype})tir_{op}((int64_t)({a}), (int64_t)({b})))"
         raise _error(f"operator {op} on {operand} is not supported", e)
 
-    def expr_Not(self, e: Not, lane: int | None) -> str:
+    def expr_Not(self, e: Not, lane: Lane) -> str:
         return f"(!{self.sub(e.a, lane)})"
 
-    def expr_Select(self, e: Select, lane: int | None) -> str:
+    def expr_Select(self, e: Select, lane: Lane) -> str:
         return f"({self.sub(e.condition, lane)} ? {self.sub(e.true_value, lane)} : {self.sub(e.false_value, lane)})"
 
-    def expr_Cast(self, e: Cast, lane: int | None) -> str:
+    def expr_Cast(self, e: Cast, lane: Lane) -> str:
         value = self.sub(e.value, lane)
         target = e.dtype.element_of()
         if target.is_bool:
@@ -614,28 +728,37 @@ class _FunctionEmitter:
             return f"((void*)({value}))"
         return f"(({compute_type(target)})({value}))"
 
-    def expr_BufferLoad(self, e: BufferLoad, lane: int | None) -> str:
+    def expr_BufferLoad(self, e: BufferLoad, lane: Lane) -> str:
         load = self.from_storage(e.buffer.dtype, self.element(e.buffer, e.indices, lane, e))
         if e.predicate is not None:
             return f"({self.sub(e.predicate, lane)} ? {load} : 0)"
         return load
 
-    def expr_Ramp(self, e: Ramp, lane: int | None) -> str:
+    def expr_Ramp(self, e: Ramp, lane: Lane) -> str:
         if lane is None:
             raise _error("vector ramp in a scalar context", e)
         base = self.expr(e.base, None)
         if lane == 0:
             return base
+        if isinstance(lane, str):
+            if isinstance(e.stride, IntImm) and e.stride.value == 1:
+                offset = lane
+            else:
+                stride = _int_literal(e.stride.value, e.stride.dtype) if isinstance(e.stride, IntImm) else self.expr(e.stride, None)
+                offset = f"({stride} * {lane})"
+            return offset if isinstance(e.base, IntImm) and e.base.value == 0 else f"({base} + {offset})"
         if isinstance(e.stride, IntImm):
             return f"({base} + {_int_literal(e.stride.value * lane, e.stride.dtype)})"
         return f"({base} + {self.expr(e.stride, None)} * {lane})"
 
-    def expr_Broadcast(self, e: Broadcast, lane: int | None) -> str:
+    def expr_Broadcast(self, e: Broadcast, lane: Lane) -> str:
         return self.expr(e.value, None)
 
-    def expr_Shuffle(self, e: Shuffle, lane: int | None) -> str:
+    def expr_Shuffle(self, e: Shuffle, lane: Lane) -> str:
         if lane is None:
             raise _error("vector shuffle in a scalar context", e)
+        if isinstance(lane, str):
+            raise _error("vector shuffle in a lane loop", e)
         index = e.indices[lane]
         if not isinstance(index, IntImm):
             raise _error("shuffle with a non-constant lane index", e)
@@ -646,13 +769,13 @@ class _FunctionEmitter:
             k -= v.dtype.lanes
         raise _error("shuffle lane index out of range", e)
 
-    def expr_Let(self, e: Let, lane: int | None) -> str:
+    def expr_Let(self, e: Let, lane: Lane) -> str:
         # A GNU statement expression keeps the binding local to the expression.
         name = self.declare(e.var)
         value = self.expr(e.value, None)
         return f"({{ {compute_type(e.var.dtype)} {name} = {value}; ({self.sub(e.body, lane)}); }})"
 
-    def expr_Call(self, e: Call, lane: int | None) -> str:
+    def expr_Call(self, e: Call, lane: Lane) -> str:
         op, args = e.op, e.args
         if op in ("call_extern", "call_pure_extern", "call_llvm_pure_intrin"):
             if not args or not isinstance(args[0], StringImm):
@@ -692,7 +815,7 @@ class _FunctionEmitter:
             raise _error(f"T.{op} (packed calls through the TVM runtime) is not supported", e)
         raise _error(f"builtin T.{op} is not supported (run LowerIntrin, or use T.call_extern)", e)
 
-    def reinterpret(self, e: Call, lane: int | None) -> str:
+    def reinterpret(self, e: Call, lane: Lane) -> str:
         src = e.args[-1]
         value = self.sub(src, lane)
         to, frm = e.dtype.element_of(), src.dtype.element_of()
@@ -728,6 +851,36 @@ class _FunctionEmitter:
         if k == 17:
             return f"(((int64_t*)({h}))[{i}])"
         raise _error(f"T.tvm_struct_get field kind {k} belongs to TVM's FFI ABI, which this backend does not support", e)
+
+
+class _VectorParts(IRVisitor):
+    """The loads of a vector expression, and whether it holds something a lane loop cannot
+    render or whose memory effects are unknown (a shuffle, a pointer used as a value)."""
+
+    def __init__(self) -> None:
+        self.loads: list[BufferLoad] = []
+        self.opaque = False
+
+    def visit_BufferLoad(self, node: BufferLoad) -> None:
+        self.loads.append(node)
+        self.generic_visit(node)
+
+    def visit_Shuffle(self, node: Shuffle) -> None:
+        self.opaque = True
+
+    def visit_Var(self, node: Var) -> None:
+        if node.dtype.is_handle:
+            self.opaque = True
+
+
+def _is_workspace_alloc(value: Expr) -> bool:
+    return isinstance(value, Call) and value.op == "TVMBackendAllocWorkspace"
+
+
+def _is_tensor_data(value: Expr) -> bool:
+    """``T.tvm_struct_get(handle, i, 1)``: the data pointer of a DLTensor argument."""
+    return (isinstance(value, Call) and value.op == "tvm_struct_get" and len(value.args) == 3
+            and isinstance(value.args[2], IntImm) and value.args[2].value == 1)
 
 
 def c_symbol(f: PrimFunc) -> str:

@@ -12,6 +12,8 @@ ORDER: tuple[str, ...] = (
     "LowerOpaqueBlock",
     "FlattenBuffer",
     "Simplify",
+    # Beyond TVM: moves the init LowerInitBlock leaves in the reduction loops before them.
+    "HoistReductionInit",
     "VectorizeLoop",
     "UnrollLoop",
     "StorageRewrite",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compiler.transform.flatten_buffer import FlattenBuffer
+from compiler.transform.hoist_reduction_init import HoistReductionInit
 from compiler.transform.lower_init_block import LowerInitBlock
 from compiler.transform.lower_intrin import LowerIntrin
 from compiler.transform.lower_opaque_block import LowerOpaqueBlock
@@ -17,7 +18,8 @@ from compiler.transform.vectorize_loop import VectorizeLoop
 PASSES: dict[str, Pass] = {
     p.name: p
     for p in (
-        LowerInitBlock(), LowerOpaqueBlock(), FlattenBuffer(), Simplify(), VectorizeLoop(), UnrollLoop(),
+        LowerInitBlock(), LowerOpaqueBlock(), FlattenBuffer(), Simplify(), HoistReductionInit(), VectorizeLoop(),
+        UnrollLoop(),
         StorageRewrite(), MakePackedAPI(), MakeUnpackedAPI(), LowerIntrin(),
     )
 }
