@@ -20,7 +20,7 @@ import gc
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from compiler.diagnostics import ERROR, CompilerError, Diagnostic, sort_key
@@ -100,22 +100,28 @@ def _report(diags: Sequence[Diagnostic], name: str) -> bool:
 # Writing
 
 
-def write_output(path: Path, text: str, force: bool) -> None:
-    """Write ``text`` to ``path`` atomically, refusing to replace a file tirc did not write."""
+def _text_written_by_tirc(path: Path) -> bool:
+    """Whether ``path`` starts like something tirc writes (C, a TIR dump, JSON IR)."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:400]
+    except OSError:
+        return False
+    return GENERATED_MARK in head or "# tirc:" in head or '"format": "tir-lsp.ir"' in head
+
+
+def write_output(path: Path, data: str | bytes, force: bool,
+                 written_by_tirc: Callable[[Path], bool] = _text_written_by_tirc) -> None:
+    """Write ``data`` to ``path`` atomically, refusing to replace a file tirc did not write
+    (``written_by_tirc`` tells, for the kind of file at hand) unless ``force``."""
     if path.is_dir():
         raise UsageError(f"{path}: is a directory")
-    if path.exists() and not force:
-        try:
-            head = path.read_text(encoding="utf-8", errors="replace")[:400]
-        except OSError:
-            head = ""
-        if GENERATED_MARK not in head and "# tirc:" not in head and '"format": "tir-lsp.ir"' not in head:
-            raise UsageError(f"{path}: exists and was not written by tirc; use --force to replace it")
+    if path.exists() and not force and not written_by_tirc(path):
+        raise UsageError(f"{path}: exists and was not written by tirc; use --force to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -224,7 +230,7 @@ def cmd_lower(args: argparse.Namespace) -> int:
     lowered = run_pipeline(module, options)
 
     if args.emit == "tir":
-        out = print_module(lowered, header=[f"tirc: TIR after the whole pipeline", f"tirc: options: {options_text or '(defaults)'}"]
+        out = print_module(lowered, header=["tirc: TIR after the whole pipeline", f"tirc: options: {options_text or '(defaults)'}"]
                            if args.stop_after is None else
                            _stage_header(args.stop_after, "after", order.index(args.stop_after) + 1 if args.stop_after in order else 0, len(order), options_text))
     elif args.emit == "json":

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tarfile
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -50,21 +48,9 @@ def _written_by_tirc(path: Path) -> bool:
 
 def write_archive(path: Path, data: bytes, force: bool) -> None:
     """Write ``data`` atomically; refuse to replace a file that is not an archive tirc wrote."""
-    from compiler.cli import UsageError
+    from compiler.cli import write_output
 
-    if path.is_dir():
-        raise UsageError(f"{path}: is a directory")
-    if path.exists() and not force and not _written_by_tirc(path):
-        raise UsageError(f"{path}: exists and was not written by tirc; use --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output(path, data, force, written_by_tirc=_written_by_tirc)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
