@@ -1,7 +1,7 @@
 """The TVM half of the speed benchmarks: a worker that runs under TVM's own interpreter.
 
 Our process never imports tvm: ``TvmWorker`` (the only part our side uses) starts this file
-with ``$TIR_TVM_PYTHON`` (default ``/opt/tvmenv/tvm0.27.0.post1/bin/python``) and talks to it one JSON object per line:
+with the interpreter tests/tvm_reference.py finds (``$TIR_TVM_PYTHON`` first) and talks to it one JSON object per line:
 requests on stdin, answers on stdout (TVM's own prints go to stderr). Keeping the worker
 alive lets the benchmarks alternate rounds of ours and TVM's on a shared, noisy machine.
 
@@ -23,20 +23,19 @@ Requests (every answer has ``"ok"``; a failed request answers ``{"ok": false, "e
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TVM_PYTHON = "/opt/tvmenv/tvm0.27.0.post1/bin/python"
-
-
 def tvm_python() -> str | None:
-    """The interpreter with TVM installed, or None if there is none."""
-    path = os.environ.get("TIR_TVM_PYTHON", DEFAULT_TVM_PYTHON)
-    return path if Path(path).exists() else None
+    """The interpreter with TVM installed, or None if there is none (one lookup for tests and
+    benchmarks: tests/tvm_reference.py; imported here only on our side of the pipe)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from tvm_reference import tvm_python as find
+
+    return find()
 
 
 class TvmWorker:
@@ -45,7 +44,7 @@ class TvmWorker:
     def __init__(self, python: str | None = None) -> None:
         exe = python or tvm_python()
         if exe is None:
-            raise RuntimeError(f"no TVM interpreter: set TIR_TVM_PYTHON (tried {DEFAULT_TVM_PYTHON})")
+            raise RuntimeError("no TVM interpreter: set TIR_TVM_PYTHON (see tests/tvm_reference.py)")
         self.proc = subprocess.Popen([exe, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1)
 

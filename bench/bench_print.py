@@ -31,8 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from make_module import make_module  # noqa: E402
+from tvm_reference import tvm_python  # noqa: E402
 
 TVM_SNIPPET = """
 import sys, time
@@ -43,14 +45,6 @@ tvm.script.from_source(open(sys.argv[1]).read(), check_well_formed=False)
 t2 = time.perf_counter()
 print(f"{t1 - t0:.4f} {t2 - t1:.4f}")
 """
-
-
-def tvm_python() -> str | None:
-    for cand in (os.environ.get("TIR_TVM_PYTHON"), str(ROOT / ".tvm027" / "bin" / "python"),
-                 "/opt/tvmenv/tvm0.27.0.post1/bin/python"):
-        if cand and Path(cand).exists():
-            return cand
-    return None
 
 
 def _children_cpu() -> float:

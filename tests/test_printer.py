@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from tvm_reference import tvm_python
 
 from compiler.ir import (
     Allocate,
@@ -54,7 +54,7 @@ from compiler.ir import (
 from compiler.ir.dtype import BOOL_T, FLOAT32, HANDLE_T, INT32, INT64
 from compiler.text.printer import format_float, print_expr, print_function, print_module
 
-TVM_PYTHON = os.environ.get("TIR_TVM_PYTHON", "/opt/tvmenv/tvm0.27.0.post1/bin/python")
+TVM_PYTHON = tvm_python() or "(no TVM 0.27 interpreter)"
 F16 = DataType("float", 16)
 I8 = DataType("int", 8)
 TRUE = IntImm(BOOL_T, 1)
@@ -517,7 +517,7 @@ def test_round_trip_is_a_fixed_point_and_structurally_equal(make, renamed) -> No
 
 
 # ---------------------------------------------------------------------------- TVM interop
-@pytest.mark.skipif(not Path(TVM_PYTHON).exists(), reason="no TVM 0.27 interpreter")
+@pytest.mark.skipif(tvm_python() is None, reason="no TVM 0.27 interpreter")
 @pytest.mark.parametrize("make", [matmul_module, statements_module,
                                   lambda: IRModule((block_function(),), standalone=True)])
 def test_tvm_parses_printed_text(make) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ import pytest
 
 from compiler.text.printer import print_module
 from compiler.text.reader import read_tir
+from tvm_reference import tvm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "tvm" / "0.27.0.post1").glob("*/*.tir"))
@@ -39,14 +40,6 @@ for name, original, ours in items:
         out.append([name, "failed", str(exc)[-600:]])
 json.dump(out, sys.stdout)
 """
-
-
-def tvm_python() -> str | None:
-    for cand in (os.environ.get("TIR_TVM_PYTHON"), str(ROOT / ".tvm027" / "bin" / "python"),
-                 "/opt/tvmenv/tvm0.27.0.post1/bin/python"):
-        if cand and Path(cand).exists():
-            return cand
-    return None
 
 
 def test_tvm_reads_our_printing_of_every_stage_it_reads_itself() -> None:
