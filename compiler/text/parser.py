@@ -16,6 +16,7 @@ Nothing here evaluates, executes or imports anything from the text.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 import hashlib
 import json
 import os
@@ -578,12 +579,8 @@ def _unexpected_words(tok: Any) -> str:
 # Lines, brackets and chunks
 
 
-def _bracket_delta(line: str) -> int:
-    """Net change of bracket depth over one line, skipping strings and comments."""
-    if "'" not in line and '"' not in line and "#" not in line:
-        return (line.count("(") + line.count("[") + line.count("{")
-                - line.count(")") - line.count("]") - line.count("}"))
-    depth = 0
+def _brackets(line: str) -> Iterator[tuple[int, str]]:
+    """(0-based column, bracket) of each bracket in ``line`` outside strings and comments."""
     quote = ""
     i = 0
     n = len(line)
@@ -599,13 +596,18 @@ def _bracket_delta(line: str) -> int:
             quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else c
             i += len(quote) - 1
         elif c == "#":
-            break
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
+            return
+        elif c in "([{)]}":
+            yield i, c
         i += 1
-    return depth
+
+
+def _bracket_delta(line: str) -> int:
+    """Net change of bracket depth over one line, skipping strings and comments."""
+    if "'" not in line and '"' not in line and "#" not in line:
+        return (line.count("(") + line.count("[") + line.count("{")
+                - line.count(")") - line.count("]") - line.count("}"))
+    return sum(1 if c in "([{" else -1 for _, c in _brackets(line))
 
 
 def _indent_of(line: str) -> int:
@@ -737,25 +739,11 @@ def _unclosed_bracket(lines: list[str], upto: int) -> tuple[int, int, str] | Non
     """The innermost bracket still open at the start of line ``upto`` of an earlier line."""
     stack: list[tuple[int, int, str]] = []
     for i in range(0, min(upto, len(lines))):
-        line = lines[i]
-        quote = ""
-        j = 0
-        while j < len(line):
-            c = line[j]
-            if quote:
-                if c == "\\":
-                    j += 1
-                elif c == quote:
-                    quote = ""
-            elif c in "'\"":
-                quote = c
-            elif c == "#":
-                break
-            elif c in "([{":
-                stack.append((i, j + 1, c))
-            elif c in ")]}" and stack:
+        for col, c in _brackets(lines[i]):
+            if c in "([{":
+                stack.append((i, col + 1, c))
+            elif stack:
                 stack.pop()
-            j += 1
     return stack[-1] if stack else None
 
 
