@@ -69,13 +69,8 @@ def load_module(path: str) -> tuple[str, IRModule, list[Diagnostic]]:
             return name, loads(text), []
         except CompilerError as exc:
             return name, IRModule(()), [_with_file(d, name) for d in exc.diagnostics]
-    try:
-        from compiler.analysis.run import analyze_text
-    except ImportError:  # analysis beyond parse and build not installed in this tree yet
-        from compiler.text.reader import read_tir
+    from compiler.analysis.run import analyze_text
 
-        result = read_tir(text, name)
-        return name, result.module, result.diagnostics
     analysis = analyze_text(text, name)
     # What was read stays alive until the process ends: keep the cyclic GC from re-scanning
     # it (a full collection of a 10,000-line module costs more than printing it).
