@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
@@ -32,12 +31,10 @@ def _serve(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "check":
-        try:
-            check = importlib.import_module("tir_lsp.check")
-        except ImportError:
-            print("tir-lsp check: not available in this installation", file=sys.stderr)
-            return 2
-        return int(check.main(args[1:]) or 0)
+        # Imported only here, so that `tir-lsp check` never loads the server (pygls, lsprotocol).
+        from tir_lsp.check import main as check_main
+
+        return int(check_main(args[1:]) or 0)
     if args and args[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0

@@ -150,17 +150,6 @@ class _ShiftedLines:
         return self._lines[j] if 0 <= j < len(self._lines) and i >= self._base else ""
 
 
-def _analysis() -> Any:
-    """``compiler.analysis.run`` (semantic and calling-convention checks), or None when the
-    compiler in use does not have it."""
-    try:
-        from compiler.analysis import run
-        from compiler.analysis.calling_convention import SourceText
-    except ImportError:
-        return None
-    return run, SourceText
-
-
 class Document:
     """The analysis state of one TIR text; ``update`` re-analyses only what changed."""
 
@@ -364,11 +353,8 @@ class Document:
     def _checks(self, prev_functions: dict[str, object], changed: set[str]) -> list[Diagnostic]:
         """Semantic and calling-convention diagnostics; a function is checked again only when
         it was re-parsed, a function it calls changed, or the module's options changed."""
-        found = _analysis()
-        if found is None:
-            return []
-        run, source_text = found
-        from compiler.analysis import calling_convention
+        from compiler.analysis import calling_convention, run
+        from compiler.analysis.calling_convention import SourceText as source_text
 
         out: list[Diagnostic] = []
         try:

@@ -26,10 +26,8 @@ class Action:
 
 
 def _quick_fixes(doc: Document, diags: list[Diagnostic]) -> list[Action]:
-    try:
-        from compiler.analysis.fixes import quick_fixes
-    except ImportError:
-        return []
+    from compiler.analysis.fixes import quick_fixes
+
     text = "\n".join(doc.lines) + "\n"
     out: list[Action] = []
     for d in diags:
@@ -37,11 +35,8 @@ def _quick_fixes(doc: Document, diags: list[Diagnostic]) -> list[Action]:
             fixes = quick_fixes(d, text)
         except Exception:  # noqa: BLE001, S112 - a broken fix must not break the menu
             continue
-        for fx in fixes or ():
-            edits = [(getattr(e, "span", None) or e[0], getattr(e, "text", None) if hasattr(e, "text") else e[1])
-                     for e in getattr(fx, "edits", ())]
-            out.append(Action(getattr(fx, "title", "Fix"), "quickfix", edits=edits, diagnostic=d,
-                              preferred=bool(getattr(fx, "preferred", False))))
+        for fx in fixes:
+            out.append(Action(fx.title, "quickfix", edits=list(fx.edits), diagnostic=d, preferred=fx.preferred))
     return out
 
 
