@@ -3,6 +3,8 @@ clients other than our VS Code extension."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
@@ -56,3 +58,19 @@ async def test_vscode_extension_gets_plain_arguments(vscode: LanguageClient) -> 
     await open_doc(vscode, uri, data("calls.tir"))
     actions = await _actions(vscode, uri, 2)
     assert actions[0].title == "Lower to C" and list(actions[0].command.arguments) == [uri]
+
+
+
+async def test_tir101_quick_fix_respells_the_call_as_call_cpacked(client: LanguageClient) -> None:
+    path = Path(__file__).resolve().parents[1] / "data" / "diagnostics" / "TIR101_extern_of_packed.tir"
+    uri = path.as_uri()
+    diags = await open_doc(client, uri, path.read_text())
+    assert [(d.code, d.range.start.line) for d in diags] == [("TIR101", 17)]
+    actions = await _actions(client, uri, 17, only=[t.CodeActionKind.QuickFix])
+    assert [(a.title, a.kind) for a in actions] == [
+        ("Call it as a packed function: T.call_cpacked", t.CodeActionKind.QuickFix)]
+    edit = actions[0].edit
+    assert edit is not None and edit.changes is not None
+    (change,) = edit.changes[uri]
+    assert (change.range.start.line, change.range.start.character, change.range.end.character) == (17, 19, 54)
+    assert change.new_text == 'T.call_cpacked("add", a, b, T.reinterpret(T.handle().ty, T.uint64(0)))'

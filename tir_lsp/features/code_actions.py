@@ -1,5 +1,5 @@
-"""Code actions: quick fixes for diagnostics (``compiler.analysis.fixes.quick_fixes`` when the
-compiler has it) and "Lower to C" (kind ``source``), which runs the ``tir.lowerToC`` command."""
+"""Code actions: quick fixes for diagnostics (``compiler.analysis.fixes.quick_fixes``) and
+"Lower to C" (kind ``source``), which runs the ``tir.lowerToC`` command."""
 
 from __future__ import annotations
 
