@@ -104,14 +104,20 @@ def _text_written_by_tirc(path: Path) -> bool:
     return GENERATED_MARK in head or "# tirc:" in head or '"format": "tir-lsp.ir"' in head
 
 
-def write_output(path: Path, data: str | bytes, force: bool,
-                 written_by_tirc: Callable[[Path], bool] = _text_written_by_tirc) -> None:
-    """Write ``data`` to ``path`` atomically, refusing to replace a file tirc did not write
-    (``written_by_tirc`` tells, for the kind of file at hand) unless ``force``."""
+def check_replaceable(path: Path, force: bool,
+                      written_by_tirc: Callable[[Path], bool] = _text_written_by_tirc) -> None:
+    """Raise UsageError unless ``path`` may be written: absent, written by tirc, or ``force``."""
     if path.is_dir():
         raise UsageError(f"{path}: is a directory")
     if path.exists() and not force and not written_by_tirc(path):
         raise UsageError(f"{path}: exists and was not written by tirc; use --force to replace it")
+
+
+def write_output(path: Path, data: str | bytes, force: bool,
+                 written_by_tirc: Callable[[Path], bool] = _text_written_by_tirc) -> None:
+    """Write ``data`` to ``path`` atomically, refusing to replace a file tirc did not write
+    (``written_by_tirc`` tells, for the kind of file at hand) unless ``force``."""
+    check_replaceable(path, force, written_by_tirc)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -238,8 +244,12 @@ def cmd_lower(args: argparse.Namespace) -> int:
 
         out = emit_c(lowered)
         if args.output:
-            target = Path(args.output)
-            write_output(target.parent / HEADER_NAME, runtime_header(), force=True)
+            # Both files are checked before either is written: a refusal leaves nothing behind.
+            header = Path(args.output).parent / HEADER_NAME
+            check_replaceable(header, args.force)
+            write_output(Path(args.output), out, args.force)
+            write_output(header, runtime_header(), args.force)
+            return 0
     if args.output:
         write_output(Path(args.output), out, args.force)
     elif not (print_after or print_before) or args.emit != "tir":

@@ -83,6 +83,20 @@ def test_never_replaces_a_file_it_did_not_write(tmp_path: Path) -> None:
     assert tirc("lower", str(EXAMPLE), "--emit", "c", "-o", str(mine), "--force").returncode == 0
 
 
+def test_a_refused_output_writes_nothing_and_a_users_header_is_kept(tmp_path: Path) -> None:
+    mine = tmp_path / "notes.c"
+    mine.write_text("/* my own work */\n")
+    proc = tirc("lower", str(EXAMPLE), "--emit", "c", "-o", str(mine))
+    assert proc.returncode == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.c"]  # no stray tir_runtime.h
+    header = tmp_path / "tir_runtime.h"
+    header.write_text("/* my own runtime */\n")
+    proc = tirc("lower", str(EXAMPLE), "--emit", "c", "-o", str(tmp_path / "gen.c"))
+    assert proc.returncode == 2
+    assert f"{header}: exists and was not written by tirc; use --force" in proc.stderr
+    assert header.read_text() == "/* my own runtime */\n" and not (tmp_path / "gen.c").exists()
+
+
 @pytest.mark.parametrize("kernel", ["matmul_f32", "softmax_f32", "sched_matmul_tiled_f32"])
 @pytest.mark.parametrize("convention", [[], ["--unpacked-api"]])
 def test_resuming_from_any_stage_dump_gives_identical_c(tmp_path: Path, kernel: str, convention: list[str]) -> None:
