@@ -1,7 +1,8 @@
 """``tir_runtime.h``: the small standalone runtime the generated C includes (no TVM needed).
 
-DLPack's tensor structs, TVM's 8-byte ``TVMValue`` and packed signature, the last-error
-slot, workspace allocation over malloc/free, and float16 / bfloat16 conversions. Every
+DLPack's tensor structs, TVM's 8-byte ``TVMValue`` and packed signature, the 16-byte
+``TVMFFIAny`` of TVM's FFI packed ABI (layout and type indices as in tvm_ffi's c_api.h), the
+last-error slot, workspace allocation over malloc/free, and float16 / bfloat16 conversions. Every
 function is ``static inline`` (no unused-function warnings, no link-time symbols) except the
 error buffer, a weak symbol so that all translation units share one.
 """
@@ -55,6 +56,30 @@ enum { kTVMArgInt = 0, kTVMArgFloat = 2, kTVMOpaqueHandle = 3, kTVMNullptr = 4, 
 
 typedef int32_t (*TVMBackendPackedCFunc)(void* args, int32_t* arg_type_ids, int32_t num_args,
                                          void* out_ret_value, int32_t* out_ret_tcode, void* resource_handle);
+
+/* TVM FFI packed ABI (the signature of TVM's own MakePackedAPI output):
+   int32_t f(void* self_handle, TVMFFIAny* args, int32_t num_args, TVMFFIAny* result).
+   Each argument is a 16-byte tagged value: a type index, a padding word, an 8-byte value. */
+enum { kTVMFFINone = 0, kTVMFFIInt = 1, kTVMFFIBool = 2, kTVMFFIFloat = 3, kTVMFFIOpaquePtr = 4,
+       kTVMFFIDataType = 5, kTVMFFIDevice = 6, kTVMFFIDLTensorPtr = 7, kTVMFFIRawStr = 8,
+       kTVMFFIObject = 64, kTVMFFITensor = 70 };
+typedef union {
+  int64_t v_int64;
+  double v_float64;
+  void* v_ptr;
+  const char* v_c_str;
+  DLDataType v_dtype;
+  DLDevice v_device;
+  uint64_t v_uint64;
+} TVMFFIAnyValue;
+typedef struct {
+  int32_t type_index;
+  uint32_t zero_padding;
+  TVMFFIAnyValue value; /* a named member: C99 has no anonymous unions */
+} TVMFFIAny;
+/* A tvm::ffi::Tensor object (type index kTVMFFITensor) holds its DLTensor after a 24-byte
+   object header; the generated code adds that offset itself. */
+typedef char tir_ffi_any_is_16_bytes[sizeof(TVMFFIAny) == 16 ? 1 : -1];
 
 /* The last error, shared by every translation unit (weak: defined once at link time). */
 __attribute__((weak)) char TIRLastError[512];

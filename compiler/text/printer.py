@@ -442,8 +442,13 @@ class _Printer:
         The reader turns ``a:b`` into extent ``b - a``; printing such an extent back as stop
         ``b`` keeps printing a fixed point.
         """
-        if isinstance(extent, BinOp) and extent.op == "sub" and structural_equal(extent.b, start):
-            return self.expr(extent.a)
+        if isinstance(extent, BinOp) and extent.op == "sub":
+            b = extent.b
+            # ``b - a`` with a narrower start reads back with the start cast to the stop's dtype.
+            if isinstance(b, Cast) and b.dtype == extent.a.dtype and b.value.dtype != b.dtype:
+                b = b.value
+            if structural_equal(b, start):
+                return self.expr(extent.a)
         if isinstance(start, IntImm) and isinstance(extent, IntImm) and start.dtype == extent.dtype:
             return self.expr(IntImm(start.dtype, start.value + extent.value))
         if _is_zero(start):
@@ -617,7 +622,11 @@ class _Printer:
         else:
             has_data = id(buf.data) in self.names
             fn = "T.Buffer" if s.form == "buffer" else "T.decl_buffer"
-            text = f"{fn}({', '.join(self.buffer_args(buf, dtype=False, data=has_data))})"
+            decl_args = self.buffer_args(buf, dtype=False, data=has_data)
+            if s.data_value is not None and not has_data:
+                # ``data=T.reinterpret(...)`` (TVM's packed text): the value the pointer binds.
+                decl_args.insert(2 if str(buf.dtype) != "float32" else 1, f"data={self.expr(s.data_value)}")
+            text = f"{fn}({', '.join(decl_args)})"
         name = self.define_buffer(buf)
         self.line(level, f"{name} = {text}")
 

@@ -101,6 +101,7 @@ class _Flattener(IRMutator):
                 self.replace[buf] = flat
                 self.views.append(DeclBuffer(flat, form="view", view_of=buf, span=buf.span))
         self.used_views: set[Buffer] = set()
+        self.flat_decls: dict[Buffer, Buffer] = {}  # T.decl_buffer buffers flattened in place
 
     def _check(self, buf: Buffer) -> None:
         if buf.axis_separators:
@@ -144,9 +145,16 @@ class _Flattener(IRMutator):
         return node.with_(buffer=self._flat(node.buffer)) if needs_flattening(node.buffer) else node
 
     def visit_DeclBuffer(self, node: DeclBuffer) -> Stmt:
-        if node.form == "view" or not needs_flattening(node.buffer):
+        if node.form == "view":
+            # A view of a buffer flattened above (TVM's packed text re-declares its params
+            # multi-dimensional, then views them) must name the flat declaration.
+            src = node.view_of
+            return node.with_(view_of=self.flat_decls[src]) if src is not None and src in self.flat_decls else node
+        if not needs_flattening(node.buffer):
             return node
-        return node.with_(buffer=self._flat(node.buffer))
+        flat = self._flat(node.buffer)
+        self.flat_decls[node.buffer] = flat
+        return node.with_(buffer=flat)
 
 
 class FlattenBuffer:
