@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from compiler.ir.buffer import Buffer
 from compiler.ir.dtype import BOOL_T
 from compiler.ir.expr import BinOp, Expr, Var
 from compiler.ir.function import IRModule, PrimFunc
-from compiler.ir.node import Node
 from compiler.ir.stmt import BufferStore, For, IfThenElse, SeqStmt, Stmt, flatten_seq
 from compiler.ir.structural import structural_equal
 from compiler.ir.visitor import IRMutator, map_functions, walk
@@ -61,11 +58,8 @@ def _movable(s: Stmt) -> bool:
 
 
 class _Hoister(IRMutator):
-    def visit(self, node: Node) -> Any:
-        # Only statements hold loops: expressions and buffers come back untouched, unvisited.
-        if isinstance(node, (Expr, Buffer)):
-            return node
-        return super().visit(node)
+    # Only statements hold loops: expressions and buffers come back untouched, unvisited.
+    skip_types = (Expr, Buffer)
 
     def visit_SeqStmt(self, node: SeqStmt) -> Stmt:
         parts = [self.visit(s) for s in node.stmts]

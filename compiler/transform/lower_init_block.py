@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from compiler.ir.buffer import Buffer
 from compiler.ir.dtype import BOOL_T
 from compiler.ir.expr import BinOp, Expr
 from compiler.ir.function import IRModule, PrimFunc
@@ -13,6 +14,9 @@ NAME = "LowerInitBlock"
 
 
 class _InitLowerer(IRMutator):
+    # Blocks are statements: expressions and buffers hold none.
+    skip_types = (Expr, Buffer)
+
     def visit_SBlock(self, node: SBlock) -> SBlock:
         node = self.generic_mutate(node)
         if node.init is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from compiler.ir.buffer import Buffer
 from compiler.ir.expr import Expr, Var, is_const_int
 from compiler.ir.function import IRModule, PrimFunc
 from compiler.ir.stmt import AllocBuffer, IfThenElse, SBlockRealize, Stmt, flatten_seq, seq
@@ -13,6 +14,9 @@ NAME = "LowerOpaqueBlock"
 
 
 class _BlockLowerer(IRMutator):
+    # Blocks are statements: expressions and buffers hold none.
+    skip_types = (Expr, Buffer)
+
     def visit_SBlockRealize(self, node: SBlockRealize) -> Stmt:
         block = node.block
         if block.init is not None:

@@ -42,6 +42,9 @@ def _nbytes(dtype: DataType, extents: tuple[Expr, ...]) -> Expr:
 
 
 class _AllocLowerer(IRMutator):
+    # Allocations are statements: expressions and buffers hold none.
+    skip_types = (Expr, Buffer)
+
     def __init__(self, limit: int) -> None:
         self.limit = limit
 

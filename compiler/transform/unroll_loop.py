@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compiler.ir.buffer import Buffer
+from compiler.ir.expr import Expr, Var
 from compiler.ir.function import IRModule, PrimFunc
 from compiler.ir.node import Node
 from compiler.ir.stmt import (
@@ -23,7 +24,6 @@ from compiler.transform.arith import ExprSimplifier, int_value
 from compiler.transform.pass_api import PipelineOptions, pass_error
 
 NAME = "UnrollLoop"
-from compiler.transform.substitute import substitute
 
 # Statements that bind a name for the rest of their sequence: copies of a body holding one
 # would bind the same var twice in one scope, so such loops keep the loop form.
@@ -47,7 +47,23 @@ def _thread_loop(stmt: Stmt) -> For | None:
     return found[0] if found else None
 
 
+class _CopyMaker(ExprSimplifier):
+    """One copy of an unrolled body: the loop var replaced by its value and the now-constant
+    index math folded (``0 * 16 + j`` -> ``j``), in one walk. The same as ``substitute`` then
+    ``ExprSimplifier``: both rebuild bottom-up and leave buffers alone."""
+
+    def __init__(self, mapping: dict[Var, Expr]) -> None:
+        super().__init__()
+        self.mapping = mapping
+
+    def visit_Var(self, node: Var) -> Expr:
+        return self.mapping.get(node, node)
+
+
 class _Unroller(IRMutator):
+    # Loops are statements: expressions and buffers hold none.
+    skip_types = (Expr, Buffer)
+
     def __init__(self, max_extent: int) -> None:
         self.max_extent = max_extent
 
@@ -66,9 +82,7 @@ class _Unroller(IRMutator):
             return node
         copies: list[Stmt] = []
         for k in range(lo, lo + ext):
-            body = substitute(node.body, {node.loop_var: arith.const(k, node.loop_var.dtype)})
-            # Fold the now-constant index math (``0 * 16 + j`` -> ``j``) of this copy.
-            body = ExprSimplifier().visit(body)
+            body = _CopyMaker({node.loop_var: arith.const(k, node.loop_var.dtype)}).visit(node.body)
             copies.extend(flatten_seq(body))
         return seq(copies)
 

@@ -140,6 +140,9 @@ def _find_loop(stmt: Stmt, kinds: tuple[str, ...]) -> For | None:
 
 
 class _LoopVectorizer(IRMutator):
+    # Loops are statements: expressions and buffers hold none.
+    skip_types = (Expr, Buffer)
+
     def visit_Buffer(self, node: Buffer) -> Buffer:
         return node
 
