@@ -1,5 +1,5 @@
 """Test models built with onnx.helper, and a runner that compiles an MLF archive's C with a
-small main (gcc -std=c99 -O2), runs it and returns the outputs. Shared by the AOT and MLF
+small main (gcc -std=c99 -O2 -Wall -Wextra -Werror), runs it and returns the outputs. Shared by the AOT and MLF
 tests; references come from onnxruntime."""
 
 from __future__ import annotations
@@ -133,7 +133,8 @@ def extract(archive: Path, into: Path) -> dict:
 
 
 def run_archive(archive: Path, workdir: Path, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Compile the archive's C with a test main using the typed C interface, run, read outputs."""
+    """Compile the archive's C with a test main using the typed C interface (warnings are errors:
+    linked params are ``static const`` and must reach the operators without a cast), run, read outputs."""
     meta = extract(archive, workdir)
     m = meta["model_name"]
     lines = ['#include "tir_runtime.h"', f'#include "tvmgen_{m}.h"', "#include <stdio.h>", "int main(void) {",
@@ -142,7 +143,7 @@ def run_archive(archive: Path, workdir: Path, inputs: dict[str, np.ndarray]) -> 
         n = int(np.prod(t["shape"]))
         inputs[t["name"]].astype(np.float32).tofile(workdir / f"in{k}.bin")
         lines += [f"  static float in{k}[{n}]; f = fopen(\"in{k}.bin\", \"rb\");",
-                  f"  if (!f || fread(in{k}, 4, {n}, f) != {n}) return 3; fclose(f); in.{t['c_name']} = in{k};"]
+                  f"  if (!f || fread(in{k}, 4, {n}, f) != {n}) {{ return 3; }} fclose(f); in.{t['c_name']} = in{k};"]
     for k, t in enumerate(meta["outputs"]):
         lines.append(f"  static float out{k}[{int(np.prod(t['shape']))}]; out.{t['c_name']} = out{k};")
     lines.append(f"  if (tvmgen_{m}_run(&in, &out) != 0) {{ fprintf(stderr, \"%s\\n\", TVMGetLastError()); return 1; }}")
@@ -153,7 +154,7 @@ def run_archive(archive: Path, workdir: Path, inputs: dict[str, np.ndarray]) -> 
     (workdir / "main.c").write_text("\n".join(lines) + "\n")
     srcs = sorted(str(p) for p in (workdir / "codegen/host/src").glob("*.c"))
     exe = workdir / "model"
-    cc = subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-I", str(workdir / "codegen/host/include"),
+    cc = subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(workdir / "codegen/host/include"),
                          str(workdir / "main.c"), *srcs, "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
     assert cc.returncode == 0, cc.stderr
     run = subprocess.run([str(exe)], cwd=workdir, capture_output=True, text=True, timeout=60, check=False)

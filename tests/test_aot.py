@@ -1,14 +1,26 @@
-"""The AOT executor: options, __tvm_main__, the typed C interface, and end-to-end numbers
-against onnxruntime (models compiled to C with gcc and run)."""
+"""The AOT executor: options, __tvm_main__, the typed C interface and the packed entry, and
+end-to-end numbers against onnxruntime (models compiled to C with gcc and run: the typed
+interface from a C main, the packed entry through ctypes)."""
 
 from __future__ import annotations
 
+import ctypes
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
 import pytest
 from aot_models import HAVE_GCC, MODELS, lenet, mlp, random_inputs, reference, run_archive
+from packed_runner import (
+    K_DLTENSOR,
+    call_packed,
+    dltensor,
+    entry_function,
+    last_error,
+    load_archive,
+    run_packed_entry,
+)
 
 from compiler.backend.mlf import archive_bytes
 from compiler.diagnostics import CompilerError
@@ -116,3 +128,189 @@ def test_end_to_end_matches_onnxruntime(name: str, link_params: bool, tmp_path: 
     assert sorted(got) == sorted(want)
     for k in want:
         np.testing.assert_allclose(got[k], want[k], rtol=1e-4, atol=1e-5)
+
+
+# The messages of CALLING_CONVENTION.md's invalid combinations, in its order.
+GRAPH_UNPACKED = ("the graph executor invokes operators through packed functions only, so unpacked operators could "
+                  "never be called; use --executor aot, or drop --unpacked-api")
+GRAPH_C = "--interface-api c exists only for the aot executor; use --executor aot, or --interface-api packed"
+C_PACKED = "--interface-api c with aot calls operators directly, so they must be unpacked; add --unpacked-api"
+C_CPP = "--interface-api c needs the C runtime; use --runtime crt, or --interface-api packed"
+# Every combination of the four options that can clash, and the message of the first rule it
+# breaks (None: valid).
+COMBINATIONS = [
+    # executor, interface-api, unpacked-api, runtime
+    (("aot", "c", True, "crt"), None),
+    (("aot", "c", True, "cpp"), C_CPP),
+    (("aot", "c", False, "crt"), C_PACKED),
+    (("aot", "c", False, "cpp"), C_PACKED),
+    (("aot", "packed", True, "crt"), None),
+    (("aot", "packed", True, "cpp"), None),
+    (("aot", "packed", False, "crt"), None),
+    (("aot", "packed", False, "cpp"), None),
+    (("graph", "c", True, "crt"), GRAPH_UNPACKED),
+    (("graph", "c", True, "cpp"), GRAPH_UNPACKED),
+    (("graph", "c", False, "crt"), GRAPH_C),
+    (("graph", "c", False, "cpp"), GRAPH_C),
+    (("graph", "packed", True, "crt"), GRAPH_UNPACKED),
+    (("graph", "packed", True, "cpp"), GRAPH_UNPACKED),
+    (("graph", "packed", False, "crt"), None),
+    (("graph", "packed", False, "cpp"), None),
+]
+
+
+def test_every_option_combination_is_built_or_rejected_by_the_spec() -> None:
+    model = mlp()
+    for (executor, iface, unpacked, runtime), message in COMBINATIONS:
+        kw = {"executor": executor, "interface-api": iface, "unpacked-api": unpacked, "runtime": runtime}
+        if message is not None:
+            assert _message(**kw) == message, kw
+            continue
+        c = compile_model(model, resolve(kw))
+        lib0, lib1 = c.sources["default_lib0.c"], c.sources["default_lib1.c"]
+        if executor == "graph":
+            assert "tvmgen_default_get_function(const char* name)" in lib0 and c.graph_json is not None
+            assert "__tvm_main__" not in lib1
+        elif iface == "c":
+            assert "int32_t tvmgen_default_run(struct tvmgen_default_inputs* inputs" in lib0
+        else:
+            assert "int32_t tvmgen_default_run(void* args, int32_t* arg_type_ids, int32_t num_args" in lib0
+        # The operators are packed exactly when unpacked-api is off, whatever the executor.
+        main_or_op = "int32_t tvmgen_default_fused_nn_dense_sigmoid("
+        packed_sig = main_or_op + "void* args, int32_t* arg_type_ids"
+        assert (packed_sig in lib1) == (not unpacked), kw
+
+
+@pytest.mark.parametrize("target, command_line", [
+    ("c -executor=aot -interface-api=c -unpacked-api=1", C_OPTS),
+    ("c --executor=aot --interface_api=c --unpacked_api=true", C_OPTS),
+    ("llvm -executor=aot -unpacked-api", {"executor": "aot", "unpacked-api": True}),  # a bare flag is true
+    ("c -executor=graph -link-params=0 -runtime=cpp", {"executor": "graph", "link-params": False, "runtime": "cpp"}),
+    ("c -executor=aot -interface-api=packed -link-params=yes", {"executor": "aot", "interface-api": "packed",
+                                                               "link-params": True}),
+])
+def test_target_string_spellings_mean_the_command_line_options(target: str, command_line: dict[str, object]) -> None:
+    o = resolve({}, target=target)
+    assert o == resolve(command_line)
+    assert len(o.warnings) == len(command_line)
+    # Saying the same thing in both places is accepted (still with the deprecation warning).
+    assert resolve(command_line, target=target) == o
+
+
+def test_target_string_errors_name_the_target() -> None:
+    assert _message(target="c -executor=vm") == "target 'c -executor=vm': executor='vm' is not one of aot, graph"
+    # An invalid combination spelled only in the target string is the same error.
+    assert _message(target="c -executor=graph -unpacked-api=1").startswith(
+        "the graph executor invokes operators through packed functions only")
+
+
+def test_target_string_disagreeing_with_the_config_file_names_both(tmp_path: Path) -> None:
+    from compiler.executor.options import read_config
+
+    cfg = tmp_path / "opts.json"
+    cfg.write_text('{"unpacked_api": false}')
+    with pytest.raises(CompilerError, match="unpacked-api is false on the config file but true in the target string "
+                                            "'c -unpacked-api=1'; say it once"):
+        resolve({}, read_config(cfg), target="c -unpacked-api=1")
+
+
+def test_packed_main_passes_dltensors_made_on_the_stack() -> None:
+    p = build_aot(import_onnx(mlp()), resolve({"executor": "aot"}))
+    assert ('T.call_cpacked("tvmgen_default_fused_nn_dense_sigmoid", '
+            "T.tvm_stack_make_array(sid_1, T.tvm_stack_make_shape(2, 32), 0, 2, T.float32(0.0), 0), "
+            "T.tvm_stack_make_array(p_w2.data, T.tvm_stack_make_shape(10, 32), 0, 2, T.float32(0.0), 0), "
+            "T.tvm_stack_make_array(p_b2.data, T.tvm_stack_make_shape(10), 0, 1, T.float32(0.0), 0), "
+            "T.tvm_stack_make_array(y.data, T.tvm_stack_make_shape(2, 10), 0, 2, T.float32(0.0), 0), "
+            'T.reinterpret("handle", T.uint64(0))) != 0:') in p.text
+    main = p.module.get("tvmgen_default___tvm_main__")
+    assert main is not None and main.attrs["tir.is_entry_func"] is True
+
+
+def test_unpacked_main_behind_the_packed_wrapper_is_not_the_entry() -> None:
+    # The packed wrapper tvmgen_default_run (C) is the entry; main stays an ordinary unpacked function.
+    p = build_aot(import_onnx(mlp()), resolve({"executor": "aot", "unpacked-api": True}))
+    main = p.module.get("tvmgen_default___tvm_main__")
+    assert main is not None and "tir.is_entry_func" not in main.attrs
+
+
+def test_lowered_packed_main_is_packed_and_calls_operators_directly() -> None:
+    c = compile_model(mlp(), resolve({"executor": "aot", "link-params": True}))
+    main = c.lowered.get("tvmgen_default___tvm_main__")
+    assert main is not None and main.attrs["calling_conv"] == 1
+    lib1 = c.sources["default_lib1.c"]
+    assert ("tvmgen_default_fused_nn_dense_sigmoid((TVMValue[]){{.v_handle = (&(DLTensor){(void*)(sid_1), {kDLCPU, 0}, "
+            "2, {2, 32, 1}, (int64_t[]){2, 32}, NULL, 0})}") in lib1
+    lib0 = c.sources["default_lib0.c"]
+    assert ("return tvmgen_default___tvm_main__(values, codes, 3, out_ret_value, out_ret_tcode, resource_handle);"
+            in lib0)  # x, y and the pool (the weights are linked into main)
+
+
+# The packed configurations built once per model and shared by the tests below.
+PACKED_CONFIGS: dict[str, dict[str, object]] = {
+    "packed-ops": {"executor": "aot"},
+    "unpacked-ops+link-params": {"executor": "aot", "unpacked-api": True, "link-params": True},
+}
+_BUILT: dict[tuple[str, str], tuple[dict[str, Any], ctypes.CDLL]] = {}
+
+
+def _built(name: str, config: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], ctypes.CDLL]:
+    key = (name, config)
+    if key not in _BUILT:
+        d = tmp_path_factory.mktemp(f"{name}-{config}")
+        (d / "model.tar").write_bytes(archive_bytes(compile_model(MODELS[name](), resolve(PACKED_CONFIGS[config]))))
+        _BUILT[key] = load_archive(d / "model.tar", d / "x")
+    return _BUILT[key]
+
+
+@pytest.mark.skipif(not HAVE_GCC, reason="needs gcc")
+@pytest.mark.parametrize("config", sorted(PACKED_CONFIGS))
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_packed_entry_matches_onnxruntime(name: str, config: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    meta, lib = _built(name, config, tmp_path_factory)
+    assert meta["entry_point"] == "tvmgen_default_run"
+    model = MODELS[name]()
+    inputs = random_inputs(model)
+    got = run_packed_entry(meta, lib, inputs)
+    want = reference(model, inputs)
+    assert sorted(got) == sorted(want)
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not HAVE_GCC, reason="needs gcc")
+@pytest.mark.parametrize("config, who", [("packed-ops", "tvmgen_default___tvm_main__"),
+                                         ("unpacked-ops+link-params", "tvmgen_default_run")])
+def test_packed_entry_rejects_bad_arguments_with_a_message(config: str, who: str,
+                                                           tmp_path_factory: pytest.TempPathFactory) -> None:
+    _, lib = _built("mlp", config, tmp_path_factory)
+    run = entry_function(lib, "default")
+    keep: list[object] = []
+    x, y = np.zeros((2, 16), np.float32), np.zeros((2, 10), np.float32)
+    assert call_packed(run, [dltensor(x, keep)]) == -1
+    assert last_error(lib) == "TypeError: tvmgen_default_run: expected 2 arguments (x, y: the inputs, then the outputs)"
+    assert call_packed(run, [dltensor(np.zeros((2, 15), np.float32), keep), dltensor(y, keep)]) == -1
+    # Unpacked main: the wrapper checks; packed main: main's own MakePackedAPI checks.
+    assert last_error(lib).startswith(f"ValueError: {who}: argument #0 (x) expects shape[1] == 16")
+    assert call_packed(run, [dltensor(x, keep), dltensor(np.zeros((2, 10), np.uint8), keep)]) == -1
+    assert last_error(lib) == f"TypeError: {who}: argument #1 (y) expects dtype float32"
+    assert K_DLTENSOR == 7 and call_packed(run, [dltensor(x, keep), dltensor(y, keep)]) == 0
+
+
+def test_c_backend_calls_only_packed_functions_it_defines() -> None:
+    from compiler.backend.c_codegen import emit_c
+    from compiler.text.reader import read_tir
+
+    text = '''# from tvm.script import tirx as T
+
+@T.prim_func
+def main(A: T.handle("float32")) -> T.int32:
+    if T.call_cpacked("elsewhere", T.tvm_stack_make_array(A, T.tvm_stack_make_shape(4), 0, 1, T.float32(0.0), 0), T.reinterpret("handle", T.uint64(0))) != 0:
+        return -1
+    return 0
+'''
+    with pytest.raises(CompilerError) as info:
+        emit_c(read_tir(text, "m.tir").module)
+    (d,) = info.value.diagnostics
+    assert (d.code, d.span.line) == ("TIR202", 5)
+    assert d.message == ('C backend: T.call_cpacked of "elsewhere", which this module does not define (C calls packed '
+                         "functions directly by symbol)")

@@ -115,3 +115,35 @@ def test_graph_of_the_generated_main(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert data["edges"] == [{"from": 0, "to": 1, "tensor": "sid_1"}]
     assert cmd_graph(parser.parse_args(["graph", str(tmp_path / "m.tir"), "--format", "dot"])) == 0
     assert 'n0 -> n1 [label="sid_1"];' in capsys.readouterr().out
+
+
+def test_packed_interface_archive_has_the_packed_entry(tmp_path: Path) -> None:
+    files = _build(tmp_path, mlp(), "--executor", "aot", "--interface-api", "packed")
+    meta = json.loads(files["metadata.json"])
+    assert meta["entry_point"] == "tvmgen_default_run"
+    assert meta["options"]["unpacked-api"] is False
+    h = files["codegen/host/include/tvmgen_default.h"].decode()
+    assert ("int32_t tvmgen_default_run(void* args, int32_t* arg_type_ids, int32_t num_args, void* out_ret_value, "
+            "int32_t* out_ret_tcode, void* resource_handle);") in h
+    assert "#define TVMGEN_DEFAULT_WORKSPACE_SIZE 256" in h and "struct tvmgen_default_inputs" not in h
+    lib1 = files["codegen/host/src/default_lib1.c"].decode()
+    assert "int32_t tvmgen_default___tvm_main__(void* args, int32_t* arg_type_ids" in lib1
+
+
+@pytest.mark.parametrize("flags", [("--executor", "aot"), ("--executor", "aot", "--unpacked-api", "--link-params")])
+def test_the_checker_accepts_every_stage_of_a_packed_interface_build(tmp_path: Path, flags: tuple[str, ...]) -> None:
+    # Before MakePackedAPI, main calls still-unlowered operators with T.call_cpacked: the
+    # module's options say they will be lowered packed, so that is not TIR102.
+    from compiler.analysis.run import analyze_text
+
+    files = _build(tmp_path, mlp(), *flags, "--print-after", "all")
+    stages = sorted(k for k in files if k.startswith("src/"))
+    assert len(stages) == 11
+    for k in stages:
+        assert analyze_text(files[k].decode(), k).diagnostics == [], k
+
+
+def test_graph_build_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = _build(tmp_path, resblock(), "--executor", "graph")
+    assert json.loads(files["executor-config/graph/graph.json"])["heads"] == [[11, 0, 0], [13, 0, 0]]
+    assert "tirc: wrote" in capsys.readouterr().err

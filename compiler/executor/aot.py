@@ -5,8 +5,13 @@ them in order, all in one IRModule (TIR text parsed by ``read_tir``).
 weights) as buffers, then the workspace pool ``global_workspace`` (uint8). Each
 intermediate tensor is a pointer into the pool at the offset the memory planner chose
 (``sid_N: T.handle("float32") = T.address_of(global_workspace[offset])``). Operators are
-called with ``T.call_extern`` when unpacked and ``T.call_cpacked`` when packed; a non-zero
-return aborts with -1. With ``link-params`` weights are ``T.allocate_const`` in main.
+called with ``T.call_extern`` and data pointers when unpacked, and with ``T.call_cpacked``
+and DLTensors made on the stack (``T.tvm_stack_make_array``, as TVM packs a buffer) when
+packed; a non-zero return aborts with -1. With ``link-params`` weights are
+``T.allocate_const`` in main. The pipeline lowers main with the operators' convention, so it
+is packed exactly when they are; it carries ``"tir.is_entry_func"`` unless the entry is the
+packed wrapper over an unpacked main (``interface-api packed`` with ``unpacked-api``), which
+lives in C (``c_interface.packed_entry_source``).
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ class AotProgram:
         return f"tvmgen_{self.options.model_name}___tvm_main__"
 
 
-def _unique_names(tensors: list[str], taken: set[str], prefix: str = "") -> dict[str, str]:
+def unique_names(tensors: list[str], taken: set[str], prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for t in tensors:
         base = prefix + c_identifier(t)
@@ -74,19 +79,51 @@ def _float_list(arr: np.ndarray) -> str:
     return "[" + ", ".join(repr(float(v)) for v in np.asarray(arr, dtype=np.float32).reshape(-1)) + "]"
 
 
-def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
-    """The AOT program of ``graph``: fused operators, memory plan and ``__tvm_main__``."""
+def module_text(options: ExecutorOptions, fused: list[FusedOp], extra: list[str] | None = None) -> str:
+    """The TIR text of a module holding ``fused`` (and ``extra`` lines, indented for the
+    class body), its executor options in ``I.module_attrs``."""
+    attrs = ", ".join(f"\"{k}\": {v!r}" if not isinstance(v, bool) else f"\"{k}\": {v}" for k, v in options.module_attrs().items())
+    attrs = attrs.replace("'", "\"")
+    lines = ["# from tvm.script import ir as I", "# from tvm.script import tirx as T", "", "@I.ir_module",
+             "class Module:", f"    I.module_attrs({{{attrs}}})"]
+    lines += [g.text for g in fused]
+    lines += extra or []
+    return "\n".join(lines) + "\n"
+
+
+def read_generated(text: str, model: str) -> IRModule:
+    """``text`` read back; an error is a bug of the generator, never the user's."""
     from compiler.text.reader import read_tir
 
+    result = read_tir(text, f"<{model}>")
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    if errors:
+        raise CompilerError(errors)
+    return result.module
+
+
+def used_params(graph: Graph, fused: list[FusedOp], taken: set[str]) -> dict[str, str]:
+    """The constants the operators read, by C-safe name (``p_<tensor>``), in order of use."""
+    used = [t for g in fused for t in g.inputs if t in graph.constants]
+    return unique_names(list(dict.fromkeys(used)), taken, "p_")
+
+
+def stack_array(data: str, shape: tuple[int, ...]) -> str:
+    """A DLTensor over ``data`` for a packed call, spelled as TVM prints a packed buffer."""
+    return (f"T.tvm_stack_make_array({data}, T.tvm_stack_make_shape({', '.join(map(str, shape))}), 0, {len(shape)}, "
+            "T.float32(0.0), 0)")
+
+
+def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
+    """The AOT program of ``graph``: fused operators, memory plan and ``__tvm_main__``."""
     model = options.model_name
     fused = fuse(graph, model)
     lives = liveness(graph, fused)
     plan = plan_memory(lives)
     taken = {"global_workspace"}
-    inputs = _unique_names(graph.inputs, taken)
-    outputs = _unique_names(graph.outputs, taken)
-    used_consts = [t for g in fused for t in g.inputs if t in graph.constants]
-    params = _unique_names(list(dict.fromkeys(used_consts)), taken, "p_")
+    inputs = unique_names(graph.inputs, taken)
+    outputs = unique_names(graph.outputs, taken)
+    params = used_params(graph, fused, taken)
     ind = "    "
     sig = [f"{inputs[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in graph.inputs]
     sig += [f"{outputs[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in graph.outputs]
@@ -94,53 +131,35 @@ def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
         sig += [f"{params[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in params]
     if plan.pool_size:
         sig.append(f"global_workspace: T.Buffer(({plan.pool_size},), \"uint8\")")
-    main = options and f"tvmgen_{model}___tvm_main__"
-    body = [f"T.func_attr({{\"global_symbol\": \"{main}\", \"tir.is_entry_func\": True, \"runner_function\": True}})"]
-    ref: dict[str, str] = {}
+    main = f"tvmgen_{model}___tvm_main__"
     packed = not options.unpacked_api
-    for t in graph.inputs:
-        ref[t] = inputs[t] if packed else f"{inputs[t]}.data"
-    for t in graph.outputs:
-        ref[t] = outputs[t] if packed else f"{outputs[t]}.data"
+    # The entry is main itself unless a packed wrapper (in C) stands in front of an unpacked main.
+    entry = ", \"tir.is_entry_func\": True" if packed or options.interface_api == "c" else ""
+    body = [f"T.func_attr({{\"global_symbol\": \"{main}\"{entry}, \"runner_function\": True}})"]
+    # The data pointer of each tensor main hands to an operator.
+    data: dict[str, str] = {t: f"{inputs[t]}.data" for t in graph.inputs}
+    data.update({t: f"{outputs[t]}.data" for t in graph.outputs})
     for t, name in params.items():
         if options.link_params:
             shape = graph.tensors[t].shape
             body.append(f"{name} = T.allocate_const({_float_list(graph.constants[t])}, \"float32\", [{', '.join(map(str, shape))}])")
-            if packed:
-                body.append(f"{name}_buf = T.decl_buffer({shape_text(shape)}, data={name})")
-                ref[t] = f"{name}_buf"
-            else:
-                ref[t] = name
+            data[t] = name
         else:
-            ref[t] = name if packed else f"{name}.data"
+            data[t] = f"{name}.data"
     for k, life in enumerate(sorted(lives, key=lambda b: b.first)):
         sid = f"sid_{k + 1}"
         body.append(f"{sid}: T.handle(\"float32\") = T.address_of(global_workspace[{plan.offsets[life.name]}])")
-        if packed:
-            shape = graph.tensors[life.name].shape
-            body.append(f"{sid}_buf = T.decl_buffer({shape_text(shape)}, data={sid})")
-            ref[life.name] = f"{sid}_buf"
-        else:
-            ref[life.name] = sid
+        data[life.name] = sid
     for g in fused:
-        args = ", ".join(ref[t] for t in [*g.inputs, g.output])
-        call = (f"T.call_cpacked(\"{g.name}\", {args}, T.reinterpret(\"handle\", T.uint64(0)))" if packed
-                else f"T.call_extern(\"int32\", \"{g.name}\", {args})")
+        tensors = [*g.inputs, g.output]
+        if packed:
+            args = ", ".join(stack_array(data[t], graph.tensors[t].shape) for t in tensors)
+            call = f"T.call_cpacked(\"{g.name}\", {args}, T.reinterpret(\"handle\", T.uint64(0)))"
+        else:
+            call = f"T.call_extern(\"int32\", \"{g.name}\", {', '.join(data[t] for t in tensors)})"
         body.append(f"if {call} != 0:")
         body.append(f"{ind}T.ret(-1)")
-    attrs = ", ".join(f"\"{k}\": {v!r}" if not isinstance(v, bool) else f"\"{k}\": {v}" for k, v in options.module_attrs().items())
-    attrs = attrs.replace("'", "\"")
-    lines = ["# from tvm.script import ir as I", "# from tvm.script import tirx as T", "", "@I.ir_module",
-             "class Module:", f"{ind}I.module_attrs({{{attrs}}})"]
-    for g in fused:
-        lines.append(g.text)
-    lines.append(f"{ind}@T.prim_func")
-    lines.append(f"{ind}def {main}({', '.join(sig)}):")
-    lines += [f"{ind * 2}{line}" for line in body]
-    text = "\n".join(lines) + "\n"
-    result = read_tir(text, f"<{model}>")
-    errors = [d for d in result.diagnostics if d.severity == "error"]
-    if errors:
-        # Generated text that does not read back is a bug here, never the user's.
-        raise CompilerError(errors)
-    return AotProgram(graph, options, fused, plan, lives, text, result.module, inputs, outputs, params)
+    main_lines = [f"{ind}@T.prim_func", f"{ind}def {main}({', '.join(sig)}):"] + [f"{ind * 2}{line}" for line in body]
+    text = module_text(options, fused, main_lines)
+    module = read_generated(text, model)
+    return AotProgram(graph, options, fused, plan, lives, text, module, inputs, outputs, params)

@@ -1,0 +1,148 @@
+"""Run an MLF archive through the C-runtime packed ABI from Python: its C is compiled into a
+shared library (gcc -O1) and called with ctypes, DLTensors built over numpy arrays.
+
+``run_packed_entry`` calls the AOT packed entry ``tvmgen_<model>_run`` (inputs, then
+outputs). ``run_graph`` is a small graph executor: it reads ``graph.json`` and the params,
+allocates one buffer per storage id, and calls each ``tvm_op`` node's packed function (from
+``tvmgen_<model>_get_function``) in node order, as TVM's graph executor does."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from aot_models import extract
+
+K_DLTENSOR = 7
+DTYPES = {"float32": (2, 32), "uint8": (1, 8)}
+
+
+class DLDevice(ctypes.Structure):
+    _fields_ = [("device_type", ctypes.c_int32), ("device_id", ctypes.c_int32)]
+
+
+class DLDataType(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint8), ("bits", ctypes.c_uint8), ("lanes", ctypes.c_uint16)]
+
+
+class DLTensor(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("device", DLDevice), ("ndim", ctypes.c_int32), ("dtype", DLDataType),
+                ("shape", ctypes.POINTER(ctypes.c_int64)), ("strides", ctypes.POINTER(ctypes.c_int64)),
+                ("byte_offset", ctypes.c_uint64)]
+
+
+class TVMValue(ctypes.Union):
+    _fields_ = [("v_int64", ctypes.c_int64), ("v_float64", ctypes.c_double), ("v_handle", ctypes.c_void_p)]
+
+
+PACKED_FUNC = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int32), ctypes.c_int32,
+                               ctypes.c_void_p, ctypes.POINTER(ctypes.c_int32), ctypes.c_void_p)
+
+
+def build_library(workdir: Path) -> ctypes.CDLL:
+    """The archive extracted in ``workdir`` compiled into one shared library."""
+    srcs = sorted(str(p) for p in (workdir / "codegen/host/src").glob("*.c"))
+    lib = workdir / "model.so"
+    cc = subprocess.run(["gcc", "-std=c99", "-O1", "-Wall", "-Werror", "-shared", "-fPIC", "-I",
+                         str(workdir / "codegen/host/include"), *srcs, "-o", str(lib), "-lm"],
+                        capture_output=True, text=True, check=False)
+    assert cc.returncode == 0, cc.stderr
+    return ctypes.CDLL(str(lib))
+
+
+def dltensor(arr: np.ndarray, keep: list[Any]) -> DLTensor:
+    """A DLTensor over ``arr`` (contiguous); ``keep`` holds what must outlive the call."""
+    assert arr.flags.c_contiguous
+    code, bits = DTYPES[str(arr.dtype)]
+    shape = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
+    keep += [arr, shape]
+    return DLTensor(arr.ctypes.data, DLDevice(1, 0), arr.ndim, DLDataType(code, bits, 1), shape, None, 0)
+
+
+def call_packed(func: Any, tensors: list[DLTensor]) -> int:
+    """Call a packed C function with ``tensors`` as DLTensor arguments; its return code."""
+    n = len(tensors)
+    values = (TVMValue * max(n, 1))()
+    for i, t in enumerate(tensors):
+        values[i].v_handle = ctypes.cast(ctypes.pointer(t), ctypes.c_void_p)
+    codes = (ctypes.c_int32 * max(n, 1))(*([K_DLTENSOR] * n))
+    ret, ret_code = TVMValue(), ctypes.c_int32()
+    return int(func(ctypes.cast(values, ctypes.c_void_p), codes, n, ctypes.cast(ctypes.pointer(ret), ctypes.c_void_p),
+                    ctypes.byref(ret_code), None))
+
+
+def last_error(lib: ctypes.CDLL) -> str:
+    return (ctypes.c_char * 512).in_dll(lib, "TIRLastError").value.decode()
+
+
+def entry_function(lib: ctypes.CDLL, model: str) -> Any:
+    return PACKED_FUNC((f"tvmgen_{model}_run", lib))
+
+
+def load_archive(archive: Path, workdir: Path) -> tuple[dict[str, Any], ctypes.CDLL]:
+    """The archive's metadata and its C as a loaded shared library."""
+    meta = extract(archive, workdir)
+    return meta, build_library(workdir)
+
+
+def run_packed_entry(meta: dict[str, Any], lib: ctypes.CDLL, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Outputs of the AOT packed entry ``tvmgen_<model>_run`` on ``inputs``."""
+    keep: list[Any] = []
+    outs = {t["name"]: np.zeros(t["shape"], dtype=np.float32) for t in meta["outputs"]}
+    args = [dltensor(np.ascontiguousarray(inputs[t["name"]], dtype=np.float32), keep) for t in meta["inputs"]]
+    args += [dltensor(outs[t["name"]], keep) for t in meta["outputs"]]
+    rc = call_packed(entry_function(lib, meta["model_name"]), args)
+    assert rc == 0, last_error(lib)
+    return outs
+
+
+def run_graph(meta: dict[str, Any], lib: ctypes.CDLL, workdir: Path, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Outputs of the archive's ``graph.json`` (extracted in ``workdir``) run node by node."""
+    m = meta["model_name"]
+    graph = json.loads((workdir / "executor-config/graph/graph.json").read_text())
+    params = dict(np.load(workdir / f"parameters/{m}.params.npz"))
+    attrs = graph["attrs"]
+    shapes, dtypes, sids = attrs["shape"][1], attrs["dltype"][1], attrs["storage_id"][1]
+    sizes: dict[int, int] = {}
+    for shape, dtype, sid in zip(shapes, dtypes, sids):
+        sizes[sid] = max(sizes.get(sid, 0), int(np.prod(shape)) * np.dtype(dtype).itemsize)
+    storage = {sid: np.zeros(n, dtype=np.uint8) for sid, n in sizes.items()}
+
+    def entry(e: int) -> np.ndarray:
+        n = int(np.prod(shapes[e])) * np.dtype(dtypes[e]).itemsize
+        view: np.ndarray = storage[sids[e]][:n].view(dtypes[e]).reshape(shapes[e])
+        return view
+
+    row = graph["node_row_ptr"]
+    get_linked = getattr(lib, f"tvmgen_{m}_get_linked_param", None)
+    if get_linked is not None:
+        get_linked.restype = ctypes.c_void_p
+    for nid in graph["arg_nodes"]:
+        name = graph["nodes"][nid]["name"]
+        view = entry(row[nid])
+        if name in inputs:
+            view[...] = inputs[name]
+        elif get_linked is not None:
+            ptr = get_linked(name.encode())
+            assert ptr, f"no linked param {name}"
+            view[...] = np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=view.shape)
+        else:
+            view[...] = params[name]
+    lookup = getattr(lib, f"tvmgen_{m}_get_function")
+    lookup.restype = ctypes.c_void_p
+    for nid, node in enumerate(graph["nodes"]):
+        if node["op"] != "tvm_op":
+            continue
+        ptr = lookup(node["attrs"]["func_name"].encode())
+        assert ptr, node["attrs"]["func_name"]
+        keep: list[Any] = []
+        args = [dltensor(entry(row[i] + k), keep) for i, k, _ in node["inputs"]]
+        args += [dltensor(entry(row[nid] + k), keep) for k in range(int(node["attrs"]["num_outputs"]))]
+        rc = call_packed(PACKED_FUNC(ptr), args)
+        assert rc == 0, last_error(lib)
+    names = [t["name"] for t in meta["outputs"]]
+    return {name: entry(row[nid] + k).copy() for name, (nid, k, _) in zip(names, graph["heads"])}
