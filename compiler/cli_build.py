@@ -3,9 +3,15 @@
     tirc build MODEL.onnx -o OUT.tar [--executor aot|graph] [--interface-api c|packed]
                [--unpacked-api] [--link-params] [--runtime crt|cpp] [--target "c -executor=aot ..."]
                [--config FILE.json|FILE.toml] [--model-name NAME] [--print-after P[,P]|all] [--force]
+               [--progress | --no-progress]
 
 Options come from the command line, a config file (command line wins) or, deprecated, the
-target string (it must agree with the others). Invalid combinations exit 1 with TIR107.
+target string (it must agree with the others). Invalid combinations exit 1 with TIR107. A
+model that cannot be imported exits 1 with ``MODEL.onnx: error: ... [TIR203]``.
+
+On a terminal (stderr a TTY) one line is redrawn as the build goes
+(``[12/27] lowering fused_nn_conv2d_add_nn_relu_3``) and erased at the end; elsewhere (CI
+logs) nothing is shown unless ``--progress`` asks for it, one line per step.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import json
 import sys
 import tarfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 
 def add_build_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -32,7 +38,56 @@ def add_build_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--model-name", metavar="NAME")
     p.add_argument("--print-after", metavar="PASS[,PASS]|all", help="keep the TIR after these passes as src/tir-<N>.txt")
     p.add_argument("-f", "--force", action="store_true", help="replace an output file tirc did not write")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--progress", action="store_true", default=None,
+                       help="show progress even when stderr is not a terminal (one line per step)")
+    shown.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
     return p
+
+
+_PHASE_WORDS = {"import": "importing", "generate": "generating TIR", "lower": "lowering", "emit": "emitting C",
+                "archive": "writing"}
+
+
+class ProgressLine:
+    """Draws ``compile_model``'s progress on ``stream``: one line redrawn in place (carriage
+    return, erase to the end of the line) on a terminal, or one line per step when ``redraw``
+    is false. ``prefix`` (``tvmgen_<model>_``) is cut from function names to keep lines short."""
+
+    def __init__(self, stream: TextIO, redraw: bool, prefix: str = "") -> None:
+        self.stream = stream
+        self.redraw = redraw
+        self.prefix = prefix
+        self.drawn = False
+
+    def __call__(self, phase: str, done: int, total: int, what: str) -> None:
+        words = _PHASE_WORDS.get(phase, phase)
+        if phase == "lower":
+            text = f"[{done + 1}/{total}] {words} {what.removeprefix(self.prefix)}"
+        else:
+            text = f"{words} {what}".rstrip()
+        if self.redraw:
+            self.stream.write(f"\r{text}\x1b[K")
+            self.drawn = True
+        else:
+            self.stream.write(f"tirc: {text}\n")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        """Erase the redrawn line, so what is printed next starts a clean line."""
+        if self.drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.drawn = False
+
+
+def progress_for(choice: bool | None, stream: TextIO, prefix: str = "") -> ProgressLine | None:
+    """The progress display ``--progress`` / ``--no-progress`` / neither (``choice`` True /
+    False / None) asks for: by default only on a terminal."""
+    is_tty = stream.isatty()
+    if choice is False or (choice is None and not is_tty):
+        return None
+    return ProgressLine(stream, redraw=is_tty, prefix=prefix)
 
 
 def _written_by_tirc(path: Path) -> bool:
@@ -56,8 +111,10 @@ def write_archive(path: Path, data: bytes, force: bool) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     from compiler.backend.mlf import archive_bytes
     from compiler.cli import UsageError, _pass_selection
+    from compiler.diagnostics import CompilerError
     from compiler.executor.build import compile_model
     from compiler.executor.options import read_config, resolve
+    from compiler.frontend.onnx_import import IMPORT_ERROR
     from compiler.transform.pipeline import list_passes
 
     if not Path(args.model).is_file():
@@ -69,8 +126,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     options = resolve(command_line, config, args.target, args.model_name)
     for w in options.warnings:
         print(f"tirc: warning: {w}", file=sys.stderr)
-    compiled = compile_model(args.model, options, print_after)
-    write_archive(Path(args.output), archive_bytes(compiled), args.force)
+    progress = progress_for(getattr(args, "progress", None), sys.stderr, f"tvmgen_{options.model_name}_")
+    try:
+        compiled = compile_model(args.model, options, print_after, progress=progress)
+        if progress is not None:
+            progress("archive", 0, 1, args.output)
+        write_archive(Path(args.output), archive_bytes(compiled), args.force)
+    except CompilerError as exc:
+        if progress is not None:
+            progress.clear()
+        if all(d.code == IMPORT_ERROR for d in exc.diagnostics):
+            # A model file has no lines and columns to point at.
+            for d in exc.diagnostics:
+                print(f"{args.model}: {d.severity}: {d.message} [{d.code}]", file=sys.stderr)
+            return 1
+        raise
+    finally:
+        if progress is not None:
+            progress.clear()
     plan = compiled.program.plan
     print(f"tirc: wrote {args.output}: {len(compiled.program.fused)} operators, workspace {plan.pool_size} bytes "
           f"(peak live {plan.peak_live}, naive {plan.naive_size})", file=sys.stderr)

@@ -39,6 +39,7 @@ CODES: dict[str, str] = {
     "TIR109": "executor option spelled in a target string (deprecated)",
     "TIR201": "a compiler pass cannot handle this IR",
     "TIR202": "C backend cannot lower this construct",
+    "TIR203": "model import error: unsupported operator, attribute or shape",
 }
 
 

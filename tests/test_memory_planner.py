@@ -63,3 +63,38 @@ def test_chain_where_greedy_by_size_is_not_optimal() -> None:
     plan = plan_memory(bufs)
     assert plan.pool_size == plan.peak_live == 48
     assert plan.conflicts(bufs) == []
+
+
+def test_another_order_reaches_the_peak_where_greedy_by_size_does_not() -> None:
+    # Three buffers live at step 2, so the bottom/top layout does not apply. Greedy by size
+    # puts d (96) at 0 and a above it, leaving c no room under 96: 208 bytes. Most conflicted
+    # bytes first (a, b, c, then d in b's place) reaches the peak.
+    bufs = [BufferLife("a", 80, 2, 4), BufferLife("b", 80, 0, 2), BufferLife("c", 32, 1, 2), BufferLife("d", 96, 3, 3)]
+    plan = plan_memory(bufs)
+    assert plan.pool_size == plan.peak_live == 192
+    assert plan.offsets == {"a": 0, "b": 80, "c": 160, "d": 80}
+    assert plan.conflicts(bufs) == []
+
+
+def test_every_test_model_gets_the_peak_live_workspace() -> None:
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from aot_models import MODELS
+
+    from compiler.executor.aot import build_aot
+    from compiler.executor.options import resolve
+    from compiler.frontend.onnx_import import import_onnx
+
+    spec = importlib.util.spec_from_file_location("bench_build", Path(__file__).resolve().parents[1] / "bench" / "bench_build.py")
+    assert spec is not None and spec.loader is not None
+    bench_build = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_build", bench_build)  # its dataclasses look their module up
+    spec.loader.exec_module(bench_build)
+    models = {**{k: make() for k, make in MODELS.items()}, "cnn50": bench_build.cnn50("tiny")}
+    options = resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True})
+    for name, model in models.items():
+        p = build_aot(import_onnx(model), options)
+        assert p.plan.pool_size == p.plan.peak_live, name
+        assert p.plan.conflicts(p.lives) == [], name

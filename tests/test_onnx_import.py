@@ -3,13 +3,16 @@ node, the operator and the attribute."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
 from aot_models import IR_VERSION, lenet, mlp, resblock
 from onnx import TensorProto, helper, numpy_helper
 
-from compiler.diagnostics import CompilerError
+from compiler.cli import main as tirc
+from compiler.diagnostics import CODES, CompilerError
 from compiler.frontend.fuse import fuse
 from compiler.frontend.onnx_import import import_onnx
 from compiler.text.reader import read_tir
@@ -27,7 +30,9 @@ def _one_node(node: onnx.NodeProto, in_shape: list, out_shape: list, inits: dict
 def _error(model: onnx.ModelProto) -> str:
     with pytest.raises(CompilerError) as info:
         import_onnx(model)
-    return info.value.diagnostics[0].message
+    (d,) = info.value.diagnostics
+    assert d.code == "TIR203"
+    return d.message
 
 
 def test_lenet_shapes_and_fused_function_names() -> None:
@@ -134,3 +139,54 @@ def test_shape_mismatch_in_gemm_names_the_node() -> None:
     node = helper.make_node("Gemm", ["x", "w"], ["y"], name="fc")
     m = _one_node(node, [1, 4], [1, 3], {"w": np.zeros((5, 3), np.float32)})
     assert _error(m) == "ONNX import: node fc (Gemm): inner dimensions differ: (1, 4) and (5, 3)"
+
+
+def test_import_errors_have_their_own_code() -> None:
+    assert CODES["TIR203"] == "model import error: unsupported operator, attribute or shape"
+
+
+def test_malformed_attributes_name_the_attribute_instead_of_crashing() -> None:
+    w = {"w": np.zeros((2, 1, 3, 3), np.float32)}
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="c", strides=[0, 0])
+    assert _error(_one_node(node, [1, 1, 4, 4], [1, 2, 2, 2], w)) == \
+        "ONNX import: node c (Conv): attribute strides: strides [0, 0] must be at least 1"
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="c", kernel_shape="3x3")
+    assert _error(_one_node(node, [1, 1, 4, 4], [1, 2, 2, 2], w)) == \
+        "ONNX import: node c (Conv): attribute kernel_shape: kernel_shape must be a list of integers, got '3x3'"
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="c")
+    assert _error(_one_node(node, [1, 1, 4, 4], [1, 2, 2, 2], {"w": np.zeros((2, 3), np.float32)})) == \
+        "ONNX import: node c (Conv): weight shape (2, 3) is not 4-D (out channels, in channels, kh, kw)"
+
+
+def test_input_of_unknown_rank_is_a_dynamic_shape() -> None:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, None)
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="r")], "g", [x], [y])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION)
+    assert _error(m) == "ONNX import: input x has no shape (unknown rank); only static shapes are supported"
+
+
+def _build(tmp_path: Path, content: bytes | onnx.ModelProto, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    path = tmp_path / "model.onnx"
+    path.write_bytes(content if isinstance(content, bytes) else content.SerializeToString())
+    code = tirc(["build", str(path), "-o", str(tmp_path / "out.tar"), "--executor", "aot", "--interface-api", "c",
+                 "--unpacked-api"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and not (tmp_path / "out.tar").exists()
+    return code, err.replace(str(path), "model.onnx")
+
+
+def test_tirc_build_of_an_unsupported_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    node = helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2, 2], auto_pad="SAME_UPPER")
+    code, err = _build(tmp_path, _one_node(node, [1, 1, 4, 4], [1, 1, 4, 4]), capsys)
+    assert code == 1
+    assert err == ("model.onnx: error: ONNX import: node pool (MaxPool): attribute auto_pad: "
+                   "auto_pad=SAME_UPPER is not supported (use explicit pads) [TIR203]\n")
+
+
+@pytest.mark.parametrize("content", [b"", b"not a model at all\n", bytes(range(256)) * 4])
+def test_tirc_build_of_a_file_that_is_not_onnx(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes) -> None:
+    code, err = _build(tmp_path, content, capsys)
+    assert code == 1
+    assert err.startswith("model.onnx: error: ONNX import: not an ONNX model (") and err.endswith(") [TIR203]\n")
+    assert err.count("\n") == 1

@@ -1,8 +1,9 @@
 """ONNX -> ``Graph``: static shapes, constants folded in, every node checked against the
 operator library. Anything unsupported is a CompilerError naming the node, op and attribute.
 
-Errors use code TIR201 ("a compiler pass cannot handle this IR") with the message prefix
-``ONNX import:``; a model file has no line numbers, so the span is the file's start.
+Errors use code TIR203 ("model import error: unsupported operator, attribute or shape") with
+the message prefix ``ONNX import:``; a model file has no line numbers, so the span is the
+file's start (``tirc build`` prints them as ``model.onnx: error: ...``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ _NO_SPAN = Span(1, 1, 1, 1)
 _FLOAT = 1  # onnx.TensorProto.FLOAT
 
 
+IMPORT_ERROR = "TIR203"
+
+
 def import_error(message: str) -> CompilerError:
-    return CompilerError(Diagnostic("TIR201", f"ONNX import: {message}", _NO_SPAN))
+    return CompilerError(Diagnostic(IMPORT_ERROR, f"ONNX import: {message}", _NO_SPAN))
 
 
 def _node_label(node: Any, index: int) -> str:
@@ -35,6 +39,8 @@ def _static_shape(value_info: Any, what: str) -> tuple[int, ...]:
         raise import_error(f"{what} {value_info.name} is not a tensor")
     if t.tensor_type.elem_type != _FLOAT:
         raise import_error(f"{what} {value_info.name} has element type {t.tensor_type.elem_type}; only float32 (1) is supported")
+    if not t.tensor_type.HasField("shape"):
+        raise import_error(f"{what} {value_info.name} has no shape (unknown rank); only static shapes are supported")
     dims = []
     for d in t.tensor_type.shape.dim:
         if d.HasField("dim_value") and d.dim_value > 0:
@@ -75,11 +81,16 @@ def load_model(source: str | Path | Any) -> Any:
     import onnx
 
     if isinstance(source, onnx.ModelProto):
-        return source
-    try:
-        return onnx.load(str(source))
-    except Exception as exc:  # noqa: BLE001 - protobuf raises many kinds
-        raise import_error(f"{source}: not a readable ONNX model ({type(exc).__name__}: {exc})") from None
+        model = source
+    else:
+        try:
+            model = onnx.load(str(source))
+        except Exception as exc:  # noqa: BLE001 - protobuf raises many kinds
+            raise import_error(f"not an ONNX model ({type(exc).__name__}: {exc})") from None
+    # Protobuf reads an empty file (and some other bytes) as an empty message.
+    if not model.HasField("graph") or not model.graph.node:
+        raise import_error("not an ONNX model (no graph with operators in it)")
+    return model
 
 
 def import_onnx(source: str | Path | Any) -> Graph:
@@ -153,6 +164,9 @@ def import_onnx(source: str | Path | Any) -> Graph:
         except OpError as exc:
             where = f"attribute {exc.attribute}: " if exc.attribute else ""
             raise import_error(f"{label}: {where}{exc}") from None
+        except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as exc:
+            # An attribute or input no check above foresaw: still this node's fault, not ours.
+            raise import_error(f"{label}: malformed attributes or inputs ({type(exc).__name__}: {exc})") from None
         tensors[node.outputs[0]] = TensorInfo(node.outputs[0], tuple(out_shape))
         nodes.append(node)
     outputs = []

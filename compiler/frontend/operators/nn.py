@@ -29,7 +29,8 @@ def _ints(node: OpNode, key: str, n: int, default: int) -> list[int]:
     v = node.attrs.get(key)
     if v is None:
         return [default] * n
-    assert isinstance(v, list)
+    if not isinstance(v, list) or not all(isinstance(x, int) for x in v):
+        raise OpError(f"{key} must be a list of integers, got {v!r}", key)
     if len(v) != n:
         raise OpError(f"attribute {key} has {len(v)} values, expected {n}", key)
     return [int(x) for x in v]
@@ -49,12 +50,16 @@ def _window(node: OpNode, spatial: list[int], kernel: list[int]) -> tuple[list[i
     strides = _ints(node, "strides", n, 1)
     dil = _ints(node, "dilations", n, 1)
     pads = _ints(node, "pads", 2 * n, 0)
+    for key, values, least in (("strides", strides, 1), ("dilations", dil, 1), ("pads", pads, 0)):
+        if min(values) < least:
+            raise OpError(f"{key} {values} must be at least {least}", key)
     out = []
     for d in range(n):
         eff = (kernel[d] - 1) * dil[d] + 1
         size = (spatial[d] + pads[d] + pads[d + n] - eff) // strides[d] + 1
         if size <= 0:
-            raise OpError(f"window {kernel} does not fit the input {spatial}", "kernel_shape")
+            raise OpError(f"window {kernel} (dilations {dil}, pads {pads}) does not fit the input {spatial}",
+                          "kernel_shape")
         out.append(size)
     return strides, dil, pads[:n], out
 
@@ -71,7 +76,9 @@ def _conv_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, n
     x, w = shapes[0], shapes[1]
     _only_2d(x)
     groups = int(node.attrs.get("group", 1))  # type: ignore[call-overload]
-    if len(w) != 4 or x[1] != w[1] * groups or w[0] % groups:
+    if len(w) != 4:
+        raise OpError(f"weight shape {w} is not 4-D (out channels, in channels, kh, kw)")
+    if groups < 1 or x[1] != w[1] * groups or w[0] % groups:
         raise OpError(f"weight shape {w} does not match input {x} with group={groups}", "group")
     kernel = _ints(node, "kernel_shape", 2, 0) if node.attrs.get("kernel_shape") else [w[2], w[3]]
     if kernel != [w[2], w[3]]:
