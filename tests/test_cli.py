@@ -65,7 +65,7 @@ def test_lower_writes_c_and_header_that_gcc_compiles(tmp_path: Path, convention:
     cc = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-c", str(out), "-o",
                          str(tmp_path / "mm.o")], capture_output=True, text=True, check=False)
     assert cc.returncode == 0, cc.stderr
-    signature = "int32_t main_func(float* restrict A, float* restrict B, float* restrict C)" if convention else \
+    signature = "int32_t main_func(const float* restrict A, const float* restrict B, float* restrict C)" if convention else \
         "int32_t main_func(void* args, int32_t* arg_type_ids, int32_t num_args"
     assert signature in out.read_text()
 

@@ -7,6 +7,11 @@ store whose lanes cannot see each other's writes becomes ``for (l) C[base + l] =
 computes every lane into a temporary array first. Functions with ``tirx.noalias`` declare
 their buffer pointers ``restrict``, as TVM tells LLVM ``noalias``. float16 / bfloat16 live in
 memory as ``uint16_t`` and are computed in ``float``, rounded after every operation.
+
+Packed functions come in two ABIs: our MakePackedAPI's C-runtime signature (``TVMValue``
+array + type codes) and the TVM FFI signature of TVM's own post-MakePackedAPI text
+(``self_handle, args, num_args, result``, where ``args`` is an array of 16-byte
+``TVMFFIAny``); ``tir_runtime.h`` defines the structs of both.
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ _C_KEYWORDS = frozenset(
     ["auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex", "_Imaginary", "bool", "true", "false", "NULL", "main"]
 )
 _RUNTIME_NAMES = frozenset(
-    ["DLTensor", "DLDevice", "DLDataType", "TVMValue", "TVMAPISetLastError", "TVMGetLastError", "TVMBackendAllocWorkspace", "TVMBackendFreeWorkspace", "TIRLastError", "INFINITY", "NAN"]
+    ["DLTensor", "DLDevice", "DLDataType", "TVMValue", "TVMFFIAny", "TVMFFIAnyValue", "TVMAPISetLastError", "TVMGetLastError", "TVMBackendAllocWorkspace", "TVMBackendFreeWorkspace", "TIRLastError", "INFINITY", "NAN"]
 )
 _ARITH_C = {"add": "+", "sub": "-", "mul": "*"}
 _COMPARE_C = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -82,6 +87,12 @@ _DLTENSOR_FIELDS = {
     1: "data", 2: "shape", 3: "strides", 4: "ndim", 5: "dtype.code", 6: "dtype.bits", 7: "dtype.lanes",
     8: "byte_offset", 9: "device.device_id", 10: "device.device_type",
 }
+# tvm_struct_get kinds on a TVMFFIAny array (TVM's FFI ABI): its type index, its padding
+# word; kind 15, its value, is read by the member the result type names (struct_get).
+_FFI_ANY_TYPE_INDEX, _FFI_ANY_ZERO_PADDING, _FFI_ANY_VALUE = 13, 14, 15
+
+
+_C_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _error(message: str, node: Node | None) -> CompilerError:
@@ -127,7 +138,13 @@ def _half_kind(d: DataType) -> str | None:
     return None
 
 
+# Printable ASCII other than '"' and '\\': characters a C string literal takes as they are.
+_PLAIN_C_STRING = re.compile(r'[ !#-\[\]-~]*')
+
+
 def _c_string(s: str) -> str:
+    if _PLAIN_C_STRING.fullmatch(s):
+        return '"' + s + '"'
     out = []
     for ch in s:
         if ch in '"\\':
@@ -187,6 +204,7 @@ class _Uses(IRVisitor):
     def __init__(self) -> None:
         self.vars: set[Var] = set()
         self.buffer_data: set[Var] = set()
+        self.stored: set[Var] = set()  # pointers written through (stores, address_of)
         self.pointer_elems: dict[Var, DataType] = {}
 
     def visit_Var(self, node: Var) -> None:
@@ -224,7 +242,16 @@ class _Uses(IRVisitor):
 
     def visit_BufferStore(self, node: BufferStore) -> None:
         self.buffer_data.add(node.buffer.data)
+        self.stored.add(node.buffer.data)
         self._buffer(node.buffer)
+        self.generic_visit(node)
+
+    def visit_Call(self, node: Call) -> None:
+        if node.op == "address_of":
+            # The address of an element may be written through: the buffer is not read-only.
+            for arg in node.args:
+                if isinstance(arg, BufferLoad):
+                    self.stored.add(arg.buffer.data)
         self.generic_visit(node)
 
 
@@ -235,6 +262,7 @@ class _FunctionEmitter:
         self.indent = 1
         self.names: dict[Var, str] = {}
         self.taken = set(taken)
+        self.module_symbols = frozenset(taken)
         self.vector_vars: set[Var] = set()
         self.tmp_counter = 0
         uses = _Uses()
@@ -245,6 +273,7 @@ class _FunctionEmitter:
         # Pointers to memory no other pointer of the function reaches: local allocations,
         # and with noalias the buffer pointers the caller passes (what ``restrict`` promises).
         self.distinct: set[Var] = set()
+        self.readonly: set[Var] = set()  # pointer params declared ``const``
         self.lane_name: str | None = None
 
     # ---- names and types -------------------------------------------------------------
@@ -289,19 +318,25 @@ class _FunctionEmitter:
     def emit(self, line: str) -> None:
         self.lines.append("  " * self.indent + line)
 
+    def read_only(self, param: Var) -> bool:
+        """A typed pointer param of an unpacked function that is only loaded from: never
+        stored through, never used as a value (passed on, bound, offset)."""
+        return (not self.packed and param.dtype.is_handle and self.pointer_elem(param) is not None
+                and param not in self.uses.stored and param not in self.uses.vars)
+
     # ---- function ----------------------------------------------------------------------
     def signature(self) -> str:
         f = self.f
         if f.buffer_map:
             raise _error(f"function {f.name} still takes buffers; run MakePackedAPI or MakeUnpackedAPI first", f)
-        if f.attrs.get("calling_conv") == 1 and len(f.params) == 4:
-            raise _error(
-                f"function {f.name} uses TVM's FFI packed ABI (self_handle, args, num_args, result), which this "
-                "backend does not support; lower the unlowered TIR with MakePackedAPI instead", f,
-            )
         params = []
         for p in f.params:
             ctype = self.var_ctype(p)
+            if self.read_only(p):
+                # Read-only buffers are const so callers may pass constant data (linked
+                # params are ``static const`` arrays) without discarding the qualifier.
+                ctype = "const " + ctype
+                self.readonly.add(p)
             # Packed functions take the runtime's argument arrays; their buffer pointers are
             # the DLTensor data pointers bound in the body (stmt_Bind).
             if self.noalias and not self.packed and p.dtype.is_handle:
@@ -366,18 +401,28 @@ class _FunctionEmitter:
                 self.emit(f"{name}[{lane}] = {v};")
             self.mark_unused(var, name)
             return
+        if var.dtype.is_handle:
+            self.bind_pointer(var, s.value)
+            return
         value = self.expr(s.value, None)
         ctype = self.var_ctype(var)
         name = self.declare(var)
+        self.emit(f"{ctype} {name} = {value};")
+        self.mark_unused(var, name)
+
+    def bind_pointer(self, var: Var, value_expr: Expr) -> None:
+        """``T* var = (T*)(value);`` for a pointer var; a DLTensor's data pointer in a noalias
+        function is ``restrict``, as TVM tells LLVM."""
+        value = self.expr(value_expr, None)
+        ctype = self.var_ctype(var)
+        name = self.declare(var)
         qualifier = ""
-        if var.dtype.is_handle:
-            value = f"({ctype})({value})"
-            if _is_workspace_alloc(s.value):
-                self.distinct.add(var)
-            elif self.noalias and _is_tensor_data(s.value):
-                qualifier = " restrict"
-                self.distinct.add(var)
-        self.emit(f"{ctype}{qualifier} {name} = {value};")
+        if _is_workspace_alloc(value_expr):
+            self.distinct.add(var)
+        elif self.noalias and _is_tensor_data(value_expr):
+            qualifier = " restrict"
+            self.distinct.add(var)
+        self.emit(f"{ctype}{qualifier} {name} = ({ctype})({value});")
         self.mark_unused(var, name)
 
     def stmt_Evaluate(self, s: Evaluate) -> None:
@@ -446,8 +491,19 @@ class _FunctionEmitter:
         self.emit("}")
 
     def stmt_DeclBuffer(self, s: DeclBuffer) -> None:
-        if s.buffer.data not in self.names:
-            raise _error(f"buffer {s.buffer.name} is declared over {s.buffer.data.name}, which has no value here", s)
+        data = s.buffer.data
+        if s.data_value is not None:
+            # ``T.decl_buffer(..., data=T.reinterpret(...))`` (TVM's packed text): the buffer's
+            # pointer is bound here, as a Bind of its data var would.
+            self.bind_pointer(data, s.data_value)
+            return
+        if data in self.names:
+            return
+        if s.form == "buffer" and data not in self.uses.buffer_data:
+            # ``A = T.Buffer((n,))`` that TVM's MakePackedAPI leaves for an alignment attr:
+            # nothing reads memory through it, so it needs no C.
+            return
+        raise _error(f"buffer {s.buffer.name} is declared over {data.name}, which has no value here", s)
 
     def stmt_AllocBuffer(self, s: AllocBuffer) -> None:
         buf = s.buffer
@@ -608,7 +664,7 @@ class _FunctionEmitter:
         elem = self.pointer_elem(buf.data)
         want = storage_type(buf.dtype)
         if elem is None or storage_type(elem) != want:
-            ptr = f"(({want}*){ptr})"
+            ptr = f"((const {want}*){ptr})" if buf.data in self.readonly else f"(({want}*){ptr})"
         return f"{ptr}[{idx}]"
 
     def to_storage(self, dtype: DataType, value: str) -> str:
@@ -777,9 +833,15 @@ class _FunctionEmitter:
 
     def expr_Call(self, e: Call, lane: Lane) -> str:
         op, args = e.op, e.args
+        want = _ARITY.get(op, 2 if op in _BITWISE_C else None)
+        if want is not None and len(args) != want:  # JSON IR is not checked as text is
+            raise _error(f"T.{op} takes {want} argument(s) in lowered IR, got {len(args)}", e)
         if op in ("call_extern", "call_pure_extern", "call_llvm_pure_intrin"):
             if not args or not isinstance(args[0], StringImm):
                 raise _error(f"T.{op} needs the function name first", e)
+            if not _C_NAME.fullmatch(args[0].value):
+                # The name is pasted into the C as is: anything else could smuggle in code.
+                raise _error(f"T.{op}: {args[0].value!r} is not a C function name", e)
             rendered = [self.sub(a, lane) for a in args[1:]]
             return f"{args[0].value}({', '.join(rendered)})"
         if op == "if_then_else":
@@ -810,8 +872,13 @@ class _FunctionEmitter:
             return f"TVMBackendFreeWorkspace({', '.join(rendered)})"
         if op == "likely":
             return self.sub(args[0], lane)
-        if op in ("tvm_call_packed_lowered", "tvm_call_cpacked_lowered", "call_packed", "call_cpacked",
-                  "tvm_stack_alloca", "tvm_stack_make_array", "tvm_stack_make_shape"):
+        if op == "call_cpacked":
+            return self.cpacked_call(e)
+        if op == "tvm_stack_make_array":
+            return self.stack_make_array(e)
+        if op == "tvm_stack_make_shape":
+            return self.int64_array(e.args, e)
+        if op in ("tvm_call_packed_lowered", "tvm_call_cpacked_lowered", "call_packed", "tvm_stack_alloca"):
             raise _error(f"T.{op} (packed calls through the TVM runtime) is not supported", e)
         raise _error(f"builtin T.{op} is not supported (run LowerIntrin, or use T.call_extern)", e)
 
@@ -824,6 +891,11 @@ class _FunctionEmitter:
             return f"(({ctype})({value}))"
         if to.bits != frm.bits:
             raise _error(f"T.reinterpret from {frm} to {to} changes the size", e)
+        if _half_kind(to) or _half_kind(frm):
+            # float16 / bfloat16 values are computed as float: their bits are the storage
+            # form (TVM's BF16ComputeLegalize reinterprets bfloat16 loads as uint16).
+            bits = self.to_storage(frm, value) if _half_kind(frm) else f"((uint16_t)({value}))"
+            return self.from_storage(to, f"((uint16_t){bits})") if _half_kind(to) else f"(({storage_type(to)}){bits})"
         if to.is_float and to.bits == 32:
             return f"tir_u32_as_f32((uint32_t)({value}))"
         if to.is_float and to.bits == 64:
@@ -833,6 +905,69 @@ class _FunctionEmitter:
         if frm.is_float and frm.bits == 64:
             return f"(({storage_type(to)})tir_f64_as_u64({value}))"
         return f"(({storage_type(to)})({value}))"
+
+    def cpacked_call(self, e: Call) -> str:
+        """``T.call_cpacked("f", a, ..., resource_handle)``: a direct call of the packed
+        function ``f`` of this module, its arguments in C99 compound literals (a TVMValue
+        array and a type-code array that live until the end of the enclosing block)."""
+        args = e.args
+        if len(args) < 2 or not isinstance(args[0], StringImm):
+            raise _error("T.call_cpacked needs the function name first and the resource handle last", e)
+        name = args[0].value
+        if name not in self.module_symbols:
+            raise _error(f"T.call_cpacked of \"{name}\", which this module does not define (C calls packed "
+                         "functions directly by symbol)", e)
+        values: list[str] = []
+        codes: list[str] = []
+        for a in args[1:-1]:
+            if isinstance(a, Call) and a.op == "tvm_stack_make_array":
+                values.append(f"{{.v_handle = {self.expr(a, None)}}}")
+                codes.append("kTVMDLTensorHandle")
+            elif a.dtype.is_handle:
+                values.append(f"{{.v_handle = (void*)({self.expr(a, None)})}}")
+                codes.append("kTVMOpaqueHandle")
+            elif a.dtype.is_float:
+                values.append(f"{{.v_float64 = (double)({self.expr(a, None)})}}")
+                codes.append("kTVMArgFloat")
+            else:
+                values.append(f"{{.v_int64 = (int64_t)({self.expr(a, None)})}}")
+                codes.append("kTVMArgInt")
+        n = len(values)
+        value_arr = f"(TVMValue[]){{{', '.join(values)}}}" if n else "NULL"
+        code_arr = f"(int32_t[]){{{', '.join(codes)}}}" if n else "NULL"
+        resource = self.expr(args[-1], None)
+        return f"{name}({value_arr}, {code_arr}, {n}, &(TVMValue){{.v_int64 = 0}}, &(int32_t){{0}}, {resource})"
+
+    def int64_array(self, items: tuple[Expr, ...], e: Call) -> str:
+        if not items:
+            return "NULL"
+        return f"(int64_t[]){{{', '.join(self.int64(a) for a in items)}}}"
+
+    def int64(self, a: Expr) -> str:
+        return str(a.value) if isinstance(a, IntImm) else f"(int64_t)({self.expr(a, None)})"
+
+    def stack_make_array(self, e: Call) -> str:
+        """``T.tvm_stack_make_array(data, shape, strides, ndim, dtype_value, elem_offset)``: a
+        CPU DLTensor in a compound literal (TVM's stack, kept by the enclosing block)."""
+        if len(e.args) != 6:
+            raise _error("T.tvm_stack_make_array takes (data, shape, strides, ndim, dtype value, elem_offset)", e)
+        data, shape, strides, ndim, carrier, offset = e.args
+
+        def dims(a: Expr) -> str:
+            if isinstance(a, IntImm) and a.value == 0:
+                return "NULL"
+            if isinstance(a, Call) and a.op == "tvm_stack_make_shape":
+                return self.int64_array(a.args, a)
+            return f"((int64_t*)({self.expr(a, None)}))"
+
+        d = carrier.dtype
+        code = {"int": 0, "uint": 1, "float": 2, "bfloat": 4, "bool": 6}.get(d.code, 3)
+        bits = 8 if d.is_bool else d.bits
+        size = max((bits * d.lanes + 7) // 8, 1)
+        rank = str(ndim.value) if isinstance(ndim, IntImm) else f"(int32_t)({self.expr(ndim, None)})"
+        byte_offset = "0" if isinstance(offset, IntImm) and offset.value == 0 else f"(uint64_t)({self.expr(offset, None)}) * {size}"
+        return (f"(&(DLTensor){{(void*)({self.expr(data, None)}), {{kDLCPU, 0}}, {rank}, {{{code}, {bits}, {d.lanes}}}, "
+                f"{dims(shape)}, {dims(strides)}, {byte_offset}}})")
 
     def struct_get(self, e: Call) -> str:
         handle, index, kind = e.args[0], e.args[1], e.args[2]
@@ -850,7 +985,15 @@ class _FunctionEmitter:
             return f"(((TVMValue*)({h}))[{i}].{member})"
         if k == 17:
             return f"(((int64_t*)({h}))[{i}])"
-        raise _error(f"T.tvm_struct_get field kind {k} belongs to TVM's FFI ABI, which this backend does not support", e)
+        if k == _FFI_ANY_TYPE_INDEX:
+            return f"(((TVMFFIAny*)({h}))[{i}].type_index)"
+        if k == _FFI_ANY_ZERO_PADDING:
+            return f"(((TVMFFIAny*)({h}))[{i}].zero_padding)"
+        if k == _FFI_ANY_VALUE:
+            d = e.dtype
+            member = "v_ptr" if d.is_handle else "v_float64" if d.is_float else "v_int64"
+            return f"(((TVMFFIAny*)({h}))[{i}].value.{member})"
+        raise _error(f"T.tvm_struct_get field kind {k} is not a DLTensor, TVMValue or TVMFFIAny field", e)
 
 
 class _VectorParts(IRVisitor):
@@ -873,12 +1016,20 @@ class _VectorParts(IRVisitor):
             self.opaque = True
 
 
+# Argument counts of the builtins rendered below by position.
+_ARITY = {"if_then_else": 3, "isnullptr": 1, "bitwise_not": 1, "tvm_struct_get": 3, "address_of": 1,
+          "handle_add_byte_offset": 2, "likely": 1}
+
+
 def _is_workspace_alloc(value: Expr) -> bool:
     return isinstance(value, Call) and value.op == "TVMBackendAllocWorkspace"
 
 
 def _is_tensor_data(value: Expr) -> bool:
-    """``T.tvm_struct_get(handle, i, 1)``: the data pointer of a DLTensor argument."""
+    """``T.tvm_struct_get(handle, i, 1)``: the data pointer of a DLTensor argument (TVM's
+    packed text wraps it in a ``T.reinterpret`` to the element pointer type)."""
+    if isinstance(value, Call) and value.op == "reinterpret" and value.args:
+        value = value.args[-1]
     return (isinstance(value, Call) and value.op == "tvm_struct_get" and len(value.args) == 3
             and isinstance(value.args[2], IntImm) and value.args[2].value == 1)
 
