@@ -22,10 +22,8 @@ def _serve(argv: Sequence[str]) -> int:
     from tir_lsp import server
 
     if args.tcp:
-        server.start_tcp(args.host, args.port)
-    else:
-        server.start_io()
-    return 0
+        return server.start_tcp(args.host, args.port)
+    return server.start_io()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ into an LSP error response (and its diagnostics into published ones).
 
 from __future__ import annotations
 
+import os
 import posixpath
 from dataclasses import dataclass, field
 
@@ -119,6 +120,22 @@ def export_json(doc: Document) -> dict[str, str]:
 
     mod = _checked_module(doc, None)
     return {"title": f"{_stem(doc)}.json", "language": "json", "content": dumps(mod, indent=1) + "\n"}
+
+
+def c_file_path(tir_path: str, title: str, roots: list[str]) -> str | None:
+    """Where "Lower to C" may have the client create its file: next to the TIR file, named
+    after ``title`` with any directory part flattened (a function's global_symbol may hold
+    ``../``), never an existing file or link, and, when the workspace has folders, inside one
+    of them once symlinks are resolved. None when there is no such place."""
+    if not os.path.isabs(tir_path):
+        return None  # not a file on disk (an untitled: document)
+    folder = os.path.dirname(tir_path)
+    real = os.path.realpath(folder)
+    inside = [os.path.realpath(r) for r in roots]
+    if inside and not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in inside):
+        return None
+    name = title.replace("/", "_").replace("\\", "_").lstrip(".") or "untitled.c"
+    return free_c_path(os.path.join(folder, name), os.path.lexists)
 
 
 def free_c_path(wanted: str, exists: object) -> str:
