@@ -19,10 +19,13 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from compiler.diagnostics import CODES, ERROR, INFO, WARNING, Diagnostic, sort_key
 from compiler.ir.span import Span
+
+if TYPE_CHECKING:
+    from tir_lsp.cross_file import FileSet
 
 PROG = "tir-lsp check"
 FORMATS = ("text", "json", "sarif", "github")
@@ -54,11 +57,19 @@ class AnalysisCrash(Exception):
 # The analysis: one function, the same one the language server calls.
 
 
+# The files of this run, where calls to functions defined in another file are resolved (set
+# by ``check_files``, and in each worker process by its initializer).
+_WORKSPACE: FileSet | None = None
+
+
 def _diagnose(text: str, filename: str) -> list[Diagnostic]:
-    """Diagnostics for one document, exactly as the language server publishes them."""
+    """Diagnostics for one document, exactly as the language server publishes them (calls
+    to functions of the other files checked are resolved in those files, as the server
+    resolves them in the other files of its workspace)."""
     from compiler.analysis.run import analyze_text
 
-    return analyze_text(text, filename).diagnostics
+    resolve = _WORKSPACE.resolver_for(filename) if _WORKSPACE is not None else None
+    return analyze_text(text, filename, resolve_files=resolve).diagnostics
 
 
 def check_bytes(data: bytes, display: str) -> list[Diagnostic]:
@@ -98,16 +109,46 @@ def _check_job(job: tuple[str, str]) -> list[Diagnostic]:
             gc.enable()
 
 
+def _set_workspace(jobs: Sequence[tuple[str, str]]) -> None:
+    """The workspace of a run: the files checked, and the other TIR files of their folders
+    (``*.tir``, ``tir-*.txt``), so that checking one changed file still sees its callees."""
+    global _WORKSPACE
+    from tir_lsp.cross_file import FileSet
+
+    known = {os.path.abspath(path) for path, _ in jobs}
+    lookup = list(jobs)
+    cwd = Path.cwd()
+    for folder in sorted({os.path.dirname(k) for k in known}):
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(folder, name)
+            if path not in known and any(fnmatch.fnmatch(name, pat) for pat in DEFAULT_INCLUDE) \
+                    and os.path.isfile(path):
+                known.add(path)
+                lookup.append((path, display_name(Path(path), cwd)))
+    _WORKSPACE = FileSet(lookup)
+
+
 def check_files(jobs: Sequence[tuple[str, str]], workers: int) -> list[Diagnostic]:
     """Check every (path, display name) pair, in parallel when there are enough of them."""
-    if workers <= 1 or len(jobs) <= PARALLEL_MIN_FILES:
-        return [d for job in jobs for d in _check_job(job)]
-    # Build the parser once here so forked workers inherit it instead of each building their own.
-    _diagnose("", "<warm-up>")
-    workers = min(workers, len(jobs))
-    chunksize = max(1, len(jobs) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [d for found in pool.map(_check_job, jobs, chunksize=chunksize) for d in found]
+    global _WORKSPACE
+    previous = _WORKSPACE
+    try:
+        if workers <= 1 or len(jobs) <= PARALLEL_MIN_FILES:
+            _set_workspace(jobs)
+            return [d for job in jobs for d in _check_job(job)]
+        # Build the parser once here so forked workers inherit it instead of each building their own.
+        _WORKSPACE = None
+        _diagnose("", "<warm-up>")
+        workers = min(workers, len(jobs))
+        chunksize = max(1, len(jobs) // (workers * 4))
+        with ProcessPoolExecutor(max_workers=workers, initializer=_set_workspace, initargs=(list(jobs),)) as pool:
+            return [d for found in pool.map(_check_job, jobs, chunksize=chunksize) for d in found]
+    finally:
+        _WORKSPACE = previous
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,9 @@ from compiler.ir.span import Span
 from compiler.text import syntax as S
 from compiler.text.builder import ModuleContext, build_function, build_module
 from compiler.text.parser import Chunk, detect_dialect, parse_chunk, parse_module, split_chunks
+
+# Other files' modules, by path, for the names of functions called but not defined here.
+Resolver = Callable[[set[str]], dict[str, IRModule]]
 
 # The parser and builder are not re-entrant across threads for one document; one lock per
 # process keeps the background indexer and the document worker from interleaving a parse.
@@ -168,10 +171,17 @@ class Document:
         self.reparsed = 0  # chunks parsed by the last update (for tests and benchmarks)
         # Per-version results of features (semantic tokens...), filled lazily by them.
         self.cache: dict[str, object] = {}
+        # Functions called by name but not defined here, and the other files' modules where
+        # they were resolved (``cross_file``): a change to one of those files re-checks us.
+        self.external: set[str] = set()
+        self.files: dict[str, IRModule] = {}
+        self.resolve: Resolver | None = None
 
     # ------------------------------------------------------------------ updating
-    def updated(self, text: str, version: int | None = None) -> Document:
+    def updated(self, text: str, version: int | None = None, resolve: Resolver | None = None) -> Document:
         """A new Document for ``text``, reusing this one's results for unchanged functions.
+        ``resolve`` gives the modules of other files where calls to functions this document
+        does not define are resolved (by default this document's own resolver, if any).
 
         Documents are never mutated once built, so a reader (hover on the event loop) always
         sees one consistent state while the next one is being made in a worker thread.
@@ -182,6 +192,7 @@ class Document:
         if "\r" in text:
             lines = [ln.removesuffix("\r") for ln in lines]
         new = Document(self.uri, self.filename)
+        new.resolve = resolve if resolve is not None else self.resolve
         gc_was_enabled = gc.isenabled()
         gc.disable()  # parsing makes many small live objects: collecting them is wasted work
         try:
@@ -350,9 +361,31 @@ class Document:
                 reported.add(key)
                 self.diagnostics.append(d)
 
+    def rechecked(self) -> Document:
+        """The same text checked again against the current state of the other files (after
+        one of them changed); only functions whose external callees changed are re-checked."""
+        return self.updated("\n".join(self.lines), self.version)
+
+    def _external_callees(self) -> dict[str, PrimFunc | None]:
+        """The function each external name resolves to (as ``find_callee`` resolves it)."""
+        from compiler.analysis.run import external_call_names
+
+        self.external = external_call_names(self.module, (c for v in self.chunks for c in v.result.index.call_names))
+        self.files = self.resolve(set(self.external)) if self.resolve is not None and self.external else {}
+        found: dict[str, PrimFunc | None] = {}
+        for n in self.external:
+            hit = None
+            for mod in self.files.values():
+                hit = next((f for f in mod.functions if f.global_symbol == n or f.name == n), None)
+                if hit is not None:
+                    break
+            found[n] = hit
+        return found
+
     def _checks(self, prev_functions: dict[str, object], changed: set[str]) -> list[Diagnostic]:
         """Semantic and calling-convention diagnostics; a function is checked again only when
-        it was re-parsed, a function it calls changed, or the module's options changed."""
+        it was re-parsed, a function it calls changed (here or in another file), or the
+        module's options changed."""
         from compiler.analysis import calling_convention, run
         from compiler.analysis.calling_convention import SourceText as source_text
 
@@ -364,20 +397,30 @@ class Document:
         except Exception:  # noqa: BLE001 - an analysis bug must not take the server down
             text = source_text(None)
         options_changed = "\0options" in changed
+        try:
+            outside = self._external_callees()
+        except Exception:  # noqa: BLE001 - another file that cannot be read must not hide our own checks
+            outside, self.files = {}, {}
+        files = self.files or None
         for v in self.chunks:
             r = v.result
             callees = {n for n, _ in r.index.call_names}
-            stale = r.checked is None or options_changed or bool(callees & changed)
+            # The identities of the functions of other files this one calls: one changed,
+            # and the calls to it are checked again.
+            callee_key = tuple(sorted(((n, outside[n]) for n in callees if n in outside), key=lambda c: c[0]))
+            stale = (r.checked is None or options_changed or bool(callees & changed)
+                     or r.checked_key != callee_key)
             if stale:
                 src = source_text(None)
                 src.lines = _ShiftedLines(self.lines, v.start, r.base)
                 checked: list[Diagnostic] = []
                 for f in r.functions:
                     try:
-                        checked += run.analyze_function(f, self.module, self.filename, text=src)
+                        checked += run.analyze_function(f, self.module, self.filename, files=files, text=src)
                     except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
                         continue
                 r.checked = checked
+                r.checked_key = callee_key
             out.extend(_shift(d, v.delta) for d in r.checked or ())
         seen: set[tuple[object, ...]] = set()
         unique = []

@@ -24,6 +24,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from compiler.diagnostics import Diagnostic
 from compiler.ir.span import Span
+from tir_lsp import cross_file, transport
 from tir_lsp.documents import Document
 from tir_lsp.features import code_actions as ca
 from tir_lsp.features import commands as cmd
@@ -52,6 +53,8 @@ class TirLanguageServer(LanguageServer):
         super().__init__("tir-lsp", VERSION)
         self.docs: dict[str, Document] = {}
         self.pending: dict[str, asyncio.Future[Any]] = {}
+        # The newest (text, version) of each open document, for the analysis worker.
+        self.latest: dict[str, tuple[str, int | None]] = {}
         self.command_diagnostics: dict[str, list[Diagnostic]] = {}
         self.index = WorkspaceIndex()
         self.select: list[str] = []
@@ -59,6 +62,8 @@ class TirLanguageServer(LanguageServer):
         # "client": the client opens command results itself; "file": write them next to the file.
         self.command_results = "file"
         self.analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tir-analysis")
+        # Modules of closed workspace files that open documents call into (cross_file).
+        self.modules = cross_file.ModuleCache()
 
     # ------------------------------------------------------------------ documents
     def path_of(self, uri: str) -> str:
@@ -69,24 +74,80 @@ class TirLanguageServer(LanguageServer):
 
     def _analyze_latest(self, uri: str) -> Document | None:
         """Worker thread: analyse the newest text of ``uri`` unless already done."""
-        td = self.workspace.get_text_document(uri)
-        source, version = td.source, td.version
+        snapshot = self.latest.get(uri)
+        if snapshot is None:
+            return None  # closed meanwhile
+        source, version = snapshot
         prev = self.docs.get(uri)
         if prev is not None and prev.version == version:
             return None
         base = prev if prev is not None else Document(uri, self.path_of(uri))
-        doc = base.updated(source, version)
+        self.index.idle.clear()
+        try:
+            doc = base.updated(source, version, self.resolver_for(uri))
+        finally:
+            self.index.idle.set()
         if uri in self.workspace.text_documents:
             self.docs[uri] = doc
         return doc
 
+    def resolver_for(self, uri: str) -> cross_file.Resolver:
+        """Where the calls of ``uri`` to functions it does not define are resolved: the other
+        open documents (as edited) and the closed files of the workspace (as on disk)."""
+        own = self.path_of(uri)
+
+        def resolve(names: set[str]) -> dict[str, Any]:
+            open_modules = {d.filename: d.module for u, d in list(self.docs.items()) if u != uri}
+
+            def defined_in(name: str) -> list[str]:
+                paths = [p for p, m in open_modules.items()
+                         if any(f.name == name or f.global_symbol == name for f in m.functions)]
+                return paths + [s.path for s in self.index.functions_named(name) if s.path not in open_modules]
+
+            def module_of(path: str) -> Any:
+                return open_modules[path] if path in open_modules else self.modules.get(path)
+
+            return cross_file.resolve(names, own, defined_in, module_of)
+
+        return resolve
+
+    def _recheck(self, uri: str) -> Document | None:
+        """Worker thread: check ``uri`` again against the other files; the new document if
+        its diagnostics changed."""
+        doc = self.docs.get(uri)
+        if doc is None or not doc.external:
+            return None
+        new = doc.rechecked()
+        if self.docs.get(uri) is not doc:
+            return None  # a newer version was analysed meanwhile (and published)
+        self.docs[uri] = new
+        return new if new.diagnostics != doc.diagnostics else None
+
+    async def refresh_dependents(self, changed: str | None = None) -> None:
+        """Re-check the open documents that call functions of other files (after ``changed``,
+        an open document or a file on disk, changed) and publish those whose diagnostics moved."""
+        loop = asyncio.get_running_loop()
+        for uri, doc in list(self.docs.items()):
+            if uri == changed or not doc.external:
+                continue
+            new = await loop.run_in_executor(self.analysis_pool, self._recheck, uri)
+            if new is not None:
+                self.publish(new)
+
     async def schedule(self, uri: str) -> None:
+        td = self.workspace.text_documents.get(uri)
+        if td is None:
+            return  # closed before its analysis was scheduled
+        # Text and version read together on the loop: pygls applies an edit to the text, then
+        # the version, so a worker reading both could pair an old text with a new version.
+        self.latest[uri] = (td.source, td.version)
         loop = asyncio.get_running_loop()
         fut = loop.run_in_executor(self.analysis_pool, self._analyze_latest, uri)
         self.pending[uri] = fut
         doc = await fut
         if doc is not None:
             self.publish(doc)
+            await self.refresh_dependents(uri)
 
     def publish(self, doc: Document) -> None:
         td = self.workspace.text_documents.get(doc.uri)
@@ -168,7 +229,16 @@ def initialize(ls: TirLanguageServer, params: types.InitializeParams) -> None:
         p = to_fs_path(params.root_uri)
         if p:
             roots.append(Path(p))
-    ls.index.start(roots)
+    loop = asyncio.get_running_loop()
+
+    def indexed() -> None:
+        # Documents opened before the index was complete may call functions it has found.
+        try:
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(ls.refresh_dependents()))
+        except RuntimeError:
+            pass  # the server is shutting down
+
+    ls.index.start(roots, indexed if roots else None)
 
 
 @server.feature(types.SHUTDOWN)
@@ -197,12 +267,63 @@ def did_save(ls: TirLanguageServer, params: types.DidSaveTextDocumentParams) -> 
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-def did_close(ls: TirLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+async def did_close(ls: TirLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.docs.pop(uri, None)
     ls.pending.pop(uri, None)
+    ls.latest.pop(uri, None)
     ls.command_diagnostics.pop(uri, None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    await ls.refresh_dependents(uri)  # its callers now see the file as it is on disk
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def did_change_watched_files(ls: TirLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+    changed = False
+    for event in params.changes:
+        path = to_fs_path(event.uri)
+        if path and ls.index.contains(path):
+            changed |= ls.index.refresh(path)
+    if changed:
+        await ls.refresh_dependents()
+
+
+def _warm_up() -> None:
+    Document("untitled:warm-up", "<warm-up>").updated(_WARM_UP_TEXT)
+
+
+_WARM_UP_TEXT = """# from tvm.script import tirx as T
+@T.prim_func
+def f(A: T.Buffer((4,), "float32")) -> T.int32:
+    T.func_attr({"calling_conv": 0})
+    for i in range(4):
+        A[i] = A[i] + T.float32(1)
+    T.evaluate(T.call_extern("int32", "g", A.data))
+    return 0
+"""
+
+
+# Files whose changes on disk matter: callees of open documents live in them.
+_WATCHED = ("**/*.tir", "**/tir-*.txt")
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: TirLanguageServer, params: types.InitializedParams) -> None:
+    # Load the parser tables and the analysis modules while the client is still opening its
+    # first document, not when the first diagnostics are awaited.
+    ls.analysis_pool.submit(_warm_up)
+    ws = ls.client_capabilities.workspace
+    watch = ws.did_change_watched_files if ws is not None else None
+    if watch is None or not watch.dynamic_registration:
+        return
+    registration = types.Registration(
+        id="tir-lsp-watched-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=g) for g in _WATCHED]))
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+    except Exception:  # noqa: BLE001, S110 - without watchers, files changed on disk are seen when reopened
+        pass
 
 
 # ---------------------------------------------------------------------- navigation
@@ -458,7 +579,12 @@ async def _create_c_file(ls: TirLanguageServer, doc: Document, result: dict[str,
     """Write the C into a new file next to the TIR file (never over an existing one) and show it."""
     if not _can_create_files(ls):
         return
-    path = cmd.free_c_path(os.path.join(os.path.dirname(doc.filename), result["title"]), os.path.exists)
+    path = cmd.c_file_path(doc.filename, result["title"], [str(r) for r in ls.index.roots])
+    if path is None:
+        ls.window_show_message(types.ShowMessageParams(
+            type=types.MessageType.Warning, message=f"TIR: not creating {result['title']}: "
+            f"{doc.filename} is not a file inside the workspace folders"))
+        return
     target = ls.uri_of(path)
     edit = types.WorkspaceEdit(document_changes=[
         types.CreateFile(uri=target, options=types.CreateFileOptions(ignore_if_exists=True)),
@@ -504,13 +630,14 @@ async def export_json(ls: TirLanguageServer, *args: Any) -> dict[str, str]:
     return result
 
 
-def start_io() -> None:
+def start_io() -> int:
+    """Serve over stdio; returns the exit code (0 after shutdown + exit, else 1)."""
     # Short switch interval: a hover on the event loop is not held up for long by an analysis
     # running in the worker thread (REFERENCE §9).
     sys.setswitchinterval(5e-4)
-    server.start_io()
+    return transport.serve_stdio(server)
 
 
-def start_tcp(host: str, port: int) -> None:
+def start_tcp(host: str, port: int) -> int:
     sys.setswitchinterval(5e-4)
-    server.start_tcp(host, port)
+    return transport.serve_tcp(server, host, port)

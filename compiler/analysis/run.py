@@ -8,7 +8,7 @@ an edit; ``analyze_module`` runs the checks beyond parsing on a module built els
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from compiler.analysis import calling_convention, semantic
@@ -70,10 +70,23 @@ def analyze_module(module: IRModule, index: SymbolIndex, filename: str, *,
             gc.enable()
 
 
+def external_call_names(module: IRModule, calls: Iterable[tuple[str, object]]) -> set[str]:
+    """Names of the functions called by string (``T.call_extern("int32", "f", ...)``; the
+    ``call_names`` of a ``SymbolIndex``) that ``module`` does not define itself."""
+    local = {f.name for f in module.functions} | {f.global_symbol for f in module.functions}
+    return {n for n, _span in calls if n not in local}
+
+
 def analyze_text(text: str, filename: str = "<input>", *,
-                 files: Mapping[str, IRModule] | None = None) -> Analysis:
+                 files: Mapping[str, IRModule] | None = None,
+                 resolve_files: Callable[[set[str]], Mapping[str, IRModule]] | None = None) -> Analysis:
     """Read ``text`` and run every check; ``files`` are the other modules of the workspace
-    (by file name) where calls to functions defined elsewhere are resolved."""
+    (by file name) where calls to functions defined elsewhere are resolved, or
+    ``resolve_files`` gives them for the names called but not defined in ``text``."""
     result = read_tir(text, filename)
+    if resolve_files is not None:
+        names = external_call_names(result.module, result.index.call_names)
+        if names:
+            files = {**(files or {}), **resolve_files(names)}
     checked = analyze_module(result.module, result.index, filename, files=files, text=text)
     return Analysis(result, _unique_sorted(result.diagnostics + checked))

@@ -32,6 +32,13 @@ def make_client() -> LanguageClient:
         client.edits.append(params.edit)  # type: ignore[attr-defined]
         return t.ApplyWorkspaceEditResult(applied=True)
 
+    client.registrations = []  # type: ignore[attr-defined]
+
+    # The server asks clients that can (VS Code) to watch the TIR files of the workspace.
+    @client.feature(t.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: t.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
     return client
 
 

@@ -10,7 +10,7 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import CONFIG, data, doc_id, initialize, open_doc, uri_of
+from tests.lsp.conftest import CONFIG, data, doc_id, initialize, open_doc, uri_of, wait_diagnostics
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -74,3 +74,71 @@ async def test_tir101_quick_fix_respells_the_call_as_call_cpacked(client: Langua
     (change,) = edit.changes[uri]
     assert (change.range.start.line, change.range.start.character, change.range.end.character) == (17, 19, 54)
     assert change.new_text == 'T.call_cpacked("add", a, b, T.reinterpret(T.handle().ty, T.uint64(0)))'
+
+
+DIAG_DATA = Path(__file__).resolve().parents[1] / "data" / "diagnostics"
+
+
+def _applied(text: str, edit: t.TextEdit) -> str:
+    """``text`` with one LSP edit applied (ASCII text: characters are code points)."""
+    lines = text.split("\n")
+    s, e = edit.range.start, edit.range.end
+    head = "\n".join(lines[:s.line] + [lines[s.line][:s.character]])
+    tail = "\n".join([lines[e.line][e.character:]] + lines[e.line + 1:])
+    return head + edit.new_text + tail
+
+
+async def _fix_and_recheck(client: LanguageClient, name: str, line: int) -> tuple[list[tuple[str, t.TextEdit]], str,
+                                                                                  list[t.Diagnostic]]:
+    """The quick fixes on ``line`` of a diagnostics example, and the diagnostics once the
+    first one is applied (as a new version of the document)."""
+    path = DIAG_DATA / name
+    uri = path.as_uri()
+    text = path.read_text()
+    await open_doc(client, uri, text)
+    actions = await _actions(client, uri, line, only=[t.CodeActionKind.QuickFix])
+    fixes = []
+    for a in actions:
+        assert a.kind == t.CodeActionKind.QuickFix and a.edit is not None and a.edit.changes is not None
+        (change,) = a.edit.changes[uri]
+        fixes.append((a.title, change))
+    fixed = _applied(text, fixes[0][1])
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[t.TextDocumentContentChangePartial(range=fixes[0][1].range, text=fixes[0][1].new_text)]))
+    after = await wait_diagnostics(client, uri, 2)
+    return fixes, fixed, after
+
+
+async def test_tir102_quick_fix_respells_the_call_as_call_extern(client: LanguageClient) -> None:
+    fixes, fixed, after = await _fix_and_recheck(client, "TIR102_packed_call_of_unpacked.tir", 15)
+    assert [(title, e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character, e.new_text)
+            for title, e in fixes] == [
+        ("Call it directly with C arguments: T.call_extern", 15, 8, 15, 94,
+         'T.call_extern("int32", "scale", a.data, b.data, 16)')]
+    assert fixed.split("\n")[15] == '        T.call_extern("int32", "scale", a.data, b.data, 16)'
+    assert [d.code for d in after] == []
+
+
+async def test_tir106_quick_fix_sets_the_calling_conv_the_params_call_for(client: LanguageClient) -> None:
+    fixes, fixed, after = await _fix_and_recheck(client, "TIR106_calling_conv.tir", 7)
+    assert [(title, e.range.start.line, e.range.start.character, e.range.end.character, e.new_text)
+            for title, e in fixes] == [('Set "calling_conv" to 0', 7, 37, 38, "0")]
+    assert fixed.split("\n")[7] == '        T.func_attr({"calling_conv": 0})'
+    # The other function's TIR106 (line 13) stays; the fixed one is gone.
+    assert [(d.code, d.range.start.line) for d in after] == [("TIR106", 12)]
+
+
+async def test_tir106_quick_fix_on_a_device_calling_conv_of_a_host_function(client: LanguageClient) -> None:
+    fixes, _fixed, after = await _fix_and_recheck(client, "TIR106_calling_conv.tir", 12)
+    assert [(title, e.range.start.line, e.range.start.character, e.range.end.character, e.new_text)
+            for title, e in fixes] == [('Set "calling_conv" to 0', 12, 37, 38, "0")]
+    assert [(d.code, d.range.start.line) for d in after] == [("TIR106", 7)]
+
+
+async def test_tir101_quick_fix_makes_the_diagnostic_go(client: LanguageClient) -> None:
+    fixes, _fixed, after = await _fix_and_recheck(client, "TIR101_extern_of_packed.tir", 17)
+    assert [title for title, _ in fixes] == ["Call it as a packed function: T.call_cpacked"]
+    # The TIR101 goes. The example passes raw data pointers (T.handle("float32") params),
+    # which a packed callee does not take either: the respelled call is reported for that.
+    assert [(d.code, d.range.start.line) for d in after] == [("TIR104", 17), ("TIR104", 17)]
