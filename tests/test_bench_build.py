@@ -4,32 +4,18 @@ gcc accepts with -Werror (linked params) and matches onnxruntime. Timings are no
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 from aot_models import HAVE_GCC, random_inputs, reference, run_archive
+from bench_modules import load_bench
 
 from compiler.backend.mlf import archive_bytes
 from compiler.executor.build import compile_model
 from compiler.executor.options import resolve
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench_build = _load("bench_build")
+bench_build = load_bench("bench_build")
 
 
 def test_the_model_has_fifty_nodes_of_a_real_cnn() -> None:
