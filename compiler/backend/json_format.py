@@ -397,7 +397,10 @@ def _span_from(j: object) -> Span:
     if type(j) is list and len(j) == 4:
         line, col, end_line, end_col = j
         if type(line) is int and type(col) is int and type(end_line) is int and type(end_col) is int:
-            return Span(line, col, end_line, end_col)
+            # Diagnostics point at spans: 1-based, and the end not before the start.
+            if line >= 1 and col >= 1 and (end_line, end_col) >= (line, col):
+                return Span(line, col, end_line, end_col)
+            raise _JsonError(f"span {j} is not a region of text (1-based, end after start)")
     raise _JsonError(f"expected a span [line, col, end_line, end_col], got {_json_kind(j)}")
 
 
@@ -426,6 +429,7 @@ class _Decoder:
         self.vars: dict[str, Var] = {}
         self.buffers: dict[str, Buffer] = {}
         self.pending: set[str] = set()
+        self.depth = 0
 
     def var(self, vid: object) -> Var:
         if not isinstance(vid, str) or vid not in self.var_table:
@@ -460,6 +464,15 @@ class _Decoder:
 
     def build(self, cls: type, j: dict[str, Any], tagged: int) -> Any:
         """An instance of ``cls`` from its fields in ``j`` (plus "$kind" when ``tagged`` is 1)."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _JsonError(f"nodes nested more than {MAX_DEPTH} levels deep")
+            return self._build(cls, j, tagged)
+        finally:
+            self.depth -= 1
+
+    def _build(self, cls: type, j: dict[str, Any], tagged: int) -> Any:
         specs = _fields_of(cls)
         kwargs: dict[str, Any] = {}
         name, missing = "", ""
@@ -673,6 +686,11 @@ def _decode_document(obj: object) -> IRModule:
     return mod
 
 
+# As deep as the text reader builds (compiler/text/builder.py MAX_NESTING): the printer,
+# passes and C backend recurse through the IR, a few frames per level.
+MAX_DEPTH = 160
+
+
 def loads(text: str) -> IRModule:
     """The IRModule in JSON ``text``; a JSON syntax error is reported at its line and column."""
     try:
@@ -681,7 +699,12 @@ def loads(text: str) -> IRModule:
         raise _error(f"invalid JSON: {e.msg}", Span(e.lineno, e.colno, e.lineno, e.colno + 1)) from None
     except _JsonError as e:
         raise _error(f"invalid JSON: {e.message}") from None
-    return module_from_json(obj)
+    except RecursionError:
+        raise _error("invalid JSON: nested too deeply") from None
+    try:
+        return module_from_json(obj)
+    except RecursionError:  # deeper than any IR our writer makes (the text reader stops at 200)
+        raise _error("JSON IR nested too deeply") from None
 
 
 def _reject_constant(name: str) -> object:

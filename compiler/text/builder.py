@@ -15,7 +15,7 @@ a handle, which is bound with Bind, exactly as TVM 0.27 parses it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -84,6 +84,11 @@ from compiler.text import syntax as S
 
 NAMESPACES = ("T", "I", "tvm", "tir", "tirx")
 
+# Deepest nesting of statements and expressions together that the builder accepts. What
+# comes after it (analysis, printer, passes, C backend) walks the IR recursively, a few
+# frames per level: this bound keeps all of them inside Python's limit of 1,000 frames with
+# room for the caller's own (a test runner, the language server).
+MAX_NESTING = 150
 # Python operator -> IR BinOp name (arithmetic and comparison) or builtin call name.
 _ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "floormod"}
 _COMPARE = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
@@ -103,6 +108,12 @@ _CALLEE_ARG = {"call_extern": 1, "call_pure_extern": 1, "call_packed": 0, "call_
                "tvm_call_packed": 0, "tvm_call_cpacked": 0, "tvm_call_packed_lowered": 0,
                "tvm_call_cpacked_lowered": 0, "call_packed_lowered": 0, "call_cpacked_lowered": 0}
 _FLOAT_WORDS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan, "+inf": math.inf}
+
+
+def _seq_or_nop(stmts: list[Stmt]) -> Stmt:
+    """The body of a function or block; one holding only frame statements (``T.reads``,
+    ``T.func_attr``...) is ``T.evaluate(0)``, as TVM builds it and our printer prints it."""
+    return seq(stmts) if stmts else Evaluate(IntImm(INT32, 0))
 
 
 class BuildResult(NamedTuple):
@@ -181,20 +192,17 @@ def _arg(call: S.Call, pos: int, name: str) -> S.SExpr | None:
 
 
 def _is_literal(e: S.SExpr) -> bool:
-    if isinstance(e, S.Constant):
-        return isinstance(e.value, (int, float)) and not isinstance(e.value, bool)
-    if isinstance(e, S.UnaryOp) and e.op in ("-", "+"):
-        return _is_literal(e.operand)
-    return False
+    return _literal_value(e) is not None
 
 
 def _literal_value(e: S.SExpr) -> int | float | None:
+    """The number ``e`` spells (``-3``, ``+-1.5``); a loop, not recursion: signs can be many."""
+    negate = False
+    while isinstance(e, S.UnaryOp) and e.op in ("-", "+"):
+        negate ^= e.op == "-"
+        e = e.operand
     if isinstance(e, S.Constant) and isinstance(e.value, (int, float)) and not isinstance(e.value, bool):
-        return e.value
-    if isinstance(e, S.UnaryOp) and e.op in ("-", "+"):
-        v = _literal_value(e.operand)
-        if v is not None:
-            return -v if e.op == "-" else v
+        return -e.value if negate else e.value
     return None
 
 
@@ -223,19 +231,37 @@ def _fits_int32(v: int) -> bool:
     return -(2**31) <= v < 2**31
 
 
+def _reads_buffer(e: Expr) -> bool:
+    from compiler.ir.visitor import walk
+
+    found: list[object] = []
+    walk(e, lambda n: found.append(n) if isinstance(n, BufferLoad) else None)
+    return bool(found)
+
+
 def _contains_block(stmt: Stmt | None) -> bool:
     from compiler.ir.visitor import walk
 
-    found = False
-
     def fn(n: object) -> None:
-        nonlocal found
         if isinstance(n, SBlock):
-            found = True
+            raise _BlockFound  # the walk is pre-order: stop at the first block, not at the end
 
     if stmt is not None:
-        walk(stmt, fn)
-    return found
+        try:
+            walk(stmt, fn)
+        except _BlockFound:
+            return True
+    return False
+
+
+class _BlockFound(Exception):
+    pass
+
+
+# Syntax node class -> the FunctionBuilder method building it (``_expr_<Class>``,
+# ``_stmt_<Class>``), found once instead of by name at every node.
+_EXPR_METHODS: dict[type, Callable[..., Any]] = {}
+_STMT_METHODS: dict[type, Callable[..., Any]] = {}
 
 
 class FunctionBuilder:
@@ -250,6 +276,7 @@ class FunctionBuilder:
         # Performance (parser helper): blocks made so far; with none, build() skips the
         # _contains_block walk over the whole body (a fifth of the build time of lowered code).
         self.blocks_made = 0
+        self.nesting = 0  # statements and expressions being built, outermost first
         self.suppress_undefined = 0
         self.placeholders: set[int] = set()  # ids of Vars standing for undefined names
         self.fname: str | None = None
@@ -340,7 +367,7 @@ class FunctionBuilder:
             with self.scope():
                 stmts = self._stmts(body_stmts)
             self.frames.pop()
-        body = seq(stmts)
+        body = _seq_or_nop(stmts)
         explicit_root = (
             len(stmts) == 1 and isinstance(stmts[0], SBlockRealize) and stmts[0].block.name == "root"
         )
@@ -492,7 +519,12 @@ class FunctionBuilder:
             v = Var(e.id, INT32, span=e.span)
             self.define(e.id, e.span, v, "size_var")
             return v
-        return self.expr(e, INT32)
+        x = self.expr(e, INT32)
+        if not isinstance(x, (IntImm, Var)) and _reads_buffer(x):
+            # A scalar buffer is a statement's business: the printer hoists parameter
+            # buffers above it, and a shape is fixed when the buffer is made.
+            raise self.fail("TIR019", "a buffer shape cannot read a buffer; use a var (n = T.int32())", e.span)
+        return x
 
     # ================================================================ statements
     def _stmts(self, body: list[S.SStmt] | tuple[S.SStmt, ...]) -> list[Stmt]:
@@ -511,10 +543,21 @@ class FunctionBuilder:
             return seq(self._stmts(body))
 
     def stmt(self, st: S.SStmt) -> list[Stmt]:
-        m = getattr(self, "_stmt_" + type(st).__name__, None)
+        m = _STMT_METHODS.get(type(st))
         if m is None:
-            raise self.fail("TIR005", f"'{type(st).__name__}' is not a TIR statement", st.span)
-        result: list[Stmt] = m(st)
+            m = getattr(FunctionBuilder, "_stmt_" + type(st).__name__, None)
+            if m is None:
+                raise self.fail("TIR005", f"'{type(st).__name__}' is not a TIR statement", st.span)
+            _STMT_METHODS[type(st)] = m
+        # A statement counts twice: it sits in a SeqStmt, which the IR walks recurse through
+        # too (so 75 statement levels; Python's own indentation limit is 100).
+        self.nesting += 2
+        try:
+            if self.nesting > MAX_NESTING:
+                raise self.fail("TIR005", f"nested more than {MAX_NESTING} levels deep", st.span)
+            result: list[Stmt] = m(self, st)
+        finally:
+            self.nesting -= 2
         return result
 
     def _stmt_Pass(self, st: S.Pass) -> list[Stmt]:
@@ -642,7 +685,12 @@ class FunctionBuilder:
                 lvars.append(v)
                 defs.append(self.define(t.id, t.span, v, "thread" if thread else "loop", check=False))
                 self.open_loops[id(v)] = (mn, ext)
-            body = seq(self._stmts(st.body))
+            # Each loop of a T.grid is a level of IR nesting (see ``stmt``).
+            self.nesting += 2 * (len(loops) - 1)
+            try:
+                body = seq(self._stmts(st.body))
+            finally:
+                self.nesting -= 2 * (len(loops) - 1)
         for i in range(len(loops) - 1, -1, -1):
             mn, ext, step = loops[i]
             body = For(lvars[i], mn, ext, kind, body, thread, annotations if i == len(loops) - 1 else {},
@@ -738,8 +786,8 @@ class FunctionBuilder:
                 stmts = self._stmts(st.body)
         finally:
             self.frames.pop()
-        block = SBlock(bname, tuple(frame.iter_vars), frame.reads, frame.writes, seq(stmts), frame.init,
-                       tuple(frame.alloc_buffers), tuple(frame.match_buffers), frame.annotations,
+        block = SBlock(bname, tuple(frame.iter_vars), frame.reads, frame.writes, _seq_or_nop(stmts),
+                       frame.init, tuple(frame.alloc_buffers), tuple(frame.match_buffers), frame.annotations,
                        span=st.span)
         self.blocks_made += 1
         pred = frame.predicate if frame.predicate is not None else IntImm(BOOL_T, 1)
@@ -757,6 +805,15 @@ class FunctionBuilder:
             if name in ("reads", "writes"):
                 frame = self._frame(e.span, f"T.{name}")
                 regions: list[BufferRegion] = []
+                # The regions are the block's header, printed right after its axes: they may
+                # not see what the block's body defines (it would print before its definition).
+                axes = {id(iv.var) for iv in frame.iter_vars}
+                inner = next((n for n, b in self.scopes[-1].items() if id(b.obj) not in axes), None)
+                if inner is None and frame.alloc_buffers:
+                    inner = frame.alloc_buffers[0].name
+                if inner is not None:
+                    raise self.fail("TIR019", f"T.{name} must come before the block's own buffers and "
+                                              f"bindings ('{inner}' is defined above it)", e.span)
                 for a in e.args:
                     items = a.elts if isinstance(a, (S.ListExpr, S.TupleExpr)) else (a,)
                     for x in items:
@@ -1164,10 +1221,19 @@ class FunctionBuilder:
         """Build an expression; ``hint`` is the dtype a bare number literal takes."""
         if e is None:
             raise _Drop()
-        m = getattr(self, "_expr_" + type(e).__name__, None)
+        m = _EXPR_METHODS.get(type(e))
         if m is None:
-            raise self.fail("TIR005", f"'{type(e).__name__}' is not a TIR expression", e.span)
-        result: Expr = m(e, hint)
+            m = getattr(FunctionBuilder, "_expr_" + type(e).__name__, None)
+            if m is None:
+                raise self.fail("TIR005", f"'{type(e).__name__}' is not a TIR expression", e.span)
+            _EXPR_METHODS[type(e)] = m
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_NESTING:
+                raise self.fail("TIR005", f"nested more than {MAX_NESTING} levels deep", e.span)
+            result: Expr = m(self, e, hint)
+        finally:
+            self.nesting -= 1
         return result
 
     def _expr_Constant(self, e: S.Constant, hint: DataType | None) -> Expr:
@@ -1180,9 +1246,11 @@ class FunctionBuilder:
             if hint is not None and (hint.is_int or hint.is_uint):
                 el = hint.element_of()
                 lo, hi = (0, 2**el.bits) if el.is_uint else (-(2 ** (el.bits - 1)), 2 ** (el.bits - 1))
-                if el.bits >= 64 or lo <= v < hi:
+                if lo <= v < hi:
                     return IntImm(el, v, span=e.span)
                 # Too wide for the other side's type: int64, and the other side is cast.
+            if not -(2 ** 63) <= v < 2 ** 63:
+                raise self.fail("TIR019", f"integer literal {v} does not fit in 64 bits", e.span)
             return IntImm(INT32 if _fits_int32(v) else INT64, v, span=e.span)
         if isinstance(v, float):
             dt = hint.element_of() if hint is not None and hint.is_float else FLOAT32
@@ -1237,6 +1305,9 @@ class FunctionBuilder:
                 c = S.Constant(lv, e.span)
                 return self._expr_Constant(c, hint)
             a = self.expr(e.operand, hint)
+            if a.dtype.is_handle or a.dtype.is_bool:  # there is no -1 of a handle or a bool to multiply by
+                kind = "a bool" if a.dtype.is_bool else "a handle (a string or pointer)"
+                raise self.fail("TIR005", f"unary '{e.op}' of {kind} is not TIR", e.span)
             if e.op == "+":
                 return a
             # TVM spells negation as a multiplication by -1 (``x * -1``), so do we.
@@ -1384,6 +1455,8 @@ class FunctionBuilder:
         if x.start is None or x.stop is None:
             raise self.fail("TIR019", "a vector slice needs a start and a stop", x.span)
         base = self.expr(x.start, dim_dt if dim_dt.is_int else INT32)
+        if not (base.dtype.is_int or base.dtype.is_uint):
+            raise self.fail("TIR019", f"a vector slice needs an integer start, not {base.dtype}", x.start.span)
         stride = self.expr(x.step, base.dtype) if x.step is not None else IntImm(base.dtype, 1)
         width = _constant_difference(x.stop, x.start)
         if width is None:
@@ -1414,6 +1487,9 @@ class FunctionBuilder:
                 else:
                     raise self.fail("TIR014", "slice without a stop beyond the buffer's rank", x.span)
                 if isinstance(lo, IntImm) and isinstance(hi, IntImm):
+                    # One dtype for both ends (a wide stop widens the start), so the printer
+                    # can write the stop back as one literal.
+                    lo = IntImm(hi.dtype, lo.value, span=lo.span) if lo.dtype != hi.dtype else lo
                     ext: Expr = IntImm(hi.dtype, hi.value - lo.value, span=x.span)
                 elif isinstance(lo, IntImm) and lo.value == 0:
                     ext = hi
@@ -1456,6 +1532,12 @@ class FunctionBuilder:
             args = tuple(self._call_arg(a) for a in e.args)
             return Call(hint if hint is not None else INT32, name, args, span=span)
         self._check_arity(name, e)
+        if len(e.args) < info.min_args:
+            # The arity counted a keyword, but what follows reads the arguments by position.
+            kw = next((k for k in e.keywords if k.name not in _OPTIONAL_KWARGS), None)
+            where = kw.span if kw is not None else span
+            raise self.fail("TIR012", f"T.{name} takes {info.min_args} positional argument(s), got {len(e.args)}: "
+                                      f"{info.signature}", where)
         if info.kind == "dtype":
             return self._dtype_ctor(name, e)
         if info.kind in ("stmt", "decorator", "type") and name not in ("handle",):
@@ -1464,7 +1546,9 @@ class FunctionBuilder:
             raise self.fail("TIR005", "T.handle(...) is a type; use T.handle(...).ty as a value", span)
         if name == "Cast":
             dt = self._dtype_arg(e.args[0])
-            return Cast(dt, self.expr(e.args[1], dt), span=span)
+            # No dtype hint for the operand: a bare literal is int32 (or float32) as in TVM,
+            # which is how the printer writes it back.
+            return Cast(dt, self.expr(e.args[1]), span=span)
         if name == "Select":
             c = self.expr(e.args[0], BOOL_T)
             t, f = self._operands(e.args[1], e.args[2], hint)
@@ -1598,10 +1682,16 @@ class FunctionBuilder:
         elif lv is not None:
             if el.is_float:
                 val = FloatImm(el, float(lv), span=e.span)
-            elif isinstance(lv, float):
-                val = IntImm(el, int(lv), span=e.span)
             else:
-                val = IntImm(el, lv, span=e.span)
+                if isinstance(lv, float) and not math.isfinite(lv):
+                    raise self.fail("TIR019", f"T.{name}({lv}) is not a finite number", a.span)
+                iv = int(lv)
+                lo, hi = ((0, 2) if el.is_bool else (0, 2**el.bits) if el.is_uint
+                          else (-(2 ** (el.bits - 1)), 2 ** (el.bits - 1)))
+                # TVM rejects these too; a bool of -1 would not even print back as itself.
+                if el.bits <= 64 and not lo <= iv < hi:
+                    raise self.fail("TIR019", f"{iv} is out of range for {el}", a.span)
+                val = IntImm(el, iv, span=e.span)
         elif isinstance(a, S.Constant) and isinstance(a.value, str):
             word = a.value.strip().lower()
             if el.is_float and word in _FLOAT_WORDS:
@@ -1662,9 +1752,11 @@ class FunctionBuilder:
         return out
 
     def _attr_value(self, e: S.SExpr) -> object:
+        lv = e.value if isinstance(e, S.Constant) else _literal_value(e)
+        if isinstance(lv, float) and not math.isfinite(lv):  # no literal prints back as inf
+            raise self.fail("TIR019", f"an attribute value must be a finite number, not {lv}", e.span)
         if isinstance(e, S.Constant):
             return e.value
-        lv = _literal_value(e)
         if lv is not None:
             return lv
         if isinstance(e, (S.ListExpr, S.TupleExpr)):
@@ -1679,12 +1771,26 @@ class FunctionBuilder:
             if len(e.args) > 1 and isinstance(cfg, dict):
                 cfg = dict(cfg)
                 cfg["host"] = self._attr_value(e.args[1])
+            if not _json_like(cfg):  # a target is plain data: JSON writes it and reads it back
+                raise self.fail("TIR019", "a T.target config holds only strings, numbers, lists and "
+                                          "dicts with string keys", e.args[0].span if e.args else e.span)
             return TargetLiteral(cfg)
         mref = self._metadata_ref(e)
         if mref is not None:
             return mref
         return self._value_or_buffer(e)
 
+
+
+def _json_like(value: object) -> bool:
+    """Strings, numbers, bools and None in lists and in dicts with string keys (and targets)."""
+    if isinstance(value, TargetLiteral):
+        return _json_like(value.config)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_like(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_json_like(v) for v in value)
+    return value is None or isinstance(value, (str, int, float))
 
 
 _OPTIONAL_KWARGS = {"annotations", "dtype", "scope", "strides", "elem_offset", "align", "offset_factor",

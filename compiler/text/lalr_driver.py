@@ -63,6 +63,11 @@ def _shape(rule: Any) -> RuleShape:
     return len(rule.expansion), rule.origin.name, name, kept, expand1
 
 
+def _grow(items: list[Any], more: list[Any]) -> list[Any]:
+    items.extend(more)
+    return items
+
+
 def _rule_callback(shape: RuleShape, builder: Any) -> Callback | None:
     """One function doing what Lark's wrapper chain does for a rule's reductions.
 
@@ -92,7 +97,16 @@ def _rule_callback(shape: RuleShape, builder: Any) -> Callback | None:
             return None  # already the list of the inner inlined rule
         if identity and size != 1:
             return _identity  # the fresh slice of the value stack is the list
-        return _compile(f"{head}[{args}]", {})
+        if size != 1 and kept[0] == (0, True):
+            # A left-recursive list (``_args: _args "," arg``) grows in place: the list is
+            # made by these callbacks and has no other owner. Copying it per item made a
+            # 150,000-argument call quadratic (minutes for a 1 MB line).
+            rest = ", ".join(f"*s[{i}]" if x else f"s[{i}]" for i, x in kept[1:])
+            return _compile(f"lambda s: grow(s[0], [{rest}])", {"grow": _grow})
+        wrap = _compile(f"{head}[{args}]", {})
+        if size == 1 and kept == [(0, False)]:
+            wrap.wraps_one = True  # type: ignore[attr-defined]
+        return wrap
 
     method = getattr(builder, name, None)
     if method is None:
@@ -109,7 +123,11 @@ def _rule_callback(shape: RuleShape, builder: Any) -> Callback | None:
             return _compile(f"{head}fn({args})", env)
         if len(kept) == 1:
             one = "v" if size == 1 else f"s[{kept[0][0]}]"
-            return _compile(f"{head}{one}[0] if len({one}) == 1 else fn(*{one})", env)
+            unwrap = _compile(f"{head}{one}[0] if len({one}) == 1 else fn(*{one})", env)
+            if size == 1:
+                # Cancels a preceding ``wraps_one`` callback: ``[v]`` has one item.
+                unwrap.unwraps_one = True  # type: ignore[attr-defined]
+            return unwrap
         env["one_or_call"] = _one_or_call
         return _compile(f"{head}one_or_call(fn, [{args}])", env)
     if size == 1 and kept == [(0, False)]:
@@ -143,12 +161,16 @@ class LalrDriver:
             (shape[0], shape[1], _rule_callback(shape, builder)) for shape in plan["rules"]]
         self.start_state: int = plan["start_state"]
         self.end_state: int = plan["end_state"]
+        # (state below the top, top state, lookahead) -> _unit_chain(...); a few hundred
+        # entries for a whole corpus, shared by every parse (entries never change).
+        self._chains: dict[tuple[int, int, str], tuple[int, int | None, tuple[Callback, ...]]] = {}
 
     def parse(self, tokens: Iterable[Any]) -> Any:
         """The start rule's value for ``tokens``: tuples (or ``lexer.Tok``s) of
         ``(type, value, start_pos, line, column, end_line, end_column)``."""
         states = self.states
         rules = self.rules
+        chains = self._chains
         state = self.start_state
         state_stack = [state]
         value_stack: list[Any] = []
@@ -157,8 +179,8 @@ class LalrDriver:
         tok = None
         for tok in tokens:
             ttype = tok[0]
+            act = states[state].get(ttype)
             while True:
-                act = states[state].get(ttype)
                 if act is None:
                     self._fail(tok, state)
                 if act >= 0:
@@ -167,10 +189,19 @@ class LalrDriver:
                     push_value(tok)
                     break
                 size, origin, callback = rules[~act]
-                if size == 1:  # replace the top in place
-                    if callback is not None:
-                        value_stack[-1] = callback(value_stack[-1])
-                    state = states[state_stack[-2]][origin]
+                if size == 1:
+                    # A run of one-symbol reductions (``NAME -> atom -> primary -> ... ->
+                    # test``): one lookup replaces them all (see ``_unit_chain``).
+                    key = (state_stack[-2], state, ttype)
+                    chain = chains.get(key)
+                    if chain is None:
+                        chain = chains[key] = self._unit_chain(*key)
+                    state, act, calls = chain
+                    if calls:
+                        v = value_stack[-1]
+                        for call in calls:
+                            v = call(v)
+                        value_stack[-1] = v
                     state_stack[-1] = state
                     continue
                 if size:
@@ -182,6 +213,7 @@ class LalrDriver:
                 push_value(callback(s))  # type: ignore[misc]
                 state = states[state_stack[-1]][origin]
                 push_state(state)
+                act = states[state].get(ttype)
         # End of input: reduce until the start rule is complete.
         end_state = self.end_state
         while True:
@@ -207,6 +239,27 @@ class LalrDriver:
                 push_state(state)
             if state == end_state:
                 return value_stack[-1]
+
+    def _unit_chain(self, below: int, state: int, ttype: str) -> tuple[int, int | None, tuple[Callback, ...]]:
+        """The one-symbol reductions made from ``state`` (above ``below``) on lookahead
+        ``ttype``: they replace the top of the stack one after the other and never look
+        beneath it, so which ones run depends only on these three. Returns the state they
+        end in, its action on ``ttype`` (a shift, a longer reduction or None: an error) and
+        the callbacks to apply to the top value, in order (pass-through rules dropped, and a
+        ``[v]`` wrap followed by its unwrap cancelled)."""
+        states, rules = self.states, self.rules
+        calls: list[Callback] = []
+        act = states[state].get(ttype)
+        while act is not None and act < 0 and rules[~act][0] == 1:
+            _size, origin, callback = rules[~act]
+            if callback is not None:
+                if calls and getattr(callback, "unwraps_one", False) and getattr(calls[-1], "wraps_one", False):
+                    calls.pop()
+                else:
+                    calls.append(callback)
+            state = states[below][origin]
+            act = states[state].get(ttype)
+        return state, act, tuple(calls)
 
     def _fail(self, tok: Any, state: int) -> NoReturn:
         from lark.exceptions import UnexpectedToken

@@ -25,14 +25,15 @@ _MULTI = {
 
 # Leading blanks are part of every match (one match per token, none for the blanks). The
 # alternatives are tried in order: a string's prefix letter is not read as a name, and ".5"
-# is a number, not ".".
+# is a number, not ".". Every operator must be a grammar literal: ";" is not one (TIR has no
+# statement separator), so it is left out and reported as an invalid character.
 _TOKEN_RE = re.compile(
     r"""
     [ \t\f]*(?:
     (?P<string>[rRbBuU]{0,2}(?:"(?!"")(?:[^"\\\n]|\\.)*"|'(?!'')(?:[^'\\\n]|\\.)*'|\"\"\"(?:[^\\]|\\.)*?\"\"\"|'''(?:[^\\]|\\.)*?'''))
     |(?P<name>[^\W\d]\w*)
     |(?P<number>0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:(?:\d[\d_]*)?\.\d[\d_]*|\d[\d_]*\.?)(?:[eE][+-]?\d+)?[jJ]?)
-    |(?P<op>\*\*=|//=|>>=|<<=|\.\.\.|\*\*|//|<<|>>|<=|>=|==|!=|->|\+=|-=|\*=|/=|%=|&=|\|=|\^=|[-+*/%@&|^~<>()\[\]{},:.;=])
+    |(?P<op>\*\*=|//=|>>=|<<=|\.\.\.|\*\*|//|<<|>>|<=|>=|==|!=|->|\+=|-=|\*=|/=|%=|&=|\|=|\^=|[-+*/%@&|^~<>()\[\]{},:.=])
     |(?P<nl>\r?\n)
     |(?P<comment>\#[^\n]*)
     |(?P<cont>\\[ \t\f]*\r?\n)

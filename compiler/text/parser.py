@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -121,6 +122,8 @@ def string_value(literal: str) -> str:
 
 def number_value(text: str) -> int | float:
     """The value of a Python number literal."""
+    if text.isdigit() and text.isascii() and (text[0] != "0" or text.count("0") == len(text)):
+        return int(text)  # the common case: a plain decimal integer
     clean = text.replace("_", "")
     low = clean.lower()
     if low.startswith(("0x", "0o", "0b")):
@@ -377,12 +380,20 @@ class _SyntaxBuilder:
         return S.Slice(parts[0], parts[1], parts[2], _join(spans[0], spans[-1]))
 
     def number(self, tok: Tok) -> S.Constant:
-        return S.Constant(number_value(tok[1]), _span(tok), tok[1])
+        try:
+            value = number_value(tok[1])
+        except ValueError:  # "0x_", or more digits than int() converts (4,300)
+            shown = tok[1] if len(tok[1]) <= 24 else tok[1][:20] + "..."
+            raise LexError(tok[3], tok[4], f"invalid number literal {shown}", "TIR001", tok[6]) from None
+        return S.Constant(value, _span(tok), tok[1])
 
     def string(self, tok: Tok) -> Tok:
         return tok
 
     def strings(self, *toks: Tok) -> S.Constant:
+        if len(toks) == 1:  # nearly always: no implicit concatenation
+            tok = toks[0]
+            return S.Constant(string_value(tok[1]), _span(tok), tok[1])
         value = "".join(string_value(t[1]) for t in toks)
         return S.Constant(value, _join(_span(toks[0]), _span(toks[-1])), toks[0][1])
 
@@ -412,31 +423,47 @@ _PREFIX_PRECEDENCE = {"not": 3, "-": 11, "+": 11, "~": 11}
 
 
 def _climb(items: tuple[Any, ...]) -> Any:
-    """Operands and operator tokens in source order -> a tree with Python's precedence."""
-    pos = 0
-    n = len(items)
+    """Operands and operator tokens in source order -> a tree with Python's precedence.
 
-    def parse(min_prec: int) -> Any:
-        nonlocal pos
-        first = items[pos]
-        pos += 1
-        if type(first) is Tok:
-            op = first[1]
-            operand = parse(_PREFIX_PRECEDENCE[op])
-            left: Any = S.UnaryOp(op, operand, _join(_span(first), operand.span))
+    Operator precedence with explicit stacks rather than recursion: ``- - - x`` and
+    ``a ** b ** c`` chains thousands long must give a tree, not a RecursionError."""
+    operands: list[Any] = []
+    pending: list[tuple[Tok, int, bool]] = []  # (operator, precedence, is prefix)
+
+    def reduce() -> None:
+        tok, _, prefix = pending.pop()
+        right = operands.pop()
+        if prefix:
+            operands.append(S.UnaryOp(tok[1], right, _join(_span(tok), right.span)))
         else:
-            left = first
-        while pos < n:
-            op = items[pos][1]
-            prec = _BINARY_PRECEDENCE[op]
-            if prec < min_prec:
-                break
-            pos += 1
-            right = parse(prec if op == "**" else prec + 1)
-            left = S.BinaryOp(op, left, right, _join(left.span, right.span))
-        return left
+            left = operands.pop()
+            operands.append(S.BinaryOp(tok[1], left, right, _join(left.span, right.span)))
 
-    return parse(0)
+    want_operand = True
+    for item in items:
+        if want_operand:
+            if type(item) is Tok:
+                # A prefix operator binds what follows up to its precedence: `-x ** 2` is -(x ** 2).
+                pending.append((item, _PREFIX_PRECEDENCE[item[1]], True))
+            else:
+                operands.append(item)
+                want_operand = False
+            continue
+        op = item[1]
+        prec = _BINARY_PRECEDENCE[op]
+        # Finish what binds tighter: a prefix operator whose operand this operator cannot
+        # extend, a binary operator at least as tight (except ** on **: right-associative).
+        while pending:
+            _, top, prefix = pending[-1]
+            if prec < top if prefix else (top > prec or (top == prec and op != "**")):
+                reduce()
+            else:
+                break
+        pending.append((item, prec, False))
+        want_operand = True
+    while pending:
+        reduce()
+    return operands[0]
 
 
 def _error_span(call: S.Call) -> Span:
@@ -462,7 +489,9 @@ def _lark() -> Any:
             from lark import Lark
 
             text = grammar_path().read_text(encoding="utf-8")
-            _LARK = Lark(text, parser="lalr", lexer=lark_lexer(), maybe_placeholders=False, cache=True)
+            # No cache=True: Lark's cache is a pickle in the shared temp dir under a predictable
+            # name, which another local user could plant; Lark runs only when our plan is missing.
+            _LARK = Lark(text, parser="lalr", lexer=lark_lexer(), maybe_placeholders=False)
         return _LARK
 
 
@@ -470,7 +499,24 @@ def _plan_path(grammar: str) -> Path:
     # Keyed by the grammar and by the code that shapes the plan, so neither can go stale.
     driver_code = Path(lalr_driver.__file__).read_bytes()
     key = hashlib.sha256(grammar.encode() + b"\0" + driver_code).hexdigest()[:20]
-    return Path(tempfile.gettempdir()) / f"tir_lsp_lalr_{key}.json"
+    return _private_cache_dir() / f"tir_lsp_lalr_{key}.json"
+
+
+def _private_cache_dir() -> Path:
+    """A directory in the temp dir that only this user can write: the plan steers the lexer,
+    so a plan planted by another user in the shared temp dir must never be read."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    if uid is None:
+        return Path(tempfile.gettempdir())  # Windows: the temp dir is already per user
+    path = Path(tempfile.gettempdir()) / f"tir-lsp-{uid}"
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        st = path.lstat()
+    except OSError:
+        return Path(os.devnull)  # reading fails, writing fails: no cache
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid or st.st_mode & 0o022:
+        return Path(os.devnull)
+    return path
 
 
 def _plan() -> dict[str, Any]:
@@ -602,15 +648,28 @@ def _brackets(line: str) -> Iterator[tuple[int, str]]:
         i += 1
 
 
+# One-line string literals without escapes: removed before counting brackets (the common
+# ``T.Buffer((16,), "float32")`` line) instead of scanning the line character by character.
+_PLAIN_STRING = re.compile(r""""[^"\\\n]*"|'[^'\\\n]*'""")
+
+
 def _bracket_delta(line: str) -> int:
     """Net change of bracket depth over one line, skipping strings and comments."""
     if "'" not in line and '"' not in line and "#" not in line:
         return (line.count("(") + line.count("[") + line.count("{")
                 - line.count(")") - line.count("]") - line.count("}"))
+    if "\\" not in line and '""' not in line and "''" not in line:
+        code = _PLAIN_STRING.sub("", line)
+        if "'" not in code and '"' not in code:  # every string was closed on this line
+            code = code.split("#", 1)[0]
+            return (code.count("(") + code.count("[") + code.count("{")
+                    - code.count(")") - code.count("]") - code.count("}"))
     return sum(1 if c in "([{" else -1 for _, c in _brackets(line))
 
 
 def _indent_of(line: str) -> int:
+    if "\t" not in line:
+        return len(line) - len(line.lstrip())
     return len(line.expandtabs(8)) - len(line.expandtabs(8).lstrip())
 
 
@@ -891,6 +950,8 @@ def detect_dialect(lines: list[str]) -> str | None:
 
 def parse_module(text: str) -> tuple[S.Module, list[Diagnostic]]:
     """Parse a whole file: functions one by one, then the module around them."""
+    if "\r" in text:  # CRLF and old Mac CR line ends count as one line end each, as in Python
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

@@ -63,7 +63,8 @@ def _bad_byte_position(data: bytes, offset: int) -> Span:
 def decode_tir_bytes(data: bytes, filename: str = "<input>") -> tuple[str | None, Diagnostic | None]:
     """UTF-8 text of ``data``, or a TIR006 diagnostic at the first invalid byte or NUL."""
     try:
-        text = data.decode("utf-8")
+        # A UTF-8 byte order mark (Windows editors write one) is not part of the text.
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, Diagnostic("TIR006", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
                                 _bad_byte_position(data, exc.start), file=filename)

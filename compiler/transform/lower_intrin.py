@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compiler.ir.buffer import Buffer
 from compiler.ir.dtype import DataType
-from compiler.ir.expr import Call, Expr, Select, StringImm
+from compiler.ir.expr import Call, Expr, IntImm, Let, Select, StringImm, Var
 from compiler.ir.function import IRModule, PrimFunc
 from compiler.ir.visitor import IRMutator, map_functions
 from compiler.transform import arith
@@ -58,6 +58,11 @@ class _IntrinLowerer(IRMutator):
             if dt.is_uint or dt.is_bool:
                 return x
             zero = arith.const(0, dt)
+            if not isinstance(x, (Var, IntImm)):
+                # x appears three times: bind it once, or each nested T.abs would triple the
+                # printed tree (3^n for n levels; the printer hung on 100).
+                v = Var("abs_x", dt)
+                return Let(v, x, Select(arith.binop("lt", v, zero), arith.binop("sub", zero, v), v))
             return Select(arith.binop("lt", x, zero), arith.binop("sub", zero, x), x)
         if op == "exp10" and dt.is_float:
             return _extern(dt, libm_name("pow", dt) or "pow", (arith.const(10.0, dt), *node.args), node)
