@@ -1,0 +1,178 @@
+"""Fuzzing in CI: every saved crash stays fixed, a bounded mutation run finds nothing, and
+generated IR survives print -> read and mutation (tests/fuzzing/ has the fuzzer itself;
+``python -m tests.fuzzing --seconds N`` or ``--long`` runs it outside the test suite)."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from fuzzing import corpus, mutators
+from fuzzing.minimize import minimize
+from fuzzing.runner import Fuzzer, judge
+from fuzzing.strategies import modules
+from fuzzing.targets import Options, Stats, Violation, check_diagnostics, run_module
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler.diagnostics import Diagnostic
+from compiler.ir.span import Span
+from compiler.ir.structural import structural_diff
+from compiler.text.printer import print_module
+from compiler.text.reader import read_tir
+
+# Seconds of mutation fuzzing in the suite (the issue asks for about a minute).
+FUZZ_SECONDS = float(os.environ.get("TIR_FUZZ_SECONDS", "60"))
+REGRESSIONS = corpus.regression_inputs()
+KIND = {".tir": "text", ".bin": "bytes", ".json": "json"}
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: p.name)
+def test_saved_crash_passes_the_oracle(path: Path) -> None:
+    violation, cpu = judge(KIND[path.suffix], path.read_bytes(), Stats(), Options())
+    assert violation is None, f"{violation}\n{violation.detail if violation else ''}"
+    assert cpu < 2.0
+
+
+# What each fixed crash reports now: the first diagnostic, exactly.
+EXPECTED_FIRST = {
+    "lexer_semicolon.tir": "fuzz.tir:3:6: error: invalid character ';' [TIR003]",
+    "negated_string.tir": "fuzz.tir:7:69: error: unary '-' of a handle (a string or pointer) is not TIR [TIR005]",
+    "deep_binop_chain.tir": "fuzz.tir:7:12: error: nested more than 150 levels deep [TIR005]",
+    "unary_minus_chain.tir": None,  # 1,000 signs on a literal: the number 1
+    "bool_out_of_range.tir": "fuzz.tir:7:36: error: -1 is out of range for bool [TIR019]",
+    "huge_int_literal.tir": "fuzz.tir:6:23: error: integer literal "
+                            "101010101010101010101010101010101010101010101010101010101010 does not fit in 64 bits [TIR019]",
+    "select_keyword_argument.tir": "fuzz.tir:7:30: error: T.Select takes 3 positional argument(s), got 1: "
+                                   "T.Select(condition, true_value, false_value) [TIR012]",
+    "reads_own_alloc_buffer.tir": "fuzz.tir:10:13: error: T.reads must come before the block's own buffers and "
+                                  "bindings ('C_local' is defined above it) [TIR019]",
+    "reads_after_block_binding.tir": "fuzz.tir:11:13: error: T.reads must come before the block's own buffers and "
+                                     "bindings ('v_j' is defined above it) [TIR019]",
+    "vector_slice_float_start.tir": "fuzz.tir:9:11: error: a vector slice needs an integer start, not "
+                                    "float8_e4m3fn [TIR019]",
+    "target_expression_key.tir": "fuzz.tir:7:37: error: a T.target config holds only strings, numbers, lists "
+                                 "and dicts with string keys [TIR019]",
+    "nested_int_abs.tir": None,
+    "empty_block_body.tir": None,
+    "cast_operand_literal.tir": None,
+    "region_mixed_dtypes.tir": None,
+}
+
+
+@pytest.mark.parametrize("name, first", EXPECTED_FIRST.items())
+def test_fixed_crash_reports_a_clear_error_or_nothing(name: str, first: str | None) -> None:
+    text = (corpus.REGRESSIONS / name).read_text()
+    result = read_tir(text, "fuzz.tir")
+    errors = [d.render() for d in result.diagnostics if d.severity == "error"]
+    assert (errors[0] if errors else None) == first
+    if first is None:  # the round trip these files broke
+        printed = print_module(result.module)
+        again = read_tir(printed)
+        assert [d for d in again.diagnostics if d.severity == "error"] == []
+        assert print_module(again.module) == printed
+        assert structural_diff(result.module, again.module, map_free_vars=True) is None
+
+
+def test_json_call_with_too_few_arguments_is_a_backend_error() -> None:
+    from compiler.backend.c_codegen import emit_c
+    from compiler.backend.json_format import loads
+    from compiler.diagnostics import CompilerError
+    from compiler.transform import PipelineOptions, run_pipeline
+
+    mod = loads((corpus.REGRESSIONS / "json_struct_get_arity.json").read_text())
+    with pytest.raises(CompilerError) as info:
+        emit_c(run_pipeline(mod, PipelineOptions(unpacked_api=True)))
+    assert [d.render() for d in info.value.diagnostics] == [
+        "<input>:5:12: error: C backend: T.tvm_struct_get takes 3 argument(s) in lowered IR, got 2 [TIR202]"]
+
+
+def test_json_span_that_ends_before_it_starts_is_tir007() -> None:
+    from compiler.backend.json_format import loads
+    from compiler.diagnostics import CompilerError
+
+    with pytest.raises(CompilerError) as info:
+        loads((corpus.REGRESSIONS / "json_span_end_before_start.json").read_text())
+    assert [d.render() for d in info.value.diagnostics] == [
+        ("<input>:1:1: error: module.functions[0].body.span: span [9, 9, 8, 13] is not a region of text "
+         "(1-based, end after start) [TIR007]")]
+
+
+def test_bounded_fuzz_run_finds_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    """About a minute of seeded mutation fuzzing over the corpus, down the whole chain."""
+    fuzzer = Fuzzer(seed=int(os.environ.get("TIR_FUZZ_SEED", "0")), log=lambda s: print(s, file=sys.stderr))
+    report = fuzzer.run(FUZZ_SECONDS)
+    with capsys.disabled():
+        print("\n" + report.summary())
+    assert report.total >= 50
+    assert set(report.mutants) == {"text", "bytes", "json"}
+    # Every stage of the chain ran on some of the inputs.
+    assert all(report.stats.reached[s] > 0 for s in ("check", "read", "analysis", "printer", "pipeline",
+                                                      "c_backend", "json", "json_reader"))
+    assert [f.describe() for f in report.findings.values()] == []
+
+
+# ---------------------------------------------------------------------------- generated IR
+@settings(max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(modules())
+def test_generated_ir_prints_and_reads_back_equal(mod: object) -> None:
+    text = print_module(mod)  # type: ignore[arg-type]
+    result = read_tir(text)
+    assert [d.render() for d in result.diagnostics if d.severity == "error"] == [], text
+    assert structural_diff(mod, result.module, map_free_vars=True) is None, text
+    assert print_module(result.module) == text
+    # ...and the rest of the chain: passes with both conventions, C, JSON.
+    run_module(result.module, Stats(), Options())
+
+
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(modules(), st.randoms(use_true_random=False))
+def test_mutated_generated_ir_never_crashes(mod: object, rng: random.Random) -> None:
+    text = mutators.mutate(print_module(mod), rng, ())  # type: ignore[arg-type]
+    violation, _ = judge("text", text.encode("utf-8", "surrogatepass"), Stats(), Options())
+    assert violation is None, f"{violation}\n{text}"
+
+
+# ---------------------------------------------------------------------------- the fuzzer itself
+def test_a_seed_gives_the_same_mutants() -> None:
+    def first_inputs(seed: int) -> list[bytes]:
+        f = Fuzzer(seed=seed)
+        return [f.next_input()[1] for _ in range(20)]
+
+    assert first_inputs(7) == first_inputs(7)
+    assert first_inputs(7) != first_inputs(8)
+
+
+def test_oracle_rejects_a_diagnostic_without_a_real_position() -> None:
+    bad = Diagnostic("TIR001", "syntax error", Span(0, 1, 0, 2))
+    with pytest.raises(Violation, match="no-position"):
+        check_diagnostics("read", [bad], "x = 1\n", Stats())
+    past_end = Diagnostic("TIR001", "syntax error", Span(9, 1, 9, 2))
+    with pytest.raises(Violation, match="no-position"):
+        check_diagnostics("read", [past_end], "x = 1\n", Stats())
+    caught = Diagnostic("TIR001", "internal parser error: KeyError: ';'", Span(1, 1, 1, 2))
+    with pytest.raises(Violation, match="crash"):
+        check_diagnostics("read", [caught], "x = 1\n", Stats())
+
+
+def test_oracle_reports_an_exception_as_a_crash_with_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    from compiler.text import printer
+
+    def broken(mod: object, header: object = None) -> str:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(printer, "print_module", broken)
+    text = (corpus.ROOT / "examples" / "matmul.tir").read_text()
+    violation, _ = judge("text", text.encode(), Stats(), Options())
+    assert violation is not None
+    assert (violation.stage, violation.kind, violation.message) == ("printer", "crash", "KeyError: 'boom'")
+    assert violation.signature()[-1] == ""  # raised in the test, not in the project
+
+
+def test_minimiser_keeps_only_what_the_failure_needs() -> None:
+    text = "\n".join(f"line {i} filler tokens here" for i in range(40)) + "\nbad BOOM token\n"
+    small = minimize(text, lambda t: "BOOM" in t, budget=10)
+    assert small.strip() == "BOOM"
