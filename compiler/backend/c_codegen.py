@@ -883,6 +883,8 @@ class _FunctionEmitter:
         raise _error(f"builtin T.{op} is not supported (run LowerIntrin, or use T.call_extern)", e)
 
     def reinterpret(self, e: Call, lane: Lane) -> str:
+        if not e.args:  # JSON IR is not checked as text is
+            raise _error("T.reinterpret needs a value", e)
         src = e.args[-1]
         value = self.sub(src, lane)
         to, frm = e.dtype.element_of(), src.dtype.element_of()
