@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from compiler.backend.json_format import dumps, loads  # noqa: E402
-from test_json_format import big_module  # noqa: E402
+from test_json_format import big_module
+
+from compiler.backend.json_format import dumps, loads
 
 
 def main() -> int:

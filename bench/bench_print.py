@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from make_module import make_module  # noqa: E402
-from tvm_reference import tvm_python  # noqa: E402
+from make_module import make_module
+from tvm_reference import tvm_python
 
 TVM_SNIPPET = """
 import sys, time

@@ -37,7 +37,7 @@ def make_module(min_lines: int) -> str:
     lines = _HEADER.count("\n")
     i = 0
     while lines < min_lines:
-        body = re.sub(r"\bdef (\w+)\(", lambda m: f"def {m.group(1)}_{i}(", funcs[i % len(funcs)])
+        body = re.sub(r"\bdef (\w+)\(", lambda m, i=i: f"def {m.group(1)}_{i}(", funcs[i % len(funcs)])
         # Function names are also used as strings by calls; keep them consistent.
         parts.append(body + "\n\n")
         lines += body.count("\n") + 2

@@ -195,12 +195,12 @@ def test_tirx_plain_assignment_is_mutable_scalar_buffer():
 
 
 def test_classic_plain_assignment_is_bind_and_reassign_is_error():
-    f, r = func('''
+    _f, r = func('''
         x = n + 1
         x = x * 2
     ''', 'n: T.int32', dialect="tir")
     assert codes(r) == ["TIR016"]
-    f, r = func('''
+    _f, r = func('''
         for i in range(4):
             n = 3
     ''', 'n: T.int32', dialect="tir")
@@ -231,7 +231,7 @@ def test_handle_assignment_is_bind_with_pointer_type():
 
 
 def test_assignment_to_loop_var_is_immutable():
-    f, r = func('''
+    _f, r = func('''
         for i in range(4):
             i = 2
     ''')
@@ -392,7 +392,7 @@ def test_blocks_with_implicit_root():
 
 
 def test_block_statements_outside_block_are_reported():
-    f, r = func('T.reads(A[0])')
+    _f, r = func('T.reads(A[0])')
     assert codes(r) == ["TIR019"]
 
 
@@ -515,7 +515,7 @@ def test_undefined_name_and_unknown_dtype():
 
 
 def test_redefinition_in_same_scope_but_shadowing_in_nested_scope_is_fine():
-    f, r = func('''
+    _f, r = func('''
         B = T.Buffer((4,))
         with T.attr(B, "storage_alignment", 64):
             B = T.decl_buffer((4,), data=B.data)
@@ -562,7 +562,7 @@ def test_read_tir_file_reports_bad_utf8_position(tmp_path):
 
 
 def test_diagnostics_sorted_by_position():
-    f, r = func('''
+    _f, r = func('''
         A[1] = z
         A[0] = y
     ''')

@@ -14,10 +14,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tvm_reference import tvm_python
 
 from compiler.text.printer import print_module
 from compiler.text.reader import read_tir
-from tvm_reference import tvm_python
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "tvm" / "0.27.0.post1").glob("*/*.tir"))

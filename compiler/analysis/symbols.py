@@ -115,9 +115,8 @@ class SymbolIndex:
             start, entry = self._sorted[i]
             if start[0] < line - self._max_lines:
                 break
-            if entry.span.contains(line, column):
-                if best is None or _size(entry.span) < _size(best.span):
-                    best = entry
+            if entry.span.contains(line, column) and (best is None or _size(entry.span) < _size(best.span)):
+                best = entry
             i -= 1
         return best
 

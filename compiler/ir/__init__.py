@@ -27,9 +27,9 @@ from compiler.ir.function import IRModule, PrimFunc
 from compiler.ir.node import Node
 from compiler.ir.span import Span
 from compiler.ir.stmt import (
-    AllocBuffer,
     Allocate,
     AllocateConst,
+    AllocBuffer,
     AssertStmt,
     AttrStmt,
     Bind,

@@ -81,7 +81,7 @@ class DataType:
             return self.code
         if self.code == BOOL:
             base = "bool"
-        elif self.code.startswith("float") and not self.code == FLOAT:
+        elif self.code.startswith("float") and self.code != FLOAT:
             base = self.code
         else:
             base = f"{self.code}{self.bits}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from functools import lru_cache
+from functools import cache
 from typing import Any, TypeVar
 
 from compiler.ir.span import Span
@@ -21,12 +21,12 @@ class Node:
 
     span: Span | None = field(default=None, kw_only=True, repr=False)
 
-    def with_(self: N, **changes: Any) -> N:
+    def with_(self: N, **changes: Any) -> N:  # noqa: PYI019 - typing.Self needs Python 3.11
         """A copy with some fields replaced (the span is kept unless given)."""
         return replace(self, **changes)
 
 
-@lru_cache(maxsize=None)
+@cache
 def node_fields(cls: type) -> tuple[str, ...]:
     """Names of a node class's fields, minus the span: what visitors and comparisons walk."""
     return tuple(f.name for f in fields(cls) if f.name != "span")

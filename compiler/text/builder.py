@@ -1408,9 +1408,9 @@ class FunctionBuilder:
             return e
         if e.dtype.lanes == 1 and dt.lanes > 1:
             return Broadcast(self._coerce(e, dt.element_of()), dt.lanes, span=e.span)
-        if isinstance(e, IntImm) and e.span is not None and not e.dtype.is_bool and not dt.is_bool and dt.lanes == 1:
-            if dt.is_float:
-                return FloatImm(dt, float(e.value), span=e.span)
+        if (isinstance(e, IntImm) and e.span is not None and not e.dtype.is_bool and not dt.is_bool
+                and dt.lanes == 1 and dt.is_float):
+            return FloatImm(dt, float(e.value), span=e.span)
         if e.dtype.lanes != dt.lanes:
             return e
         return Cast(dt, e, span=e.span)

@@ -59,7 +59,7 @@ class LexError(Exception):
 class LexInput:
     """What the parser is given: the text and the line number of its first line."""
 
-    __slots__ = ("text", "first_line")
+    __slots__ = ("first_line", "text")
 
     def __init__(self, text: str, first_line: int = 1) -> None:
         self.text = text
@@ -126,7 +126,7 @@ class TirLexer:
             return self.tokenize(text.text, text.first_line)
         return self.tokenize(text.text if hasattr(text, "text") else str(text), 1)
 
-    def tokenize(self, text: str, first_line: int) -> Iterator[Tok]:  # noqa: C901 - one hot loop
+    def tokenize(self, text: str, first_line: int) -> Iterator[Tok]:
         match = _TOKEN_RE.match
         literals = self.literals
         keywords = self.keywords

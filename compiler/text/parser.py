@@ -16,7 +16,6 @@ Nothing here evaluates, executes or imports anything from the text.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 import hashlib
 import json
 import os
@@ -24,6 +23,7 @@ import re
 import stat
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -94,7 +94,7 @@ class _Clause(tuple):  # type: ignore[type-arg]
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"', "a": "\a",
             "b": "\b", "f": "\f", "v": "\v", "\n": ""}
-_ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|.)", re.S)
+_ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|.)", re.DOTALL)
 
 
 def _unescape_match(m: re.Match[str]) -> str:
@@ -797,7 +797,7 @@ def _classify(exc: Exception, lines: list[str], first_line: int) -> _Failure:
 def _unclosed_bracket(lines: list[str], upto: int) -> tuple[int, int, str] | None:
     """The innermost bracket still open at the start of line ``upto`` of an earlier line."""
     stack: list[tuple[int, int, str]] = []
-    for i in range(0, min(upto, len(lines))):
+    for i in range(min(upto, len(lines))):
         for col, c in _brackets(lines[i]):
             if c in "([{":
                 stack.append((i, col + 1, c))
@@ -833,8 +833,7 @@ def _statement_range(lines: list[str], idx: int) -> tuple[int, int]:
         end = max(end, idx) if idx < len(lines) and not _is_code(lines[idx]) else end
     if depth_at[end + 1] > 0 or end > idx:
         # Brackets never closed: stop before the error line if it looks like a new statement.
-        if end > idx:
-            end = idx
+        end = min(end, idx)
         if idx > start and _indent_of(lines[idx]) <= _indent_of(lines[start]):
             end = idx - 1
     return start, max(end, start)
@@ -955,7 +954,7 @@ def parse_module(text: str) -> tuple[S.Module, list[Diagnostic]]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    lines = [ln.removesuffix("\r") for ln in lines]
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the parse allocates many small objects that are all live: GC is wasted work
     try:
@@ -988,9 +987,7 @@ def _splice(stmts: tuple[Any, ...], functions: dict[int, tuple[Any, ...]]) -> tu
         t = type(st)
         if t is S.Pass and st.span.line in functions:
             out.extend(functions[st.span.line])
-        elif t is S.ClassDef:
-            out.append(st._replace(body=_splice(st.body, functions)))
-        elif t is S.Error and st.body:
+        elif t is S.ClassDef or t is S.Error and st.body:
             out.append(st._replace(body=_splice(st.body, functions)))
         else:
             out.append(st)

@@ -7,7 +7,7 @@ construction cheap on the parser's hot path.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from compiler.ir.span import Span
 
@@ -116,10 +116,10 @@ class Starred(NamedTuple):
     span: Span
 
 
-SExpr = Union[
-    Name, Attribute, Constant, BinaryOp, UnaryOp, Call, Slice, Subscript, TupleExpr, ListExpr,
-    DictExpr, IfExp, Lambda, Starred,
-]
+SExpr = (
+    Name | Attribute | Constant | BinaryOp | UnaryOp | Call | Slice | Subscript | TupleExpr |
+    ListExpr | DictExpr | IfExp | Lambda | Starred
+)
 
 
 class ExprStmt(NamedTuple):
@@ -244,10 +244,10 @@ class Import(NamedTuple):
     span: Span
 
 
-SStmt = Union[
-    ExprStmt, Assign, AnnAssign, AugAssign, For, While, If, With, Assert, Return, Pass,
-    FunctionDef, ClassDef, Error, Import,
-]
+SStmt = (
+    ExprStmt | Assign | AnnAssign | AugAssign | For | While | If | With | Assert | Return | Pass |
+    FunctionDef | ClassDef | Error | Import
+)
 
 
 class Module(NamedTuple):
