@@ -210,3 +210,37 @@ def test_quick_fixes_from_text_alone_as_the_server_calls_them() -> None:
     d = analyze_text(text, "m.tir").diagnostics[0]
     (fix,) = quick_fixes(d, text)
     assert fix.edits == ((Span(8, 38, 8, 39), "0"),)
+
+
+AOT_BEFORE_PACKING = """# from tvm.script import ir as I
+# from tvm.script import tirx as T
+
+@I.ir_module
+class Module:
+    I.module_attrs({OPTIONS})
+
+    @T.prim_func
+    def add(A: T.Buffer((4,), "float32"), B: T.Buffer((4,), "float32")):
+        for i in range(4):
+            B[i] = A[i] + T.float32(1)
+
+    @T.prim_func
+    def main(A: T.Buffer((4,), "float32"), B: T.Buffer((4,), "float32")):
+        T.evaluate(T.call_cpacked("add", A, B, T.int32(0)))
+"""
+
+
+@pytest.mark.parametrize(("options", "codes"), [
+    # The module's options say its operators will be lowered packed ("unpacked-api" False,
+    # spelled or by default): an AOT main calling them with call_cpacked before MakePackedAPI
+    # (TVM's own AOT output looks the same) is consistent.
+    ('I.module_attrs({"executor": "aot", "unpacked-api": False})', []),
+    ('I.module_attrs({"executor": "aot"})', []),
+    # Unpacked operators, or no options at all: an unlowered callee of call_cpacked is a mistake.
+    ('I.module_attrs({"executor": "aot", "unpacked-api": True})', ["TIR102"]),
+    ("", ["TIR102"]),
+])
+def test_call_cpacked_of_an_unlowered_operator_depends_on_the_options(options: str, codes: list[str]) -> None:
+    text = AOT_BEFORE_PACKING.replace("I.module_attrs({OPTIONS})", options)
+    got = [d.code for d in analyze_text(text, "m.tir").diagnostics if d.code.startswith("TIR1")]
+    assert got == codes
