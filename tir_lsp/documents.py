@@ -368,18 +368,15 @@ class Document:
 
     def _external_callees(self) -> dict[str, PrimFunc | None]:
         """The function each external name resolves to (as ``find_callee`` resolves it)."""
+        from compiler.analysis.calling_convention import find_callee
         from compiler.analysis.run import external_call_names
 
         self.external = external_call_names(self.module, (c for v in self.chunks for c in v.result.index.call_names))
         self.files = self.resolve(set(self.external)) if self.resolve is not None and self.external else {}
         found: dict[str, PrimFunc | None] = {}
         for n in self.external:
-            hit = None
-            for mod in self.files.values():
-                hit = next((f for f in mod.functions if f.global_symbol == n or f.name == n), None)
-                if hit is not None:
-                    break
-            found[n] = hit
+            hit = find_callee(n, self.module, self.files, self.filename)
+            found[n] = hit.func if hit is not None else None
         return found
 
     def _checks(self, prev_functions: dict[str, object], changed: set[str]) -> list[Diagnostic]:

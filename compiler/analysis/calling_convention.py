@@ -327,6 +327,12 @@ def split_call(source: str) -> tuple[str, list[str]] | None:
     if open_at < 0 or not source.rstrip().endswith(")"):
         return None
     inner = source[open_at + 1:source.rstrip().rfind(")")]
+    return source[:open_at].strip(), split_arguments(inner)
+
+
+def split_arguments(inner: str) -> list[str]:
+    """``"int32", f(a, b), x`` -> ['"int32"', 'f(a, b)', 'x']: the comma-separated items at the
+    top level of an argument list, stripped (commas inside brackets or strings are kept)."""
     args: list[str] = []
     depth, quote, start = 0, "", 0
     for i, ch in enumerate(inner):
@@ -345,7 +351,7 @@ def split_call(source: str) -> tuple[str, list[str]] | None:
     last = inner[start:].strip()
     if last:
         args.append(last)
-    return source[:open_at].strip(), args
+    return args
 
 
 def _func_lines(f: PrimFunc) -> tuple[int, int | None]:

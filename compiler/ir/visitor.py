@@ -301,3 +301,13 @@ def map_functions(mod: IRModule, fn: Callable[[PrimFunc], PrimFunc]) -> IRModule
     if all(a is b for a, b in zip(new, mod.functions)):
         return mod
     return mod.with_(functions=new)
+
+
+def map_bodies(mod: IRModule, rewrite: Callable[[Any], Any]) -> IRModule:
+    """A module with ``rewrite`` applied to each function's body; a function whose body comes
+    back unchanged (the same object) is kept as it is."""
+    def run(f: PrimFunc) -> PrimFunc:
+        body = rewrite(f.body)
+        return f if body is f.body else f.with_(body=body)
+
+    return map_functions(mod, run)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from compiler.ir.buffer import Buffer
 from compiler.ir.dtype import BOOL_T
 from compiler.ir.expr import BinOp, Expr, Var
-from compiler.ir.function import IRModule, PrimFunc
+from compiler.ir.function import IRModule
 from compiler.ir.stmt import BufferStore, For, IfThenElse, SeqStmt, Stmt, flatten_seq
 from compiler.ir.structural import structural_equal
-from compiler.ir.visitor import IRMutator, map_functions, walk
+from compiler.ir.visitor import IRMutator, map_bodies, walk
 from compiler.transform.arith import int_value
 from compiler.transform.pass_api import PipelineOptions
 
@@ -114,8 +114,4 @@ class HoistReductionInit:
     name = NAME
 
     def apply(self, mod: IRModule, options: PipelineOptions) -> IRModule:
-        def run(f: PrimFunc) -> PrimFunc:
-            body = _Hoister().visit(f.body)
-            return f if body is f.body else f.with_(body=body)
-
-        return map_functions(mod, run)
+        return map_bodies(mod, lambda body: _Hoister().visit(body))

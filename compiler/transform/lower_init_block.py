@@ -5,9 +5,9 @@ from __future__ import annotations
 from compiler.ir.buffer import Buffer
 from compiler.ir.dtype import BOOL_T
 from compiler.ir.expr import BinOp, Expr
-from compiler.ir.function import IRModule, PrimFunc
+from compiler.ir.function import IRModule
 from compiler.ir.stmt import IfThenElse, SBlock, SeqStmt
-from compiler.ir.visitor import IRMutator, map_functions
+from compiler.ir.visitor import IRMutator, map_bodies
 from compiler.transform.pass_api import PipelineOptions, pass_error
 
 NAME = "LowerInitBlock"
@@ -44,8 +44,4 @@ class LowerInitBlock:
     name = NAME
 
     def apply(self, mod: IRModule, options: PipelineOptions) -> IRModule:
-        def run(f: PrimFunc) -> PrimFunc:
-            body = _InitLowerer().visit(f.body)
-            return f if body is f.body else f.with_(body=body)
-
-        return map_functions(mod, run)
+        return map_bodies(mod, lambda body: _InitLowerer().visit(body))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from compiler.ir.buffer import Buffer
 from compiler.ir.dtype import DataType
 from compiler.ir.expr import Call, Expr, IntImm, Let, Select, StringImm, Var
-from compiler.ir.function import IRModule, PrimFunc
-from compiler.ir.visitor import IRMutator, map_functions
+from compiler.ir.function import IRModule
+from compiler.ir.visitor import IRMutator, map_bodies
 from compiler.transform import arith
 from compiler.transform.pass_api import PipelineOptions, pass_error
 
@@ -91,8 +91,4 @@ class LowerIntrin:
     name = NAME
 
     def apply(self, mod: IRModule, options: PipelineOptions) -> IRModule:
-        def run(f: PrimFunc) -> PrimFunc:
-            body = _IntrinLowerer().visit(f.body)
-            return f if body is f.body else f.with_(body=body)
-
-        return map_functions(mod, run)
+        return map_bodies(mod, lambda body: _IntrinLowerer().visit(body))

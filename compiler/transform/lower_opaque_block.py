@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from compiler.ir.buffer import Buffer
 from compiler.ir.expr import Expr, Var, is_const_int
-from compiler.ir.function import IRModule, PrimFunc
+from compiler.ir.function import IRModule
 from compiler.ir.stmt import AllocBuffer, IfThenElse, SBlockRealize, Stmt, flatten_seq, seq
-from compiler.ir.visitor import IRMutator, map_functions
+from compiler.ir.visitor import IRMutator, map_bodies
 from compiler.transform.pass_api import PipelineOptions, pass_error
 from compiler.transform.substitute import substitute
 
@@ -47,8 +47,4 @@ class LowerOpaqueBlock:
     name = NAME
 
     def apply(self, mod: IRModule, options: PipelineOptions) -> IRModule:
-        def run(f: PrimFunc) -> PrimFunc:
-            body = _BlockLowerer().visit(f.body)
-            return f if body is f.body else f.with_(body=body)
-
-        return map_functions(mod, run)
+        return map_bodies(mod, lambda body: _BlockLowerer().visit(body))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from compiler.ir.expr import BinOp, Expr, IntImm
-from compiler.ir.function import IRModule, PrimFunc
+from compiler.ir.function import IRModule
 from compiler.ir.stmt import AssertStmt, For, IfThenElse, SeqStmt, Stmt, flatten_seq
-from compiler.ir.visitor import map_functions
+from compiler.ir.visitor import map_bodies
 from compiler.transform.arith import ExprSimplifier, int_value
 from compiler.transform.pass_api import PipelineOptions, pass_error
 
@@ -80,9 +80,5 @@ class Simplify:
     name = "Simplify"
 
     def apply(self, mod: IRModule, options: PipelineOptions) -> IRModule:
-        def run(f: PrimFunc) -> PrimFunc:
-            body = _StmtSimplifier().visit(f.body)
-            return f if body is f.body else f.with_(body=body)
-
-        return map_functions(mod, run)
+        return map_bodies(mod, lambda body: _StmtSimplifier().visit(body))
 

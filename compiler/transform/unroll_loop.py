@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compiler.ir.buffer import Buffer
 from compiler.ir.expr import Expr, Var
-from compiler.ir.function import IRModule, PrimFunc
+from compiler.ir.function import IRModule
 from compiler.ir.node import Node
 from compiler.ir.stmt import (
     Allocate,
@@ -18,7 +18,7 @@ from compiler.ir.stmt import (
     flatten_seq,
     seq,
 )
-from compiler.ir.visitor import IRMutator, map_functions, walk
+from compiler.ir.visitor import IRMutator, map_bodies, walk
 from compiler.transform import arith
 from compiler.transform.arith import ExprSimplifier, int_value
 from compiler.transform.pass_api import PipelineOptions, pass_error
@@ -101,8 +101,4 @@ class UnrollLoop:
     name = NAME
 
     def apply(self, mod: IRModule, options: PipelineOptions) -> IRModule:
-        def run(f: PrimFunc) -> PrimFunc:
-            body = _Unroller(options.max_unroll_extent).visit(f.body)
-            return f if body is f.body else f.with_(body=body)
-
-        return map_functions(mod, run)
+        return map_bodies(mod, lambda body: _Unroller(options.max_unroll_extent).visit(body))

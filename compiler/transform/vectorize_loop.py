@@ -17,10 +17,10 @@ from compiler.ir.expr import (
     StringImm,
     Var,
 )
-from compiler.ir.function import IRModule, PrimFunc
+from compiler.ir.function import IRModule
 from compiler.ir.stmt import BufferStore, For, Stmt, flatten_seq, seq
 from compiler.ir.structural import structural_equal
-from compiler.ir.visitor import IRMutator, map_functions, walk
+from compiler.ir.visitor import IRMutator, map_bodies, walk
 from compiler.transform import arith
 from compiler.transform.arith import int_value
 from compiler.transform.pass_api import PipelineOptions, pass_error
@@ -173,8 +173,4 @@ class VectorizeLoop:
     name = NAME
 
     def apply(self, mod: IRModule, options: PipelineOptions) -> IRModule:
-        def run(f: PrimFunc) -> PrimFunc:
-            body = _LoopVectorizer().visit(f.body)
-            return f if body is f.body else f.with_(body=body)
-
-        return map_functions(mod, run)
+        return map_bodies(mod, lambda body: _LoopVectorizer().visit(body))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compiler.analysis.calling_convention import split_arguments
 from compiler.ir.builtins import lookup_builtin
 from tir_lsp.documents import Document
 
@@ -17,31 +18,6 @@ class Signature:
     parameters: list[str]
     active: int
     documentation: str
-
-
-def split_params(params: str) -> list[str]:
-    """``shape, dtype="float32", data=None`` -> its parameters (commas inside brackets kept)."""
-    out, depth, cur, quote = [], 0, "", ""
-    for ch in params:
-        if quote:
-            cur += ch
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append(cur.strip())
-            cur = ""
-            continue
-        cur += ch
-    if cur.strip():
-        out.append(cur.strip())
-    return out
 
 
 def _open_call(text: str) -> tuple[str, int] | None:
@@ -93,7 +69,7 @@ def signature_help(doc: Document, line: int, column: int) -> Signature | None:
     if info is None:
         return None
     inner = info.signature[info.signature.index("(") + 1:-1]
-    params = split_params(inner)
+    params = split_arguments(inner)
     active = commas
     if params and params[-1].startswith("*"):
         active = min(active, len(params) - 1)
