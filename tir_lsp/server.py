@@ -467,18 +467,17 @@ async def on_signature_help(ls: TirLanguageServer, params: types.SignatureHelpPa
 
 @server.feature(types.TEXT_DOCUMENT_FORMATTING)
 async def on_formatting(ls: TirLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
-    doc = await ls.document(params.text_document.uri)
-    if doc is None:
+    td = ls.workspace.text_documents.get(params.text_document.uri)
+    if td is None:
         return []
-    try:
-        text = formatting.format_document(doc)
-    except formatting.FormatError as exc:
-        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"TIR: {exc}"))
-        raise RequestFailed(str(exc)) from None
-    if text is None:
-        return []
-    end = types.Position(line=len(doc.lines), character=0)
-    return [types.TextEdit(range=types.Range(start=types.Position(line=0, character=0), end=end), new_text=text)]
+    # Formatting reads the text twice (to check its result): off the event loop, in turn with
+    # the analysis.
+    loop = asyncio.get_running_loop()
+    edits, refused = await loop.run_in_executor(ls.analysis_pool, formatting.formatting_edits, td.source,
+                                                td.position_codec)
+    if refused is not None:
+        ls.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=f"TIR: {refused}"))
+    return edits
 
 
 # ---------------------------------------------------------------------- actions and commands

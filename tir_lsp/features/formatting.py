@@ -1,27 +1,43 @@
-"""Formatting through the compiler's printer (``print_module``): the whole document becomes
-TVM's canonical text. Refused while the file has errors, since a statement the builder had
-to drop would vanish from the output."""
+"""Document formatting: the compiler's formatter (``compiler.text.formatter``) as LSP edits.
+
+The formatter only moves whitespace and checks that the text still means the same; a text it
+refuses (syntax errors) gets no edit, and the reason is handed back for the log. The edit
+replaces only the lines that change, so the editor keeps the cursor and folds elsewhere.
+"""
 
 from __future__ import annotations
 
-from compiler.diagnostics import ERROR
-from compiler.text.printer import print_module
-from tir_lsp.documents import Document
+import re
+
+from lsprotocol import types
+from pygls.workspace.position_codec import PositionCodec
+
+from compiler.text.formatter import format_tir
+
+# Line ends as LSP counts them: \n, \r\n and a lone \r.
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
-class FormatError(Exception):
-    """Formatting is not possible; the message says why."""
-
-
-def format_document(doc: Document) -> str | None:
-    """The formatted text, or None when it is already formatted."""
-    errors = [d for d in doc.diagnostics if d.severity == ERROR]
-    if errors:
-        first = errors[0]
-        raise FormatError(f"cannot format a file with errors ({len(errors)}; first: line {first.span.line}: "
-                          f"{first.message} [{first.code}])")
-    if not doc.module.functions:
-        raise FormatError("nothing to format: the file defines no function")
-    text = print_module(doc.module)
-    current = "\n".join(doc.lines) + "\n"
-    return None if text == current else text
+def formatting_edits(text: str, codec: PositionCodec) -> tuple[list[types.TextEdit], str | None]:
+    """The edits that format ``text`` (none when it is already formatted), and why it was
+    not formatted when the formatter refused it."""
+    result = format_tir(text)
+    if result.refused is not None or result.text == text:
+        return [], result.refused
+    old = _LINE_RE.findall(text)
+    new = _LINE_RE.findall(result.text)
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    if end_old < len(old) or not old or old[-1].endswith(("\n", "\r")):
+        end = types.Position(line=end_old, character=0)
+    else:  # up to the end of a last line that has no line end
+        last = old[-1]
+        end = types.Position(line=len(old) - 1, character=int(codec.client_num_units(last)))
+    edit = types.TextEdit(range=types.Range(start=types.Position(line=start, character=0), end=end),
+                          new_text="".join(new[start:end_new]))
+    return [edit], None

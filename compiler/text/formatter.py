@@ -1,0 +1,396 @@
+"""Formatting that keeps meaning: TIR text in, the same tokens and comments laid out again.
+
+The formatter works on the lexer's tokens, never on the IR, so names (``X`` stays ``X``),
+comments and ``metadata[...]`` references come out as they went in. It normalises only
+whitespace, the way TVM's ``.script()`` prints: 4 spaces per block level, one space around
+binary operators and after commas, none inside brackets, around ``.`` or around ``=`` of a
+keyword argument, none around the ``:`` of a slice; two spaces before a trailing comment;
+exactly one blank line before each function (none at the start of a block), at most one
+blank line elsewhere; no trailing whitespace, ``\\n`` line ends and one final newline. Line
+breaks the author put inside brackets are kept; the continuation lines move with their
+statement. TVM's own output is therefore a fixed point but for the final newline it omits.
+
+``format_tir`` checks its result before handing it back: both texts must lex to the same
+tokens and comments, read to structurally equal modules and give the same diagnostics. A
+text with syntax errors, or any difference, gives the input back with the reason
+(``Formatted.refused``): no edit is better than a wrong one.
+"""
+
+from __future__ import annotations
+
+import keyword
+from dataclasses import dataclass
+
+from compiler.diagnostics import Diagnostic
+from compiler.ir.structural import structural_diff
+
+# The lexer's own token pattern and indentation width: the formatter sees the tokens and
+# blocks the parser sees (plus the comments and line breaks the parser skips).
+from compiler.text.lexer import _TOKEN_RE, _width
+
+INDENT = "    "
+# Codes of the diagnostics that mean the text was not fully parsed.
+SYNTAX_CODES = frozenset({"TIR001", "TIR002", "TIR003", "TIR006"})
+
+_OPEN = frozenset("([{")
+_CLOSE = frozenset(")]}")
+_BINARY = frozenset({"+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^",
+                     "<", ">", "<=", ">=", "==", "!=", "->"})
+_PREFIX = frozenset({"-", "+", "~", "*", "**"})
+# Words after which an operator starts an operand (``return -1``, ``in (1, 2)``).
+_KEYWORDS = frozenset(keyword.kwlist) - {"True", "False", "None"}
+
+
+class LayoutError(Exception):
+    """Text the formatter cannot lay out (it does not lex, or its indentation is broken)."""
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(f"line {line}:{column}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Formatted:
+    """The result of ``format_tir``: ``text`` is the input itself when ``refused`` says why."""
+
+    text: str
+    refused: str | None = None
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the text into statements, comment lines and blank lines
+
+
+@dataclass(slots=True)
+class _Stmt:
+    """One logical line: its block depth, the width it was indented by, and its pieces:
+    ("tok", kind, value), ("comment", text), ("break", width of the next line's indentation),
+    ("cont",) for a backslash continuation."""
+
+    depth: int
+    width: int
+    pieces: list[tuple[object, ...]]
+
+    @property
+    def first(self) -> str:
+        return str(self.pieces[0][2])
+
+    def starts_definition(self) -> bool:
+        return self.first in ("@", "def", "class")
+
+
+@dataclass(slots=True)
+class _Comment:
+    """A line holding only a comment; ``depth`` is settled once the next statement is known."""
+
+    text: str
+    width: int
+    stack: tuple[int, ...]
+    depth: int = 0
+
+
+class _Blank:
+    __slots__ = ()
+
+
+_BLANK = _Blank()
+_Item = _Stmt | _Comment | _Blank
+
+
+def _scan(text: str) -> list[_Item]:
+    """Statements, comment lines and blank lines of ``text`` (``\\n`` line ends)."""
+    items: list[_Item] = []
+    indents = [0]
+    brackets = 0
+    stmt: _Stmt | None = None
+    broken = False  # a line break inside the statement is owed before its next piece
+    line, line_start, pos, n = 1, 0, 0, len(text)
+    line_has_comment = False
+    while pos < n:
+        m = _TOKEN_RE.match(text, pos)
+        if m is None:
+            rest = text[pos:].lstrip(" \t\f")
+            if not rest:
+                break
+            raise LayoutError(line, n - len(rest) - line_start + 1, f"unexpected character {rest[0]!r}")
+        kind = m.lastgroup
+        value = m.group(kind)  # type: ignore[arg-type]
+        start = m.end() - len(value)
+        pos = m.end()
+        prefix = text[line_start:start]
+        if kind == "nl" or kind == "cont":
+            if kind == "cont":
+                if stmt is None:
+                    raise LayoutError(line, start - line_start + 1, "line continuation outside a statement")
+                stmt.pieces.append(("cont",))
+                broken = True
+            elif stmt is not None and brackets > 0:
+                broken = True
+            elif stmt is not None:
+                items.append(stmt)
+                stmt = None
+            elif not line_has_comment:
+                items.append(_BLANK)
+            line += 1
+            line_start = pos
+            line_has_comment = False
+            continue
+        if kind == "comment":
+            line_has_comment = True
+            if stmt is None:
+                items.append(_Comment(value.rstrip(), _width(prefix), tuple(indents)))
+            else:
+                if broken:
+                    stmt.pieces.append(("break", _width(prefix)))
+                    broken = False
+                stmt.pieces.append(("comment", value.rstrip()))
+            continue
+        if stmt is None:
+            width = _width(prefix)
+            if width > indents[-1]:
+                indents.append(width)
+            while width < indents[-1]:
+                indents.pop()
+            if width != indents[-1]:
+                raise LayoutError(line, 1, "unindent does not match any outer indentation level")
+            stmt = _Stmt(len(indents) - 1, width, [])
+        elif broken:
+            stmt.pieces.append(("break", _width(prefix)))
+            broken = False
+        stmt.pieces.append(("tok", kind, value))
+        if kind == "op":
+            if value in _OPEN:
+                brackets += 1
+            elif value in _CLOSE:
+                if brackets == 0:
+                    raise LayoutError(line, start - line_start + 1, f"unmatched '{value}'")
+                brackets -= 1
+        elif kind == "string" and "\n" in value:
+            line += value.count("\n")
+            line_start = start + value.rfind("\n") + 1
+    if brackets:
+        raise LayoutError(line, pos - line_start + 1, "a bracket was never closed")
+    if stmt is not None:
+        items.append(stmt)
+    return items
+
+
+def _settle_comment_depths(items: list[_Item]) -> None:
+    """A comment line takes the depth of the block whose indentation it has (the next
+    statement's, or an enclosing one's); otherwise the next statement's depth."""
+    next_stmt: _Stmt | None = None
+    for item in reversed(items):
+        if isinstance(item, _Stmt):
+            next_stmt = item
+        elif isinstance(item, _Comment):
+            if next_stmt is not None and item.width == next_stmt.width:
+                item.depth = next_stmt.depth
+            elif item.width in item.stack:
+                item.depth = item.stack.index(item.width)
+            else:
+                item.depth = next_stmt.depth if next_stmt is not None else 0
+
+
+# ---------------------------------------------------------------------------------------
+# Laying the items out again
+
+
+def _group_openers(items: list[_Item]) -> set[int]:
+    """Indexes of the items that open a definition: a decorator or ``def``/``class`` (not
+    right after its decorator), or the first of the comment lines right above it."""
+    openers: set[int] = set()
+    prev_stmt: _Stmt | None = None
+    for i, item in enumerate(items):
+        if not isinstance(item, _Stmt):
+            continue
+        if item.starts_definition() and not (prev_stmt is not None and prev_stmt.first == "@"
+                                             and _only_comments_between(items, prev_stmt, i)):
+            j = i
+            while j > 0 and isinstance(items[j - 1], _Comment) and items[j - 1].depth == item.depth:  # type: ignore[union-attr]
+                j -= 1
+            openers.add(j)
+        prev_stmt = item
+    return openers
+
+
+def _only_comments_between(items: list[_Item], prev: _Stmt, i: int) -> bool:
+    j = i - 1
+    while j >= 0 and items[j] is not prev:
+        if not isinstance(items[j], _Comment):
+            return False
+        j -= 1
+    return True
+
+
+def _render(stmt: _Stmt) -> list[str]:
+    """The physical lines of one statement."""
+    out: list[str] = []
+    base = INDENT * stmt.depth
+    line = base
+    brackets: list[str] = []
+    prev: tuple[str, str] | None = None  # (kind, value) of the previous token
+    prev_prefix = False  # the previous token was a prefix operator (or a decorator's @)
+    at_start = True  # nothing yet on this physical line
+    for piece in stmt.pieces:
+        tag = piece[0]
+        if tag == "break":
+            out.append(line.rstrip())
+            line = base + " " * max(0, int(piece[1]) - stmt.width)  # type: ignore[call-overload]
+            at_start = True
+            continue
+        if tag == "cont":
+            line = line.rstrip() + (" \\" if not at_start else "\\")
+            continue
+        if tag == "comment":
+            line = (line.rstrip() + "  " if not at_start else line) + str(piece[1])
+            at_start = False
+            continue
+        kind, value = str(piece[1]), str(piece[2])
+        inner = brackets[-1] if brackets else None
+        prefix_op = kind == "op" and (value in _PREFIX and _starts_operand(prev) or value == "@" and prev is None)
+        if not at_start and _space_between(prev, prev_prefix, kind, value, inner):
+            line += " "
+        line += value
+        at_start = False
+        if kind == "op":
+            if value in _OPEN:
+                brackets.append(value)
+            elif value in _CLOSE and brackets:
+                brackets.pop()
+        prev, prev_prefix = (kind, value), prefix_op
+    out.append(line.rstrip())
+    return out
+
+
+def _starts_operand(prev: tuple[str, str] | None) -> bool:
+    """Whether an operator after ``prev`` is a prefix one (``-x``, ``*args``), not binary."""
+    if prev is None:
+        return True
+    kind, value = prev
+    if kind == "op":
+        return value not in _CLOSE
+    return kind == "name" and value in _KEYWORDS
+
+
+def _space_between(prev: tuple[str, str] | None, prev_prefix: bool, kind: str, value: str,
+                   inner: str | None) -> bool:
+    """Whether one space separates the previous token from this one (``inner`` is the
+    innermost open bracket)."""
+    if prev is None or prev_prefix:
+        return False
+    pkind, pv = prev
+    if pkind == "op" and (pv in _OPEN or pv == "."):
+        return False
+    if kind == "op":
+        if value in _CLOSE or value == "," or value == ".":
+            return False
+        if value == ":":
+            return pv == ","  # `A[0, :]`; never before a slice's, a dict's or a block's colon
+    if pv == ":":
+        return inner != "["  # `A[0:4]`, but `{"a": 1}`, `x: T.int32`, `lambda x: x`
+    if pv == ",":
+        return True
+    if value == "=" or pv == "=":
+        return inner is None  # `x = 1`, but `f(x=1)`
+    if kind == "op" and value in _OPEN:
+        # A call or subscript hugs its callee: `f(x)`, `A[i]`, `f(x)(y)`, `"ab"[0]`.
+        return not (pkind == "string" or pv in _CLOSE or pkind == "name" and pv not in _KEYWORDS)
+    return True
+
+
+def layout(text: str) -> str:
+    """``text`` laid out again (see the module docstring); raises ``LayoutError`` on text the
+    lexer would reject. Only whitespace changes; nothing is checked here (``format_tir`` does)."""
+    text = _unify_line_ends(text)
+    items = _scan(text)
+    _settle_comment_depths(items)
+    openers = _group_openers(items)
+    out: list[str] = []
+    blanks = 0
+    last_stmt: _Stmt | None = None
+    for i, item in enumerate(items):
+        if isinstance(item, _Blank):
+            blanks += 1
+            continue
+        depth = item.depth
+        if not out or (last_stmt is not None and (depth > last_stmt.depth or last_stmt.first == "@")):
+            blanks = 0  # none at the start of the file or of a block, nor under a decorator
+        elif i in openers:
+            blanks = 1
+        out.extend([""] * min(blanks, 1))
+        blanks = 0
+        if isinstance(item, _Comment):
+            out.append(INDENT * depth + item.text)
+        else:
+            out.extend(_render(item))
+            last_stmt = item
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _unify_line_ends(text: str) -> str:
+    """``\\r\\n`` and a lone ``\\r`` end a line each, as for the parser."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+# ---------------------------------------------------------------------------------------
+# Formatting with a check
+
+
+def format_tir(text: str, filename: str = "<input>") -> Formatted:
+    """``text`` laid out again, or left as it is (with ``refused`` set) when it has syntax
+    errors or when the laid-out text would not read back to the same tokens, comments,
+    structurally equal module and diagnostics."""
+    from compiler.text.reader import read_tir
+
+    source = _unify_line_ends(text)
+    before = read_tir(source, filename)
+    syntax = [d for d in before.diagnostics if d.code in SYNTAX_CODES]
+    if syntax:
+        return Formatted(text, f"not formatted: {_where(syntax[0])}")
+    try:
+        out = layout(source)
+    except LayoutError as exc:
+        return Formatted(text, f"not formatted: {exc}")
+    if out == text:
+        return Formatted(text)
+    why = _difference(source, out, before.module, before.diagnostics, filename)
+    if why is not None:
+        return Formatted(text, f"not formatted: formatting would change the text's meaning ({why})")
+    return Formatted(out)
+
+
+def _where(d: Diagnostic) -> str:
+    return f"line {d.span.line}:{d.span.column}: {d.message} [{d.code}]"
+
+
+def _difference(source: str, out: str, module: object, diagnostics: list[Diagnostic], filename: str) -> str | None:
+    """None when ``out`` means what ``source`` means, else the first difference found."""
+    from compiler.text.parser import _parser
+    from compiler.text.reader import read_tir
+
+    if _words(source) != _words(out):
+        return "tokens or comments differ"
+    lexer = _parser()[1]
+    if _blocks(lexer, source) != _blocks(lexer, out):
+        return "block structure differs"
+    after = read_tir(out, filename)
+    diff = structural_diff(module, after.module)
+    if diff is not None:
+        return f"module differs at {diff}"
+    if _diagnostic_keys(diagnostics) != _diagnostic_keys(after.diagnostics):
+        return "diagnostics differ"
+    return None
+
+
+def _words(text: str) -> list[str]:
+    """Every token and comment of ``text``, in order, without the whitespace between them."""
+    return [m.group(m.lastgroup).rstrip() for m in _TOKEN_RE.finditer(text)  # type: ignore[arg-type]
+            if m.lastgroup not in ("nl", "cont")]
+
+
+def _blocks(lexer: object, text: str) -> list[tuple[str, str]]:
+    synthetic = ("_NL", "_INDENT", "_DEDENT")
+    return [(t.type, "" if t.type in synthetic else t.value) for t in lexer.tokenize(text, 1)]  # type: ignore[attr-defined]
+
+
+def _diagnostic_keys(diagnostics: list[Diagnostic]) -> list[tuple[str, str, str]]:
+    return sorted((d.code, d.severity, d.message) for d in diagnostics)
