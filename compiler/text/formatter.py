@@ -34,8 +34,6 @@ SYNTAX_CODES = frozenset({"TIR001", "TIR002", "TIR003", "TIR006"})
 
 _OPEN = frozenset("([{")
 _CLOSE = frozenset(")]}")
-_BINARY = frozenset({"+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^",
-                     "<", ">", "<=", ">=", "==", "!=", "->"})
 _PREFIX = frozenset({"-", "+", "~", "*", "**"})
 # Words after which an operator starts an operand (``return -1``, ``in (1, 2)``).
 _KEYWORDS = frozenset(keyword.kwlist) - {"True", "False", "None"}
@@ -116,7 +114,6 @@ def _scan(text: str) -> list[_Item]:
         value = m.group(kind)  # type: ignore[arg-type]
         start = m.end() - len(value)
         pos = m.end()
-        prefix = text[line_start:start]
         if kind == "nl" or kind == "cont":
             if kind == "cont":
                 if stmt is None:
@@ -137,15 +134,15 @@ def _scan(text: str) -> list[_Item]:
         if kind == "comment":
             line_has_comment = True
             if stmt is None:
-                items.append(_Comment(value.rstrip(), _width(prefix), tuple(indents)))
+                items.append(_Comment(value.rstrip(), _indent_width(text[line_start:start]), tuple(indents)))
             else:
                 if broken:
-                    stmt.pieces.append(("break", _width(prefix)))
+                    stmt.pieces.append(("break", _indent_width(text[line_start:start])))
                     broken = False
                 stmt.pieces.append(("comment", value.rstrip()))
             continue
         if stmt is None:
-            width = _width(prefix)
+            width = _indent_width(text[line_start:start])
             if width > indents[-1]:
                 indents.append(width)
             while width < indents[-1]:
@@ -154,7 +151,7 @@ def _scan(text: str) -> list[_Item]:
                 raise LayoutError(line, 1, "unindent does not match any outer indentation level")
             stmt = _Stmt(len(indents) - 1, width, [])
         elif broken:
-            stmt.pieces.append(("break", _width(prefix)))
+            stmt.pieces.append(("break", _indent_width(text[line_start:start])))
             broken = False
         stmt.pieces.append(("tok", kind, value))
         if kind == "op":
@@ -172,6 +169,10 @@ def _scan(text: str) -> list[_Item]:
     if stmt is not None:
         items.append(stmt)
     return items
+
+
+def _indent_width(prefix: str) -> int:
+    return len(prefix) if "\t" not in prefix else _width(prefix)
 
 
 def _settle_comment_depths(items: list[_Item]) -> None:
