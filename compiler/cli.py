@@ -1,6 +1,7 @@
 """``tirc``: the compiler's command line.
 
     tirc print FILE...                 re-print through parse, analysis and printer
+    tirc fmt FILE... [--check]         lay the text out again in place (whitespace only)
     tirc lower FILE [--unpacked-api] [--emit tir|json|c] [-o OUT]
                     [--print-after P[,P]|all] [--print-before ...] [--stop-after P]
                     [--dump-dir DIR] [--force]
@@ -154,6 +155,67 @@ def cmd_print(args: argparse.Namespace, exit_when_done: bool = False) -> int:
     return status
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """Format each file in place (``-``: stdin to stdout); ``--check`` only says which files
+    would change. Exit 1 when a file cannot be formatted or, with ``--check``, would change."""
+    from compiler.text.formatter import format_tir
+    from compiler.text.reader import decode_tir_bytes
+
+    status = 0
+    for path in args.files:
+        if path == "-":
+            name, text, bom = "<stdin>", sys.stdin.read(), b""
+        else:
+            p = Path(path)
+            if not p.is_file():
+                raise UsageError(f"{path}: {'is a directory' if p.is_dir() else 'no such file'}")
+            data = p.read_bytes()
+            decoded, bad = decode_tir_bytes(data, path)
+            if bad is not None:
+                _report([bad], path)
+                status = 1
+                continue
+            name, text, bom = path, decoded or "", data[:3] if data.startswith(b"\xef\xbb\xbf") else b""
+        result = format_tir(text, name)
+        if result.refused is not None:
+            if result.error is not None:
+                _report([_with_file(result.error, name)], name)
+            else:
+                print(f"{name}: {result.refused}", file=sys.stderr)
+            status = 1
+            if path == "-":
+                sys.stdout.write(text)
+            continue
+        if path == "-":
+            sys.stdout.write(result.text)
+        elif result.text != text:
+            if args.check:
+                print(f"{name}: would reformat", file=sys.stderr)
+                status = 1
+            else:
+                _replace_in_place(Path(path), bom + result.text.encode("utf-8"))
+    return status
+
+
+def _replace_in_place(path: Path, data: bytes) -> None:
+    """Replace the file at ``path`` (through a symlink, its target) atomically, keeping its
+    permission bits: a temporary file next to it is renamed over it, so an interrupted write
+    leaves the old file whole."""
+    target = path.resolve()
+    mode = target.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _exit_now(status: int) -> None:
     """End the process without tearing down the IR: freeing a large module object by object
     cost about a sixth of `tirc print`'s time. Output is flushed first."""
@@ -285,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     p_print = sub.add_parser("print", help="re-print files through parse, analysis and printer")
     p_print.add_argument("files", nargs="+", metavar="FILE")
+    p_fmt = sub.add_parser("fmt", help="format files in place: whitespace only, names and comments kept")
+    p_fmt.add_argument("files", nargs="+", metavar="FILE", help="TIR text (- for stdin to stdout)")
+    p_fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     p_lower = sub.add_parser("lower", help="lower a file through the pass pipeline")
     p_lower.add_argument("file", metavar="FILE", help="TIR text or tirc's JSON (- for stdin)")
     p_lower.add_argument("--unpacked-api", action="store_true", help="MakeUnpackedAPI instead of MakePackedAPI")
@@ -309,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "print":
             # Exit early only as the real command line, not for a caller in this process.
             return cmd_print(args, exit_when_done=argv is None)
+        if args.command == "fmt":
+            return cmd_fmt(args)
         if args.command == "lower":
             return cmd_lower(args)
         if args.command in ("build", "graph"):

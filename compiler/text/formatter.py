@@ -48,10 +48,12 @@ class LayoutError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Formatted:
-    """The result of ``format_tir``: ``text`` is the input itself when ``refused`` says why."""
+    """The result of ``format_tir``: ``text`` is the input itself when ``refused`` says why
+    (and ``error`` is the syntax error that stopped it, if one did)."""
 
     text: str
     refused: str | None = None
+    error: Diagnostic | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -346,7 +348,7 @@ def format_tir(text: str, filename: str = "<input>") -> Formatted:
     before = read_tir(source, filename)
     syntax = [d for d in before.diagnostics if d.code in SYNTAX_CODES]
     if syntax:
-        return Formatted(text, f"not formatted: {_where(syntax[0])}")
+        return Formatted(text, f"not formatted: {_where(syntax[0])}", syntax[0])
     try:
         out = layout(source)
     except LayoutError as exc:
