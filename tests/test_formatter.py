@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from compiler.ir.function import IRModule
 from compiler.ir.structural import structural_diff
 from compiler.text import formatter
-from compiler.text.formatter import _TOKEN_RE, format_tir, layout
+from compiler.text.formatter import _TOKEN_RE, format_range, format_tir, layout
 from compiler.text.printer import print_module
 from compiler.text.reader import read_tir
 
@@ -133,8 +133,10 @@ def test_crlf_tabs_and_no_final_newline() -> None:
 
 def test_syntax_error_is_refused() -> None:
     text = '@T.prim_func\ndef main(A: T.Buffer((4,), "float32")):\n    for i in range(4)\n        A[i]=T.float32(0)\n'
-    assert format_tir(text) == formatter.Formatted(
-        text, "not formatted: line 3:22: unexpected end of line; expected ':' [TIR001]")
+    result = format_tir(text)
+    assert result.text == text
+    assert result.refused == "not formatted: line 3:22: unexpected end of line; expected ':' [TIR001]"
+    assert result.error is not None and (result.error.code, result.error.span.line) == ("TIR001", 3)
 
 
 def test_bad_indentation_is_refused() -> None:
@@ -257,3 +259,29 @@ def test_generated_modules_format_back_from_whitespace_damage(module: IRModule, 
 def test_tvm_dumps_format_back_from_whitespace_damage(path: Path, rnd: random.Random, blank_lines: bool) -> None:
     clean = path.read_text() + "\n"
     check_formats_back(clean, whitespace_variant(clean, rnd, blank_lines), blank_lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Range formatting
+
+RANGE_TEXT = ('@T.prim_func\n'
+              'def main(A: T.Buffer((4,), "float32")):\n'
+              '    A[0]=T.float32(1)\n'
+              '    A[1]=T.float32(2)\n'
+              '    for i in range(4):\n'
+              '        A[i]=A[i]+1.0\n')
+
+
+def test_range_formats_only_the_selected_lines() -> None:
+    result = format_range(RANGE_TEXT.replace("\n", "\r\n"), 3, 3)
+    assert result.refused is None
+    assert result.text == RANGE_TEXT.replace("A[1]=T", "A[1] = T").replace("\n", "\r\n")
+
+
+def test_range_that_would_cut_a_block_is_refused() -> None:
+    # Re-indenting the loop header alone would leave its body no deeper than itself.
+    text = RANGE_TEXT.replace("\n    ", "\n  ").replace("\n      A[i]", "\n    A[i]")
+    result = format_range(text, 4, 4)
+    assert result.text == text
+    assert result.refused is not None and "(block structure differs)" in result.refused
+    assert format_range(text, 1, 5).text == fmt(text)

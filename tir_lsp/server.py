@@ -467,17 +467,27 @@ async def on_signature_help(ls: TirLanguageServer, params: types.SignatureHelpPa
 
 @server.feature(types.TEXT_DOCUMENT_FORMATTING)
 async def on_formatting(ls: TirLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
-    td = ls.workspace.text_documents.get(params.text_document.uri)
+    return await _formatting_edits(ls, params.text_document.uri, formatting.formatting_edits)
+
+
+@server.feature(types.TEXT_DOCUMENT_RANGE_FORMATTING)
+async def on_range_formatting(ls: TirLanguageServer,
+                              params: types.DocumentRangeFormattingParams) -> list[types.TextEdit]:
+    return await _formatting_edits(ls, params.text_document.uri, formatting.range_formatting_edits, params.range)
+
+
+async def _formatting_edits(ls: TirLanguageServer, uri: str, fn: Any, *args: Any) -> list[types.TextEdit]:
+    """``fn(text, *args, codec)`` on the document's current text; a refusal is logged."""
+    td = ls.workspace.text_documents.get(uri)
     if td is None:
         return []
-    # Formatting reads the text twice (to check its result): off the event loop, in turn with
-    # the analysis.
+    # Formatting reads the text twice or more (to check its result): off the event loop, in
+    # turn with the analysis.
     loop = asyncio.get_running_loop()
-    edits, refused = await loop.run_in_executor(ls.analysis_pool, formatting.formatting_edits, td.source,
-                                                td.position_codec)
+    edits, refused = await loop.run_in_executor(ls.analysis_pool, fn, td.source, *args, td.position_codec)
     if refused is not None:
         ls.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=f"TIR: {refused}"))
-    return edits
+    return list(edits)
 
 
 # ---------------------------------------------------------------------- actions and commands

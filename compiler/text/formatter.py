@@ -19,7 +19,9 @@ text with syntax errors, or any difference, gives the input back with the reason
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from compiler.diagnostics import Diagnostic
 from compiler.ir.structural import structural_diff
@@ -359,6 +361,49 @@ def format_tir(text: str, filename: str = "<input>") -> Formatted:
     if why is not None:
         return Formatted(text, f"not formatted: formatting would change the text's meaning ({why})")
     return Formatted(out)
+
+
+# A line with its end, as editors count lines: \n, \r\n or a lone \r.
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def format_range(text: str, first: int, last: int, filename: str = "<input>") -> Formatted:
+    """``text`` with only the changes ``format_tir`` makes on lines ``first``..``last``
+    (0-based, inclusive) applied; the other lines keep their bytes, line ends included. The
+    result is checked as ``format_tir``'s is: a selection that cuts a block so that its
+    lines no longer nest (a header re-indented, its body not) is refused."""
+    full = format_tir(text, filename)
+    if full.refused is not None or full.text == text:
+        return full
+    old = _LINE_RE.findall(text)
+    new = full.text.splitlines()
+    matcher = SequenceMatcher(None, [ln.rstrip("\r\n") for ln in old], new, autojunk=False)
+    out: list[str] = []
+    hunks = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "replace" and i2 - i1 == j2 - j1:  # line for line: each on its own
+            hunks.extend((tag, i1 + k, i1 + k + 1, j1 + k, j1 + k + 1) for k in range(i2 - i1))
+        else:
+            hunks.append((tag, i1, i2, j1, j2))
+    for tag, i1, i2, j1, j2 in hunks:
+        inside = first <= i1 <= last if i1 == i2 else i1 <= last and i2 - 1 >= first
+        if tag == "equal" or not inside:
+            out.extend(old[i1:i2])
+        else:
+            end = old[i1][len(old[i1].rstrip("\r\n")):] if i1 < len(old) else ""
+            out.extend(ln + (end or "\n") for ln in new[j1:j2])
+    partial = "".join(out)
+    if partial == text:
+        return Formatted(text)
+    source = _unify_line_ends(text)
+    from compiler.text.reader import read_tir
+
+    before = read_tir(source, filename)
+    why = _difference(source, _unify_line_ends(partial), before.module, before.diagnostics, filename)
+    if why is not None:
+        return Formatted(text, f"not formatted: formatting only the selection would change the text's meaning "
+                               f"({why}); format the whole document")
+    return Formatted(partial)
 
 
 def _where(d: Diagnostic) -> str:

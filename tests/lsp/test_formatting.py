@@ -100,3 +100,15 @@ async def test_semantic_errors_do_not_stop_formatting(client: LanguageClient) ->
     text = data("errors.tir").replace("for i in range(8)\n", "for i in range(8):\n")
     edits = await format_doc(client, "undefined.tir", text.replace("A[i] = B[i]", "A[i]=B[i]"))
     assert apply(text.replace("A[i] = B[i]", "A[i]=B[i]"), edits) == text
+
+
+async def test_range_formatting_changes_only_the_selection(client: LanguageClient) -> None:
+    assert client.init_result.capabilities.document_range_formatting_provider  # type: ignore[attr-defined]
+    messy = data("scopes.tir").replace("i * 2", "i*2").replace("C[k] + 1", "C[k]+1")
+    uri = "file:///tmp/tir-lsp-tests/range.tir"
+    await open_doc(client, uri, messy)
+    # Lines 5 to 7 (0-based), the selection ending at the start of line 8: `C[k]+1` stays.
+    edits = await client.text_document_range_formatting_async(t.DocumentRangeFormattingParams(
+        text_document=doc_id(uri), range=t.Range(start=t.Position(line=5, character=0),
+                                                 end=t.Position(line=8, character=0)), options=OPTS))
+    assert apply(messy, list(edits or [])) == data("scopes.tir").replace("C[k] + 1", "C[k]+1")

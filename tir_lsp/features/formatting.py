@@ -1,4 +1,5 @@
-"""Document formatting: the compiler's formatter (``compiler.text.formatter``) as LSP edits.
+"""Document and range formatting: the compiler's formatter (``compiler.text.formatter``) as
+LSP edits.
 
 The formatter only moves whitespace and checks that the text still means the same; a text it
 refuses (syntax errors) gets no edit, and the reason is handed back for the log. The edit
@@ -7,21 +8,29 @@ replaces only the lines that change, so the editor keeps the cursor and folds el
 
 from __future__ import annotations
 
-import re
-
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from compiler.text.formatter import format_tir
-
-# Line ends as LSP counts them: \n, \r\n and a lone \r.
-_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+from compiler.text.formatter import _LINE_RE, Formatted, format_range, format_tir
 
 
 def formatting_edits(text: str, codec: PositionCodec) -> tuple[list[types.TextEdit], str | None]:
     """The edits that format ``text`` (none when it is already formatted), and why it was
     not formatted when the formatter refused it."""
-    result = format_tir(text)
+    return _edits(text, format_tir(text), codec)
+
+
+def range_formatting_edits(text: str, selection: types.Range,
+                           codec: PositionCodec) -> tuple[list[types.TextEdit], str | None]:
+    """As ``formatting_edits``, changing only the lines the selection touches (a selection
+    ending at the start of a line does not touch that line)."""
+    first, last = selection.start.line, selection.end.line
+    if last > first and selection.end.character == 0:
+        last -= 1
+    return _edits(text, format_range(text, first, last), codec)
+
+
+def _edits(text: str, result: Formatted, codec: PositionCodec) -> tuple[list[types.TextEdit], str | None]:
     if result.refused is not None or result.text == text:
         return [], result.refused
     old = _LINE_RE.findall(text)
@@ -36,8 +45,7 @@ def formatting_edits(text: str, codec: PositionCodec) -> tuple[list[types.TextEd
     if end_old < len(old) or not old or old[-1].endswith(("\n", "\r")):
         end = types.Position(line=end_old, character=0)
     else:  # up to the end of a last line that has no line end
-        last = old[-1]
-        end = types.Position(line=len(old) - 1, character=int(codec.client_num_units(last)))
+        end = types.Position(line=len(old) - 1, character=int(codec.client_num_units(old[-1])))
     edit = types.TextEdit(range=types.Range(start=types.Position(line=start, character=0), end=end),
                           new_text="".join(new[start:end_new]))
     return [edit], None
