@@ -5,7 +5,7 @@ comments and ``metadata[...]`` references come out as they went in. It normalise
 whitespace, the way TVM's ``.script()`` prints: 4 spaces per block level, one space around
 binary operators and after commas, none inside brackets, around ``.`` or around ``=`` of a
 keyword argument, none around the ``:`` of a slice; two spaces before a trailing comment;
-exactly one blank line before each function (none at the start of a block), at most one
+exactly one blank line between two functions (none at the start of a block), at most one
 blank line elsewhere; no trailing whitespace, ``\\n`` line ends and one final newline. Line
 breaks the author put inside brackets are kept; the continuation lines move with their
 statement. TVM's own output is therefore a fixed point but for the final newline it omits.
@@ -312,6 +312,7 @@ def layout(text: str) -> str:
     out: list[str] = []
     blanks = 0
     last_stmt: _Stmt | None = None
+    siblings: list[_Stmt] = []  # the last statement at each depth, for the current block
     for i, item in enumerate(items):
         if isinstance(item, _Blank):
             blanks += 1
@@ -319,8 +320,8 @@ def layout(text: str) -> str:
         depth = item.depth
         if not out or (last_stmt is not None and (depth > last_stmt.depth or last_stmt.first == "@")):
             blanks = 0  # none at the start of the file or of a block, nor under a decorator
-        elif i in openers:
-            blanks = 1
+        elif i in openers and len(siblings) > depth and siblings[depth].starts_definition():
+            blanks = 1  # one between two functions (but none forced before the first)
         out.extend([""] * min(blanks, 1))
         blanks = 0
         if isinstance(item, _Comment):
@@ -328,6 +329,8 @@ def layout(text: str) -> str:
         else:
             out.extend(_render(item))
             last_stmt = item
+            del siblings[depth:]
+            siblings.append(item)
     return "\n".join(out) + "\n" if out else ""
 
 
@@ -435,9 +438,10 @@ def _words(text: str) -> list[str]:
             if m.lastgroup not in ("nl", "cont")]
 
 
-def _blocks(lexer: object, text: str) -> list[tuple[str, str]]:
-    synthetic = ("_NL", "_INDENT", "_DEDENT")
-    return [(t.type, "" if t.type in synthetic else t.value) for t in lexer.tokenize(text, 1)]  # type: ignore[attr-defined]
+def _blocks(lexer: object, text: str) -> list[str]:
+    """The parser's token types, ``_NL``, ``_INDENT`` and ``_DEDENT`` included (the values
+    are ``_words``'s business)."""
+    return [t[0] for t in lexer.tokenize(text, 1)]  # type: ignore[attr-defined]
 
 
 def _diagnostic_keys(diagnostics: list[Diagnostic]) -> list[tuple[str, str, str]]:
