@@ -22,6 +22,7 @@ import keyword
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
 
 from compiler.diagnostics import Diagnostic
 from compiler.ir.structural import structural_diff
@@ -29,6 +30,9 @@ from compiler.ir.structural import structural_diff
 # The lexer's own token pattern and indentation width: the formatter sees the tokens and
 # blocks the parser sees (plus the comments and line breaks the parser skips).
 from compiler.text.lexer import _TOKEN_RE, _width
+
+if TYPE_CHECKING:
+    from compiler.text.reader import ReadResult
 
 INDENT = "    "
 # Codes of the diagnostics that mean the text was not fully parsed.
@@ -347,27 +351,37 @@ def format_tir(text: str, filename: str = "<input>") -> Formatted:
     """``text`` laid out again, or left as it is (with ``refused`` set) when it has syntax
     errors or when the laid-out text would not read back to the same tokens, comments,
     structurally equal module and diagnostics."""
+    return _format(text, filename)[0]
+
+
+def _format(text: str, filename: str) -> tuple[Formatted, ReadResult]:
+    """``format_tir``'s result, and what reading ``text`` gave."""
     from compiler.text.reader import read_tir
 
     source = _unify_line_ends(text)
     before = read_tir(source, filename)
     syntax = [d for d in before.diagnostics if d.code in SYNTAX_CODES]
     if syntax:
-        return Formatted(text, f"not formatted: {_where(syntax[0])}", syntax[0])
+        return Formatted(text, f"not formatted: {_where(syntax[0])}", syntax[0]), before
     try:
         out = layout(source)
     except LayoutError as exc:
-        return Formatted(text, f"not formatted: {exc}")
+        return Formatted(text, f"not formatted: {exc}"), before
     if out == text:
-        return Formatted(text)
-    why = _difference(source, out, before.module, before.diagnostics, filename)
+        return Formatted(text), before
+    why = _difference(source, out, before, filename)
     if why is not None:
-        return Formatted(text, f"not formatted: formatting would change the text's meaning ({why})")
-    return Formatted(out)
+        return Formatted(text, f"not formatted: formatting would change the text's meaning ({why})"), before
+    return Formatted(out), before
 
 
 # A line with its end, as editors count lines: \n, \r\n or a lone \r.
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def lines_with_ends(text: str) -> list[str]:
+    """The lines of ``text`` as LSP counts them, each with its line end (the last may have none)."""
+    return _LINE_RE.findall(text)
 
 
 def format_range(text: str, first: int, last: int, filename: str = "<input>") -> Formatted:
@@ -375,10 +389,10 @@ def format_range(text: str, first: int, last: int, filename: str = "<input>") ->
     (0-based, inclusive) applied; the other lines keep their bytes, line ends included. The
     result is checked as ``format_tir``'s is: a selection that cuts a block so that its
     lines no longer nest (a header re-indented, its body not) is refused."""
-    full = format_tir(text, filename)
+    full, before = _format(text, filename)
     if full.refused is not None or full.text == text:
         return full
-    old = _LINE_RE.findall(text)
+    old = lines_with_ends(text)
     new = full.text.splitlines()
     matcher = SequenceMatcher(None, [ln.rstrip("\r\n") for ln in old], new, autojunk=False)
     out: list[str] = []
@@ -398,11 +412,7 @@ def format_range(text: str, first: int, last: int, filename: str = "<input>") ->
     partial = "".join(out)
     if partial == text:
         return Formatted(text)
-    source = _unify_line_ends(text)
-    from compiler.text.reader import read_tir
-
-    before = read_tir(source, filename)
-    why = _difference(source, _unify_line_ends(partial), before.module, before.diagnostics, filename)
+    why = _difference(_unify_line_ends(text), _unify_line_ends(partial), before, filename)
     if why is not None:
         return Formatted(text, f"not formatted: formatting only the selection would change the text's meaning "
                                f"({why}); format the whole document")
@@ -413,8 +423,9 @@ def _where(d: Diagnostic) -> str:
     return f"line {d.span.line}:{d.span.column}: {d.message} [{d.code}]"
 
 
-def _difference(source: str, out: str, module: object, diagnostics: list[Diagnostic], filename: str) -> str | None:
-    """None when ``out`` means what ``source`` means, else the first difference found."""
+def _difference(source: str, out: str, before: ReadResult, filename: str) -> str | None:
+    """None when ``out`` means what ``source`` (read as ``before``) means, else the first
+    difference found."""
     from compiler.text.parser import _parser
     from compiler.text.reader import read_tir
 
@@ -424,10 +435,10 @@ def _difference(source: str, out: str, module: object, diagnostics: list[Diagnos
     if _blocks(lexer, source) != _blocks(lexer, out):
         return "block structure differs"
     after = read_tir(out, filename)
-    diff = structural_diff(module, after.module)
+    diff = structural_diff(before.module, after.module)
     if diff is not None:
         return f"module differs at {diff}"
-    if _diagnostic_keys(diagnostics) != _diagnostic_keys(after.diagnostics):
+    if _diagnostic_keys(before.diagnostics) != _diagnostic_keys(after.diagnostics):
         return "diagnostics differ"
     return None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from compiler.text.formatter import _LINE_RE, Formatted, format_range, format_tir
+from compiler.text.formatter import Formatted, format_range, format_tir, lines_with_ends
 
 
 def formatting_edits(text: str, codec: PositionCodec) -> tuple[list[types.TextEdit], str | None]:
@@ -33,8 +33,8 @@ def range_formatting_edits(text: str, selection: types.Range,
 def _edits(text: str, result: Formatted, codec: PositionCodec) -> tuple[list[types.TextEdit], str | None]:
     if result.refused is not None or result.text == text:
         return [], result.refused
-    old = _LINE_RE.findall(text)
-    new = _LINE_RE.findall(result.text)
+    old = lines_with_ends(text)
+    new = lines_with_ends(result.text)
     start = 0
     while start < min(len(old), len(new)) and old[start] == new[start]:
         start += 1
