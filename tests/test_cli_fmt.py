@@ -64,3 +64,15 @@ def test_fmt_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     proc = tirc("fmt", str(tmp_path / "nope.tir"))
     assert proc.returncode == 2
     assert proc.stderr == f"tirc: error: {tmp_path / 'nope.tir'}: no such file\n"
+
+
+def test_fmt_leaves_bad_bytes_whole_and_keeps_a_bom(tmp_path: Path) -> None:
+    bad, bom = tmp_path / "bad.tir", tmp_path / "bom.tir"
+    data = MESSY.encode() + b"\xff\n"
+    bad.write_bytes(data)
+    bom.write_bytes(b"\xef\xbb\xbf" + MESSY.encode())
+    proc = tirc("fmt", str(bad), str(bom))
+    assert proc.returncode == 1
+    assert proc.stderr == f"{bad}:6:1: error: file is not valid UTF-8 (byte 0xff) [TIR006]\n"
+    assert bad.read_bytes() == data
+    assert bom.read_bytes() == b"\xef\xbb\xbf" + CLEAN.encode()
