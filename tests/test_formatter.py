@@ -124,6 +124,18 @@ def test_line_breaks_inside_brackets_move_with_their_statement() -> None:
     assert fmt(messy) == text
 
 
+def test_continuation_lined_up_with_its_bracket_stays_lined_up() -> None:
+    text = ('@T.prim_func\n'
+            'def main(A: T.Buffer((4,), "float32")):\n'
+            '    A[0] = T.max(A[1],\n'
+            '                 A[2])\n')
+    messy = ('@T.prim_func\n'
+             'def main(A: T.Buffer((4,), "float32")):\n'
+             '  A[0]=T.max(A[1],\n'
+             '             A[2])\n')
+    assert fmt(messy) == text
+
+
 def test_crlf_tabs_and_no_final_newline() -> None:
     text = '@T.prim_func\ndef main(A: T.Buffer((4,), "float32")):\n    for i in range(4):\n        A[i] = T.float32(0)\n'
     assert fmt(text.replace("    ", "\t").replace("\n", "\r\n").rstrip()) == text

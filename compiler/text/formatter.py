@@ -7,8 +7,9 @@ binary operators and after commas, none inside brackets, around ``.`` or around 
 keyword argument, none around the ``:`` of a slice; two spaces before a trailing comment;
 exactly one blank line between two functions (none at the start of a block), at most one
 blank line elsewhere; no trailing whitespace, ``\\n`` line ends and one final newline. Line
-breaks the author put inside brackets are kept; the continuation lines move with their
-statement. TVM's own output is therefore a fixed point but for the final newline it omits.
+breaks the author put inside brackets are kept; a continuation line stays lined up with its
+bracket if it was, else it moves with its statement. TVM's own output is therefore a fixed
+point but for the final newline it omits.
 
 ``format_tir`` checks its result before handing it back: both texts must lex to the same
 tokens and comments, read to structurally equal modules and give the same diagnostics. A
@@ -69,8 +70,9 @@ class Formatted:
 @dataclass(slots=True)
 class _Stmt:
     """One logical line: its block depth, the width it was indented by, and its pieces:
-    ("tok", kind, value), ("comment", text), ("break", width of the next line's indentation),
-    ("cont",) for a backslash continuation."""
+    ("tok", kind, value), ("comment", text), ("cont",) for a backslash continuation and
+    ("break", width, aligned) for a line break: the next line's indentation, and whether it
+    lined up with the innermost open bracket (``f(a,`` / ``  b)``)."""
 
     depth: int
     width: int
@@ -108,6 +110,7 @@ def _scan(text: str) -> list[_Item]:
     indents = [0]
     brackets = 0
     stmt: _Stmt | None = None
+    open_columns: list[int] = []  # where the open brackets of the statement are
     broken = False  # a line break inside the statement is owed before its next piece
     line, line_start, pos, n = 1, 0, 0, len(text)
     line_has_comment = False
@@ -145,7 +148,7 @@ def _scan(text: str) -> list[_Item]:
                 items.append(_Comment(value.rstrip(), _indent_width(text[line_start:start]), tuple(indents)))
             else:
                 if broken:
-                    stmt.pieces.append(("break", _indent_width(text[line_start:start])))
+                    stmt.pieces.append(_break(text[line_start:start], open_columns))
                     broken = False
                 stmt.pieces.append(("comment", value.rstrip()))
             continue
@@ -159,16 +162,18 @@ def _scan(text: str) -> list[_Item]:
                 raise LayoutError(line, 1, "unindent does not match any outer indentation level")
             stmt = _Stmt(len(indents) - 1, width, [])
         elif broken:
-            stmt.pieces.append(("break", _indent_width(text[line_start:start])))
+            stmt.pieces.append(_break(text[line_start:start], open_columns))
             broken = False
         stmt.pieces.append(("tok", kind, value))
         if kind == "op":
             if value in _OPEN:
                 brackets += 1
+                open_columns.append(_indent_width(text[line_start:start]))
             elif value in _CLOSE:
                 if brackets == 0:
                     raise LayoutError(line, start - line_start + 1, f"unmatched '{value}'")
                 brackets -= 1
+                open_columns.pop()
         elif kind == "string" and "\n" in value:
             line += value.count("\n")
             line_start = start + value.rfind("\n") + 1
@@ -177,6 +182,11 @@ def _scan(text: str) -> list[_Item]:
     if stmt is not None:
         items.append(stmt)
     return items
+
+
+def _break(prefix: str, open_columns: list[int]) -> tuple[str, int, bool]:
+    width = _indent_width(prefix)
+    return ("break", width, bool(open_columns) and width == open_columns[-1] + 1)
 
 
 def _indent_width(prefix: str) -> int:
@@ -236,6 +246,7 @@ def _render(stmt: _Stmt) -> list[str]:
     base = INDENT * stmt.depth
     line = base
     brackets: list[str] = []
+    columns: list[int] = []  # where the open brackets are in the output
     prev: tuple[str, str] | None = None  # (kind, value) of the previous token
     prev_prefix = False  # the previous token was a prefix operator (or a decorator's @)
     at_start = True  # nothing yet on this physical line
@@ -243,7 +254,10 @@ def _render(stmt: _Stmt) -> list[str]:
         tag = piece[0]
         if tag == "break":
             out.append(line.rstrip())
-            line = base + " " * max(0, int(piece[1]) - stmt.width)  # type: ignore[call-overload]
+            if piece[2] and columns:  # still lined up with its bracket
+                line = " " * (columns[-1] + 1)
+            else:  # moved with the statement
+                line = base + " " * max(0, int(piece[1]) - stmt.width)  # type: ignore[call-overload]
             at_start = True
             continue
         if tag == "cont":
@@ -263,8 +277,10 @@ def _render(stmt: _Stmt) -> list[str]:
         if kind == "op":
             if value in _OPEN:
                 brackets.append(value)
+                columns.append(len(line) - 1 - (line.rfind("\n") + 1))
             elif value in _CLOSE and brackets:
                 brackets.pop()
+                columns.pop()
         prev, prev_prefix = (kind, value), prefix_op
     out.append(line.rstrip())
     return out
