@@ -112,3 +112,12 @@ async def test_range_formatting_changes_only_the_selection(client: LanguageClien
         text_document=doc_id(uri), range=t.Range(start=t.Position(line=5, character=0),
                                                  end=t.Position(line=8, character=0)), options=OPTS))
     assert apply(messy, list(edits or [])) == data("scopes.tir").replace("C[k] + 1", "C[k]+1")
+
+
+async def test_edit_ends_at_the_last_line_in_utf16_units(client: LanguageClient) -> None:
+    last = "# done: ünïcode 😀"
+    text = data("scopes.tir") + last
+    edits = await format_doc(client, "utf16.tir", text)
+    n = len(text.splitlines())
+    assert [(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character, e.new_text)
+            for e in edits] == [(n - 1, 0, n - 1, len(last) + 1, last + "\n")]
