@@ -299,3 +299,19 @@ def test_range_that_would_cut_a_block_is_refused() -> None:
     assert result.text == text
     assert result.refused is not None and "(block structure differs)" in result.refused
     assert format_range(text, 1, 5).text == fmt(text)
+
+
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(CORPUS_SAMPLE[::4]), st.randoms(use_true_random=False))
+def test_damaged_text_is_refused_or_formatted_idempotently(path: Path, rnd: random.Random) -> None:
+    # Any text: the formatter answers (never raises); what it formats is a fixed point.
+    chars = list(path.read_text())
+    for _ in range(rnd.randint(1, 4)):
+        i = rnd.randrange(len(chars))
+        c = rnd.choice(" \t\n\r\\#()[]:,=-*@'\"x1;")
+        chars[i:i + rnd.randint(0, 1)] = [c] if rnd.random() < 0.7 else []
+    text = "".join(chars)
+    result = format_tir(text)
+    assert (result.text == text) == (result.refused is not None or layout(text) == text)
+    if result.refused is None:
+        assert format_tir(result.text) == formatter.Formatted(result.text)
