@@ -268,6 +268,8 @@ def _render(stmt: _Stmt) -> list[str]:
             at_start = False
             continue
         kind, value = str(piece[1]), str(piece[2])
+        if kind == "name" and value in _KEYWORDS and not (prev is not None and prev[1] == "."):
+            kind = "keyword"  # `in`, `not`, `return`; but `T.async` is an attribute
         inner = brackets[-1] if brackets else None
         prefix_op = kind == "op" and (value in _PREFIX and _starts_operand(prev) or value == "@" and prev is None)
         if not at_start and _space_between(prev, prev_prefix, kind, value, inner):
@@ -293,7 +295,7 @@ def _starts_operand(prev: tuple[str, str] | None) -> bool:
     kind, value = prev
     if kind == "op":
         return value not in _CLOSE
-    return kind == "name" and value in _KEYWORDS
+    return kind == "keyword"
 
 
 def _space_between(prev: tuple[str, str] | None, prev_prefix: bool, kind: str, value: str,
@@ -318,7 +320,7 @@ def _space_between(prev: tuple[str, str] | None, prev_prefix: bool, kind: str, v
         return inner is None  # `x = 1`, but `f(x=1)`
     if kind == "op" and value in _OPEN:
         # A call or subscript hugs its callee: `f(x)`, `A[i]`, `f(x)(y)`, `"ab"[0]`.
-        return not (pkind == "string" or pv in _CLOSE or pkind == "name" and pv not in _KEYWORDS)
+        return not (pkind in ("name", "string") or pv in _CLOSE)
     return True
 
 
