@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -141,13 +142,35 @@ class TirLanguageServer(LanguageServer):
         # Text and version read together on the loop: pygls applies an edit to the text, then
         # the version, so a worker reading both could pair an old text with a new version.
         self.latest[uri] = (td.source, td.version)
+        version = td.version
         loop = asyncio.get_running_loop()
         fut = loop.run_in_executor(self.analysis_pool, self._analyze_latest, uri)
         self.pending[uri] = fut
-        doc = await fut
+        try:
+            doc = await fut
+        except Exception as exc:  # noqa: BLE001 - a bug in the analysis: shown, not swallowed
+            self.report_crash(uri, version, exc)
+            return
         if doc is not None:
             self.publish(doc)
             await self.refresh_dependents(uri)
+
+    def report_crash(self, uri: str, version: int | None, exc: BaseException) -> None:
+        """Make an analysis crash visible: a TIR900 diagnostic on the document (in place of
+        diagnostics that could not be computed) and the traceback in the client's log."""
+        where = f"{type(exc).__name__}: {exc}"
+        trace = "".join(traceback.format_exception(exc))
+        self.window_log_message(types.LogMessageParams(
+            type=types.MessageType.Error, message=f"tir-lsp: internal error analysing {uri}: {where}\n{trace}"))
+        crash = Diagnostic("TIR900", f"internal error while analysing this file ({where}); diagnostics may "
+                           "be missing. This is a bug in tir-lsp: the traceback is in the language server's log.",
+                           Span(1, 1, 1, 1))
+        td = self.workspace.text_documents.get(uri)
+        if td is None or td.version != version:
+            return  # a newer version is being analysed
+        item = diag.to_lsp(crash, uri, td.lines, td.position_codec)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=[item]))
 
     def publish(self, doc: Document) -> None:
         td = self.workspace.text_documents.get(doc.uri)
