@@ -275,7 +275,7 @@ def cmd_lower(args: argparse.Namespace) -> int:
         out = dumps(lowered, indent=1) + "\n"
     else:
         from compiler.backend.c_codegen import emit_c
-        from compiler.backend.runtime_header import HEADER_NAME, runtime_header
+        from compiler.backend.runtime_header import HEADER_NAME, runtime_header, with_runtime_inlined
 
         out = emit_c(lowered)
         if args.output:
@@ -285,6 +285,8 @@ def cmd_lower(args: argparse.Namespace) -> int:
             write_output(Path(args.output), out, args.force)
             write_output(header, runtime_header(), args.force)
             return 0
+        # On standard output there is no folder to put the header in: the C carries it.
+        out = with_runtime_inlined(out)
     if args.output:
         write_output(Path(args.output), out, args.force)
     elif dump_dir is not None or not (print_after or print_before) or args.emit != "tir":
@@ -345,8 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_lower.add_argument("file", metavar="FILE", help="TIR text or tirc's JSON (- for stdin)")
     p_lower.add_argument("--unpacked-api", action="store_true", help="MakeUnpackedAPI instead of MakePackedAPI")
     p_lower.add_argument("--emit", choices=("tir", "json", "c"), default="c",
-                         help="what to write: C (default; with -o, tir_runtime.h is written next to it), "
-                              "the lowered TIR, or tirc's JSON IR")
+                         help="what to write: C (default; with -o, tir_runtime.h is written next to it, "
+                              "on standard output it is inlined), the lowered TIR, or tirc's JSON IR")
     p_lower.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
     p_lower.add_argument("--print-after", metavar="PASS[,PASS]|all",
                          help="print the TIR after these passes (see `tirc passes`)")

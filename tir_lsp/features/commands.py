@@ -86,10 +86,12 @@ def _run(mod: IRModule, doc: Document, stop_after: str | None = None) -> IRModul
 
 def lower_to_c(doc: Document, function: str | None = None) -> dict[str, str]:
     from compiler.backend.c_codegen import emit_c
+    from compiler.backend.runtime_header import with_runtime_inlined
 
     lowered = _run(_checked_module(doc, function), doc)
     try:
-        content = emit_c(lowered)
+        # Shown in an editor or saved anywhere, the C has no header next to it: it carries it.
+        content = with_runtime_inlined(emit_c(lowered))
     except CompilerError as exc:
         diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, doc.filename)
                  for d in exc.diagnostics]
