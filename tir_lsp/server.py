@@ -595,6 +595,12 @@ async def lower_to_c(ls: TirLanguageServer, *args: Any) -> dict[str, str]:
         ls.publish(ls.docs[doc.uri])
     if create:
         await _create_c_file(ls, doc, result)
+    else:
+        # A free name next to the TIR file, for clients that save the C themselves (the
+        # Neovim config: 0.7 cannot create files through a workspace edit).
+        path = cmd.c_file_path(doc.filename, result["title"], [str(r) for r in ls.index.roots])
+        if path is not None:
+            result = {**result, "path": path}
     return result
 
 
