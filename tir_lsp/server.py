@@ -217,12 +217,18 @@ class TirLanguageServer(LanguageServer):
         return to_lsp_range(self.codec(doc.uri), doc.lines, span)
 
     def external_function(self, name: str) -> str | None:
-        """Hover text for a function defined in another open document."""
-        for other in self.docs.values():
+        """Hover text for a function defined in another file: an open document, else a file
+        of the workspace as it is on disk."""
+        roots = [str(r) for r in self.index.roots]
+        for other in list(self.docs.values()):
             hit = other.function_named(name)
             if hit is not None and hit[0] is not None:
-                return hover.function_hover(hit[0]) + f"\n\ndefined in `{os.path.basename(other.filename)}`"
+                return hover.external_function_hover(hit[0], other.filename, roots)
         for s in self.index.functions_named(name):
+            module = self.modules.get(s.path)
+            func = next((f for f in module.functions if name in (f.name, f.global_symbol)), None) if module else None
+            if func is not None:
+                return hover.external_function_hover(func, s.path, roots)
             return f"`{name}`: function defined in `{os.path.basename(s.path)}` line {s.span.line}"
         return None
 

@@ -181,3 +181,18 @@ async def test_quick_fix_of_a_call_into_another_file(client: LanguageClient) -> 
          [(f'T.call_cpacked("add", T.tvm_stack_make_array(a, T.tvm_stack_make_shape(8), {null}, 1, T.float32(0), 0), '
           f'T.tvm_stack_make_array(b, T.tvm_stack_make_shape(8), {null}, 1, T.float32(0), 0), {null})')])]
     client.text_document_did_close(t.DidCloseTextDocumentParams(text_document=t.TextDocumentIdentifier(uri=uri)))
+
+
+async def test_hover_of_a_function_in_a_closed_file(client: LanguageClient) -> None:
+    await open_doc(client, MAIN.as_uri(), MAIN.read_text())
+    await settle(client, MAIN.as_uri(), [ADD, SCALE])  # the index is ready
+    h = await client.text_document_hover_async(t.HoverParams(
+        text_document=t.TextDocumentIdentifier(uri=MAIN.as_uri()), position=t.Position(line=4, character=38)))
+    assert h is not None
+    # The signature and convention from the other file, and where it is in the workspace.
+    assert h.contents.value == (
+        '```python\ndef add(args: T.handle, arg_type_ids: T.handle("int32", "global"), num_args: T.int32, '
+        'out_ret_value: T.handle, out_ret_tcode: T.handle("int32", "global"), resource_handle: T.handle) -> T.int32\n'
+        "```\n\nfunction; calling convention: **packed** (C-runtime ABI, call it with `T.call_packed` / "
+        "`T.call_cpacked`)\n\ndefined in `src/tir-lib.txt` line 7")
+
