@@ -87,7 +87,8 @@ function enqueue(step: () => Promise<void>): Promise<void> {
 
 async function startServer(): Promise<void> {
   const settings = readServerSettings((key) => vscode.workspace.getConfiguration("tir").get(key));
-  const command = resolveServerCommand(settings);
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
+  const command = resolveServerCommand(settings, { folders, trusted: vscode.workspace.isTrusted === true });
   const commandLine = formatCommandLine(command);
   if (findExecutable(command.command) === undefined) {
     showStatus("error", `${command.command} was not found`);

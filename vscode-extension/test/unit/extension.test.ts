@@ -1,4 +1,7 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 
 import { FakeUri, FakeWorld, loadExtensionWith, settle } from "./fakeVscode";
 
@@ -62,6 +65,21 @@ describe("activate()", () => {
     });
   });
 
+  it("finds the README's `.venv/bin/tir-lsp` in a trusted workspace folder when no path is set", async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "tir-ws-"));
+    try {
+      const venvBin = path.join(folder, ".venv", "bin");
+      fs.mkdirSync(venvBin, { recursive: true });
+      fs.writeFileSync(path.join(venvBin, "tir-lsp"), "#!/bin/sh\n", { mode: 0o755 });
+      world.settings = {};
+      world.workspaceFolders = [folder];
+      await loaded.extension.activate(context);
+      assert.deepStrictEqual(world.lastClient.serverOptions, { command: path.join(venvBin, "tir-lsp"), args: ["serve"] });
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it("explains how to install tir-lsp when the executable is missing, with a button to the settings", async () => {
     world.settings = { "server.path": "/nonexistent/bin/tir-lsp" };
     world.errorChoice = "Open Settings";
@@ -72,7 +90,7 @@ describe("activate()", () => {
     assert.strictEqual(world.errorMessages.length, 1);
     const [shown] = world.errorMessages;
     assert.match(shown!.message, /^tir-lsp was not found/);
-    assert.match(shown!.message, /pip install <path-to-repo>/);
+    assert.match(shown!.message, /README/);
     assert.match(shown!.message, /tir\.server\.path/);
     assert.match(shown!.message, /tir\.server\.pythonPath/);
     assert.deepStrictEqual(shown!.items, ["Open Settings"]);

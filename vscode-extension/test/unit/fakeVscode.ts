@@ -134,6 +134,9 @@ export class FakeWorld {
   readonly clients: FakeLanguageClient[] = [];
   readonly configurationListeners: Listener<{ affectsConfiguration(section: string): boolean }>[] = [];
   activeEditor: { document: { languageId: string; uri: FakeUri } } | undefined;
+  /** Workspace folders on disk, and whether the workspace is trusted. */
+  workspaceFolders: string[] = [];
+  trusted = true;
   startError: unknown;
   respond: (params: ExecuteCommandParams) => unknown = () => null;
 
@@ -197,6 +200,12 @@ export class FakeWorld {
         setStatusBarMessage: () => disposable,
       },
       workspace: {
+        get workspaceFolders() {
+          return world.workspaceFolders.map((folder) => ({ uri: { scheme: "file", fsPath: folder } }));
+        },
+        get isTrusted() {
+          return world.trusted;
+        },
         getConfiguration(section: string) {
           if (section !== "tir") {
             throw new Error(`unexpected configuration section ${section}`);
