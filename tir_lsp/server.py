@@ -656,6 +656,15 @@ def list_passes(ls: TirLanguageServer, *args: Any) -> list[str]:
     return cmd.list_passes()
 
 
+@server.command(cmd.PIPELINE_STAGES)
+async def pipeline_stages(ls: TirLanguageServer, *args: Any) -> dict[str, Any]:
+    if not args:
+        raise RequestFailed("tir.pipelineStages expects [uri]")
+    doc = await _document_for_command(ls, args[0])
+    result: dict[str, Any] = await _run_command(ls, doc, "TIR pipeline", cmd.pipeline_stages, doc)
+    return result
+
+
 @server.command(cmd.EXPORT_JSON)
 async def export_json(ls: TirLanguageServer, *args: Any) -> dict[str, str]:
     if not args:
