@@ -14,7 +14,8 @@
 --   on_attach  the usual function(client, bufnr), called after the mappings are set
 -- Mappings in tir buffers: K hover, gd definition, gr references, <leader>rn rename,
 -- <leader>ca code actions ("Lower to C"), [d / ]d previous / next diagnostic,
--- <leader>e the diagnostic under the cursor. :TirLowerToC [function] lowers the buffer.
+-- <leader>e the diagnostic under the cursor. :TirLowerToC [function] lowers the buffer;
+-- :TirPipeline [pass] shows the TIR before and after a pass side by side in diff mode.
 -- With nvim-lspconfig instead, see the README of this folder.
 local M = {}
 
@@ -92,6 +93,55 @@ local function lower_to_c(command, ctx)
     end, ctx.bufnr)
 end
 
+-- Opens one stage of the pipeline in a new tab: the TIR before the pass on the left, after it
+-- on the right, in diff mode (scratch buffers, nothing written).
+function M.open_stage(title, stage)
+  local function scratch(text, name, split)
+    vim.cmd(split)
+    local buf = vim.api.nvim_get_current_buf()
+    vim.bo[buf].buftype = "nofile"
+    vim.bo[buf].bufhidden = "wipe"
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(text:gsub("\n$", ""), "\n", { plain = true }))
+    vim.bo[buf].modifiable = false
+    vim.bo[buf].filetype = "tir"
+    pcall(vim.api.nvim_buf_set_name, buf, name)
+    vim.cmd("diffthis")
+  end
+  scratch(stage.before, title .. ": before " .. stage.pass, "tabnew")
+  scratch(stage.after, title .. ": after " .. stage.pass, "rightbelow vnew")
+end
+
+-- :TirPipeline [pass]: the TIR before and after a pass of the pipeline (picked from a list
+-- that marks the passes that changed something, when no pass is named).
+local function pipeline(client, bufnr, pass)
+  client.request("workspace/executeCommand", { command = "tir.pipelineStages", arguments = { vim.uri_from_bufnr(bufnr) } },
+    function(err, result)
+      if err then
+        vim.notify("TIR: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+        return
+      end
+      local stages = type(result) == "table" and result.stages or {}
+      if pass ~= "" then
+        for _, stage in ipairs(stages) do
+          if stage.pass == pass then
+            return M.open_stage(result.title, stage)
+          end
+        end
+        local names = vim.tbl_map(function(s) return s.pass end, stages)
+        vim.notify("TIR: no pass " .. pass .. " in this pipeline (" .. table.concat(names, ", ") .. ")", vim.log.levels.ERROR)
+        return
+      end
+      vim.ui.select(stages, {
+        prompt = "TIR before and after which pass?",
+        format_item = function(s) return s.pass .. (s.changed and "" or " (no change)") end,
+      }, function(stage)
+        if stage then
+          M.open_stage(result.title, stage)
+        end
+      end)
+    end, bufnr)
+end
+
 -- Client-side commands, for `vim.lsp.start_client` or an nvim-lspconfig `commands` table.
 M.commands = { ["tir.lowerToC"] = lower_to_c }
 
@@ -152,6 +202,9 @@ function M.setup(opts)
               end
               lower_to_c({ command = "tir.lowerToC", arguments = arguments }, { client_id = client.id, bufnr = bufnr })
             end, { nargs = "?", desc = "Lower this TIR file (or one function) to C" })
+            vim.api.nvim_buf_create_user_command(bufnr, "TirPipeline", function(c)
+              pipeline(client, bufnr, c.args)
+            end, { nargs = "?", desc = "The TIR before and after a pass of the pipeline, as a diff" })
             if opts.on_attach then
               opts.on_attach(client, bufnr)
             end
