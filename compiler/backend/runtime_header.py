@@ -190,4 +190,3 @@ def with_runtime_inlined(c_source: str) -> str:
     if include not in c_source:
         return c_source
     return c_source.replace(include, _HEADER, 1)
-
