@@ -8,8 +8,8 @@
 -- client per project root, attached to every tir buffer under it. Options:
 --   cmd        the server command (default { "tir-lsp" })
 --   root_dir   a function(bufnr) -> folder (default: the nearest parent holding tir-lsp.toml,
---              .git or pyproject.toml; else the current directory when the file is under it;
---              else the file's folder)
+--              .git or pyproject.toml; else the current directory when the file is under it
+--              and it is neither the home folder nor /; else the file's folder)
 --   mappings   false to skip the buffer-local mappings below (default true)
 --   on_attach  the usual function(client, bufnr), called after the mappings are set
 -- Mappings in tir buffers: K hover, gd definition, gr references, <leader>rn rename,
@@ -41,8 +41,9 @@ local function find_root(bufnr)
     end
     here = parent
   end
+  -- The current directory, unless it is the home folder or / (the server would index all of it).
   local cwd = vim.fn.getcwd()
-  if path:sub(1, #cwd + 1) == cwd .. "/" then
+  if cwd ~= vim.loop.os_homedir() and cwd ~= "/" and path:sub(1, #cwd + 1) == cwd .. "/" then
     return cwd
   end
   return dir
