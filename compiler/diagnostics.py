@@ -40,6 +40,7 @@ CODES: dict[str, str] = {
     "TIR201": "a compiler pass cannot handle this IR",
     "TIR202": "C backend cannot lower this construct",
     "TIR203": "model import error: unsupported operator, attribute or shape",
+    "TIR900": "internal error: a bug in tir-lsp (other diagnostics may be missing)",
 }
 
 

@@ -126,9 +126,22 @@ def reference(model: onnx.ModelProto, inputs: dict[str, np.ndarray]) -> dict[str
     return dict(zip(names, sess.run(names, inputs)))
 
 
+def extract_data(tar: tarfile.TarFile, into: Path) -> None:
+    """``tar.extractall`` under the strict "data" filter. The filter came in Python 3.11.4 and
+    3.10.12; on earlier patch releases (Debian 12's 3.11.2) the same refusals are made by hand:
+    only files and folders, relative names, nothing through ``..``."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(into, filter="data")
+        return
+    for m in tar.getmembers():
+        if not (m.isfile() or m.isdir()) or m.name.startswith("/") or ".." in m.name.split("/"):
+            raise tarfile.TarError(f"refusing archive member {m.name!r} (type {m.type!r})")
+    tar.extractall(into)  # every member was checked just above
+
+
 def extract(archive: Path, into: Path) -> dict:
     with tarfile.open(archive) as tar:
-        tar.extractall(into, filter="data")
+        extract_data(tar, into)
     return json.loads((into / "metadata.json").read_text())
 
 

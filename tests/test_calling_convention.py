@@ -114,7 +114,7 @@ def test_every_rule_has_a_failing_example() -> None:
 def test_call_diagnostic_points_at_the_callee_definition() -> None:
     text = (DATA / "TIR101_extern_of_packed.tir").read_text()
     (d,) = analyze_text(text, "m.tir").diagnostics
-    assert d.span == Span(18, 20, 18, 55)
+    assert d.span == Span(18, 20, 18, 65)
     (rel,) = d.related
     assert (rel.span.line, rel.span.column, rel.file) == (7, 9, "m.tir")
     assert rel.message == "'add' is defined here as packed (C-runtime ABI, \"calling_conv\": 1)"
@@ -185,9 +185,36 @@ def _apply(text: str, fix: Fix) -> str:
 
 def test_quick_fix_tir101_respells_the_call_as_call_cpacked() -> None:
     text, (fix,) = _fixes("TIR101_extern_of_packed.tir", "TIR101")
-    assert fix.new_text == 'T.call_cpacked("add", a, b, T.reinterpret(T.handle().ty, T.uint64(0)))'
-    fixed = analyze_text(_apply(text, fix), "m.tir").diagnostics
-    assert "TIR101" not in [d.code for d in fixed]
+    null = "T.reinterpret(T.handle().ty, T.uint64(0))"
+    # The packed callee reads DLTensors: each buffer's data pointer becomes one over its buffer.
+    assert fix.new_text == (
+        f'T.call_cpacked("add", T.tvm_stack_make_array(A.data, T.tvm_stack_make_shape(16), {null}, 1, T.float32(0), 0), '
+        f'T.tvm_stack_make_array(B.data, T.tvm_stack_make_shape(16), {null}, 1, T.float32(0), 0), {null})')
+    assert analyze_text(_apply(text, fix), "m.tir").diagnostics == []
+
+
+def test_quick_fix_tir101_makes_dltensors_over_declared_buffers() -> None:
+    text = CALLER.replace(
+        '    T.evaluate(T.call_extern("int32", "add", a, b))',
+        '    A = T.decl_buffer((2, 3), "int8", data=a)\n    B = T.decl_buffer((4,), "int8", data=b)\n'
+        '    T.evaluate(T.call_extern("int32", "add", a, b))').replace('"float32"', '"int8"')
+    packed = read_tir((DATA / "TIR101_extern_of_packed.tir").read_text().replace("float32", "int8"), "lib.tir").module
+    a = analyze_text(text, "main.tir", files={"lib.tir": packed})
+    (d,) = a.diagnostics
+    (fix,) = quick_fixes(d, text, files={"lib.tir": packed})  # the callee in another file
+    null = "T.reinterpret(T.handle().ty, T.uint64(0))"
+    assert fix.new_text == (
+        f'T.call_cpacked("add", T.tvm_stack_make_array(a, T.tvm_stack_make_shape(2, 3), {null}, 2, T.int8(0), 0), '
+        f'T.tvm_stack_make_array(b, T.tvm_stack_make_shape(4), {null}, 1, T.int8(0), 0), {null})')
+
+
+def test_quick_fix_tir101_is_not_offered_when_no_dltensor_can_be_made() -> None:
+    # Raw pointers of no known buffer: the shape a DLTensor needs is unknown, and a call that
+    # still passes a pointer where the callee reads a tensor would not be a fix.
+    packed = read_tir((DATA / "TIR101_extern_of_packed.tir").read_text(), "lib.tir").module
+    a = analyze_text(CALLER, "main.tir", files={"lib.tir": packed})
+    (d,) = a.diagnostics
+    assert quick_fixes(d, CALLER, files={"lib.tir": packed}) == []
 
 
 def test_quick_fix_tir102_respells_the_call_as_call_extern() -> None:

@@ -70,6 +70,19 @@ def test_lower_writes_c_and_header_that_gcc_compiles(tmp_path: Path, convention:
     assert signature in out.read_text()
 
 
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is required for this test")
+@pytest.mark.parametrize("convention", [[], ["--unpacked-api"]])
+def test_c_on_standard_output_compiles_alone(tmp_path: Path, convention: list[str]) -> None:
+    # `tirc lower x.tir > x.c`: no tir_runtime.h anywhere, so the C carries it.
+    proc = tirc("lower", str(EXAMPLE), *convention)
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "x.c").write_text(proc.stdout)
+    cc = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", "x.c", "-o", "x.o"], cwd=tmp_path,
+                        capture_output=True, text=True, check=False)
+    assert cc.returncode == 0, cc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.c", "x.o"]
+
+
 def test_never_replaces_a_file_it_did_not_write(tmp_path: Path) -> None:
     mine = tmp_path / "notes.c"
     mine.write_text("/* my own work */\n")

@@ -5,6 +5,7 @@ line:col or the right result, fast, in bounded memory, and never a traceback."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -233,16 +234,19 @@ HOSTILE_FILES = {
 
 
 @pytest.mark.parametrize("name", HOSTILE_FILES)
-@pytest.mark.parametrize("command", [["tirc", "print"], ["tir-lsp", "check", "--no-config"]])
+@pytest.mark.parametrize("command", [["compiler.cli", "print"], ["tir_lsp", "check", "--no-config"]],
+                         ids=["tirc", "tir-lsp"])
 def test_command_lines_report_without_a_traceback(tmp_path: Path, name: str, command: list[str]) -> None:
     path = tmp_path / name
     path.write_bytes(HOSTILE_FILES[name])
-    proc = subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=120, check=False,
-                          cwd=tmp_path)
+    # The checkout's own entry points, never a `tirc` that happens to be on PATH.
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", *command, str(path)], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=tmp_path, env=env)
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
     if name == "crlf.tir":
         assert proc.returncode == 0, proc.stderr
     else:
         assert proc.returncode == 1, proc.stderr
-        report = proc.stderr if command[0] == "tirc" else proc.stdout
+        report = proc.stderr if command[0] == "compiler.cli" else proc.stdout
         assert f"{name}:" in report and "error:" in report

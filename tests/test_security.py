@@ -26,7 +26,7 @@ from pathlib import Path
 
 import onnx
 import pytest
-from aot_models import mlp
+from aot_models import extract_data, mlp
 
 from compiler.backend.mlf import member_name
 from compiler.text.reader import read_tir, read_tir_file
@@ -290,12 +290,35 @@ def process_calls(path: str, source: str) -> list[str]:
 
 def test_the_product_starts_no_process() -> None:
     # gcc and other tools never run from compiler/ or tir_lsp/: `tirc lower` and "Lower to C"
-    # write C, the user compiles it. A process added later must pass `process_calls`.
-    starts = [f"{path}: {m.group(0)}" for path, text in product_sources()
-              for m in re.finditer(r"\b(subprocess|pty)\b|\bos\.(system|popen|spawn\w*|exec\w*|fork\w*)\(|"
-                                   r"create_subprocess_", text)]
-    assert starts == []
+    # write C, the user compiles it. The one process started is `tir-lsp check`'s pool of
+    # Python workers. A process added later must pass `process_calls`.
+    starts = {(path, m.group(0)) for path, text in product_sources()
+              for m in re.finditer(r"\b(subprocess|pty|multiprocessing|ProcessPoolExecutor)\b|"
+                                   r"\bos\.(system|popen|spawn\w*|exec\w*|fork\w*)\(|create_subprocess_", text)}
+    assert starts == {("tir_lsp/check.py", "ProcessPoolExecutor")}
     assert [hit for path, text in product_sources() for hit in process_calls(path, text)] == []
+
+
+@pytest.mark.parametrize(("files", "jobs", "pool"), [(20, 1, False), (8, 4, False), (9, 4, True)])
+def test_check_starts_workers_only_for_many_files_and_never_with_jobs_1(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, jobs: int, pool: bool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tir_lsp import check
+
+    started: list[int] = []
+
+    def recording_pool(max_workers: int, **kwargs: object) -> ThreadPoolExecutor:
+        started.append(max_workers)
+        return ThreadPoolExecutor(max_workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(check, "ProcessPoolExecutor", recording_pool)
+    jobs_list = []
+    for i in range(files):
+        (tmp_path / f"f{i}.tir").write_text("# from tvm.script import tirx as T\n")
+        jobs_list.append((str(tmp_path / f"f{i}.tir"), f"f{i}.tir"))
+    check.check_files(jobs_list, jobs)
+    assert started == ([jobs] if pool else [])
 
 
 def test_the_process_check_finds_what_it_forbids() -> None:
@@ -345,7 +368,7 @@ def test_archive_members_stay_inside(tmp_path: Path) -> None:
     with tarfile.open(out) as tar:
         names = tar.getnames()
         assert all(n.startswith("./") and ".." not in n.split("/") for n in names)
-        tar.extractall(tmp_path / "x", filter="data")  # the strict filter accepts every member
+        extract_data(tar, tmp_path / "x")  # the strict filter accepts every member
     assert (tmp_path / "x" / "codegen" / "host" / "include" / "tvmgen_net.h").exists()
 
 

@@ -8,12 +8,14 @@ pygls/lsprotocol: start-up time is most of the cost of checking a few files.
 from __future__ import annotations
 
 import argparse
+import errno
 import fnmatch
 import gc
 import glob
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -86,11 +88,23 @@ def check_bytes(data: bytes, display: str) -> list[Diagnostic]:
 def check_file(path: str, display: str) -> list[Diagnostic]:
     """Diagnostics for the file at ``path``, reported under the name ``display``."""
     try:
-        data = Path(path).read_bytes()
+        data = _read_regular_file(path)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return [Diagnostic("TIR006", f"cannot read file: {reason}", Span(1, 1, 1, 1), file=display)]
     return check_bytes(data, display)
+
+
+def _read_regular_file(path: str) -> bytes:
+    """The bytes of a regular file. A FIFO, socket or device named ``*.tir`` is refused without
+    reading it (reading a FIFO waits for a writer forever); opened non-blocking so that even
+    the open returns at once, and checked on the open file so a swap after the check cannot
+    slip one in."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return f.read()
 
 
 def _check_job(job: tuple[str, str]) -> list[Diagnostic]:
@@ -116,7 +130,8 @@ def _set_workspace(jobs: Sequence[tuple[str, str]]) -> None:
     from tir_lsp.cross_file import FileSet
 
     known = {os.path.abspath(path) for path, _ in jobs}
-    lookup = list(jobs)
+    # Only regular files are read for their functions (a FIFO among the jobs is reported, not read).
+    lookup = [job for job in jobs if os.path.isfile(job[0])]
     cwd = Path.cwd()
     for folder in sorted({os.path.dirname(k) for k in known}):
         try:

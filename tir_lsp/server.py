@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -141,13 +142,35 @@ class TirLanguageServer(LanguageServer):
         # Text and version read together on the loop: pygls applies an edit to the text, then
         # the version, so a worker reading both could pair an old text with a new version.
         self.latest[uri] = (td.source, td.version)
+        version = td.version
         loop = asyncio.get_running_loop()
         fut = loop.run_in_executor(self.analysis_pool, self._analyze_latest, uri)
         self.pending[uri] = fut
-        doc = await fut
+        try:
+            doc = await fut
+        except Exception as exc:  # noqa: BLE001 - a bug in the analysis: shown, not swallowed
+            self.report_crash(uri, version, exc)
+            return
         if doc is not None:
             self.publish(doc)
             await self.refresh_dependents(uri)
+
+    def report_crash(self, uri: str, version: int | None, exc: BaseException) -> None:
+        """Make an analysis crash visible: a TIR900 diagnostic on the document (in place of
+        diagnostics that could not be computed) and the traceback in the client's log."""
+        where = f"{type(exc).__name__}: {exc}"
+        trace = "".join(traceback.format_exception(exc))
+        self.window_log_message(types.LogMessageParams(
+            type=types.MessageType.Error, message=f"tir-lsp: internal error analysing {uri}: {where}\n{trace}"))
+        crash = Diagnostic("TIR900", f"internal error while analysing this file ({where}); diagnostics may "
+                           "be missing. This is a bug in tir-lsp: the traceback is in the language server's log.",
+                           Span(1, 1, 1, 1))
+        td = self.workspace.text_documents.get(uri)
+        if td is None or td.version != version:
+            return  # a newer version is being analysed
+        item = diag.to_lsp(crash, uri, td.lines, td.position_codec)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=[item]))
 
     def publish(self, doc: Document) -> None:
         td = self.workspace.text_documents.get(doc.uri)
@@ -194,12 +217,18 @@ class TirLanguageServer(LanguageServer):
         return to_lsp_range(self.codec(doc.uri), doc.lines, span)
 
     def external_function(self, name: str) -> str | None:
-        """Hover text for a function defined in another open document."""
-        for other in self.docs.values():
+        """Hover text for a function defined in another file: an open document, else a file
+        of the workspace as it is on disk."""
+        roots = [str(r) for r in self.index.roots]
+        for other in list(self.docs.values()):
             hit = other.function_named(name)
             if hit is not None and hit[0] is not None:
-                return hover.function_hover(hit[0]) + f"\n\ndefined in `{os.path.basename(other.filename)}`"
+                return hover.external_function_hover(hit[0], other.filename, roots)
         for s in self.index.functions_named(name):
+            module = self.modules.get(s.path)
+            func = next((f for f in module.functions if name in (f.name, f.global_symbol)), None) if module else None
+            if func is not None:
+                return hover.external_function_hover(func, s.path, roots)
             return f"`{name}`: function defined in `{os.path.basename(s.path)}` line {s.span.line}"
         return None
 
@@ -581,6 +610,12 @@ async def lower_to_c(ls: TirLanguageServer, *args: Any) -> dict[str, str]:
         ls.publish(ls.docs[doc.uri])
     if create:
         await _create_c_file(ls, doc, result)
+    else:
+        # A free name next to the TIR file, for clients that save the C themselves (the
+        # Neovim config: 0.7 cannot create files through a workspace edit).
+        path = cmd.c_file_path(doc.filename, result["title"], [str(r) for r in ls.index.roots])
+        if path is not None:
+            result = {**result, "path": path}
     return result
 
 
@@ -628,6 +663,15 @@ async def show_tir_after_pass(ls: TirLanguageServer, *args: Any) -> dict[str, st
 @server.command(cmd.LIST_PASSES)
 def list_passes(ls: TirLanguageServer, *args: Any) -> list[str]:
     return cmd.list_passes()
+
+
+@server.command(cmd.PIPELINE_STAGES)
+async def pipeline_stages(ls: TirLanguageServer, *args: Any) -> dict[str, Any]:
+    if not args:
+        raise RequestFailed("tir.pipelineStages expects [uri]")
+    doc = await _document_for_command(ls, args[0])
+    result: dict[str, Any] = await _run_command(ls, doc, "TIR pipeline", cmd.pipeline_stages, doc)
+    return result
 
 
 @server.command(cmd.EXPORT_JSON)

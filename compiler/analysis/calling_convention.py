@@ -572,7 +572,7 @@ def find_callee(name: str, module: IRModule, files: Mapping[str, IRModule] | Non
     return None
 
 
-class _ArgKinds:
+class ArgKinds:
     """What each value of a caller is: a DLTensor handle, a raw data pointer, a scalar."""
 
     def __init__(self, func: PrimFunc, nodes: list[Node], conv: Convention) -> None:
@@ -652,7 +652,7 @@ class ConventionChecker:
         self.fallback = func.name_span or func.span or _NO_SPAN
         self.conv = classify(func)
         self.diags: list[Diagnostic] = []
-        self._kinds: _ArgKinds | None = None
+        self._kinds: ArgKinds | None = None
 
     def report(self, code: str, message: str, span: Span | None, severity: str = ERROR,
                related: tuple[Related, ...] = ()) -> None:
@@ -764,7 +764,7 @@ class ConventionChecker:
                         related: tuple[Related, ...], packed_call: bool) -> None:
         assert conv.params is not None
         if self._kinds is None:
-            self._kinds = _ArgKinds(self.func, self.nodes, self.conv)
+            self._kinds = ArgKinds(self.func, self.nodes, self.conv)
         written: list[str] = []
         if packed_call and call.span is not None:
             parts = split_call(self.text.slice(call.span))

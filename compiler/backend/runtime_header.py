@@ -180,3 +180,13 @@ static inline float tir_bf16_round(float f) { return tir_bf16_to_f32(tir_f32_to_
 def runtime_header() -> str:
     """The text of ``tir_runtime.h``, to be written next to the generated ``.c`` file."""
     return _HEADER
+
+
+def with_runtime_inlined(c_source: str) -> str:
+    """``c_source`` with its ``#include "tir_runtime.h"`` replaced by the header itself: C that
+    compiles alone, for C shown in an editor or written to standard output, where no header
+    sits next to it."""
+    include = f'#include "{HEADER_NAME}"\n'
+    if include not in c_source:
+        return c_source
+    return c_source.replace(include, _HEADER, 1)

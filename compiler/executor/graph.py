@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from compiler.analysis.calling_convention import is_entry
 from compiler.ir.expr import Call, Expr, StringImm, Var
 from compiler.ir.function import IRModule, PrimFunc
 from compiler.ir.visitor import walk
@@ -24,7 +25,8 @@ class OpCall:
 
 def entry_function(mod: IRModule) -> PrimFunc | None:
     for f in mod.functions:
-        if f.attrs.get("tir.is_entry_func") is True or f.global_symbol.endswith("__tvm_main__"):
+        # TVM 0.27 spells the attribute "tirx.is_entry_func"; older releases "tir.is_entry_func".
+        if is_entry(f) or f.global_symbol.endswith("__tvm_main__"):
             return f
     return None
 

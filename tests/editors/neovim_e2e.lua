@@ -1,10 +1,11 @@
--- Headless end-to-end run of the documented plugin-free setup (editors/neovim/tir_lsp.lua):
--- open a TIR file, wait for the server's diagnostics, ask hover and definition, write the
--- answers as JSON for tests/editors/test_neovim.py to check.
+-- Headless end-to-end run of the documented plugin-free setup (editors/neovim/lua/tir_lsp.lua):
+-- open a TIR file, wait for the server's diagnostics, ask hover and definition, read the
+-- syntax groups and mappings, open a second file of the same project and run "Lower to C"
+-- through the code action menu; write the answers as JSON for tests/editors/test_neovim.py.
 local repo = os.getenv("TIR_REPO")
 local out = os.getenv("TIR_OUT")
 local python = os.getenv("TIR_PYTHON")
-package.path = repo .. "/editors/neovim/?.lua;" .. package.path
+package.path = repo .. "/editors/neovim/lua/?.lua;" .. package.path
 
 local attached = false
 require("tir_lsp").setup({
@@ -21,6 +22,8 @@ local function finish(ok)
   vim.cmd(ok and "qall!" or "cquit! 1")
 end
 
+-- Neovim turns syntax on after the init file; this script is the init file and edits now.
+vim.cmd("syntax on")
 vim.cmd("edit " .. os.getenv("TIR_FILE"))
 local bufnr = vim.api.nvim_get_current_buf()
 result.filetype = vim.bo[bufnr].filetype
@@ -52,5 +55,56 @@ for _, r in pairs(def) do
     local range = loc.range or loc.targetSelectionRange
     result.definition = { line = range.start.line, character = range.start.character }
   end
+end
+
+-- The syntax file (0.7 has no semantic tokens): the decorator and a T.* type on lines 6 and 7.
+result.syntax = vim.b.current_syntax
+result.syn_decorator = vim.fn.synIDattr(vim.fn.synID(6, 5, 1), "name")
+result.syn_type = vim.fn.synIDattr(vim.fn.synID(7, 20, 1), "name")
+result.mappings = {}
+for _, m in ipairs(vim.api.nvim_buf_get_keymap(bufnr, "n")) do
+  result.mappings[m.lhs] = m.desc or true
+end
+result.user_command = vim.fn.exists(":TirLowerToC") == 2
+
+-- A second file in a subfolder of the same project: the same server serves it.
+local first_clients = vim.tbl_keys(vim.lsp.buf_get_clients(bufnr))
+vim.cmd("edit " .. os.getenv("TIR_CLEAN"))
+local clean = vim.api.nvim_get_current_buf()
+vim.wait(20000, function() return next(vim.lsp.buf_get_clients(clean)) ~= nil end, 50)
+result.same_client = vim.deep_equal(vim.tbl_keys(vim.lsp.buf_get_clients(clean)), first_clients)
+result.clients = #vim.lsp.get_active_clients()
+
+-- "Lower to C" as a user picks it from the code action menu.
+vim.ui.select = function(items, _, on_choice)
+  for i, item in ipairs(items) do
+    if item[2].title == "Lower to C" then
+      return on_choice(item, i)
+    end
+  end
+  result.actions = vim.tbl_map(function(item) return item[2].title end, items)
+  on_choice(nil, nil)
+end
+vim.api.nvim_win_set_cursor(0, { 1, 0 })
+vim.lsp.buf.code_action()
+local c_file = os.getenv("TIR_C_OUT")
+result.lowered = vim.wait(30000, function() return vim.loop.fs_stat(c_file) ~= nil end, 100)
+result.c_buffer = vim.api.nvim_buf_get_name(0)
+
+-- The pipeline viewer: the TIR before and after FlattenBuffer in a new tab, in diff mode.
+vim.api.nvim_set_current_buf(clean)
+local tabs = #vim.api.nvim_list_tabpages()
+vim.cmd("TirPipeline FlattenBuffer")
+vim.wait(30000, function()
+  return #vim.api.nvim_list_tabpages() > tabs and #vim.api.nvim_tabpage_list_wins(0) == 2
+end, 100)
+result.pipeline = {}
+for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+  local buf = vim.api.nvim_win_get_buf(win)
+  table.insert(result.pipeline, {
+    name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(buf), ":t"),
+    diff = vim.wo[win].diff,
+    text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n"),
+  })
 end
 finish(true)

@@ -3,8 +3,11 @@ errors as LSP errors plus published diagnostics, and the createFile flow (never 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+import subprocess
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -35,8 +38,21 @@ async def test_lower_to_c_of_fixture(client: LanguageClient) -> None:
     await open_doc(client, MATMUL.as_uri(), MATMUL.read_text())
     res = await _run(client, "tir.lowerToC", MATMUL.as_uri())
     assert isinstance(res, dict) and res["title"] == "04_LowerInitBlock.c" and res["language"] == "c"
-    assert '#include "tir_runtime.h"' in res["content"]
+    assert '#include "tir_runtime.h"' not in res["content"] and "#define TIR_RUNTIME_H_" in res["content"]
     assert "int32_t main_func(void* args, int32_t* arg_type_ids, int32_t num_args," in res["content"]
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is required for this test")
+async def test_lower_to_c_result_compiles_alone(client: LanguageClient, tmp_path: Path) -> None:
+    # Shown as an untitled editor or saved anywhere: no tir_runtime.h next to it.
+    await open_doc(client, MATMUL.as_uri(), MATMUL.read_text())
+    res = await _run(client, "tir.lowerToC", MATMUL.as_uri())
+    assert isinstance(res, dict)
+    (tmp_path / "shown.c").write_text(res["content"])
+    cc = await asyncio.to_thread(subprocess.run, ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", "shown.c",
+                                                  "-o", "shown.o"], cwd=tmp_path, capture_output=True, text=True,
+                                 timeout=60, check=False)
+    assert cc.returncode == 0, cc.stderr
 
 
 async def test_lower_to_c_uses_the_files_options(client: LanguageClient) -> None:
@@ -97,3 +113,23 @@ async def test_create_file_never_overwrites(client: LanguageClient, tmp_path: Pa
     assert text_edit.edits[0].new_text == res["content"]
     assert client.shown_documents[-1].uri == (tmp_path / "kernel.1.c").as_uri()
     assert (tmp_path / "kernel.c").read_text() == "/* mine */\n"
+
+
+async def test_pipeline_stages_show_each_pass_before_and_after(client: LanguageClient) -> None:
+    from compiler.transform.pass_api import PipelineOptions
+    from compiler.transform.pipeline import passes_for
+
+    await open_doc(client, MATMUL.as_uri(), MATMUL.read_text())
+    res = await _run(client, "tir.pipelineStages", MATMUL.as_uri())
+    assert isinstance(res, dict) and res["title"] == "04_LowerInitBlock.pipeline" and res["language"] == "tir"
+    stages = res["stages"]
+    assert [s["pass"] for s in stages] == [p.name for p in passes_for(PipelineOptions())]
+    # Each pass starts from the TIR the previous one left; the last is what showTirAfterPass gives.
+    assert all(a["after"] == b["before"] for a, b in pairwise(stages))
+    last = await _run(client, "tir.showTirAfterPass", MATMUL.as_uri(), stages[-1]["pass"])
+    assert isinstance(last, dict)
+    assert last["content"] == "# tir-lsp: TIR after LowerIntrin\n" + stages[-1]["after"]
+    flatten = next(s for s in stages if s["pass"] == "FlattenBuffer")
+    assert flatten["changed"] and flatten["diff"].startswith("--- before FlattenBuffer\n+++ after FlattenBuffer\n")
+    assert all(s["diff"] == "" for s in stages if not s["changed"])
+

@@ -6,7 +6,7 @@ import pytest
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import data, doc_id, open_doc, pos
+from tests.lsp.conftest import data, doc_id, open_doc, pos, wait_diagnostics
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 URI = "file:///tmp/tir-lsp-tests/completion.tir"
@@ -43,3 +43,26 @@ async def test_completion_of_names_in_scope(client: LanguageClient) -> None:
     labels = [i.label for i in await _complete(client, 7, 20)]
     assert labels[:6] == ["n", "A", "C", "i", "x", "scopes"]
     assert "k" not in labels
+
+
+async def test_completion_leaves_out_names_whose_block_has_ended(client: LanguageClient) -> None:
+    # block_scopes.tir: `vi` lives in the sblock, `y` in the loop body, `i` in the loop.
+    await open_doc(client, URI, data("block_scopes.tir"), version=4)
+
+    async def names(line: int, col: int) -> list[str]:
+        return [i.label for i in await _complete(client, line, col)
+                if i.kind in (t.CompletionItemKind.Variable, t.CompletionItemKind.Field)]
+
+    assert await names(13, 11) == ["n", "A", "z"]  # after the loop: `A[0] = z`
+    assert await names(11, 15) == ["n", "A", "i", "y"]  # in the loop, after the sblock: `A[i] = y`
+    assert await names(9, 19) == ["n", "A", "i", "vi"]  # in the sblock: `A[vi] = 0`
+    assert await names(4, 19) == ["n", "A"]  # `for i in range(4):` itself
+    # A new line being typed in the loop body, indented as the body: the loop's names are offered.
+    lines = data("block_scopes.tir").split("\n")
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=URI, version=5),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text="\n".join([*lines[:12], "        ", *lines[12:]]))]))
+    await wait_diagnostics(client, URI, 5)
+    assert await names(12, 8) == ["n", "A", "i", "y"]
+    assert await names(12, 4) == ["n", "A"]  # dedented to the function body: the loop is over
+

@@ -71,3 +71,42 @@ async def test_hover_builtin_and_expression(client: LanguageClient) -> None:
     h = await _hover(client, uri, 16, 24)  # `*` in X[j] * T.float32(2.0)
     assert h is not None
     assert h.contents.value == "```python\nX[j] * T.float32(2.0)\n```\n\n`float32`"
+
+
+KERNELS = """# from tvm.script import ir as I
+# from tvm.script import tirx as T
+
+@I.ir_module
+class Module:
+    @T.prim_func
+    def kernel(A: T.handle("float32")):
+        T.func_attr({"calling_conv": 2, "target": T.target("cuda")})
+        T.evaluate(0)
+
+    @T.prim_func
+    def plain(n: T.int32):
+        T.evaluate(n)
+
+    @T.prim_func
+    def host(A: T.handle("float32")) -> T.int32:
+        T.call_extern("int32", "kernel", A)
+        T.call_extern("int32", "plain", 1)
+        return 0
+"""
+
+
+async def test_hover_names_the_calling_convention_the_checker_uses(client: LanguageClient) -> None:
+    # A device kernel and a function with neither pointers nor buffers were both "unpacked"
+    # to hover; the checker (compiler.analysis.calling_convention) says otherwise.
+    uri = "file:///tmp/tir-lsp-tests/kernels.tir"
+    await open_doc(client, uri, KERNELS)
+    h = await _hover(client, uri, 16, 33)  # "kernel" in T.call_extern
+    assert h is not None and h.contents.value.endswith(
+        "calling convention: **device kernel** (launched on the device by its host code, not called from C)")
+    h = await _hover(client, uri, 17, 33)  # "plain"
+    assert h is not None and h.contents.value.endswith(
+        "calling convention: **unlowered** (not callable from C until lowered)")
+    h = await _hover(client, uri, 15, 9)  # def host
+    assert h is not None and h.contents.value.endswith(
+        "calling convention: **unpacked** (call it with `T.call_extern`)")
+

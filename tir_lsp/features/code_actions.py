@@ -32,7 +32,8 @@ def _quick_fixes(doc: Document, diags: list[Diagnostic]) -> list[Action]:
     out: list[Action] = []
     for d in diags:
         try:
-            fixes = quick_fixes(d, text)
+            # The other files' modules, where a call's callee may live (a packed call's arguments).
+            fixes = quick_fixes(d, text, files=doc.files or None)
         except Exception:  # noqa: BLE001, S112 - a broken fix must not break the menu
             continue
         for fx in fixes:

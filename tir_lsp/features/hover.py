@@ -7,6 +7,9 @@ expression whose span holds the position.
 
 from __future__ import annotations
 
+import os
+
+from compiler.analysis.calling_convention import DEVICE, PACKED, UNLOWERED, UNPACKED, classify
 from compiler.analysis.symbols import Definition
 from compiler.ir.buffer import Buffer
 from compiler.ir.builtins import lookup_builtin
@@ -64,29 +67,39 @@ def function_signature(f: PrimFunc) -> str:
     return f"def {f.name}({', '.join(params)}){ret}"
 
 
-def calling_convention(f: PrimFunc) -> str:
-    """``packed``, ``unpacked`` or ``unlowered`` (see CALLING_CONVENTION.md)."""
-    conv = f.attrs.get("calling_conv")
-    if isinstance(conv, IntImm):
-        conv = conv.value
-    if conv == 1:
-        return "packed"
-    if f.buffer_map:
-        return "unlowered"
-    return "unpacked"
-
-
 _CALL_HINT = {
-    "packed": "call it with `T.call_packed` / `T.call_cpacked`",
-    "unpacked": "call it with `T.call_extern`",
-    "unlowered": "not callable from C until lowered",
+    PACKED: "call it with `T.call_packed` / `T.call_cpacked`",
+    UNPACKED: "call it with `T.call_extern`",
+    DEVICE: "launched on the device by its host code, not called from C",
+    UNLOWERED: "not callable from C until lowered",
 }
 
 
 def function_hover(f: PrimFunc) -> str:
-    conv = calling_convention(f)
+    """The signature and calling convention of ``f``, as the checker classifies it
+    (``compiler.analysis.calling_convention``: hover and diagnostics never disagree)."""
+    conv = classify(f)
+    state = "device kernel" if conv.state == DEVICE else conv.state
+    abi = f"{conv.abi} ABI, " if conv.abi else ""
     sym = f" (C symbol `{f.global_symbol}`)" if f.global_symbol != f.name else ""
-    return f"{_code(function_signature(f))}\n\nfunction{sym}; calling convention: **{conv}** ({_CALL_HINT[conv]})"
+    text = f"{_code(function_signature(f))}\n\nfunction{sym}; calling convention: **{state}** ({abi}{_CALL_HINT[conv.state]})"
+    if conv.problem:
+        text += f"\n\nTIR105: {conv.problem}"
+    return text
+
+
+def external_function_hover(f: PrimFunc, path: str, roots: list[str]) -> str:
+    """Hover of a function defined in another file: its signature and calling convention, and
+    where it is (the file relative to the workspace folder holding it, and the line)."""
+    shown = path
+    for root in roots:
+        rel = os.path.relpath(path, root)
+        if not rel.startswith(".."):
+            shown = rel
+            break
+    line = f.name_span.line if f.name_span is not None else (f.span.line if f.span is not None else None)
+    where = f"defined in `{shown}`" + (f" line {line}" if line is not None else "")
+    return f"{function_hover(f)}\n\n{where}"
 
 
 def _find_node(root: Node, cls: type, pred: object) -> Node | None:

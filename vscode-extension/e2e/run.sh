@@ -76,8 +76,14 @@ else
 fi
 [ -f "$VSIX" ] || die "no .vsix at $VSIX"
 
-# --- 6. the server: this repository's tir_lsp, run by the current python ----------------------
-PYTHON="${TIR_E2E_PYTHON:-python3}"
+# --- 6. the server: this repository's tir_lsp, run by the README's venv (else python3) ---------
+if [ -n "${TIR_E2E_PYTHON:-}" ]; then
+  PYTHON="$TIR_E2E_PYTHON"
+elif [ -x "$REPO/.venv/bin/python" ]; then
+  PYTHON="$REPO/.venv/bin/python"
+else
+  PYTHON=python3
+fi
 PYTHON="$("$PYTHON" -c 'import sys; print(sys.executable)')"
 TIR_LSP_FILE="$("$PYTHON" -c 'import tir_lsp; print(tir_lsp.__file__)')" \
   || die "$PYTHON cannot import tir_lsp (pip install -e $REPO)"

@@ -25,8 +25,10 @@ import {
   planShowTirAfterPass,
   showTirAfterPass,
   toPassList,
+  toPipeline,
   toUntitledDocument,
 } from "./commandProtocol";
+import { renderPipelineHtml } from "./pipelineView";
 import {
   ServerCommandLine,
   buildInitializationOptions,
@@ -59,6 +61,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(ClientCommand.lowerToC, (...args: unknown[]) => runDocumentCommand(lowerToC, args)),
     vscode.commands.registerCommand(ClientCommand.exportJson, (...args: unknown[]) => runDocumentCommand(exportJson, args)),
     vscode.commands.registerCommand(ClientCommand.showTirAfterPass, (...args: unknown[]) => runShowTirAfterPass(args)),
+    vscode.commands.registerCommand(ClientCommand.showPipeline, (...args: unknown[]) => runShowPipeline(args)),
     vscode.commands.registerCommand(ClientCommand.restartServer, () => restartServer()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("tir.server") || event.affectsConfiguration("tir.check")) {
@@ -87,7 +90,8 @@ function enqueue(step: () => Promise<void>): Promise<void> {
 
 async function startServer(): Promise<void> {
   const settings = readServerSettings((key) => vscode.workspace.getConfiguration("tir").get(key));
-  const command = resolveServerCommand(settings);
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
+  const command = resolveServerCommand(settings, { folders, trusted: vscode.workspace.isTrusted === true });
   const commandLine = formatCommandLine(command);
   if (findExecutable(command.command) === undefined) {
     showStatus("error", `${command.command} was not found`);
@@ -213,6 +217,21 @@ async function runShowTirAfterPass(invocationArgs: unknown[]): Promise<void> {
     await openUntitled(toUntitledDocument(showTirAfterPass, await executeOnServer(showTirAfterPass.command, args)));
   } catch (error) {
     void vscode.window.showErrorMessage(commandFailureMessage(showTirAfterPass.label, error));
+  }
+}
+
+/** The pipeline viewer: a webview panel with each pass's diff and TIR (scripts disabled). */
+async function runShowPipeline(invocationArgs: unknown[]): Promise<void> {
+  try {
+    const args = documentCommandArguments(serializable(invocationArgs), activeTirDocumentUri());
+    const result = toPipeline(await executeOnServer(ServerCommand.pipelineStages, args));
+    const panel = vscode.window.createWebviewPanel("tirPipeline", result.title, vscode.ViewColumn.Beside, {
+      enableScripts: false,
+    });
+    const nonce = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+    panel.webview.html = renderPipelineHtml(result, nonce, panel.webview.cspSource);
+  } catch (error) {
+    void vscode.window.showErrorMessage(commandFailureMessage("Show pipeline", error));
   }
 }
 

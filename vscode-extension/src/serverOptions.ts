@@ -57,12 +57,42 @@ function stringListSetting(value: unknown): string[] {
   return value.filter((item): item is string => typeof item === "string" && item.trim() !== "").map((s) => s.trim());
 }
 
-/** `tir-lsp serve [extraArgs]`, or `<python> -m tir_lsp serve [extraArgs]` when a Python is configured. */
-export function resolveServerCommand(settings: ServerSettings): ServerCommandLine {
+/** The workspace the server would run in: its folders on disk and whether the user trusts it. */
+export interface WorkspaceInfo {
+  folders: string[];
+  trusted: boolean;
+}
+
+/** Where the README's install (`python3 -m venv .venv && .venv/bin/pip install -e .`) puts the server. */
+export function venvServerPath(folder: string, platform: NodeJS.Platform): string {
+  return platform === "win32"
+    ? path.win32.join(folder, ".venv", "Scripts", "tir-lsp.exe")
+    : path.posix.join(folder, ".venv", "bin", "tir-lsp");
+}
+
+/**
+ * `<python> -m tir_lsp serve [extraArgs]` when a Python is configured; else `<path> serve` for a
+ * configured `tir.server.path`; else, for the default, the README's virtual environment in a
+ * workspace folder (`<folder>/.venv/bin/tir-lsp`), which is not on PATH after that install, and
+ * finally `tir-lsp` on PATH. A workspace's own executable runs only in a trusted workspace: opening
+ * a folder must not run a program the folder brought along.
+ */
+export function resolveServerCommand(
+  settings: ServerSettings,
+  workspace: WorkspaceInfo = { folders: [], trusted: false },
+  lookup: ExecutableLookup = systemLookup,
+): ServerCommandLine {
   if (settings.pythonPath !== "") {
     return { command: settings.pythonPath, args: ["-m", "tir_lsp", "serve", ...settings.extraArgs] };
   }
-  return { command: settings.path || DEFAULT_SERVER_PATH, args: ["serve", ...settings.extraArgs] };
+  const configured = settings.path || DEFAULT_SERVER_PATH;
+  if (configured === DEFAULT_SERVER_PATH && workspace.trusted) {
+    const venv = workspace.folders.map((folder) => venvServerPath(folder, lookup.platform)).find(lookup.isExecutable);
+    if (venv !== undefined) {
+      return { command: venv, args: ["serve", ...settings.extraArgs] };
+    }
+  }
+  return { command: configured, args: ["serve", ...settings.extraArgs] };
 }
 
 export function buildInitializationOptions(settings: ServerSettings): InitializationOptions {
@@ -129,7 +159,8 @@ export function findExecutable(command: string, lookup: ExecutableLookup = syste
 export function serverNotFoundMessage(command: ServerCommandLine): string {
   return (
     `tir-lsp was not found (tried \`${formatCommandLine(command)}\`). ` +
-    "Install it with `pip install <path-to-repo>` or set `tir.server.path` / `tir.server.pythonPath`."
+    "Install it as the repository's README says (a trusted workspace's `.venv/bin/tir-lsp` is found), " +
+    "or set `tir.server.path` / `tir.server.pythonPath`."
   );
 }
 

@@ -1,4 +1,7 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 
 import { FakeUri, FakeWorld, loadExtensionWith, settle } from "./fakeVscode";
 
@@ -45,12 +48,42 @@ describe("activate()", () => {
     assert.match(String(world.statusItems[0]?.tooltip), /tir-lsp: running/);
   });
 
-  it("registers the four commands", async () => {
+  it("registers the five commands", async () => {
     await loaded.extension.activate(context);
     assert.deepStrictEqual(
       [...world.commands.keys()].sort(),
-      ["tir.exportJson", "tir.lowerToC", "tir.restartServer", "tir.showTirAfterPass"],
+      ["tir.exportJson", "tir.lowerToC", "tir.restartServer", "tir.showPipeline", "tir.showTirAfterPass"],
     );
+  });
+
+  describe("TIR: Show pipeline", () => {
+    const stage = (pass: string, before: string, after: string) =>
+      ({ pass, before, after, changed: before !== after, diff: before !== after ? `--- a\n+++ b\n-${before}+${after}` : "" });
+
+    it("asks the server for every stage and shows them in a webview without scripts", async () => {
+      world.respond = () => ({ title: "matmul.pipeline", language: "tir", stages: [
+        stage("LowerInitBlock", "x = 1\n", "x = 1\n"), stage("FlattenBuffer", "x = 1\n", "A[0] < B[1]\n")] });
+      await loaded.extension.activate(context);
+      await world.commands.get("tir.showPipeline")!();
+
+      assert.deepStrictEqual(world.lastClient.requests, [{ command: "tir.pipelineStages", arguments: [DOCUMENT_URI] }]);
+      assert.strictEqual(world.webviewPanels.length, 1);
+      const [panel] = world.webviewPanels;
+      assert.strictEqual(panel!.title, "matmul.pipeline");
+      assert.strictEqual(panel!.options.enableScripts, false);
+      assert.match(panel!.webview.html, /1\. LowerInitBlock <span class="state">unchanged<\/span>/);
+      assert.match(panel!.webview.html, /2\. FlattenBuffer <span class="state">changed<\/span>/);
+      assert.match(panel!.webview.html, /<span class="add">\+A\[0\] &lt; B\[1\]<\/span>/);
+      assert.deepStrictEqual(world.errorMessages, []);
+    });
+
+    it("reports an answer that breaks the contract instead of opening a panel", async () => {
+      world.respond = () => ({ title: "x", stages: [{ pass: "P" }] });
+      await loaded.extension.activate(context);
+      await world.commands.get("tir.showPipeline")!();
+      assert.strictEqual(world.webviewPanels.length, 0);
+      assert.match(world.errorMessages[0]!.message, /^TIR: Show pipeline failed: tir\.pipelineStages: stage 0 is/);
+    });
   });
 
   it("runs `<python> -m tir_lsp serve <extraArgs>` when tir.server.pythonPath is set", async () => {
@@ -60,6 +93,21 @@ describe("activate()", () => {
       command: EXISTING_EXECUTABLE,
       args: ["-m", "tir_lsp", "serve", "--log-level", "debug"],
     });
+  });
+
+  it("finds the README's `.venv/bin/tir-lsp` in a trusted workspace folder when no path is set", async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "tir-ws-"));
+    try {
+      const venvBin = path.join(folder, ".venv", "bin");
+      fs.mkdirSync(venvBin, { recursive: true });
+      fs.writeFileSync(path.join(venvBin, "tir-lsp"), "#!/bin/sh\n", { mode: 0o755 });
+      world.settings = {};
+      world.workspaceFolders = [folder];
+      await loaded.extension.activate(context);
+      assert.deepStrictEqual(world.lastClient.serverOptions, { command: path.join(venvBin, "tir-lsp"), args: ["serve"] });
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("explains how to install tir-lsp when the executable is missing, with a button to the settings", async () => {
@@ -72,7 +120,7 @@ describe("activate()", () => {
     assert.strictEqual(world.errorMessages.length, 1);
     const [shown] = world.errorMessages;
     assert.match(shown!.message, /^tir-lsp was not found/);
-    assert.match(shown!.message, /pip install <path-to-repo>/);
+    assert.match(shown!.message, /README/);
     assert.match(shown!.message, /tir\.server\.path/);
     assert.match(shown!.message, /tir\.server\.pythonPath/);
     assert.deepStrictEqual(shown!.items, ["Open Settings"]);

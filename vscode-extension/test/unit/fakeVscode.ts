@@ -134,6 +134,10 @@ export class FakeWorld {
   readonly clients: FakeLanguageClient[] = [];
   readonly configurationListeners: Listener<{ affectsConfiguration(section: string): boolean }>[] = [];
   activeEditor: { document: { languageId: string; uri: FakeUri } } | undefined;
+  readonly webviewPanels: { viewType: string; title: string; options: { enableScripts?: boolean }; webview: { html: string } }[] = [];
+  /** Workspace folders on disk, and whether the workspace is trusted. */
+  workspaceFolders: string[] = [];
+  trusted = true;
   startError: unknown;
   respond: (params: ExecuteCommandParams) => unknown = () => null;
 
@@ -156,6 +160,7 @@ export class FakeWorld {
     return {
       Uri: FakeUri,
       StatusBarAlignment: { Left: 1, Right: 2 },
+      ViewColumn: { Active: -1, Beside: -2 },
       ThemeColor: class {
         constructor(readonly id: string) {}
       },
@@ -195,8 +200,19 @@ export class FakeWorld {
           return {};
         },
         setStatusBarMessage: () => disposable,
+        createWebviewPanel(viewType: string, title: string, column: unknown, options: { enableScripts?: boolean }) {
+          const panel = { viewType, title, column, options, webview: { html: "", cspSource: "vscode-webview://fake" } };
+          world.webviewPanels.push(panel);
+          return panel;
+        },
       },
       workspace: {
+        get workspaceFolders() {
+          return world.workspaceFolders.map((folder) => ({ uri: { scheme: "file", fsPath: folder } }));
+        },
+        get isTrusted() {
+          return world.trusted;
+        },
         getConfiguration(section: string) {
           if (section !== "tir") {
             throw new Error(`unexpected configuration section ${section}`);

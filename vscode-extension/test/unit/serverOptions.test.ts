@@ -42,6 +42,38 @@ describe("serverOptions", () => {
       assert.deepStrictEqual(command, { command: "/opt/tir/bin/tir-lsp", args: ["serve", "--log-file", "/tmp/tir.log"] });
     });
 
+    describe("the README's virtual environment in the workspace", () => {
+      const files = new Set(["/work/proj/.venv/bin/tir-lsp", "C:\\proj\\.venv\\Scripts\\tir-lsp.exe"]);
+      const linux = { env: { PATH: "/usr/bin" }, platform: "linux" as const, isExecutable: (f: string) => files.has(f) };
+
+      it("runs `<folder>/.venv/bin/tir-lsp` of a trusted workspace when no path is configured", () => {
+        const command = resolveServerCommand(settingsFrom({}), { folders: ["/work/other", "/work/proj"], trusted: true }, linux);
+        assert.deepStrictEqual(command, { command: "/work/proj/.venv/bin/tir-lsp", args: ["serve"] });
+      });
+
+      it("finds .venv\\Scripts\\tir-lsp.exe on Windows", () => {
+        const windows = { env: {}, platform: "win32" as const, isExecutable: (f: string) => files.has(f) };
+        const command = resolveServerCommand(settingsFrom({}), { folders: ["C:\\proj"], trusted: true }, windows);
+        assert.strictEqual(command.command, "C:\\proj\\.venv\\Scripts\\tir-lsp.exe");
+      });
+
+      it("never runs a workspace's executable in an untrusted workspace", () => {
+        const command = resolveServerCommand(settingsFrom({}), { folders: ["/work/proj"], trusted: false }, linux);
+        assert.deepStrictEqual(command, { command: "tir-lsp", args: ["serve"] });
+      });
+
+      it("leaves a configured path or Python alone", () => {
+        const workspace = { folders: ["/work/proj"], trusted: true };
+        assert.strictEqual(resolveServerCommand(settingsFrom({ "server.path": "/opt/tir-lsp" }), workspace, linux).command, "/opt/tir-lsp");
+        assert.strictEqual(resolveServerCommand(settingsFrom({ "server.pythonPath": "/usr/bin/python3" }), workspace, linux).command, "/usr/bin/python3");
+      });
+
+      it("falls back to `tir-lsp` on PATH when the folder has no venv", () => {
+        const command = resolveServerCommand(settingsFrom({}), { folders: ["/work/other"], trusted: true }, linux);
+        assert.deepStrictEqual(command, { command: "tir-lsp", args: ["serve"] });
+      });
+    });
+
     it("prefers `<python> -m tir_lsp serve` when a Python is configured", () => {
       const command = resolveServerCommand(settingsFrom({ "server.path": "tir-lsp", "server.pythonPath": "/venv/bin/python", "server.extraArgs": ["-v"] }));
       assert.deepStrictEqual(command, { command: "/venv/bin/python", args: ["-m", "tir_lsp", "serve", "-v"] });
@@ -84,7 +116,8 @@ describe("serverOptions", () => {
   it("serverNotFoundMessage says what was tried and how to fix it", () => {
     assert.strictEqual(
       serverNotFoundMessage({ command: "tir-lsp", args: ["serve"] }),
-      "tir-lsp was not found (tried `tir-lsp serve`). Install it with `pip install <path-to-repo>` or set `tir.server.path` / `tir.server.pythonPath`.",
+      "tir-lsp was not found (tried `tir-lsp serve`). Install it as the repository's README says (a trusted " +
+        "workspace's `.venv/bin/tir-lsp` is found), or set `tir.server.path` / `tir.server.pythonPath`.",
     );
   });
 
