@@ -161,3 +161,64 @@ def run_archive(archive: Path, workdir: Path, inputs: dict[str, np.ndarray]) -> 
     assert run.returncode == 0, run.stderr
     return {t["name"]: np.fromfile(workdir / f"out{k}.bin", dtype=np.float32).reshape(t["shape"])
             for k, t in enumerate(meta["outputs"])}
+
+
+SANITIZE = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+
+
+def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]], workdir: Path,
+               cflags: list[str] | None = None, extra_c: str = "", link_params: bool = False) -> dict[str, dict[str, np.ndarray]]:
+    """Compile every model (named by its key, which becomes its C model name) with the typed C
+    interface, link them all with one test main in ONE gcc call (``cflags`` default to
+    AddressSanitizer + UndefinedBehaviorSanitizer, warnings are errors), run the program once
+    and return each model's outputs. ``extra_c`` is linked in too (e.g. a malloc that fails)."""
+    from compiler.executor.build import compile_model
+    from compiler.executor.options import resolve
+
+    include = workdir / "include"
+    include.mkdir(parents=True, exist_ok=True)
+    srcs: list[str] = []
+    lines = ['#include "tir_runtime.h"', "#include <stdio.h>"]
+    body = ["int main(void) {", "  FILE* f;"]
+    metas: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+    for m, (model, inputs) in models.items():
+        c = compile_model(model, resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True,
+                                          "link-params": link_params or None}, model_name=m))
+        for name, text in c.sources.items():
+            (workdir / name).write_text(text)
+            srcs.append(str(workdir / name))
+        for name, text in c.includes.items():
+            (include / name).write_text(text)
+        p = c.program
+        lines.append(f'#include "tvmgen_{m}.h"')
+        body.append(f"  {{ struct tvmgen_{m}_inputs in; struct tvmgen_{m}_outputs out;")
+        for k, (t, cname) in enumerate(p.input_names.items()):
+            n = p.graph.tensors[t].size
+            fname = f"{m}_in{k}.bin"
+            inputs[t].astype(np.float32).tofile(workdir / fname)
+            lines.append(f"static float {m}_in{k}[{n}];")
+            body.append(f"    f = fopen(\"{fname}\", \"rb\"); if (!f || fread({m}_in{k}, 4, {n}, f) != {n}) return 3; "
+                        f"fclose(f); in.{cname} = {m}_in{k};")
+        outs = []
+        for k, (t, cname) in enumerate(p.output_names.items()):
+            n = p.graph.tensors[t].size
+            lines.append(f"static float {m}_out{k}[{n}];")
+            body.append(f"    out.{cname} = {m}_out{k};")
+            outs.append((t, p.graph.tensors[t].shape))
+        body.append(f"    if (tvmgen_{m}_run(&in, &out) != 0) {{ fprintf(stderr, \"{m}: %s\\n\", TVMGetLastError()); return 1; }}")
+        for k, (t, _) in enumerate(outs):
+            n = p.graph.tensors[t].size
+            body.append(f"    f = fopen(\"{m}_out{k}.bin\", \"wb\"); fwrite({m}_out{k}, 4, {n}, f); fclose(f);")
+        body.append("  }")
+        metas[m] = outs
+    body += ["  return 0;", "}"]
+    (workdir / "main.c").write_text("\n".join(lines + [extra_c] + body) + "\n")
+    exe = workdir / "models"
+    flags = SANITIZE if cflags is None else cflags
+    cc = subprocess.run(["gcc", "-std=c99", *flags, "-Wall", "-Wextra", "-Werror", "-I", str(include),
+                         str(workdir / "main.c"), *srcs, "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
+    assert cc.returncode == 0, cc.stderr[-4000:]
+    run = subprocess.run([str(exe)], cwd=workdir, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr[-4000:]
+    return {m: {t: np.fromfile(workdir / f"{m}_out{k}.bin", dtype=np.float32).reshape(shape)
+                for k, (t, shape) in enumerate(outs)} for m, outs in metas.items()}

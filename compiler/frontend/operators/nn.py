@@ -36,16 +36,11 @@ def _ints(node: OpNode, key: str, n: int, default: int) -> list[int]:
     return [int(x) for x in v]
 
 
-def _check_auto_pad(node: OpNode) -> None:
-    pad = node.attrs.get("auto_pad", "NOTSET")
-    if pad not in ("NOTSET", "VALID"):
-        raise OpError(f"auto_pad={pad} is not supported (use explicit pads)", "auto_pad")
-    if node.attrs.get("ceil_mode", 0):
-        raise OpError("ceil_mode=1 is not supported", "ceil_mode")
-
-
 def _window(node: OpNode, spatial: list[int], kernel: list[int]) -> tuple[list[int], list[int], list[int], list[int]]:
-    """(strides, dilations, pads at begin, output sizes) of a 2-D window operator."""
+    """(strides, dilations, pads at begin, output sizes) of a window operator over
+    ``spatial``: explicit ``pads`` or ``auto_pad`` (SAME_UPPER / SAME_LOWER / VALID), and
+    ``ceil_mode`` for pooling (a last, partial window when it starts inside the input or its
+    begin pad, as onnxruntime counts it)."""
     n = len(spatial)
     strides = _ints(node, "strides", n, 1)
     dil = _ints(node, "dilations", n, 1)
@@ -53,63 +48,100 @@ def _window(node: OpNode, spatial: list[int], kernel: list[int]) -> tuple[list[i
     for key, values, least in (("strides", strides, 1), ("dilations", dil, 1), ("pads", pads, 0)):
         if min(values) < least:
             raise OpError(f"{key} {values} must be at least {least}", key)
+    auto = node.attrs.get("auto_pad", "NOTSET")
+    if auto not in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
+        raise OpError(f"auto_pad={auto} is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER", "auto_pad")
+    ceil = bool(node.attrs.get("ceil_mode", 0))
     out = []
     for d in range(n):
         eff = (kernel[d] - 1) * dil[d] + 1
-        size = (spatial[d] + pads[d] + pads[d + n] - eff) // strides[d] + 1
-        if size <= 0:
+        if auto == "VALID":
+            pads[d] = pads[d + n] = 0
+        elif auto in ("SAME_UPPER", "SAME_LOWER"):
+            want = -(-spatial[d] // strides[d])
+            total = max(0, (want - 1) * strides[d] + eff - spatial[d])
+            small, big = total // 2, total - total // 2
+            pads[d], pads[d + n] = (small, big) if auto == "SAME_UPPER" else (big, small)
+        span = spatial[d] + pads[d] + pads[d + n] - eff
+        if span < 0:
             raise OpError(f"window {kernel} (dilations {dil}, pads {pads}) does not fit the input {spatial}",
                           "kernel_shape")
+        size = span // strides[d] + 1
+        if ceil and span % strides[d]:
+            size += 1
+            if (size - 1) * strides[d] >= spatial[d] + pads[d]:
+                size -= 1  # the last window would start in the end pad
         out.append(size)
     return strides, dil, pads[:n], out
 
 
-def _only_2d(shape: tuple[int, ...]) -> None:
-    if len(shape) != 4:
-        raise OpError(f"only 2-D (NCHW) inputs are supported, got shape {shape}")
+def _in_bounds(coords: list[str], spatial: list[int], kernel: list[int], strides: list[int], dil: list[int],
+               begin: list[int], out: list[int]) -> str:
+    """The condition that ``coords`` (input positions of one window element) lie inside the
+    input, checking each side a window can cross: below 0 when there is a begin pad, at or
+    past the end when the last window reaches beyond the input (an end pad, or ceil_mode).
+    ``""`` when no window leaves the input."""
+    terms = []
+    for c, size, k, s, d, b, o in zip(coords, spatial, kernel, strides, dil, begin, out):
+        if b > 0:
+            terms.append(f"0 <= {c}")
+        if (o - 1) * s + (k - 1) * d - b >= size:
+            terms.append(f"{c} < {size}")
+    return " and ".join(terms)
+
+
+def _spatial(shape: tuple[int, ...]) -> list[int]:
+    if len(shape) < 3:
+        raise OpError(f"input of shape {shape} has no spatial dimensions (expected N, C, D1, ...)")
+    return list(shape[2:])
+
+
+def _names(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}{k}" for k in range(n)]
 
 
 # ---- Conv --------------------------------------------------------------------------------
 
 def _conv_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
-    _check_auto_pad(node)
     x, w = shapes[0], shapes[1]
-    _only_2d(x)
+    spatial = _spatial(x)
     groups = int(node.attrs.get("group", 1))  # type: ignore[call-overload]
-    if len(w) != 4:
-        raise OpError(f"weight shape {w} is not 4-D (out channels, in channels, kh, kw)")
+    if len(w) != len(x):
+        raise OpError(f"weight shape {w} does not have the input's rank {len(x)} (out channels, in channels, kernel)")
     if groups < 1 or x[1] != w[1] * groups or w[0] % groups:
         raise OpError(f"weight shape {w} does not match input {x} with group={groups}", "group")
-    kernel = _ints(node, "kernel_shape", 2, 0) if node.attrs.get("kernel_shape") else [w[2], w[3]]
-    if kernel != [w[2], w[3]]:
+    kernel = _ints(node, "kernel_shape", len(spatial), 0) if node.attrs.get("kernel_shape") else list(w[2:])
+    if kernel != list(w[2:]):
         raise OpError(f"kernel_shape {kernel} differs from the weight's {w[2:]}", "kernel_shape")
     if len(shapes) > 2 and shapes[2] != (w[0],):
         raise OpError(f"bias of shape {shapes[2]} needs shape ({w[0]},)")
-    _, _, _, out = _window(node, [x[2], x[3]], kernel)
-    return (x[0], w[0], out[0], out[1])
+    _, _, _, out = _window(node, spatial, kernel)
+    return (x[0], w[0], *out)
 
 
 def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     x, wt = ins[0], ins[1]
     groups = int(node.attrs.get("group", 1))  # type: ignore[call-overload]
-    (sh, sw), (dh, dw), (ph, pw), _ = _window(node, [x.shape[2], x.shape[3]], [wt.shape[2], wt.shape[3]])
-    H, W = x.shape[2], x.shape[3]
+    spatial, kernel = list(x.shape[2:]), list(wt.shape[2:])
+    strides, dils, begin, outs = _window(node, spatial, kernel)
     cin_g, cout_g = wt.shape[1], wt.shape[0] // groups
-    acc = w.alloc("conv2d_nchw", out_shape)
+    nd = len(spatial)
+    acc = w.alloc("conv2d_nchw" if nd == 2 else f"conv{nd}d_ncw" if nd == 1 else f"conv{nd}d_ncdhw", out_shape)
 
     def body(v: Index) -> str:
-        n, f, yy, xx, rc, ry, rx = v
+        n, f, rc = v[0], v[1], v[2 + nd]
+        pos, red = v[2:2 + nd], v[3 + nd:]
         chan = rc if groups == 1 else f"{f} // {cout_g} * {cin_g} + {rc}"
-        hy, wx = affine(yy, sh, ry, dh, ph), affine(xx, sw, rx, dw, pw)
-        load = x.load([n, chan, hy, wx])
-        if ph or pw:
-            # Padding is a guarded read, not a padded copy: the workspace holds no pad buffer.
-            cond = f"0 <= {hy} and {hy} < {H} and 0 <= {wx} and {wx} < {W}"
+        coords = [affine(p, s, r, d, b) for p, s, r, d, b in zip(pos, strides, red, dils, begin)]
+        load = x.load([n, chan, *coords])
+        # Padding is a guarded read, not a padded copy: the workspace holds no pad buffer.
+        cond = _in_bounds(coords, spatial, kernel, strides, dils, begin, outs)
+        if cond:
             load = f"T.if_then_else({cond}, {load}, {f32(0.0)})"
-        return f"{acc}[{n}, {f}, {yy}, {xx}] + {load} * {wt.load([f, rc, ry, rx])}"
+        return f"{acc}[{', '.join(v[:2 + nd])}] + {load} * {wt.load([f, rc, *red])}"
 
-    w.stage("conv2d_nchw", [*out_shape, cin_g, wt.shape[2], wt.shape[3]], "SSSSRRR", body,
-            lambda v: f"{acc}[{', '.join(v[:4])}]", init=f32(0.0))
+    w.stage(acc, [*out_shape, cin_g, *kernel], "S" * (2 + nd) + "R" * (1 + nd), body,
+            lambda v: f"{acc}[{', '.join(v[:2 + nd])}]", init=f32(0.0))
     if len(ins) > 2:
         bias = ins[2]
         return lambda idx: f"{acc}[{', '.join(idx)}] + {bias.load([idx[1]])}"
@@ -190,53 +222,80 @@ def _matmul(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[i
 # ---- Pooling ------------------------------------------------------------------------------
 
 def _pool_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
-    _check_auto_pad(node)
     x = shapes[0]
-    _only_2d(x)
+    spatial = _spatial(x)
     if not node.attrs.get("kernel_shape"):
         raise OpError("kernel_shape is required", "kernel_shape")
     if node.attrs.get("storage_order", 0):
         raise OpError("storage_order=1 is not supported", "storage_order")
-    kernel = _ints(node, "kernel_shape", 2, 0)
-    _, _, _, out = _window(node, [x[2], x[3]], kernel)
-    return (x[0], x[1], out[0], out[1])
+    kernel = _ints(node, "kernel_shape", len(spatial), 0)
+    _, _, _, out = _window(node, spatial, kernel)
+    return (x[0], x[1], *out)
 
 
 def _pool(kind: str) -> object:
     def compute(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
         x = ins[0]
-        kh, kw = _ints(node, "kernel_shape", 2, 0)
-        (sh, sw), (dh, dw), (ph, pw), _ = _window(node, [x.shape[2], x.shape[3]], [kh, kw])
-        H, W = x.shape[2], x.shape[3]
+        spatial = list(x.shape[2:])
+        nd = len(spatial)
+        kernel = _ints(node, "kernel_shape", nd, 0)
+        strides, dils, begin, outs = _window(node, spatial, kernel)
+        guarded = bool(_in_bounds(_names("c", nd), spatial, kernel, strides, dils, begin, outs))
         acc = w.alloc("pool_max" if kind == "max" else "pool_sum", out_shape)
 
         def body(v: Index) -> str:
-            n, c, yy, xx, ry, rx = v
-            hy, wx = affine(yy, sh, ry, dh, ph), affine(xx, sw, rx, dw, pw)
-            load = x.load([n, c, hy, wx])
-            if ph or pw:
-                cond = f"0 <= {hy} and {hy} < {H} and 0 <= {wx} and {wx} < {W}"
+            pos, red = v[2:2 + nd], v[2 + nd:]
+            coords = [affine(p, s, r, d, b) for p, s, r, d, b in zip(pos, strides, red, dils, begin)]
+            load = x.load([v[0], v[1], *coords])
+            cond = _in_bounds(coords, spatial, kernel, strides, dils, begin, outs)
+            if cond:
                 load = f"T.if_then_else({cond}, {load}, {_NEG_INF if kind == 'max' else f32(0.0)})"
-            cur = f"{acc}[{n}, {c}, {yy}, {xx}]"
+            cur = f"{acc}[{', '.join(v[:2 + nd])}]"
             return f"T.max({cur}, {load})" if kind == "max" else f"{cur} + {load}"
 
-        w.stage(acc, [*out_shape, kh, kw], "SSSSRR", body, lambda v: f"{acc}[{', '.join(v[:4])}]",
-                init=_NEG_INF if kind == "max" else f32(0.0))
+        w.stage(acc, [*out_shape, *kernel], "S" * (2 + nd) + "R" * nd, body,
+                lambda v: f"{acc}[{', '.join(v[:2 + nd])}]", init=_NEG_INF if kind == "max" else f32(0.0))
         if kind == "max":
             return lambda idx: f"{acc}[{', '.join(idx)}]"
-        if node.attrs.get("count_include_pad", 0) or not (ph or pw):
-            return lambda idx: f"{acc}[{', '.join(idx)}] / {f32(kh * kw)}"
+        count = int(np.prod(kernel))
+        if not guarded:
+            return lambda idx: f"{acc}[{', '.join(idx)}] / {f32(count)}"
+        include_pad = bool(node.attrs.get("count_include_pad", 0))
 
         def avg(idx: Index) -> str:
-            # Divide by the number of window elements inside the input (count_include_pad=0).
-            y0, x0 = f"{idx[2]} * {sh} - {ph}", f"{idx[3]} * {sw} - {pw}"
-            rows = f"(T.min({y0} + {(kh - 1) * dh + 1}, {H}) - T.max({y0}, 0) + {dh - 1}) // {dh}"
-            cols = f"(T.min({x0} + {(kw - 1) * dw + 1}, {W}) - T.max({x0}, 0) + {dw - 1}) // {dw}"
-            return f"{acc}[{', '.join(idx)}] / T.Cast(\"float32\", ({rows}) * ({cols}))"
+            # Divide by the number of window elements inside the input, or inside the input
+            # and its pads (count_include_pad=1; ceil_mode's overhang never counts).
+            factors = []
+            for dim, (p, s, k, d, b, size) in enumerate(zip(idx[2:], strides, kernel, dils, begin, spatial)):
+                lo = f"{p} * {s} - {b}"
+                pad_lo, pad_hi = (-b, size + _end_pad(node, spatial, dim)) if include_pad else (0, size)
+                if d == 1:
+                    factors.append(f"T.min({lo} + {k}, {pad_hi}) - T.max({lo}, {pad_lo})")
+                else:  # window taps r in [0, k) with pad_lo <= lo + r * d < pad_hi
+                    factors.append(f"T.min({k - 1}, ({pad_hi} - 1 - ({lo})) // {d}) "
+                                   f"- T.max(0, ({pad_lo} - ({lo}) + {d - 1}) // {d}) + 1")
+            return f"{acc}[{', '.join(idx)}] / T.Cast(\"float32\", {' * '.join(f'({f})' for f in factors)})"
 
         return avg
 
     return compute
+
+
+def _end_pad(node: OpNode, spatial: list[int], d: int) -> int:
+    """The end pad of dimension ``d`` (explicit or from auto_pad)."""
+    n = len(spatial)
+    kernel = _ints(node, "kernel_shape", n, 0)
+    strides = _ints(node, "strides", n, 1)
+    dil = _ints(node, "dilations", n, 1)
+    auto = node.attrs.get("auto_pad", "NOTSET")
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        eff = (kernel[d] - 1) * dil[d] + 1
+        want = -(-spatial[d] // strides[d])
+        total = max(0, (want - 1) * strides[d] + eff - spatial[d])
+        return total - total // 2 if auto == "SAME_UPPER" else total // 2
+    if auto == "VALID":
+        return 0
+    return _ints(node, "pads", 2 * n, 0)[d + n]
 
 
 def _gap_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
