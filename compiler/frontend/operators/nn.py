@@ -321,68 +321,293 @@ def _gap(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
 
 # ---- Softmax ------------------------------------------------------------------------------
 
-def _softmax_axis(node: OpNode, rank: int) -> int:
-    axis = int(node.attrs.get("axis", -1))  # type: ignore[call-overload]
+def _softmax_axes(node: OpNode, rank: int) -> list[int]:
+    """The axes one softmax normalizes over: the one ``axis`` from opset 13; before it the
+    input is coerced to 2-D at ``axis``, so every axis from ``axis`` on."""
+    axis = int(node.attrs.get("axis", -1 if int(node.attrs.get("__opset", 13)) >= 13 else 1))  # type: ignore[call-overload]
     axis = axis + rank if axis < 0 else axis
     if not 0 <= axis < rank:
         raise OpError(f"axis {axis} is out of range for rank {rank}", "axis")
-    return axis
+    if int(node.attrs.get("__opset", 13)) < 13:  # type: ignore[call-overload]
+        return list(range(axis, rank))
+    return [axis]
 
 
 def _softmax_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
-    x = shapes[0]
-    axis = _softmax_axis(node, len(x))
-    opset = int(node.attrs.get("__opset", 13))  # type: ignore[call-overload]
-    if opset < 13 and axis != len(x) - 1:
-        raise OpError(f"Softmax before opset 13 with axis={axis} (not the last) flattens the input; not supported",
-                      "axis")
-    return x
+    _softmax_axes(node, len(shapes[0]))
+    return shapes[0]
 
 
-def _softmax(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+def _softmax(log: bool) -> object:
+    def compute(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+        x = ins[0]
+        rank = len(out_shape)
+        axes = _softmax_axes(node, rank)
+        keep = [i for i in range(rank) if i not in axes]
+        red_shape = tuple(out_shape[i] for i in keep) or (1,)
+        mx = w.alloc("T_softmax_maxelem", red_shape)
+        sm = w.alloc("T_softmax_expsum", red_shape)
+        order = keep + axes
+        extents = [out_shape[i] for i in order]
+        nk = len(keep)
+
+        def full(v: Index) -> Index:
+            idx = [""] * rank
+            for pos, dim in enumerate(order):
+                idx[dim] = v[pos]
+            return idx
+
+        def red(v: Index) -> str:
+            return ", ".join(v[:nk]) or "0"
+
+        kinds = "S" * nk + "R" * len(axes)
+        w.stage("T_softmax_maxelem", extents, kinds, lambda v: f"T.max({mx}[{red(v)}], {x.load(full(v))})",
+                lambda v: f"{mx}[{red(v)}]", init=_NEG_INF)
+        w.stage("T_softmax_expsum", extents, kinds,
+                lambda v: f"{sm}[{red(v)}] + T.exp({x.load(full(v))} - {mx}[{red(v)}])",
+                lambda v: f"{sm}[{red(v)}]", init=f32(0.0))
+
+        def final(idx: Index) -> str:
+            r = ", ".join(idx[d] for d in keep) or "0"
+            if log:
+                return f"{x.load(idx)} - {mx}[{r}] - T.log({sm}[{r}])"
+            return f"T.exp({x.load(idx)} - {mx}[{r}]) / {sm}[{r}]"
+
+        return final
+
+    return compute
+
+
+# ---- LRN ----------------------------------------------------------------------------------
+
+def _lrn_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
+    _spatial(shapes[0])
+    size = node.attrs.get("size")
+    if not isinstance(size, int) or size < 1:
+        raise OpError(f"size must be a positive integer, got {size!r}", "size")
+    return shapes[0]
+
+
+def _lrn(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    """``x / (bias + alpha / size * sum of x^2 over a channel window) ^ beta``; the window
+    [c - (size-1)//2, c + ceil((size-1)/2)] is guarded at both channel ends."""
     x = ins[0]
-    axis = _softmax_axis(node, len(out_shape))
+    size = int(node.attrs["size"])  # type: ignore[call-overload]
+    alpha, beta = float(node.attrs.get("alpha", 1e-4)), float(node.attrs.get("beta", 0.75))  # type: ignore[arg-type]
+    bias = float(node.attrs.get("bias", 1.0))  # type: ignore[arg-type]
+    lo = (size - 1) // 2
+    channels = out_shape[1]
     rank = len(out_shape)
-    red_shape = tuple(d for i, d in enumerate(out_shape) if i != axis) or (1,)
-    mx = w.alloc("T_softmax_maxelem", red_shape)
-    sm = w.alloc("T_softmax_expsum", red_shape)
-    order = [i for i in range(rank) if i != axis] + [axis]
-    extents = [out_shape[i] for i in order]
+    sq = w.alloc("tensor_sqsum", out_shape)
 
-    def full(v: Index) -> Index:
-        idx = [""] * rank
-        for pos, dim in enumerate(order):
-            idx[dim] = v[pos]
-        return idx
+    def body(v: Index) -> str:
+        c = f"{v[1]} + {v[rank]} - {lo}" if lo else f"{v[1]} + {v[rank]}"
+        load = x.load([v[0], c, *v[2:rank]])
+        return f"{sq}[{', '.join(v[:rank])}] + T.if_then_else(0 <= {c} and {c} < {channels}, {load} * {load}, {f32(0.0)})"
 
-    def red(v: Index) -> str:
-        return ", ".join(v[:-1]) or "0"
-
-    kinds = "S" * (rank - 1) + "R"
-    w.stage("T_softmax_maxelem", extents, kinds, lambda v: f"T.max({mx}[{red(v)}], {x.load(full(v))})",
-            lambda v: f"{mx}[{red(v)}]", init=_NEG_INF)
-    w.stage("T_softmax_expsum", extents, kinds,
-            lambda v: f"{sm}[{red(v)}] + T.exp({x.load(full(v))} - {mx}[{red(v)}])",
-            lambda v: f"{sm}[{red(v)}]", init=f32(0.0))
+    w.stage(sq, [*out_shape, size], "S" * rank + "R", body, lambda v: f"{sq}[{', '.join(v[:rank])}]", init=f32(0.0))
 
     def final(idx: Index) -> str:
-        r = ", ".join(i for d, i in enumerate(idx) if d != axis) or "0"
-        return f"T.exp({x.load(idx)} - {mx}[{r}]) / {sm}[{r}]"
+        base = f"{f32(bias)} + {f32(alpha / size)} * {sq}[{', '.join(idx)}]"
+        return f"{x.load(idx)} / T.pow({base}, {f32(beta)})"
 
     return final
+
+
+# ---- ConvTranspose ------------------------------------------------------------------------
+
+def _deconv_geometry(node: OpNode, x: tuple[int, ...], w: tuple[int, ...]) -> tuple[list[int], list[int], list[int], list[int]]:
+    """(strides, dilations, begin pads, output sizes) of a transposed convolution."""
+    spatial = _spatial(x)
+    n = len(spatial)
+    kernel = list(w[2:])
+    strides = _ints(node, "strides", n, 1)
+    dil = _ints(node, "dilations", n, 1)
+    out_pad = _ints(node, "output_padding", n, 0)
+    pads = _ints(node, "pads", 2 * n, 0)
+    auto = node.attrs.get("auto_pad", "NOTSET")
+    want = node.attrs.get("output_shape")
+    full = [s * (i - 1) + op + (k - 1) * d + 1 for i, s, op, k, d in zip(spatial, strides, out_pad, kernel, dil)]
+    if want is not None:
+        target = [int(v) for v in want][-n:]  # type: ignore[union-attr]
+        total = [f - t for f, t in zip(full, target)]
+        if min(total) < 0:
+            raise OpError(f"output_shape {target} is larger than the convolution covers", "output_shape")
+        upper = auto != "SAME_LOWER"
+        begin = [t // 2 if upper else t - t // 2 for t in total]
+        return strides, dil, begin, target
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        target = [i * s for i, s in zip(spatial, strides)]
+        total = [f - t for f, t in zip(full, target)]
+        begin = [t // 2 if auto == "SAME_UPPER" else t - t // 2 for t in total]
+        return strides, dil, begin, target
+    if auto == "VALID":
+        pads = [0] * (2 * n)
+    out = [f - pads[d] - pads[d + n] for d, f in enumerate(full)]
+    if min(out) <= 0:
+        raise OpError(f"pads {pads} leave no output", "pads")
+    return strides, dil, pads[:n], out
+
+
+def _deconv_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
+    x, w = shapes[0], shapes[1]
+    groups = int(node.attrs.get("group", 1))  # type: ignore[call-overload]
+    if len(w) != len(x) or groups < 1 or x[1] != w[0] or w[0] % groups:
+        raise OpError(f"weight shape {w} does not match input {x} with group={groups}", "group")
+    if node.attrs.get("kernel_shape") and list(node.attrs["kernel_shape"]) != list(w[2:]):  # type: ignore[call-overload]
+        raise OpError(f"kernel_shape differs from the weight's {w[2:]}", "kernel_shape")
+    cout = w[1] * groups
+    if len(shapes) > 2 and shapes[2] != (cout,):
+        raise OpError(f"bias of shape {shapes[2]} needs shape ({cout},)")
+    _, _, _, out = _deconv_geometry(node, x, w)
+    return (x[0], cout, *out)
+
+
+def _deconv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    """``y[n, f, o] = sum over c, k of x[n, c, i] * w[c, f, k]`` where ``o = i * s + k * d -
+    pad``: i = (o + pad - k * d) / s when that divides exactly and lies inside the input."""
+    x, wt = ins[0], ins[1]
+    groups = int(node.attrs.get("group", 1))  # type: ignore[call-overload]
+    strides, dils, begin, _ = _deconv_geometry(node, x.shape, wt.shape)
+    spatial, kernel = list(x.shape[2:]), list(wt.shape[2:])
+    nd = len(spatial)
+    cin_g, cout_g = wt.shape[0] // groups, wt.shape[1]
+    acc = w.alloc("conv2d_transpose_nchw", out_shape)
+
+    def body(v: Index) -> str:
+        n, f, rc = v[0], v[1], v[2 + nd]
+        pos, red = v[2:2 + nd], v[3 + nd:]
+        chan = rc if groups == 1 else f"{f} // {cout_g} * {cin_g} + {rc}"
+        conds, coords = [], []
+        for p, r, s, d, b, size in zip(pos, red, strides, dils, begin, spatial):
+            num = f"{p} + {b} - {r} * {d}" if b else f"{p} - {r} * {d}"
+            conds.append(f"0 <= {num}")
+            if s > 1:
+                conds.append(f"({num}) % {s} == 0")
+                coords.append(f"({num}) // {s}")
+            else:
+                coords.append(num)
+            conds.append(f"{coords[-1]} < {size}")
+        load = f"T.if_then_else({' and '.join(conds)}, {x.load([n, chan, *coords])}, {f32(0.0)})"
+        wf = f if groups == 1 else f"{f} % {cout_g}"
+        return f"{acc}[{', '.join(v[:2 + nd])}] + {load} * {wt.load([chan, wf, *red])}"
+
+    w.stage(acc, [*out_shape, cin_g, *kernel], "S" * (2 + nd) + "R" * (1 + nd), body,
+            lambda v: f"{acc}[{', '.join(v[:2 + nd])}]", init=f32(0.0))
+    if len(ins) > 2:
+        bias = ins[2]
+        return lambda idx: f"{acc}[{', '.join(idx)}] + {bias.load([idx[1]])}"
+    return lambda idx: f"{acc}[{', '.join(idx)}]"
+
+
+# ---- Reductions ---------------------------------------------------------------------------
+
+def _reduce_axes(node: OpNode, rank: int, consts: dict[int, np.ndarray]) -> list[int]:
+    axes = node.attrs.get("axes")
+    if 1 in consts:
+        axes = [int(a) for a in consts[1].reshape(-1)]
+    if not axes:
+        if node.attrs.get("noop_with_empty_axes", 0):
+            raise OpError("noop_with_empty_axes=1 is not supported", "noop_with_empty_axes")
+        return list(range(rank))
+    out = sorted({int(a) + rank if int(a) < 0 else int(a) for a in axes})  # type: ignore[union-attr]
+    if out[0] < 0 or out[-1] >= rank:
+        raise OpError(f"axes {axes} are out of range for rank {rank}", "axes")
+    return out
+
+
+def _reduce_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
+    x = shapes[0]
+    axes = _reduce_axes(node, len(x), consts)
+    keep = int(node.attrs.get("keepdims", 1))  # type: ignore[call-overload]
+    out = tuple(1 if i in axes else d for i, d in enumerate(x)) if keep else tuple(d for i, d in enumerate(x) if i not in axes)
+    return out or (1,)
+
+
+def _reduce(kind: str) -> object:
+    def compute(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+        x = ins[0]
+        rank = len(x.shape)
+        axes = _reduce_axes(node, rank, {})
+        keep = [i for i in range(rank) if i not in axes]
+        red_shape = tuple(x.shape[i] for i in keep) or (1,)
+        acc = w.alloc({"max": "x_red_max", "min": "x_red_min"}.get(kind, "x_red"), red_shape)
+        order = keep + axes
+        nk = len(keep)
+
+        def full(v: Index) -> Index:
+            idx = [""] * rank
+            for pos, dim in enumerate(order):
+                idx[dim] = v[pos]
+            return idx
+
+        def target(v: Index) -> str:
+            return f"{acc}[{', '.join(v[:nk]) or '0'}]"
+
+        op = {"sum": "{a} + {x}", "mean": "{a} + {x}", "max": "T.max({a}, {x})", "min": "T.min({a}, {x})",
+              "prod": "{a} * {x}", "sumsquare": "{a} + {x} * {x}", "l1": "{a} + T.fabs({x})"}[kind]
+        init = {"max": _NEG_INF, "min": f32(float("inf")), "prod": f32(1.0)}.get(kind, f32(0.0))
+        w.stage(acc, [x.shape[i] for i in order], "S" * nk + "R" * len(axes),
+                lambda v: op.format(a=target(v), x=x.load(full(v))), target, init=init)
+        count = int(np.prod([x.shape[i] for i in axes]))
+        keepdims = int(node.attrs.get("keepdims", 1))  # type: ignore[call-overload]
+
+        def final(idx: Index) -> str:
+            kept = [idx[i] for i in keep] if keepdims else list(idx[:nk])
+            out = f"{acc}[{', '.join(kept) or '0'}]"
+            return f"{out} / {f32(count)}" if kind == "mean" else out
+
+        return final
+
+    return compute
+
+
+def _reduce_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict[str, np.ndarray]]:
+    # Opset 13+ (ReduceSum) / 18+ (others) pass axes as a constant input.
+    if len(node.inputs) > 1 and node.inputs[1]:
+        if node.inputs[1] not in consts:
+            raise OpError(f"input {node.inputs[1]} (axes) must be a constant")
+        attrs = {**node.attrs, "axes": [int(a) for a in consts[node.inputs[1]].reshape(-1)]}
+        return OpNode(node.name, node.op_type, node.inputs[:1], node.outputs, attrs), {}
+    return node, {}
+
+
+def _global_max(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    x = ins[0]
+    acc = w.alloc("x_red_max", x.shape[:2])
+    nsp = len(x.shape) - 2
+    w.stage("x_red_max", list(x.shape), "SS" + "R" * nsp, lambda v: f"T.max({acc}[{v[0]}, {v[1]}], {x.load(v)})",
+            lambda v: f"{acc}[{v[0]}, {v[1]}]", init=_NEG_INF)
+    return lambda idx: f"{acc}[{idx[0]}, {idx[1]}]"
 
 
 _CONV_ATTRS = {"auto_pad": "NOTSET", "dilations": None, "group": 1, "kernel_shape": None, "pads": None, "strides": None}
 _POOL_ATTRS = {"auto_pad": "NOTSET", "ceil_mode": 0, "dilations": None, "kernel_shape": None, "pads": None,
                "storage_order": 0, "strides": None}
 
+_RED_ATTRS = {"axes": None, "keepdims": 1, "noop_with_empty_axes": 0}
+
 OPS = [
     OpDef("Conv", "nn_conv2d", COMPLEX, _CONV_ATTRS, 2, 3, _conv_shape, _conv),
-    OpDef("Gemm", "nn_dense", COMPLEX, {"alpha": 1.0, "beta": 1.0, "transA": 0, "transB": 0}, 2, 3, _gemm_shape, _gemm),
+    OpDef("ConvTranspose", "nn_conv2d_transpose", COMPLEX, {**_CONV_ATTRS, "output_padding": None, "output_shape": None},
+          2, 3, _deconv_shape, _deconv),
+    OpDef("Gemm", "nn_dense", COMPLEX, {"alpha": 1.0, "beta": 1.0, "transA": 0, "transB": 0, "broadcast": 0}, 2, 3,
+          _gemm_shape, _gemm),
     OpDef("MatMul", "nn_matmul", COMPLEX, {}, 2, 2, _matmul_shape, _matmul),
     OpDef("MaxPool", "nn_max_pool2d", COMPLEX, _POOL_ATTRS, 1, 1, _pool_shape, _pool("max")),  # type: ignore[arg-type]
     OpDef("AveragePool", "nn_avg_pool2d", COMPLEX, {**_POOL_ATTRS, "count_include_pad": 0}, 1, 1,
           _pool_shape, _pool("avg")),  # type: ignore[arg-type]
     OpDef("GlobalAveragePool", "nn_global_avg_pool2d", COMPLEX, {}, 1, 1, _gap_shape, _gap),
-    OpDef("Softmax", "nn_softmax", COMPLEX, {"axis": -1}, 1, 1, _softmax_shape, _softmax),
+    OpDef("GlobalMaxPool", "nn_global_max_pool2d", COMPLEX, {}, 1, 1, _gap_shape, _global_max),
+    OpDef("Softmax", "nn_softmax", COMPLEX, {"axis": None}, 1, 1, _softmax_shape, _softmax(False)),  # type: ignore[arg-type]
+    OpDef("LogSoftmax", "nn_log_softmax", COMPLEX, {"axis": None}, 1, 1, _softmax_shape, _softmax(True)),  # type: ignore[arg-type]
+    OpDef("LRN", "nn_lrn", COMPLEX, {"alpha": 1e-4, "beta": 0.75, "bias": 1.0, "size": None}, 1, 1, _lrn_shape, _lrn),
+    OpDef("ReduceSum", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("sum"), fold=_reduce_fold),  # type: ignore[arg-type]
+    OpDef("ReduceMean", "mean", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("mean"), fold=_reduce_fold),  # type: ignore[arg-type]
+    OpDef("ReduceMax", "max", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("max"), fold=_reduce_fold),  # type: ignore[arg-type]
+    OpDef("ReduceMin", "min", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("min"), fold=_reduce_fold),  # type: ignore[arg-type]
+    OpDef("ReduceProd", "prod", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("prod"), fold=_reduce_fold),  # type: ignore[arg-type]
+    OpDef("ReduceSumSquare", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("sumsquare"),  # type: ignore[arg-type]
+          fold=_reduce_fold),
+    OpDef("ReduceL1", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("l1"), fold=_reduce_fold),  # type: ignore[arg-type]
 ]
