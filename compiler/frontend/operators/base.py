@@ -120,7 +120,11 @@ class StageWriter:
         ind = "    "
         self.lines.append(f"for {', '.join(loops)} in T.grid({', '.join(map(str, extents))}):")
         self.lines.append(f"{ind}with T.sblock(\"{block}\"):")
-        self.lines.append(f"{ind * 2}{', '.join(bvars)} = T.axis.remap(\"{kinds}\", [{', '.join(loops)}])")
+        if len(loops) == 1:  # remap binds two or more; one axis is spelled out
+            kind = "spatial" if kinds == "S" else "reduce"
+            self.lines.append(f"{ind * 2}{bvars[0]} = T.axis.{kind}({extents[0]}, {loops[0]})")
+        else:
+            self.lines.append(f"{ind * 2}{', '.join(bvars)} = T.axis.remap(\"{kinds}\", [{', '.join(loops)}])")
         if init is not None:
             self.lines.append(f"{ind * 2}with T.init():")
             self.lines.append(f"{ind * 3}{target(bvars)} = {init}")
