@@ -99,7 +99,7 @@ def test_conv_with_padding_reads_through_a_guard() -> None:
 def test_unsupported_operator_names_node_and_op() -> None:
     m = _one_node(helper.make_node("Gelu", ["x"], ["y"], name="act"), [1, 4], [1, 4])
     msg = _error(m)
-    assert msg.startswith("ONNX import: node act (Gelu): operator Gelu is not supported; supported: Add, ")
+    assert msg.startswith("ONNX import: node act (Gelu): operator Gelu is not supported; supported: Abs, Add, ")
 
 
 def test_unsupported_attribute_names_node_op_and_attribute() -> None:
