@@ -57,7 +57,7 @@ def metadata(c: CompiledModel) -> dict[str, Any]:
             "peak_live_bytes": p.plan.peak_live,
             "naive_workspace_bytes": p.plan.naive_size,
             "pools": [{"name": "global_workspace", "size_bytes": p.plan.pool_size,
-                       "buffers": {t: {"offset": off, "size_bytes": tensors[t].nbytes} for t, off in p.plan.offsets.items()}}],
+                       "buffers": {b.name: {"offset": p.plan.offsets[b.name], "size_bytes": b.size} for b in p.lives}}],
         }
         entry_point = f"tvmgen_{o.model_name}_run"
     return {

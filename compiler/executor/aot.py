@@ -72,7 +72,23 @@ def liveness(graph: Graph, fused: list[FusedOp]) -> list[BufferLife]:
         for t in g.inputs:
             if t in first:
                 last[t] = step
-    return [BufferLife(t, graph.tensors[t].nbytes, first[t], last[t]) for t in first if t not in graph.outputs]
+    lives = [BufferLife(t, graph.tensors[t].nbytes, first[t], last[t]) for t in first if t not in graph.outputs]
+    for step, g in enumerate(fused):
+        # An operator's intermediate buffers live during its own step only.
+        lives += [BufferLife(scratch_name(g, name), 4 * _count(shape), step, step) for name, shape in g.scratch]
+    return lives
+
+
+def scratch_name(g: FusedOp, buffer: str) -> str:
+    """The memory plan's name of intermediate buffer ``buffer`` of ``g``."""
+    return f"{g.name}/{buffer}"
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def _float_list(arr: np.ndarray) -> str:
@@ -117,7 +133,7 @@ def stack_array(data: str, shape: tuple[int, ...]) -> str:
 def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     """The AOT program of ``graph``: fused operators, memory plan and ``__tvm_main__``."""
     model = options.model_name
-    fused = fuse(graph, model)
+    fused = fuse(graph, model, scratch_params=True)
     lives = liveness(graph, fused)
     plan = plan_memory(lives)
     taken = {"global_workspace"}
@@ -150,10 +166,14 @@ def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
         sid = f"sid_{k + 1}"
         body.append(f"{sid}: T.handle(\"float32\") = T.address_of(global_workspace[{plan.offsets[life.name]}])")
         data[life.name] = sid
+    shapes = {t: graph.tensors[t].shape for t in graph.tensors}
     for g in fused:
-        tensors = [*g.inputs, g.output]
+        for name, shape in g.scratch:
+            shapes[scratch_name(g, name)] = shape
+    for g in fused:
+        tensors = [*g.inputs, *(scratch_name(g, name) for name, _ in g.scratch), g.output]
         if packed:
-            args = ", ".join(stack_array(data[t], graph.tensors[t].shape) for t in tensors)
+            args = ", ".join(stack_array(data[t], shapes[t]) for t in tensors)
             call = f"T.call_cpacked(\"{g.name}\", {args}, T.reinterpret(\"handle\", T.uint64(0)))"
         else:
             call = f"T.call_extern(\"int32\", \"{g.name}\", {', '.join(data[t] for t in tensors)})"
