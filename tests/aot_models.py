@@ -148,6 +148,13 @@ def run_archive(archive: Path, workdir: Path, inputs: dict[str, np.ndarray]) -> 
                   f"  if (!f || fread(in{k}, 4, {n}, f) != {n}) {{ return 3; }} fclose(f); in.{t['c_name']} = in{k};"]
     for k, t in enumerate(meta["outputs"]):
         lines.append(f"  static float out{k}[{int(np.prod(t['shape']))}]; out.{t['c_name']} = out{k};")
+    blob = workdir / f"parameters/{m}.params.bin"
+    if blob.exists():  # weights not linked in: hand the model the blob
+        n = blob.stat().st_size
+        lines[0:0] = [f"static unsigned char params[{n}] __attribute__((aligned(64)));"]
+        lines += [f"  f = fopen(\"parameters/{m}.params.bin\", \"rb\");",
+                  f"  if (!f || fread(params, 1, {n}, f) != {n}) {{ return 3; }} fclose(f);",
+                  f"  if (tvmgen_{m}_load_params(params, {n}) != 0) {{ fprintf(stderr, \"%s\\n\", TVMGetLastError()); return 1; }}"]
     lines.append(f"  if (tvmgen_{m}_run(&in, &out) != 0) {{ fprintf(stderr, \"%s\\n\", TVMGetLastError()); return 1; }}")
     for k, t in enumerate(meta["outputs"]):
         n = int(np.prod(t["shape"]))
@@ -173,7 +180,9 @@ def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]],
     """Compile every model (named by its key, which becomes its C model name) with the typed C
     interface, link them all with one test main in ONE gcc call (``cflags`` default to
     AddressSanitizer + UndefinedBehaviorSanitizer, warnings are errors), run the program once
-    and return each model's outputs. ``extra_c`` is linked in too (e.g. a malloc that fails)."""
+    and return each model's outputs. ``extra_c`` goes into the test main (e.g. a malloc
+    that aborts); it may define ``TIR_TEST_BEFORE_RUN()`` / ``TIR_TEST_AFTER_RUN()``, run
+    around each ``tvmgen_<m>_run``."""
     from compiler.executor.build import compile_model
     from compiler.executor.options import resolve
 
@@ -207,14 +216,27 @@ def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]],
             lines.append(f"static float {m}_out{k}[{n}];")
             body.append(f"    out.{cname} = {m}_out{k};")
             outs.append((t, p.graph.tensors[t].shape))
+        if p.param_names and not link_params:
+            from compiler.executor.c_interface import params_blob
+
+            blob = params_blob(p)
+            (workdir / f"{m}.params.bin").write_bytes(blob)
+            lines.append(f"static unsigned char {m}_params[{len(blob)}] __attribute__((aligned(64)));")
+            body.append(f"    f = fopen(\"{m}.params.bin\", \"rb\"); if (!f || fread({m}_params, 1, {len(blob)}, f) != "
+                        f"{len(blob)}) return 3; fclose(f);")
+            body.append(f"    if (tvmgen_{m}_load_params({m}_params, {len(blob)}) != 0) {{ fprintf(stderr, \"{m}: %s\\n\", "
+                        "TVMGetLastError()); return 1; }")
+        body.append("    TIR_TEST_BEFORE_RUN();")
         body.append(f"    if (tvmgen_{m}_run(&in, &out) != 0) {{ fprintf(stderr, \"{m}: %s\\n\", TVMGetLastError()); return 1; }}")
+        body.append("    TIR_TEST_AFTER_RUN();")
         for k, (t, _) in enumerate(outs):
             n = p.graph.tensors[t].size
             body.append(f"    f = fopen(\"{m}_out{k}.bin\", \"wb\"); fwrite({m}_out{k}, 4, {n}, f); fclose(f);")
         body.append("  }")
         metas[m] = outs
     body += ["  return 0;", "}"]
-    (workdir / "main.c").write_text("\n".join(lines + [extra_c] + body) + "\n")
+    hooks = ["#ifndef TIR_TEST_BEFORE_RUN", "#define TIR_TEST_BEFORE_RUN()", "#define TIR_TEST_AFTER_RUN()", "#endif"]
+    (workdir / "main.c").write_text("\n".join(lines + [extra_c] + hooks + body) + "\n")
     exe = workdir / "models"
     flags = SANITIZE if cflags is None else cflags
     cc = subprocess.run(["gcc", "-std=c99", *flags, "-Wall", "-Wextra", "-Werror", "-I", str(include),

@@ -1,14 +1,14 @@
 """The AOT executor: the model's operators plus ``tvmgen_<model>___tvm_main__``, which calls
 them in order, all in one IRModule (TIR text parsed by ``read_tir``).
 
-``__tvm_main__`` takes the model's inputs, outputs (and, without ``link-params``, its
-weights) as buffers, then the workspace pool ``global_workspace`` (uint8). Each
+``__tvm_main__`` takes the model's inputs, outputs and weights as buffers, then the
+workspace pool ``global_workspace`` (uint8). Each
 intermediate tensor is a pointer into the pool at the offset the memory planner chose
 (``sid_N: T.handle("float32") = T.address_of(global_workspace[offset])``). Operators are
 called with ``T.call_extern`` and data pointers when unpacked, and with ``T.call_cpacked``
 and DLTensors made on the stack (``T.tvm_stack_make_array``, as TVM packs a buffer) when
-packed; a non-zero return aborts with -1. With ``link-params`` weights are
-``T.allocate_const`` in main. The pipeline lowers main with the operators' convention, so it
+packed; a non-zero return aborts with -1. With ``link-params`` the entry passes weights
+compiled into the C as bytes; without, weights from ``parameters/<model>.params.bin``. The pipeline lowers main with the operators' convention, so it
 is packed exactly when they are; it carries ``"tir.is_entry_func"`` unless the entry is the
 packed wrapper over an unpacked main (``interface-api packed`` with ``unpacked-api``), which
 lives in C (``c_interface.packed_entry_source``).
@@ -17,8 +17,6 @@ lives in C (``c_interface.packed_entry_source``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
 
 from compiler.diagnostics import CompilerError
 from compiler.executor.memory_planner import BufferLife, MemoryPlan, plan_memory
@@ -91,10 +89,6 @@ def _count(shape: tuple[int, ...]) -> int:
     return n
 
 
-def _float_list(arr: np.ndarray) -> str:
-    return "[" + ", ".join(repr(float(v)) for v in np.asarray(arr, dtype=np.float32).reshape(-1)) + "]"
-
-
 def module_text(options: ExecutorOptions, fused: list[FusedOp], extra: list[str] | None = None) -> str:
     """The TIR text of a module holding ``fused`` (and ``extra`` lines, indented for the
     class body), its executor options in ``I.module_attrs``."""
@@ -143,8 +137,9 @@ def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     ind = "    "
     sig = [f"{inputs[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in graph.inputs]
     sig += [f"{outputs[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in graph.outputs]
-    if not options.link_params:
-        sig += [f"{params[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in params]
+    # The weights are buffers of main in both modes: linked ones are compiled in as bytes by
+    # the entry (c_interface.linked_params_sources), never as numbers in the TIR text.
+    sig += [f"{params[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in params]
     if plan.pool_size:
         sig.append(f"global_workspace: T.Buffer(({plan.pool_size},), \"uint8\")")
     main = f"tvmgen_{model}___tvm_main__"
@@ -156,12 +151,7 @@ def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     data: dict[str, str] = {t: f"{inputs[t]}.data" for t in graph.inputs}
     data.update({t: f"{outputs[t]}.data" for t in graph.outputs})
     for t, name in params.items():
-        if options.link_params:
-            shape = graph.tensors[t].shape
-            body.append(f"{name} = T.allocate_const({_float_list(graph.constants[t])}, \"float32\", [{', '.join(map(str, shape))}])")
-            data[t] = name
-        else:
-            data[t] = f"{name}.data"
+        data[t] = f"{name}.data"
     for k, life in enumerate(sorted(lives, key=lambda b: b.first)):
         sid = f"sid_{k + 1}"
         body.append(f"{sid}: T.handle(\"float32\") = T.address_of(global_workspace[{plan.offsets[life.name]}])")
