@@ -107,8 +107,8 @@ def test_without_link_params_weights_stay_in_the_archive_with_a_loader(tmp_path:
     assert f"#define TVMGEN_DEFAULT_PARAMS_SIZE {size}" in h
     assert "int32_t tvmgen_default_load_params(const void* data, size_t nbytes);" in h
     assert "0.1" not in c.sources["default_lib0.c"]  # no weights as C numbers
-    import tarfile
     import io
+    import tarfile
     with tarfile.open(fileobj=io.BytesIO(archive_bytes(c))) as tar:
         member = tar.extractfile("./parameters/default.params.bin")
         assert member is not None
