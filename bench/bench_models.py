@@ -15,7 +15,6 @@ that allocated would stop the row with an error.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -82,14 +81,13 @@ def _main_c(c: object, runs: int) -> str:
 
 def _gcc(args: list[str], cwd: Path) -> tuple[float, int, str]:
     """(seconds, peak RSS in MB, stderr) of one gcc call."""
+    # GNU time measures gcc and its cc1 (a child forked from this process would report the
+    # Python process's size: the peak RSS survives exec).
     t = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    err = proc.stderr.read() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise RuntimeError(err[-2000:])
-    return time.perf_counter() - t, usage.ru_maxrss // 1024, err
+        raise RuntimeError(proc.stderr[-2000:])
+    return time.perf_counter() - t, int(proc.stderr.split()[-1]) // 1024, proc.stderr
 
 
 def bench(name: str, runs: int, link_params: bool, opt: str, work: Path) -> dict[str, object]:

@@ -34,7 +34,7 @@ def test_archive_layout_and_metadata(tmp_path: Path) -> None:
     assert sorted(files) == [
         "codegen/host/include/tir_runtime.h", "codegen/host/include/tvmgen_res.h",
         "codegen/host/src/res_lib0.c", "codegen/host/src/res_lib1.c", "metadata.json",
-        "parameters/res.params.bin", "parameters/res.params.npz", "src/tir-0.txt", "src/tir-10.txt",
+        "parameters/res.params.bin", "src/tir-0.txt", "src/tir-10.txt",
     ]
     meta = json.loads(files["metadata.json"])
     assert meta["model_name"] == "res" and meta["executor"] == "aot"

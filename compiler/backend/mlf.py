@@ -8,9 +8,10 @@
                                    operator table tvmgen_<model>_get_function
     codegen/host/include/*.h       tir_runtime.h and tvmgen_<model>.h
     executor-config/graph/graph.json  with graph: the operator graph (TVM's graph executor JSON)
-    parameters/<model>.params.npz  the weights (numpy .npz, one array per constant, keyed by
-                                   the C name, which is also the graph.json node name); TVM
-                                   writes its own binary <model>.params here instead
+    parameters/<model>.params.npz  graph, or aot with link-params: the weights (numpy .npz, one
+                                   array per constant, keyed by the C name, which is also the
+                                   graph.json node name); TVM writes its own binary
+                                   <model>.params here instead
     parameters/<model>.params.bin  aot without link-params: the weights as one blob of
                                    little-endian float32 (offsets in metadata.json), what
                                    tvmgen_<model>_load_params takes
@@ -112,12 +113,13 @@ def archive_bytes(c: CompiledModel) -> bytes:
         files["executor-config/graph/graph.json"] = c.graph_json.encode()
     for name, text in c.tir_stages.items():
         files[f"src/{name}"] = text.encode()
-    buf = io.BytesIO()
-    consts = {n: c.program.graph.constants[t] for t, n in c.program.param_names.items()}
-    np.savez(buf, **consts)  # type: ignore[arg-type]
-    files[f"parameters/{c.program.options.model_name}.params.npz"] = buf.getvalue()
     if isinstance(c.program, AotProgram) and c.program.param_names and not c.program.options.link_params:
         files[f"parameters/{c.program.options.model_name}.params.bin"] = params_blob(c.program)
+    else:
+        buf = io.BytesIO()
+        consts = {n: c.program.graph.constants[t] for t, n in c.program.param_names.items()}
+        np.savez(buf, **consts)  # type: ignore[arg-type]
+        files[f"parameters/{c.program.options.model_name}.params.npz"] = buf.getvalue()
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name in sorted(files):
