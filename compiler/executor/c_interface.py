@@ -158,22 +158,25 @@ def params_chunks(p: AotProgram) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
-_HEX = np.array([list(f"\\x{i:02x}".encode()) for i in range(256)], dtype=np.uint8)
 _LINE = 64  # bytes per line of a string literal
 
 
 def _c_bytes(data: bytes) -> str:
-    """``data`` as a C string literal of ``\\xNN`` escapes, 64 bytes a line (vectorised:
-    ~1 s per 100 MB)."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    pad = -len(arr) % _LINE
-    esc = _HEX[np.concatenate([arr, np.zeros(pad, np.uint8)])].reshape(-1, _LINE * 4)
-    quote = np.full((esc.shape[0], 1), ord('"'), np.uint8)
-    nl = np.full((esc.shape[0], 1), ord("\n"), np.uint8)
-    lines = np.concatenate([quote, esc, quote, nl], axis=1).reshape(-1)
-    if pad:
-        lines = np.concatenate([lines[:-(pad * 4 + 2)], np.frombuffer(b'"\n', np.uint8)])
-    return lines.tobytes().decode("ascii")
+    """``data`` as a C string literal of ``\\xNN`` escapes, 64 bytes a line, built with
+    array operations only (~3 s per 100 MB)."""
+    pad = -len(data) % _LINE
+    rows = (len(data) + pad) // _LINE
+    # Each byte's two hex digits as one little-endian uint16, then "\\x" in front: 4 bytes.
+    digits = np.frombuffer((data + bytes(pad)).hex().encode("ascii"), dtype="<u2")
+    esc = (digits.astype("<u4") << 16) | (ord("\\") | ord("x") << 8)
+    out = np.empty((rows, _LINE * 4 + 3), dtype=np.uint8)
+    out[:, 0] = out[:, -2] = ord('"')
+    out[:, -1] = ord("\n")
+    out[:, 1:-2] = esc.view(np.uint8).reshape(rows, _LINE * 4)
+    text = out.tobytes()
+    if pad:  # the last line ends before the padding
+        text = text[:-(pad * 4 + 2)] + b'"\n'
+    return text.decode("ascii")
 
 
 def linked_params_sources(p: AotProgram) -> dict[str, str]:
