@@ -19,6 +19,7 @@ from compiler.frontend.operators.base import (
     StageWriter,
     affine,
     broadcast,
+    buffer_operand,
     f32,
 )
 
@@ -128,20 +129,43 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     nd = len(spatial)
     acc = w.alloc("conv2d_nchw" if nd == 2 else f"conv{nd}d_ncw" if nd == 1 else f"conv{nd}d_ncdhw", out_shape)
 
-    def body(v: Index) -> str:
-        n, f, rc = v[0], v[1], v[2 + nd]
-        pos, red = v[2:2 + nd], v[3 + nd:]
-        chan = rc if groups == 1 else f"{f} // {cout_g} * {cin_g} + {rc}"
-        coords = [affine(p, s, r, d, b) for p, s, r, d, b in zip(pos, strides, red, dils, begin)]
-        load = x.load([n, chan, *coords])
-        # Padding is a guarded read, not a padded copy: the workspace holds no pad buffer.
-        cond = _in_bounds(coords, spatial, kernel, strides, dils, begin, outs)
-        if cond:
-            load = f"T.if_then_else({cond}, {load}, {f32(0.0)})"
-        return f"{acc}[{', '.join(v[:2 + nd])}] + {load} * {wt.load([f, rc, *red])}"
+    # Loop order n, f, c, kernel taps, then the output positions innermost: each weight is
+    # read once per output row and the inner loop walks the output (and, at stride 1, the
+    # input) contiguously. The reduction is zeroed by its own stage first.
+    # A padded input is copied once into ``pad_temp`` (in the workspace, live during this
+    # operator only; the copy's reads are guarded on every side a window crosses), so the
+    # convolution's inner loop has no bounds checks and the compiler can vectorise it.
+    guard = _in_bounds(_names("c", nd), spatial, kernel, strides, dils, begin, outs)
+    src, offs = x, begin
+    if guard:
+        padded = [max(size, (o - 1) * s + (k - 1) * d + 1) for size, o, s, k, d in zip(spatial, outs, strides, kernel, dils)]
+        padded = [max(p, size + b) for p, size, b in zip(padded, spatial, begin)]
+        pad = w.alloc("pad_temp", (x.shape[0], x.shape[1], *padded))
 
-    w.stage(acc, [*out_shape, cin_g, *kernel], "S" * (2 + nd) + "R" * (1 + nd), body,
-            lambda v: f"{acc}[{', '.join(v[:2 + nd])}]", init=f32(0.0))
+        def pad_body(v: Index) -> str:
+            coords = [f"{p} - {b}" if b else p for p, b in zip(v[2:], begin)]
+            conds = []
+            for c, b, size, full in zip(coords, begin, spatial, padded):
+                if b:
+                    conds.append(f"0 <= {c}")
+                if full - b > size:
+                    conds.append(f"{c} < {size}")
+            load = x.load([v[0], v[1], *coords])
+            return f"T.if_then_else({' and '.join(conds)}, {load}, {f32(0.0)})" if conds else load
+
+        w.stage(pad, [x.shape[0], x.shape[1], *padded], "S" * (2 + nd), pad_body, lambda v: f"{pad}[{', '.join(v)}]")
+        src, offs = buffer_operand(pad, (x.shape[0], x.shape[1], *padded)), [0] * nd
+
+    def body(v: Index) -> str:
+        n, f, rc = v[0], v[1], v[2]
+        red, pos = v[3:3 + nd], v[3 + nd:]
+        chan = rc if groups == 1 else f"{f} // {cout_g} * {cin_g} + {rc}"
+        coords = [affine(p, s, r, d, b) for p, s, r, d, b in zip(pos, strides, red, dils, offs)]
+        return f"{acc}[{', '.join([n, f, *pos])}] + {src.load([n, chan, *coords])} * {wt.load([f, rc, *red])}"
+
+    w.stage(f"{acc}_init", list(out_shape), "S" * (2 + nd), lambda v: f32(0.0), lambda v: f"{acc}[{', '.join(v)}]")
+    w.stage(acc, [*out_shape[:2], cin_g, *kernel, *out_shape[2:]], "SSR" + "R" * nd + "S" * nd, body,
+            lambda v: f"{acc}[{', '.join([v[0], v[1], *v[3 + nd:]])}]")
     if len(ins) > 2:
         bias = ins[2]
         return lambda idx: f"{acc}[{', '.join(idx)}] + {bias.load([idx[1]])}"
