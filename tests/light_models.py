@@ -77,7 +77,8 @@ def _weight(model: onnx.ModelProto, name: str, shape: list[int], r: np.random.Ge
 
 def with_weights(name: str, seed: int = 0) -> onnx.ModelProto:
     """The model with every ``ConstantOfShape`` weight replaced by a seeded, calibrated
-    initializer (the graph is otherwise as shipped)."""
+    initializer (the graph is otherwise as shipped), its logits scaled to std 3 on the
+    input ``input_of`` gives (``calibrate_logits``)."""
     model = load_light(name)
     r = np.random.default_rng(seed)
     inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
@@ -103,6 +104,37 @@ def with_weights(name: str, seed: int = 0) -> onnx.ModelProto:
     graph_inputs = [vi for vi in model.graph.input if vi.name in names or vi.name in used]
     del model.graph.input[:]
     model.graph.input.extend(graph_inputs)
+    return calibrate_logits(model, input_of(model))
+
+
+def calibrate_logits(model: onnx.ModelProto, inputs: dict[str, np.ndarray], target_std: float = 3.0) -> onnx.ModelProto:
+    """Scale the last weighted layer (Conv or Gemm; the layers after it are linear or
+    positively homogeneous) so the values entering the final Softmax have std
+    ``target_std``: probabilities that are neither uniform nor one-hot, so a wrong number
+    shows in them. One onnxruntime run reads the pre-softmax tensor."""
+    import onnxruntime as ort
+
+    softmax = [n for n in model.graph.node if n.op_type == "Softmax"]
+    logits = softmax[-1].input[0] if softmax else model.graph.output[0].name
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    if logits not in {o.name for o in probe.graph.output}:
+        probe.graph.output.append(onnx.helper.make_tensor_value_info(logits, onnx.TensorProto.FLOAT, None))
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(probe.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    std = float(np.std(sess.run([logits], inputs)[0]))
+    last = [n for n in model.graph.node if n.op_type in ("Conv", "Gemm")][-1]
+    producer = {o: n for n in model.graph.node for o in n.output}
+    sources = set()
+    for name in last.input[1:]:
+        while name in producer and producer[name].op_type in PASS_THROUGH:  # a reshaped weight
+            name = producer[name].input[0]
+        sources.add(name)
+    scale = target_std / std if std > 0 else 1.0
+    for init in model.graph.initializer:
+        if init.name in sources:
+            init.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(init) * scale).astype(np.float32), init.name))
     return model
 
 
