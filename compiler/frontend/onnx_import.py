@@ -98,7 +98,7 @@ def load_model(source: str | Path | Any) -> Any:
 NO_OPS = ("Dropout", "Identity")
 
 
-def _split_nodes(node: OpNode, shape: tuple[int, ...], consts: dict[str, np.ndarray], opset: int) -> list[OpNode]:
+def _split_nodes(node: OpNode, shape: tuple[int, ...], consts: dict[str, np.ndarray]) -> list[OpNode]:
     """``Split`` as one ``Slice`` per output (each operator here has one output)."""
     axis = int(node.attrs.get("axis", 0))  # type: ignore[call-overload]
     axis = axis + len(shape) if axis < 0 else axis
@@ -191,16 +191,14 @@ class _Importer:
             if key not in op.attrs:
                 raise OpError(f"attribute {key} is not supported")
             attrs[key] = value
-        attrs["__opset"] = self.opset
-        if n.op_type == "Softmax" and self.opset < 13:
-            attrs.setdefault("axis", 1)
+        attrs["__opset"] = self.opset  # Softmax's axis default and semantics depend on it
         if not op.min_inputs <= len([i for i in ins if i]) <= op.max_inputs and n.op_type != "Clip":
             raise OpError(f"takes {op.min_inputs}..{op.max_inputs} inputs, got {len(ins)}")
         node = OpNode(n.name or f"{n.op_type.lower()}_{index}", n.op_type, ins, tuple(n.output), attrs)
         if n.op_type == "Split":
             if ins[0] not in self.tensors:
                 self._define(ins[0])
-            for part in _split_nodes(node, self.tensors[ins[0]].shape, self.constants, self.opset):
+            for part in _split_nodes(node, self.tensors[ins[0]].shape, self.constants):
                 self._add(part, OPERATORS["Slice"])
             return
         if op.fold is not None:
