@@ -21,7 +21,7 @@ DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
 DIRS = ("pytorch-converted", "pytorch-operator", "simple")
 
 # What keeps the others out: element types other than float32, sequences, training ops,
-# dynamic shapes and a few operators. onnx 1.23 ships 133 models here, 109 of which import;
+# dynamic shapes and a few operators. onnx 1.23 ships 140 models here, 109 of which import;
 # a lower bound, since other onnx versions ship other sets.
 AT_LEAST_SUPPORTED = 100
 
