@@ -144,10 +144,26 @@ def cmd_build(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.clear()
-    plan = compiled.program.plan
-    print(f"tirc: wrote {args.output}: {len(compiled.program.fused)} operators, workspace {plan.pool_size} bytes "
-          f"(peak live {plan.peak_live}, naive {plan.naive_size})", file=sys.stderr)
+    print(build_summary(compiled, args.output), file=sys.stderr)
     return 0
+
+
+def build_summary(compiled: Any, output: str) -> str:
+    """One line: fused operators (from how many ONNX nodes, of which kinds), the workspace
+    pool, and the weights and where they are."""
+    p = compiled.program
+    plan = p.plan
+    kinds: dict[str, int] = {}
+    for n in p.graph.nodes:
+        kinds[n.op_type] = kinds.get(n.op_type, 0) + 1
+    ops = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    weights = sum(p.graph.tensors[t].nbytes for t in p.param_names)
+    where = "linked in" if p.options.link_params else f"in parameters/{p.options.model_name}.params.bin"
+    if p.options.executor == "graph" and not p.options.link_params:
+        where = f"in parameters/{p.options.model_name}.params.npz"
+    return (f"tirc: wrote {output}: {len(p.fused)} operators (fused from {len(p.graph.nodes)} nodes: {ops}), "
+            f"workspace {plan.pool_size} bytes (peak live {plan.peak_live}, naive {plan.naive_size}), "
+            f"weights {weights} bytes {where}")
 
 
 def read_archive(path: str | Path) -> dict[str, bytes]:

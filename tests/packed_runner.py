@@ -86,7 +86,18 @@ def entry_function(lib: ctypes.CDLL, model: str) -> Any:
 def load_archive(archive: Path, workdir: Path) -> tuple[dict[str, Any], ctypes.CDLL]:
     """The archive's metadata and its C as a loaded shared library."""
     meta = extract(archive, workdir)
-    return meta, build_library(workdir)
+    lib = build_library(workdir)
+    blob = workdir / f"parameters/{meta['model_name']}.params.bin"
+    if blob.exists() and meta["executor"] == "aot":
+        # Weights not linked in: the model reads them in place, so the buffer lives with lib.
+        data = np.frombuffer(blob.read_bytes(), dtype=np.uint8)
+        buf = np.empty(len(data) + 64, dtype=np.uint8)
+        start = -buf.ctypes.data % 64
+        buf[start:start + len(data)] = data
+        lib.tir_params = buf  # type: ignore[attr-defined]
+        load = getattr(lib, f"tvmgen_{meta['model_name']}_load_params")
+        assert load(ctypes.c_void_p(buf.ctypes.data + start), ctypes.c_size_t(len(data))) == 0, last_error(lib)
+    return meta, lib
 
 
 def run_packed_entry(meta: dict[str, Any], lib: ctypes.CDLL, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -87,11 +87,34 @@ def test_main_calls_operators_in_order_with_call_extern() -> None:
     assert p.plan.pool_size == 256  # one 2x32 float32 intermediate
 
 
-def test_link_params_makes_weights_constants_of_main() -> None:
-    p = build_aot(import_onnx(mlp()), resolve({**C_OPTS, "link-params": True}))
-    assert "p_b2 = T.allocate_const([" in p.text
-    main = p.module.get("tvmgen_default___tvm_main__")
-    assert main is not None and [v.name for v in main.params] == ["x", "y", "global_workspace"]
+def test_link_params_compiles_weights_in_as_bytes_not_tir_numbers() -> None:
+    c = compile_model(mlp(), resolve({**C_OPTS, "link-params": True}))
+    assert "allocate_const" not in c.program.text  # no weights as TIR text
+    main = c.program.module.get("tvmgen_default___tvm_main__")
+    assert main is not None and [v.name for v in main.params] == ["x", "y", "p_w1", "p_b1", "p_w2", "p_b2", "global_workspace"]
+    src = c.sources["default_params0.c"]
+    assert "const unsigned char tvmgen_default_params0[" in src and '"\\x' in src
+    assert "extern const unsigned char tvmgen_default_params0[];" in c.sources["default_lib0.c"]
+    assert "load_params" not in c.includes["tvmgen_default.h"]
+
+
+def test_without_link_params_weights_stay_in_the_archive_with_a_loader(tmp_path: Path) -> None:
+    from compiler.executor.c_interface import params_layout
+
+    c = compile_model(mlp(), resolve(C_OPTS))
+    offsets, size = params_layout(c.program)
+    h = c.includes["tvmgen_default.h"]
+    assert f"#define TVMGEN_DEFAULT_PARAMS_SIZE {size}" in h
+    assert "int32_t tvmgen_default_load_params(const void* data, size_t nbytes);" in h
+    assert "0.1" not in c.sources["default_lib0.c"]  # no weights as C numbers
+    import io
+    import tarfile
+    with tarfile.open(fileobj=io.BytesIO(archive_bytes(c))) as tar:
+        member = tar.extractfile("./parameters/default.params.bin")
+        assert member is not None
+        blob = member.read()
+    w2 = np.frombuffer(blob, dtype="<f4", count=320, offset=offsets["p_w2"]).reshape(10, 32)
+    np.testing.assert_array_equal(w2, c.program.graph.constants["w2"])
 
 
 def test_workspace_is_the_peak_live_set_on_lenet() -> None:
@@ -241,8 +264,8 @@ def test_lowered_packed_main_is_packed_and_calls_operators_directly() -> None:
     assert ("tvmgen_default_fused_nn_dense_sigmoid((TVMValue[]){{.v_handle = (&(DLTensor){(void*)(sid_1), {kDLCPU, 0}, "
             "2, {2, 32, 1}, (int64_t[]){2, 32}, NULL, 0})}") in lib1
     lib0 = c.sources["default_lib0.c"]
-    assert ("return tvmgen_default___tvm_main__(values, codes, 3, out_ret_value, out_ret_tcode, resource_handle);"
-            in lib0)  # x, y and the pool (the weights are linked into main)
+    assert ("return tvmgen_default___tvm_main__(values, codes, 7, out_ret_value, out_ret_tcode, resource_handle);"
+            in lib0)  # x, y, the four linked weights and the pool
 
 
 # The packed configurations built once per model and shared by the tests below.

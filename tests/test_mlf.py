@@ -34,7 +34,7 @@ def test_archive_layout_and_metadata(tmp_path: Path) -> None:
     assert sorted(files) == [
         "codegen/host/include/tir_runtime.h", "codegen/host/include/tvmgen_res.h",
         "codegen/host/src/res_lib0.c", "codegen/host/src/res_lib1.c", "metadata.json",
-        "parameters/res.params.npz", "src/tir-0.txt", "src/tir-10.txt",
+        "parameters/res.params.bin", "src/tir-0.txt", "src/tir-10.txt",
     ]
     meta = json.loads(files["metadata.json"])
     assert meta["model_name"] == "res" and meta["executor"] == "aot"
@@ -43,7 +43,10 @@ def test_archive_layout_and_metadata(tmp_path: Path) -> None:
     assert meta["inputs"] == [{"name": "x", "c_name": "x", "shape": [1, 4, 6, 6], "dtype": "float32", "size_bytes": 576}]
     assert [o["name"] for o in meta["outputs"]] == ["t", "y2"]
     assert meta["outputs"][0]["shape"] == [1, 6, 6, 4]
-    assert meta["memory"]["workspace_size_bytes"] == meta["memory"]["peak_live_bytes"] == 1728
+    # The peak includes the padded copy of its input (pad_temp, 1x4x8x8 floats) that a
+    # padded conv reads while it runs: 1728 bytes without it.
+    assert meta["memory"]["workspace_size_bytes"] == meta["memory"]["peak_live_bytes"] == 2176
+    assert "tvmgen_res_fused_nn_conv2d_nn_batch_norm_nn_relu/pad_temp" in meta["memory"]["pools"][0]["buffers"]
     assert meta["entry_point"] == "tvmgen_res_run"
 
 
@@ -62,9 +65,11 @@ def test_interface_c_source_calls_main_with_the_static_pool(tmp_path: Path) -> N
     files = _build(tmp_path, mlp(), *C_FLAGS, "--link-params")
     lib0 = files["codegen/host/src/default_lib0.c"].decode()
     assert "static uint8_t tvmgen_default_global_workspace[256] __attribute__((aligned(16)));" in lib0
-    assert ("return tvmgen_default___tvm_main__((float*)inputs->x, (float*)outputs->y, "
-            "tvmgen_default_global_workspace);") in lib0
-    assert "static const float p_w1[512]" in files["codegen/host/src/default_lib1.c"].decode()
+    assert ("return tvmgen_default___tvm_main__((float*)inputs->x, (float*)outputs->y, (float*)(tvmgen_default_params0 + 0), "
+            "(float*)(tvmgen_default_params0 + 2048), (float*)(tvmgen_default_params0 + 2176), "
+            "(float*)(tvmgen_default_params0 + 3456), tvmgen_default_global_workspace);") in lib0
+    # The weights: bytes in their own file (16x32 floats, then 32 rounded up to 64 bytes...).
+    assert "const unsigned char tvmgen_default_params0[3520]" in files["codegen/host/src/default_params0.c"].decode()
 
 
 def test_refuses_to_replace_a_file_tirc_did_not_write(tmp_path: Path) -> None:

@@ -8,9 +8,13 @@
                                    operator table tvmgen_<model>_get_function
     codegen/host/include/*.h       tir_runtime.h and tvmgen_<model>.h
     executor-config/graph/graph.json  with graph: the operator graph (TVM's graph executor JSON)
-    parameters/<model>.params.npz  the weights (numpy .npz, one array per constant, keyed by
-                                   the C name, which is also the graph.json node name); TVM
-                                   writes its own binary <model>.params here instead
+    parameters/<model>.params.npz  graph, or aot with link-params: the weights (numpy .npz, one
+                                   array per constant, keyed by the C name, which is also the
+                                   graph.json node name); TVM writes its own binary
+                                   <model>.params here instead
+    parameters/<model>.params.bin  aot without link-params: the weights as one blob of
+                                   little-endian float32 (offsets in metadata.json), what
+                                   tvmgen_<model>_load_params takes
     src/tir-<N>.txt                the whole program's TIR after pass N (0: as generated)
 """
 
@@ -23,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from compiler.executor.aot import AotProgram
 from compiler.executor.build import CompiledModel
+from compiler.executor.c_interface import params_blob, params_layout
 from compiler.executor.graph_json import GraphProgram
 
 MLF_VERSION = 7  # the layout of TVM's MLF version 7
@@ -57,7 +63,7 @@ def metadata(c: CompiledModel) -> dict[str, Any]:
             "peak_live_bytes": p.plan.peak_live,
             "naive_workspace_bytes": p.plan.naive_size,
             "pools": [{"name": "global_workspace", "size_bytes": p.plan.pool_size,
-                       "buffers": {t: {"offset": off, "size_bytes": tensors[t].nbytes} for t, off in p.plan.offsets.items()}}],
+                       "buffers": {b.name: {"offset": p.plan.offsets[b.name], "size_bytes": b.size} for b in p.lives}}],
         }
         entry_point = f"tvmgen_{o.model_name}_run"
     return {
@@ -70,12 +76,20 @@ def metadata(c: CompiledModel) -> dict[str, Any]:
         "memory": memory,
         "inputs": entry(p.input_names),
         "outputs": entry(p.output_names),
-        "parameters": entry(p.param_names),
+        "parameters": _with_offsets(p, entry(p.param_names)),
         "functions": [{"name": g.name, "ops": [n.op_type for n in g.nodes], "nodes": [n.name for n in g.nodes]}
                       for g in p.fused],
         "entry_point": entry_point,
         "tir_stages": sorted(c.tir_stages),
     }
+
+
+def _with_offsets(p: object, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """AOT weights: where each starts in ``parameters/<model>.params.bin``."""
+    if not isinstance(p, AotProgram):
+        return entries
+    offsets, _ = params_layout(p)
+    return [{**e, "offset": offsets[e["c_name"]]} for e in entries]
 
 
 def member_name(name: str) -> str:
@@ -99,10 +113,13 @@ def archive_bytes(c: CompiledModel) -> bytes:
         files["executor-config/graph/graph.json"] = c.graph_json.encode()
     for name, text in c.tir_stages.items():
         files[f"src/{name}"] = text.encode()
-    buf = io.BytesIO()
-    consts = {n: c.program.graph.constants[t] for t, n in c.program.param_names.items()}
-    np.savez(buf, **consts)  # type: ignore[arg-type]
-    files[f"parameters/{c.program.options.model_name}.params.npz"] = buf.getvalue()
+    if isinstance(c.program, AotProgram) and c.program.param_names and not c.program.options.link_params:
+        files[f"parameters/{c.program.options.model_name}.params.bin"] = params_blob(c.program)
+    else:
+        buf = io.BytesIO()
+        consts = {n: c.program.graph.constants[t] for t, n in c.program.param_names.items()}
+        np.savez(buf, **consts)  # type: ignore[arg-type]
+        files[f"parameters/{c.program.options.model_name}.params.npz"] = buf.getvalue()
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name in sorted(files):

@@ -1,14 +1,14 @@
 """The AOT executor: the model's operators plus ``tvmgen_<model>___tvm_main__``, which calls
 them in order, all in one IRModule (TIR text parsed by ``read_tir``).
 
-``__tvm_main__`` takes the model's inputs, outputs (and, without ``link-params``, its
-weights) as buffers, then the workspace pool ``global_workspace`` (uint8). Each
+``__tvm_main__`` takes the model's inputs, outputs and weights as buffers, then the
+workspace pool ``global_workspace`` (uint8). Each
 intermediate tensor is a pointer into the pool at the offset the memory planner chose
 (``sid_N: T.handle("float32") = T.address_of(global_workspace[offset])``). Operators are
 called with ``T.call_extern`` and data pointers when unpacked, and with ``T.call_cpacked``
 and DLTensors made on the stack (``T.tvm_stack_make_array``, as TVM packs a buffer) when
-packed; a non-zero return aborts with -1. With ``link-params`` weights are
-``T.allocate_const`` in main. The pipeline lowers main with the operators' convention, so it
+packed; a non-zero return aborts with -1. With ``link-params`` the entry passes weights
+compiled into the C as bytes; without, weights from ``parameters/<model>.params.bin``. The pipeline lowers main with the operators' convention, so it
 is packed exactly when they are; it carries ``"tir.is_entry_func"`` unless the entry is the
 packed wrapper over an unpacked main (``interface-api packed`` with ``unpacked-api``), which
 lives in C (``c_interface.packed_entry_source``).
@@ -17,8 +17,6 @@ lives in C (``c_interface.packed_entry_source``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
 
 from compiler.diagnostics import CompilerError
 from compiler.executor.memory_planner import BufferLife, MemoryPlan, plan_memory
@@ -72,11 +70,23 @@ def liveness(graph: Graph, fused: list[FusedOp]) -> list[BufferLife]:
         for t in g.inputs:
             if t in first:
                 last[t] = step
-    return [BufferLife(t, graph.tensors[t].nbytes, first[t], last[t]) for t in first if t not in graph.outputs]
+    lives = [BufferLife(t, graph.tensors[t].nbytes, first[t], last[t]) for t in first if t not in graph.outputs]
+    for step, g in enumerate(fused):
+        # An operator's intermediate buffers live during its own step only.
+        lives += [BufferLife(scratch_name(g, name), 4 * _count(shape), step, step) for name, shape in g.scratch]
+    return lives
 
 
-def _float_list(arr: np.ndarray) -> str:
-    return "[" + ", ".join(repr(float(v)) for v in np.asarray(arr, dtype=np.float32).reshape(-1)) + "]"
+def scratch_name(g: FusedOp, buffer: str) -> str:
+    """The memory plan's name of intermediate buffer ``buffer`` of ``g``."""
+    return f"{g.name}/{buffer}"
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def module_text(options: ExecutorOptions, fused: list[FusedOp], extra: list[str] | None = None) -> str:
@@ -117,7 +127,7 @@ def stack_array(data: str, shape: tuple[int, ...]) -> str:
 def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     """The AOT program of ``graph``: fused operators, memory plan and ``__tvm_main__``."""
     model = options.model_name
-    fused = fuse(graph, model)
+    fused = fuse(graph, model, scratch_params=True)
     lives = liveness(graph, fused)
     plan = plan_memory(lives)
     taken = {"global_workspace"}
@@ -127,8 +137,9 @@ def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     ind = "    "
     sig = [f"{inputs[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in graph.inputs]
     sig += [f"{outputs[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in graph.outputs]
-    if not options.link_params:
-        sig += [f"{params[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in params]
+    # The weights are buffers of main in both modes: linked ones are compiled in as bytes by
+    # the entry (c_interface.linked_params_sources), never as numbers in the TIR text.
+    sig += [f"{params[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in params]
     if plan.pool_size:
         sig.append(f"global_workspace: T.Buffer(({plan.pool_size},), \"uint8\")")
     main = f"tvmgen_{model}___tvm_main__"
@@ -140,20 +151,19 @@ def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     data: dict[str, str] = {t: f"{inputs[t]}.data" for t in graph.inputs}
     data.update({t: f"{outputs[t]}.data" for t in graph.outputs})
     for t, name in params.items():
-        if options.link_params:
-            shape = graph.tensors[t].shape
-            body.append(f"{name} = T.allocate_const({_float_list(graph.constants[t])}, \"float32\", [{', '.join(map(str, shape))}])")
-            data[t] = name
-        else:
-            data[t] = f"{name}.data"
+        data[t] = f"{name}.data"
     for k, life in enumerate(sorted(lives, key=lambda b: b.first)):
         sid = f"sid_{k + 1}"
         body.append(f"{sid}: T.handle(\"float32\") = T.address_of(global_workspace[{plan.offsets[life.name]}])")
         data[life.name] = sid
+    shapes = {t: graph.tensors[t].shape for t in graph.tensors}
     for g in fused:
-        tensors = [*g.inputs, g.output]
+        for name, shape in g.scratch:
+            shapes[scratch_name(g, name)] = shape
+    for g in fused:
+        tensors = [*g.inputs, *(scratch_name(g, name) for name, _ in g.scratch), g.output]
         if packed:
-            args = ", ".join(stack_array(data[t], graph.tensors[t].shape) for t in tensors)
+            args = ", ".join(stack_array(data[t], shapes[t]) for t in tensors)
             call = f"T.call_cpacked(\"{g.name}\", {args}, T.reinterpret(\"handle\", T.uint64(0)))"
         else:
             call = f"T.call_extern(\"int32\", \"{g.name}\", {', '.join(data[t] for t in tensors)})"

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from compiler.executor.aot import AotProgram, build_aot
-from compiler.executor.c_interface import header_name, interface_header, interface_source, packed_entry_source
+from compiler.executor.c_interface import (
+    header_name,
+    interface_header,
+    interface_source,
+    linked_params_sources,
+    packed_entry_source,
+)
 from compiler.executor.graph_json import (
     GraphProgram,
     build_graph,
@@ -101,5 +107,7 @@ def compile_model(model: str | Path | Any, options: ExecutorOptions, print_after
         includes[header_name(m)] = header_text(program)
         return CompiledModel(program, lowered, stages, dict(sorted(sources.items())), includes, graph_json_text(program))
     sources[f"{m}_lib0.c"] = interface_source(program) if options.interface_api == "c" else packed_entry_source(program)
+    if options.link_params:
+        sources.update(linked_params_sources(program))
     includes[header_name(m)] = interface_header(program)
     return CompiledModel(program, lowered, stages, dict(sorted(sources.items())), includes)

@@ -11,7 +11,7 @@ are ``p0, p1, ...`` (the group's inputs in order of first use) and the output ``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from compiler.frontend.graph import Graph, OpNode
 from compiler.frontend.operators import ELEMENTWISE, OPERATORS
@@ -28,6 +28,9 @@ class FusedOp:
     inputs: list[str]
     output: str
     text: str = ""
+    # Intermediate buffers passed in before the output (``fuse(..., scratch_params=True)``):
+    # (param name, shape), float32.
+    scratch: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
 
 
 def c_identifier(name: str) -> str:
@@ -48,8 +51,10 @@ def _consumers(graph: Graph) -> dict[str, int]:
     return count
 
 
-def fuse(graph: Graph, model: str = "default") -> list[FusedOp]:
-    """The fused groups of ``graph`` in execution order, each with its TIR text."""
+def fuse(graph: Graph, model: str = "default", scratch_params: bool = False) -> list[FusedOp]:
+    """The fused groups of ``graph`` in execution order, each with its TIR text. With
+    ``scratch_params`` every intermediate buffer of a function is a parameter (before the
+    output) that the caller places, instead of an allocation inside it."""
     uses = _consumers(graph)
     groups: list[FusedOp] = []
     for node in graph.nodes:
@@ -68,12 +73,12 @@ def fuse(graph: Graph, model: str = "default") -> list[FusedOp]:
         k = seen.get(base, 0)
         seen[base] = k + 1
         g.name = base if k == 0 else f"{base}_{k}"
-        g.text = _function_text(graph, g)
+        g.text = _function_text(graph, g, scratch_params)
     return groups
 
 
-def _function_text(graph: Graph, g: FusedOp) -> str:
-    w = StageWriter()
+def _function_text(graph: Graph, g: FusedOp, scratch_params: bool = False) -> str:
+    w = StageWriter(scratch_params=scratch_params)
     params: dict[str, str] = {}
     chain: tuple[str, Expr] | None = None
     for node in g.nodes:
@@ -105,7 +110,17 @@ def _function_text(graph: Graph, g: FusedOp) -> str:
     def buf(shape: tuple[int, ...]) -> str:
         return f"T.Buffer({shape_text(shape)}, \"float32\")"
 
-    sig = [f"{params[t]}: {buf(graph.tensors[t].shape)}" for t in g.inputs] + [f"{out_name}: {buf(out_shape)}"]
+    same = [name for name, shape in w.scratch if shape == tuple(out_shape)]
+    if len(same) == 1:
+        # The accumulator has the output's shape and the last stage reads it only at the
+        # index it writes: accumulate in the output itself (no scratch, no copy of memory).
+        acc = same[0]
+        w.lines = [re.sub(rf"\b{re.escape(acc)}\[", f"{out_name}[", line) for line in w.lines]
+        w.scratch = [(n, sh) for n, sh in w.scratch if n != acc]
+    g.scratch = list(w.scratch)
+    # The output stays the last parameter (as TVM's fused functions have it).
+    sig = [f"{params[t]}: {buf(graph.tensors[t].shape)}" for t in g.inputs]
+    sig += [f"{name}: {buf(shape)}" for name, shape in g.scratch] + [f"{out_name}: {buf(out_shape)}"]
     ind = "    "
     lines = [
         f"{ind}@T.prim_func(s_tir=True)",

@@ -92,6 +92,10 @@ class StageWriter:
     lines: list[str] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)
     blocks: set[str] = field(default_factory=set)
+    # True: intermediate buffers become parameters of the function (``scratch``), placed by
+    # the memory planner in the workspace pool, instead of allocations (stack or heap).
+    scratch_params: bool = False
+    scratch: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
 
     def fresh(self, base: str) -> str:
         name, k = base, 0
@@ -103,7 +107,10 @@ class StageWriter:
 
     def alloc(self, base: str, shape: tuple[int, ...]) -> str:
         name = self.fresh(base)
-        self.lines.append(f"{name} = T.sblock_alloc_buffer({shape_text(shape)})")
+        if self.scratch_params:
+            self.scratch.append((name, tuple(shape)))
+        else:
+            self.lines.append(f"{name} = T.sblock_alloc_buffer({shape_text(shape)})")
         return name
 
     def stage(self, name: str, extents: list[int], kinds: str, body: Callable[[Index], str],
@@ -120,7 +127,11 @@ class StageWriter:
         ind = "    "
         self.lines.append(f"for {', '.join(loops)} in T.grid({', '.join(map(str, extents))}):")
         self.lines.append(f"{ind}with T.sblock(\"{block}\"):")
-        self.lines.append(f"{ind * 2}{', '.join(bvars)} = T.axis.remap(\"{kinds}\", [{', '.join(loops)}])")
+        if len(loops) == 1:  # remap binds two or more; one axis is spelled out
+            kind = "spatial" if kinds == "S" else "reduce"
+            self.lines.append(f"{ind * 2}{bvars[0]} = T.axis.{kind}({extents[0]}, {loops[0]})")
+        else:
+            self.lines.append(f"{ind * 2}{', '.join(bvars)} = T.axis.remap(\"{kinds}\", [{', '.join(loops)}])")
         if init is not None:
             self.lines.append(f"{ind * 2}with T.init():")
             self.lines.append(f"{ind * 3}{target(bvars)} = {init}")

@@ -1,0 +1,166 @@
+"""The nine real CNNs of the onnx package (``onnx/backend/test/data/light``) compiled to C
+and run, against onnxruntime.
+
+    .venv/bin/python bench/bench_models.py [--models squeezenet,resnet50] [--runs 3] [--link-params] [-O2]
+
+Each model gets seeded, calibrated weights (tests/light_models.py). Per model it prints:
+build s (``compile_model``: import, TIR, lowering, C), its archive size, gcc s and gcc's
+peak memory (all C of the model, one gcc call), C ms (median run of the typed C interface,
+timed inside the program) vs onnxruntime ms (median, one thread), the workspace pool
+bytes, the weights' bytes, the max abs error against onnxruntime, and whether top-1 agrees.
+The generated program also links a ``malloc`` that aborts while the model runs: a model
+that allocated would stop the row with an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from light_models import NAMES, input_of, with_weights
+
+from compiler.backend.mlf import archive_bytes
+from compiler.executor.build import compile_model
+from compiler.executor.c_interface import params_blob
+from compiler.executor.options import resolve
+
+NO_MALLOC = """
+#include <stdlib.h>
+extern void* __libc_malloc(size_t n);
+extern void* __libc_calloc(size_t n, size_t m);
+extern void* __libc_realloc(void* p, size_t n);
+static int forbid_malloc;
+void* malloc(size_t n) { if (forbid_malloc) abort(); return __libc_malloc(n); }
+void* calloc(size_t n, size_t m) { if (forbid_malloc) abort(); return __libc_calloc(n, m); }
+void* realloc(void* p, size_t n) { if (forbid_malloc) abort(); return __libc_realloc(p, n); }
+"""
+
+
+def _main_c(c: object, runs: int) -> str:
+    p = c.program  # type: ignore[attr-defined]
+    m = p.options.model_name
+    lines = ["#define _POSIX_C_SOURCE 199309L", '#include "tir_runtime.h"', f'#include "tvmgen_{m}.h"', "#include <stdio.h>",
+             "#include <time.h>", NO_MALLOC]
+    body = ["int main(void) {", "  FILE* f;", f"  struct tvmgen_{m}_inputs in; struct tvmgen_{m}_outputs out;",
+            "  double best[64]; int r;"]
+    for k, (t, cname) in enumerate(p.input_names.items()):
+        n = p.graph.tensors[t].size
+        lines.append(f"static float in{k}[{n}];")
+        body.append(f"  f = fopen(\"in{k}.bin\", \"rb\"); if (!f || fread(in{k}, 4, {n}, f) != {n}) return 3; fclose(f);"
+                    f" in.{cname} = in{k};")
+    for k, (t, cname) in enumerate(p.output_names.items()):
+        lines.append(f"static float out{k}[{p.graph.tensors[t].size}];")
+        body.append(f"  out.{cname} = out{k};")
+    if p.param_names and not p.options.link_params:
+        n = len(params_blob(p))
+        lines.append(f"static unsigned char params[{n}] __attribute__((aligned(64)));")
+        body.append(f"  f = fopen(\"params.bin\", \"rb\"); if (!f || fread(params, 1, {n}, f) != {n}) return 3; fclose(f);")
+        body.append(f"  if (tvmgen_{m}_load_params(params, {n}) != 0) return 4;")
+    body += [f"  for (r = 0; r < {runs}; ++r) {{", "    struct timespec a, b;", "    clock_gettime(CLOCK_MONOTONIC, &a);",
+             "    forbid_malloc = 1;",
+             f"    if (tvmgen_{m}_run(&in, &out) != 0) {{ forbid_malloc = 0; fprintf(stderr, \"%s\\n\", TVMGetLastError()); return 1; }}",
+             "    forbid_malloc = 0;", "    clock_gettime(CLOCK_MONOTONIC, &b);",
+             "    best[r] = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;", "  }",
+             f"  for (r = 0; r < {runs}; ++r) printf(\"%f\\n\", best[r]);"]
+    for k, (t, _) in enumerate(p.output_names.items()):
+        body.append(f"  f = fopen(\"out{k}.bin\", \"wb\"); fwrite(out{k}, 4, {p.graph.tensors[t].size}, f); fclose(f);")
+    body += ["  return 0;", "}"]
+    return "\n".join(lines + body) + "\n"
+
+
+def _gcc(args: list[str], cwd: Path) -> tuple[float, int, str]:
+    """(seconds, peak RSS in MB, stderr) of one gcc call."""
+    # GNU time measures gcc and its cc1 (a child forked from this process would report the
+    # Python process's size: the peak RSS survives exec).
+    t = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    return time.perf_counter() - t, int(proc.stderr.split()[-1]) // 1024, proc.stderr
+
+
+def bench(name: str, runs: int, link_params: bool, opt: str, work: Path) -> dict[str, object]:
+    import onnxruntime as ort
+
+    model = with_weights(name)
+    inputs = input_of(model)
+    t = time.perf_counter()
+    c = compile_model(model, resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True,
+                                      "link-params": link_params or None, "model-name": name}))
+    build_s = time.perf_counter() - t
+    archive_mb = len(archive_bytes(c)) / 1e6
+    d = work / name
+    (d / "include").mkdir(parents=True)
+    for fname, text in c.sources.items():
+        (d / fname).write_text(text)
+    for fname, text in c.includes.items():
+        (d / "include" / fname).write_text(text)
+    p = c.program
+    if p.param_names and not link_params:
+        (d / "params.bin").write_bytes(params_blob(p))
+    for k, t_name in enumerate(p.input_names):
+        inputs[t_name].astype(np.float32).tofile(d / f"in{k}.bin")
+    (d / "main.c").write_text(_main_c(c, runs))
+    srcs = ["main.c", *c.sources]
+    gcc_s, gcc_mb, _ = _gcc(["gcc", "-std=c99", opt, "-Wall", "-Wextra", "-Werror", "-I", "include", *srcs, "-o", "model",
+                             "-lm"], d)
+    run = subprocess.run(["./model"], cwd=d, capture_output=True, text=True, timeout=3600, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"run failed ({run.returncode}): {run.stderr[-500:]}")
+    c_ms = statistics.median(float(x) for x in run.stdout.split())
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    so.intra_op_num_threads = 1
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    names = [o.name for o in model.graph.output]
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        want = sess.run(names, inputs)
+        times.append((time.perf_counter() - t) * 1e3)
+    got = np.fromfile(d / "out0.bin", dtype=np.float32).reshape(want[0].shape)
+    return {"model": name, "build_s": build_s, "archive_mb": archive_mb, "gcc_s": gcc_s, "gcc_mb": gcc_mb, "c_ms": c_ms,
+            "ort_ms": statistics.median(times), "pool": p.plan.pool_size,
+            "weights_mb": sum(p.graph.tensors[t].nbytes for t in p.param_names) / 1e6,
+            "max_abs": float(np.abs(got - want[0]).max()), "top1": bool(got.argmax() == want[0].argmax())}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default=",".join(NAMES))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--link-params", action="store_true")
+    ap.add_argument("-O", dest="opt", default="2", help="gcc optimisation level (default 2)")
+    args = ap.parse_args()
+    print("| model | build s | archive MB | gcc s | gcc peak MB | C ms | onnxruntime ms | pool bytes | weights MB "
+          "| max abs err | top-1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="bench_models_") as tmp:
+        for name in args.models.split(","):
+            try:
+                r = bench(name, args.runs, args.link_params, f"-O{args.opt}", Path(tmp))
+            except Exception as exc:  # noqa: BLE001 - a row per model, whatever fails
+                ok = False
+                print(f"| {name} | failed: {type(exc).__name__}: {str(exc)[:300]} |||||||||||", flush=True)
+                continue
+            ok &= bool(r["top1"])
+            print(f"| {r['model']} | {r['build_s']:.1f} | {r['archive_mb']:.1f} | {r['gcc_s']:.1f} | {r['gcc_mb']} "
+                  f"| {r['c_ms']:.0f} | {r['ort_ms']:.1f} | {r['pool']} | {r['weights_mb']:.1f} | {r['max_abs']:.2e} "
+                  f"| {'yes' if r['top1'] else 'NO'} |", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
