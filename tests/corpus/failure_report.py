@@ -16,7 +16,7 @@ import argparse
 import json
 import re
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,7 +33,7 @@ def normalize(message: str) -> str:
     m = re.sub(r'"[^"]*"', '"…"', m)
     m = re.sub(r"`[^`]*`", "`…`", m)
     m = re.sub(r"\b\d+\b", "N", m)
-    return m
+    return re.sub(r"^unknown builtin T\.[\w.]+$", "unknown builtin T.…", m)
 
 
 # Constructs the issue names as causes: how often each occurs in re-parsing files, and in how
@@ -151,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
             severity = "/".join(sorted({d.severity for _, d in hits}))  # type: ignore[attr-defined]
             out.append(f"### [{stage}] {code} ({severity}) {message} — {files} files ({len(hits)} occurrences)")
             out.append("")
+            variants = Counter(d.message for _, d in hits)  # type: ignore[attr-defined]
+            if len(variants) > 1:
+                top = ", ".join(f"`{v}` x{n}" for v, n in variants.most_common(25))
+                more = f", and {len(variants) - 25} more" if len(variants) > 25 else ""
+                out += [f"Variants ({len(variants)}): {top}{more}", ""]
             shown: set[str] = set()
             for name, d in hits:
                 if name in shown:

@@ -238,6 +238,7 @@ def _run_capture(test_file: Path, tests: Path, out: Path, timeout: float, retrie
             break
         deselected.append(current.read_text(encoding="utf-8"))
     current.unlink(missing_ok=True)
+    out.touch()  # a file that captured nothing is done too (--reuse)
     if len(statuses) == 1:
         return statuses[0]
     return "+".join(statuses) + f" (deselected after crash/timeout: {', '.join(deselected)})"
@@ -423,8 +424,8 @@ counts texts already kept, repeats from such re-runs included.
 
 ## Counts
 
-| set | files | TVM re-parses | dropped (> 150 KB) | duplicates skipped | printer errors |
-|---|---|---|---|---|---|
+| set | files | TVM re-parses | dropped (> 150 KB) | pass outputs dropped (over the cap) | duplicates skipped | printer errors |
+|---|---|---|---|---|---|---|
 {counts}
 
 Total size: {size_kb} KB.
@@ -445,14 +446,17 @@ git -C /work/.mirror/apache+tvm/repo archive {commit} tests/python | tar -x -C /
     --tvm-tests /tmp/corpus-tvm/tests/python --commit {commit} --out tests/corpus --sets tir
 /tmp/corpus-venv/bin/python tests/corpus/generate_tvm_corpus.py \\
     --tvm-tests /tmp/corpus-tvm/tests/python --commit {commit} --out tests/corpus \\
-    --sets holdout,relax --jobs 2 --timeout 30 --retries 0 --exclude 's_tir/meta_schedule/*'
+    --sets holdout,relax --jobs 2 --timeout 30 --retries 0 --exclude 's_tir/meta_schedule/*' \\
+    --max-pass-outputs 10
 ```
 
 These are the commands that made this corpus. The tir set ran one test file at a time, 120 s
 each at most, with up to 4 re-runs after a crash (defaults, ~12 minutes). The holdout and relax
 sets, on a machine shared with other jobs, ran two files at a time, 30 s each at most and no
 re-runs (a file that runs longer keeps what it captured until then), and leave out
-`s_tir/meta_schedule` (47 files of tuning runs, minutes each). `--sets` regenerates only the
+`s_tir/meta_schedule` (47 files of tuning runs, minutes each). To stay near 12 MB they keep
+at most 10 pass outputs per test file (the first ones; parametrized codegen tests print
+hundreds of near-identical lowered modules). `--sets` regenerates only the
 sets named; `--reuse` reuses the raw captures under `--work` (default
 `/tmp/corpus-capture`).
 
@@ -470,7 +474,8 @@ def _write_readme(out: Path, manifest: dict[str, dict], runs: dict) -> None:
             continue
         r = runs[set_name]
         rows.append(f"| {set_name} | {r['written']} | {r['reparse']} | {r['dropped_over_150KB']} | "
-                    f"{r['duplicates_skipped']} | {r['printer_errors']} |")
+                    f"{r.get('dropped_pass_outputs_over_cap', 0)} | {r['duplicates_skipped']} | "
+                    f"{r['printer_errors']} |")
     size = sum((out / name).stat().st_size for name in manifest)
     try:
         from tvm import _version
@@ -495,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per test file")
     ap.add_argument("--exclude", action="append", default=[],
                     help="glob over test file paths relative to --tvm-tests, left out (repeatable)")
+    ap.add_argument("--max-pass-outputs", type=int, default=0,
+                    help="keep at most this many pass outputs per test file (0: all)")
     ap.add_argument("--jobs", type=int, default=1, help="test files run at the same time")
     ap.add_argument("--retries", type=int, default=4,
                     help="re-runs of a test file after a crash or timeout, without the test that was running")
@@ -527,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
         set_dir.mkdir(parents=True, exist_ok=True)
         for old in set_dir.glob("*.tir"):
             old.unlink()
+        # TVM's verdict on a text does not change: texts re-parsed by an earlier run are not re-parsed.
+        known_reparse = {v["sha256"]: v["reparses"] for v in manifest.values() if "reparses" in v}
         manifest = {k: v for k, v in manifest.items() if v["set"] != set_name}
         files = _test_files(args.tvm_tests, set_name, args.exclude)
         set_runs: dict[str, str] = {}
@@ -565,8 +574,9 @@ def main(argv: list[str] | None = None) -> int:
             captures.append(("<models: relax.frontend.nn + LegalizeOps/FuseOps/FuseTIR>", raw))
 
         written: list[Path] = []
-        dropped_big = printer_errors = duplicates = 0
+        dropped_big = printer_errors = duplicates = dropped_pass = 0
         for rel, raw in captures:
+            pass_outputs = 0
             if not raw.exists():
                 continue
             stem = Path(rel).stem if not rel.startswith("<") else "models"
@@ -584,6 +594,11 @@ def main(argv: list[str] | None = None) -> int:
                 if len(text.encode()) > MAX_FILE_BYTES:
                     dropped_big += 1
                     continue
+                if row["origin"] == "pass_output":
+                    pass_outputs += 1
+                    if args.max_pass_outputs and pass_outputs > args.max_pass_outputs:
+                        dropped_pass += 1
+                        continue
                 name = f"{_safe(stem)}__{_safe(row['name'])}__{digest[:8]}.tir"
                 path = set_dir / name
                 path.write_text(text, encoding="utf-8")
@@ -593,11 +608,14 @@ def main(argv: list[str] | None = None) -> int:
                     "origin": row["origin"], "lines": text.count("\n") + 1, "sha256": digest,
                 }
         print(f"{set_name}: {len(written)} files; re-parsing with TVM ...", file=sys.stderr, flush=True)
-        reparsed = _reparse(written)
+        reparsed = {str(p): known_reparse[manifest[f"{set_name}/{p.name}"]["sha256"]] for p in written
+                    if manifest[f"{set_name}/{p.name}"]["sha256"] in known_reparse}
+        reparsed.update(_reparse([p for p in written if str(p) not in reparsed]))
         for path in written:
             manifest[f"{set_name}/{path.name}"]["reparses"] = reparsed.get(str(path), False)
         runs[set_name] = {"files": set_runs, "written": len(written), "dropped_over_150KB": dropped_big,
                           "printer_errors": printer_errors, "duplicates_skipped": duplicates,
+                          "dropped_pass_outputs_over_cap": dropped_pass,
                           "reparse": sum(reparsed.get(str(p), False) for p in written)}
         manifest = dict(sorted(manifest.items()))
         manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
