@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.ir.dtype import is_dtype_name
+from compiler.ir.dtype import SMALL_FLOATS, is_dtype_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +169,7 @@ def _dtype_info(name: str) -> BuiltinInfo:
 
 
 _BASE_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
-                "float32", "float64", "bfloat16", "bool", "float8_e4m3fn", "float8_e5m2", "float4_e2m1fn")
+                "float32", "float64", "bfloat16", "bool", *SMALL_FLOATS)
 for _b in _BASE_DTYPES:
     for _lanes in (1, 2, 3, 4, 8, 16, 32, 64):
         _n = _b if _lanes == 1 else f"{_b}x{_lanes}"

@@ -9,8 +9,15 @@ from functools import lru_cache
 # Type codes in the order TVM's DLDataType uses for the first four.
 INT, UINT, FLOAT, HANDLE, BFLOAT, BOOL, VOID = "int", "uint", "float", "handle", "bfloat", "bool", "void"
 
+# The small floats TVM 0.27 knows, each a type code of its own, with its width in bits.
+SMALL_FLOATS = {
+    "float8_e3m4": 8, "float8_e4m3": 8, "float8_e4m3b11fnuz": 8, "float8_e4m3fn": 8,
+    "float8_e4m3fnuz": 8, "float8_e5m2": 8, "float8_e5m2fnuz": 8, "float8_e8m0fnu": 8,
+    "float6_e2m3fn": 6, "float6_e3m2fn": 6, "float4_e2m1fn": 4,
+}
 _DTYPE_RE = re.compile(
-    r"^(?P<code>int|uint|float|bfloat|float8_e4m3fn|float8_e5m2|float4_e2m1fn)(?P<bits>\d+)?(?:x(?P<lanes>\d+))?$"
+    r"^(?P<code>int|uint|float|bfloat|" + "|".join(sorted(SMALL_FLOATS, key=len, reverse=True))
+    + r")(?P<bits>\d+)?(?:x(?P<lanes>\d+))?$"
 )
 
 
@@ -105,10 +112,10 @@ def parse_dtype(text: str) -> DataType:
         raise DTypeError(f"unknown data type '{text}'")
     code = m.group("code")
     lanes = int(m.group("lanes") or 1)
-    if code.startswith("float8"):
-        return DataType(code, 8, lanes)
-    if code.startswith("float4"):
-        return DataType(code, 4, lanes)
+    if code in SMALL_FLOATS:
+        if m.group("bits") or lanes < 1:
+            raise DTypeError(f"unknown data type '{text}'")
+        return DataType(code, SMALL_FLOATS[code], lanes)
     bits = int(m.group("bits") or (32 if code != BFLOAT else 16))
     if lanes < 1 or bits < 1:
         raise DTypeError(f"unknown data type '{text}'")

@@ -80,6 +80,7 @@ from compiler.ir.stmt import (
     While,
     seq,
 )
+from compiler.ir.tvm_ops import TVM_OP_NAMES
 from compiler.text import syntax as S
 
 NAMESPACES = ("T", "I", "tvm", "tir", "tirx")
@@ -495,6 +496,9 @@ class FunctionBuilder:
         ax = _kw(call, "axis_separators")
         if isinstance(ax, (S.ListExpr, S.TupleExpr)):
             axis_separators = tuple(self._const_int(x, "axis separator") for x in ax.elts)
+        if elem_offset is None and offset_factor:
+            # TVM gives such a buffer an offset var of its own, read as ``A.elem_offset``.
+            elem_offset = Var(f"{name}_elem_offset", shape[0].dtype if shape else INT32, span=name_span)
         if data is None:
             data = Var(name, HANDLE_T, PointerType(dtype, scope), span=name_span)
         return Buffer(name, data, dtype, shape, strides, elem_offset, scope, align, offset_factor,
@@ -1283,12 +1287,15 @@ class FunctionBuilder:
             return TypeLiteral(self._type_annotation(e.value), span=e.span)
         if e.attr == "ty" and isinstance(e.value, S.Call):
             return TypeLiteral(self._type_annotation(e.value), span=e.span)
-        if isinstance(e.value, S.Name) and e.value.id not in NAMESPACES:
+        if (isinstance(e.value, S.Name) and e.value.id not in NAMESPACES
+                or isinstance(e.value, S.Attribute) and e.value.attr in ("source", "buffer")):
             buf = self._buffer_named(e.value)
             if e.attr == "data":
                 return buf.data
-            if e.attr == "elem_offset" and buf.elem_offset is not None:
-                return buf.elem_offset
+            if e.attr == "elem_offset":
+                return buf.elem_offset if buf.elem_offset is not None else IntImm(INT32, 0, span=e.attr_span)
+            if e.attr in ("shape", "strides"):
+                raise self.fail("TIR005", f"'{e.value.id}.{e.attr}' is a tuple; index it: {e.value.id}.{e.attr}[0]", e.span)
             raise self.fail("TIR005", f"buffer attribute '.{e.attr}' is not supported here", e.attr_span)
         name = _t_name(e)
         if name is not None:
@@ -1420,13 +1427,32 @@ class FunctionBuilder:
             ref = self._metadata_ref(e)
             assert ref is not None
             return StringImm(f"<metadata {ref.kind}[{ref.index}]>", ref, span=e.span)
+        if (isinstance(e.value, S.Attribute) and e.value.attr in ("shape", "strides")
+                and isinstance(e.value.value, S.Name)):
+            return self._shape_entry(e.value, e.indices)
         buf = self._buffer_named(e.value)
         indices = self._indices(buf, e.indices)
         lanes = max((i.dtype.lanes for i in indices), default=1)
         dt = buf.dtype.with_lanes(lanes) if lanes > 1 else buf.dtype
         return BufferLoad(buf, indices, dt, span=e.span)
 
+    def _shape_entry(self, attr: S.Attribute, items: tuple[S.SExpr, ...]) -> Expr:
+        """``A.shape[i]`` / ``A.strides[i]``: the entry itself, as TVM reads it."""
+        buf = self._buffer_named(attr.value)
+        dims = buf.shape if attr.attr == "shape" else buf.strides
+        k = self._const_int(items[0], f"index of {attr.attr}") if len(items) == 1 else None
+        if k is None or not -len(dims) <= k < len(dims):
+            raise self.fail("TIR014", f"'{buf.name}.{attr.attr}' has {len(dims)} entries", attr.span)
+        return dims[k]
+
     def _buffer_named(self, e: S.SExpr) -> Buffer:
+        if isinstance(e, S.Attribute) and e.attr in ("source", "buffer") and isinstance(e.value, S.Name):
+            # ``x.source`` / ``x.buffer``: the one-element buffer holding scalar ``x``.
+            buf = self._buffer_named(e.value)
+            b = self.lookup(e.value.id)
+            if b is None or not b.mutable:
+                raise self.fail("TIR019", f"'{e.value.id}' is not a scalar; '.{e.attr}' is the buffer of a scalar", e.span)
+            return buf
         if not isinstance(e, S.Name):
             raise self.fail("TIR005", "only a buffer name can be indexed", e.span)
         b = self.lookup(e.id)
@@ -1440,6 +1466,8 @@ class FunctionBuilder:
         return b.obj
 
     def _indices(self, buf: Buffer, items: tuple[S.SExpr, ...]) -> tuple[Expr, ...]:
+        if len(items) == 1 and type(items[0]) is S.TupleExpr and not items[0].elts:
+            return ()  # ``S[()]``: the element of a zero-dimensional buffer
         out: list[Expr] = []
         for k, x in enumerate(items):
             if isinstance(x, S.Slice):
@@ -1475,6 +1503,8 @@ class FunctionBuilder:
         if not isinstance(e, S.Subscript):
             raise self.fail("TIR019", "expected a buffer region such as A[i, 0:16]", e.span)
         buf = self._buffer_named(e.value)
+        if len(e.indices) == 1 and type(e.indices[0]) is S.TupleExpr and not e.indices[0].elts:
+            return BufferRegion(buf, (), span=e.span)  # ``S[()]``: a zero-dimensional buffer
         ranges: list[Range] = []
         for k, x in enumerate(e.indices):
             dim_dt = buf.shape[k].dtype if k < len(buf.shape) and buf.shape[k].dtype.is_int else INT32
@@ -1528,7 +1558,8 @@ class FunctionBuilder:
         info = lookup_builtin(name)
         span = e.span
         if info is None:
-            self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
+            if name not in TVM_OP_NAMES and name.partition(".")[2] not in TVM_OP_NAMES:
+                self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
             args = tuple(self._call_arg(a) for a in e.args)
             return Call(hint if hint is not None else INT32, name, args, span=span)
         self._check_arity(name, e)

@@ -211,6 +211,8 @@ class _Printer:
         name = self.define(buf, name or buf.name)
         if id(buf.data) not in self.names:
             self.alias(buf.data, f"{name}.data")
+        if _implicit_elem_offset(buf) and id(buf.elem_offset) not in self.names:
+            self.alias(buf.elem_offset, f"{name}.elem_offset")
         return name
 
     def push(self) -> None:
@@ -317,7 +319,7 @@ class _Printer:
         buf = e.buffer
         if id(buf) in self.scalars and e.predicate is None:
             return self.name_of(buf), _P_ATOM
-        idx = ", ".join([self.expr(i) for i in e.indices])
+        idx = ", ".join([self.expr(i) for i in e.indices]) or "()"
         if e.predicate is not None:
             return f"{self.name_of(buf)}.vload([{idx}], predicate={self.expr(e.predicate)})", _P_ATOM
         return f"{self.name_of(buf)}[{idx}]", _P_ATOM
@@ -413,7 +415,7 @@ class _Printer:
             args.append(f"data={self.name_of(buf.data)}")
         if buf.strides:
             args.append(f"strides={self.shape(buf.strides)}")
-        if buf.elem_offset is not None:
+        if buf.elem_offset is not None and not _implicit_elem_offset(buf):
             args.append(f"elem_offset={self.expr(buf.elem_offset)}")
         if scope and buf.scope != "global":
             args.append(f"scope={quote(buf.scope)}")
@@ -434,7 +436,10 @@ class _Printer:
                 parts.append(self.expr(rng.min))
             else:
                 parts.append(f"{self.expr(rng.min)}:{self.stop(rng.min, rng.extent)}")
-        return f"{self.name_of(r.buffer)}[{', '.join(parts)}]"
+        name = self.name_of(r.buffer)
+        if id(r.buffer) in self.scalars:
+            name += ".source"  # the name alone is the scalar's value
+        return f"{name}[{', '.join(parts) or '()'}]"
 
     def stop(self, start: Expr, extent: Expr) -> str:
         """``start + extent``, folded when both are literals of one dtype.
@@ -515,7 +520,7 @@ class _Printer:
             return
         # TVM writes a vector store's ramp index as a slice (``A[0:4] = ...``); the reader takes
         # slices only in regions, so the ramp is spelled out as TVM prints it in loads.
-        idx = ", ".join([self.expr(i) for i in s.indices])
+        idx = ", ".join([self.expr(i) for i in s.indices]) or "()"
         self.line(level, f"{self.name_of(buf)}[{idx}] = {value}")
 
     def _bind(self, s: Bind, level: int) -> None:
@@ -806,6 +811,13 @@ class _Printer:
             self.out[free_at:free_at] = [_INDENT[inner] + d for d in self.free]
         self.free = None
         self.pop()
+
+
+def _implicit_elem_offset(buf: Buffer) -> bool:
+    """Whether the buffer's offset is the var TVM makes for a buffer with an offset factor
+    (``A_elem_offset``, printed as ``A.elem_offset`` and left out of the declaration)."""
+    eo = buf.elem_offset
+    return bool(buf.offset_factor) and isinstance(eo, Var) and eo.name == f"{buf.name}_elem_offset"
 
 
 def _same_shape(a: Buffer, b: Buffer) -> bool:
