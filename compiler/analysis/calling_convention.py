@@ -71,7 +71,10 @@ class Convention:
 
     ``arity`` is the argument count a caller must pass (packed: its ``num_args`` check;
     otherwise its params), None when unknown; ``params`` what each position takes, when
-    known; ``problem`` the TIR105 message when the signature matches no convention.
+    known; ``problem`` the TIR105 message when the signature matches no convention;
+    ``problem_if_unpacked`` the TIR105 message that holds only once the function is known
+    to be called as unpacked (a plain function with pointer params returning nothing is
+    what TVM prints before any lowering).
     """
 
     state: str
@@ -80,6 +83,7 @@ class Convention:
     arity: int | None = None
     params: tuple[Param, ...] | None = None
     problem: str | None = None
+    problem_if_unpacked: str | None = None
 
 
 def _int_attr(value: object) -> object:
@@ -220,7 +224,8 @@ def _classify(f: PrimFunc) -> Convention:
             problem = (f"unpacked function '{f.name}' (pointer params, no \"calling_conv\") returns "
                        f"{_ret_text(f)}; an unpacked function returns T.int32 (0 on success): add -> T.int32 "
                        "and return 0")
-        return Convention(UNPACKED, cc, None, len(f.params), tuple(_plain_param(p) for p in f.params), problem)
+        return Convention(UNPACKED, cc, None, len(f.params), tuple(_plain_param(p) for p in f.params),
+                          problem_if_unpacked=problem)
     return Convention(UNLOWERED, cc, None, len(f.params), tuple(_plain_param(p) for p in f.params))
 
 
@@ -643,6 +648,27 @@ def _lowered_count(call: Call) -> int | None:
     return None
 
 
+_EXTERN_CALLEES: dict[int, tuple[IRModule, frozenset[str]]] = {}
+
+
+def _extern_callees(module: IRModule) -> frozenset[str]:
+    """Names the functions of ``module`` call with ``T.call_extern`` (cached per module)."""
+    hit = _EXTERN_CALLEES.get(id(module))
+    if hit is not None and hit[0] is module:
+        return hit[1]
+    names: set[str] = set()
+    for f in module.functions:
+        for call in iter_calls(function_nodes(f), EXTERN_CALLS):
+            callee = _call_parts(call)[0]
+            if callee:
+                names.add(callee)
+    if len(_EXTERN_CALLEES) > 256:
+        _EXTERN_CALLEES.clear()
+    out = frozenset(names)
+    _EXTERN_CALLEES[id(module)] = (module, out)
+    return out
+
+
 class ConventionChecker:
     """The TIR101..TIR106 and TIR108 checks of one function."""
 
@@ -670,6 +696,16 @@ class ConventionChecker:
     def check_signature(self) -> None:
         if self.conv.problem is not None:
             self.report("TIR105", self.conv.problem, self.func.name_span)
+        elif self.conv.problem_if_unpacked is not None and self.called_unpacked():
+            self.report("TIR105", self.conv.problem_if_unpacked, self.func.name_span)
+
+    def called_unpacked(self) -> bool:
+        """Whether the module makes this function unpacked: its options choose unpacked
+        operators, or a function of the module calls it with ``T.call_extern``."""
+        if self.module.attrs.get("unpacked-api") is True:
+            return True
+        names = {self.func.name, self.func.global_symbol}
+        return any(n in names for n in _extern_callees(self.module))
 
     def check_calling_conv(self) -> None:
         raw = self.func.attrs.get("calling_conv")

@@ -157,9 +157,17 @@ _add("undef", 0, 0, "int32", "", "An undefined value.")
 _add("start_profile_intrinsic", 1, 1, "void", "id", "Profiling start marker.")
 _add("end_profile_intrinsic", 1, 1, "void", "id", "Profiling end marker.")
 _add("tvm_thread_allreduce", 1, None, "handle", "*args", "Cross-thread reduction.")
-_add("tvm_storage_sync", 1, 1, "int32", "scope", "Memory barrier for a storage scope.")
+_add("tvm_storage_sync", 1, 3, "int32", "scope, is_global=False, num_blocks=0", "Memory barrier for a storage scope.")
 _add("prefetch", 2, None, "int32", "buffer, region", "Prefetch hint.")
 _add("vscale", 0, 0, "int32", "", "The scalable vector multiplier.")
+_add("call_ffi_kernel", 1, None, "int32", "kernel_name, *args, launch_params=[...], ret_ty=\"int32\"", "Launches a device kernel of the module through the FFI.")
+for _k, _d in (("thread_id", "the thread in its cta"), ("thread_id_in_wg", "the thread in its warpgroup"),
+               ("lane_id", "the thread in its warp"), ("warp_id", "the warp in its cta"),
+               ("warp_id_in_wg", "the warp in its warpgroup"), ("warpgroup_id", "the warpgroup in its cta"),
+               ("cta_id", "the cta in the kernel"), ("cta_id_in_cluster", "the cta in its cluster"),
+               ("cluster_id", "the cluster in the kernel")):
+    _add(_k, 0, 3, "none", "extents=None, dtype=\"int32\"", f"Binds the id(s) of {_d}, one name per extent: tx = T.{_k}([32]).", _S)
+_add("cta_id_in_pair", 0, 1, "none", "dtype=\"int32\"", "Binds the id of the cta in its pair.", _S)
 
 
 # ---------------------------------------------------------------- dtype constructors

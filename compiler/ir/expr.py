@@ -163,6 +163,8 @@ class Call(Expr):
     op: str
     args: tuple[Expr, ...]
     ret_type: PointerType | None = None
+    # Keyword arguments as written (``launch_params=["threadIdx.x"]``), in order.
+    kwargs: tuple[tuple[str, Expr], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -174,6 +176,40 @@ class TypeLiteral(Expr):
     @property
     def dtype(self) -> DataType:
         return HANDLE_T
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ArrayExpr(Expr):
+    """A list or tuple passed as a call argument (``T.thread_id([32])``, ``[a, b]``), or
+    ``None`` (``kind`` "none", no elements). Only calls hold one; it has no value of its own."""
+
+    elements: tuple[Expr, ...]
+    kind: str = "list"  # "list", "tuple" or "none"
+
+    @property
+    def dtype(self) -> DataType:
+        return HANDLE_T
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LambdaExpr(Expr):
+    """``lambda i, j: (j, i)``: an index map passed to a call or written in an attribute."""
+
+    params: tuple[Var, ...]
+    body: Expr
+
+    @property
+    def dtype(self) -> DataType:
+        return HANDLE_T
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GlobalCall(Expr):
+    """``Module.f(a, b)``: a call of another function of the module, by name."""
+
+    dtype: DataType
+    callee: str
+    args: tuple[Expr, ...]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

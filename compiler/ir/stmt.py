@@ -82,6 +82,18 @@ class LaunchThread(Stmt):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class ScopeIdDef(Stmt):
+    """``tx = T.thread_id([32])``, ``bx, by = T.cta_id([2, 4])``: the ids of the running
+    thread (cta, warp, lane...) in the TVM 0.27 kernel dialect, bound for the rest of the
+    sequence. ``kind`` is the builtin's name; ``extents`` is None when the text defers them."""
+
+    vars: tuple[Var, ...]
+    kind: str
+    extents: tuple[Expr, ...] | None
+    preferred: tuple[Expr, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class For(Stmt):
     """A loop ``for v in T.<kind>(min, min+extent)``; kind in FOR_KINDS."""
 

@@ -38,6 +38,7 @@ from compiler.ir.dtype import (
     parse_dtype,
 )
 from compiler.ir.expr import (
+    ArrayExpr,
     BinOp,
     Broadcast,
     BufferLoad,
@@ -46,7 +47,9 @@ from compiler.ir.expr import (
     Cast,
     Expr,
     FloatImm,
+    GlobalCall,
     IntImm,
+    LambdaExpr,
     Let,
     Not,
     Ramp,
@@ -76,6 +79,7 @@ from compiler.ir.stmt import (
     MatchBufferRegion,
     SBlock,
     SBlockRealize,
+    ScopeIdDef,
     Stmt,
     While,
     seq,
@@ -108,6 +112,9 @@ _AXIS_KINDS = {"spatial": "S", "reduce": "R", "scan": "scan", "opaque": "O"}
 _CALLEE_ARG = {"call_extern": 1, "call_pure_extern": 1, "call_packed": 0, "call_cpacked": 0,
                "tvm_call_packed": 0, "tvm_call_cpacked": 0, "tvm_call_packed_lowered": 0,
                "tvm_call_cpacked_lowered": 0, "call_packed_lowered": 0, "call_cpacked_lowered": 0}
+# ``tx = T.thread_id([32])``...: the statements binding thread ids in TVM 0.27 kernels.
+SCOPE_ID_KINDS = frozenset({"cluster_id", "cta_id", "cta_id_in_cluster", "cta_id_in_pair", "warpgroup_id",
+                            "warp_id", "warp_id_in_wg", "lane_id", "thread_id", "thread_id_in_wg"})
 _FLOAT_WORDS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan, "+inf": math.inf}
 
 
@@ -228,6 +235,19 @@ def _constant_difference(stop: S.SExpr, start: S.SExpr) -> int | None:
     return None
 
 
+def _registered_in_tvm(name: str) -> bool:
+    """Whether ``T.<name>`` is an operator TVM registers: ``ptx.mma`` (``tirx.ptx.mma``),
+    ``cuda.mma_fill_legacy`` (``tirx.mma_fill_legacy``), ``cuda.iket.mark`` (``tirx.cuda.iket_mark``)."""
+    if name in TVM_OP_NAMES or name.partition(".")[2] in TVM_OP_NAMES:
+        return True
+    head, _, last = name.rpartition(".")
+    return bool(head) and f"{head}_{last}" in TVM_OP_NAMES
+
+
+def _join_spans(a: Span, b: Span) -> Span:
+    return Span(a.line, a.column, b.end_line, b.end_column)
+
+
 def _fits_int32(v: int) -> bool:
     return -(2**31) <= v < 2**31
 
@@ -341,7 +361,7 @@ class FunctionBuilder:
         with self.scope():
             type_params: list[str] = []
             for tp in fdef.type_params:
-                v = Var(tp.id, INT32, span=tp.span)
+                v = Var(tp.id, INT64, span=tp.span)  # ``def f[n](...)``: an int64 size, as in TVM
                 self.define(tp.id, tp.span, v, "type_param")
                 type_params.append(tp.id)
             body_stmts = list(fdef.body)
@@ -402,14 +422,20 @@ class FunctionBuilder:
     def _predeclare_size_vars(self, body: list[S.SStmt]) -> None:
         """``n = T.int32()`` at the top of a body declares a symbolic size used by the params
         (TVM prints it after the signature that already uses ``n``)."""
+        pairs: list[tuple[S.SExpr, S.SExpr]] = []
         for st in body:
-            if isinstance(st, S.Assign) and isinstance(st.target, S.Name) and isinstance(st.value, S.Call):
-                name = _call_name(st.value)
+            if isinstance(st, S.Assign) and isinstance(st.target, S.TupleExpr) and isinstance(st.value, S.TupleExpr):
+                pairs += zip(st.target.elts, st.value.elts)
+            elif isinstance(st, S.Assign):
+                pairs.append((st.target, st.value))
+        for target, value in pairs:
+            if isinstance(target, S.Name) and isinstance(value, S.Call):
+                name = _call_name(value)
                 info = lookup_builtin(name) if name else None
-                if info is not None and info.kind == "dtype" and not st.value.args:
-                    dt = self._dtype_of(name or "int32", st.value.span)
-                    v = Var(st.target.id, dt, span=st.target.span)
-                    self.define(st.target.id, st.target.span, v, "size_var")
+                if info is not None and info.kind == "dtype" and not value.args:
+                    dt = self._dtype_of(name or "int32", value.span)
+                    v = Var(target.id, dt, span=target.span)
+                    self.define(target.id, target.span, v, "size_var")
 
     # ---------------------------------------------------------------- params
     @staticmethod
@@ -948,6 +974,15 @@ class FunctionBuilder:
         if isinstance(tgt, S.TupleExpr):
             if _call_name(val) == "axis.remap" and isinstance(val, S.Call):
                 return self._axis_remap(tgt, val)
+            if _call_name(val) in SCOPE_ID_KINDS and isinstance(val, S.Call):
+                return [self._scope_id(tgt.elts, val, _call_name(val) or "")]
+            if (isinstance(val, S.TupleExpr) and len(val.elts) == len(tgt.elts)
+                    and all(isinstance(t, S.Name) for t in tgt.elts)):
+                # ``n, m = T.int32(), T.int32()``: one assignment per pair, left to right.
+                out: list[Stmt] = []
+                for t, v in zip(tgt.elts, val.elts):
+                    out += self._stmt_Assign(S.Assign(t, v, _join_spans(t.span, v.span)))
+                return out
             raise self.fail("TIR005", "tuple assignment is only valid with T.axis.remap", tgt.span)
         if isinstance(tgt, S.Subscript):
             return self._assign_existing(tgt, val, st.span)
@@ -1056,6 +1091,8 @@ class FunctionBuilder:
             self.env_threads[id(v)] = tag
             self.define(tgt.id, tgt.span, v, "thread")
             return []
+        if name in SCOPE_ID_KINDS:
+            return [self._scope_id((tgt,), call, name)]
         if name.startswith("axis.") and name != "axis.remap":
             frame = self._frame(call.span, f"T.{name}")
             kind = _AXIS_KINDS.get(name[5:])
@@ -1078,6 +1115,33 @@ class FunctionBuilder:
             self.define(tgt.id, tgt.span, v, "block_iter", iv)
             return []
         return None
+
+    def _scope_id(self, targets: tuple[S.SExpr, ...], call: S.Call, kind: str) -> ScopeIdDef:
+        """``tx = T.thread_id([32])`` / ``bx, by = T.cta_id([2, 4], dtype="uint32")``."""
+        if not all(isinstance(t, S.Name) for t in targets):
+            raise self.fail("TIR005", f"T.{kind} binds names", call.span)
+        dt_e = _kw(call, "dtype")
+        if kind == "cta_id_in_pair" and dt_e is None and call.args:
+            dt_e = call.args[0]
+        dtype = self._dtype_arg(dt_e) if dt_e is not None else INT32
+        ext_e = None if kind == "cta_id_in_pair" else _arg(call, 0, "extents")
+        extents = self._id_list(ext_e, dtype)
+        preferred = self._id_list(_arg(call, 1, "preferred") if kind.startswith("cta_id") else None, dtype)
+        count = len(extents) if extents is not None else 1
+        if count != len(targets):
+            raise self.fail("TIR012", f"T.{kind} defines {count} id(s), assigned to {len(targets)} name(s)",
+                            call.span)
+        ids = tuple(Var(t.id, dtype, span=t.span) for t in targets)  # type: ignore[union-attr]
+        node = ScopeIdDef(ids, kind, extents, preferred, span=call.span)
+        for t, v in zip(targets, ids):
+            self.define(t.id, t.span, v, "thread", node)  # type: ignore[union-attr]
+        return node
+
+    def _id_list(self, e: S.SExpr | None, dtype: DataType) -> tuple[Expr, ...] | None:
+        if e is None or isinstance(e, S.Constant) and e.value is None:
+            return None
+        items = e.elts if isinstance(e, (S.ListExpr, S.TupleExpr)) else (e,)
+        return tuple(self.expr(x, dtype) for x in items)
 
     def _block_alloc(self, tgt: S.Name, call: S.Call, kind: str) -> list[Stmt]:
         self._check_arity(kind, call)
@@ -1539,6 +1603,13 @@ class FunctionBuilder:
         if name is None:
             if isinstance(e.func, S.Attribute) and e.func.attr == "view":
                 raise self.fail("TIR005", "A.view(...) must be assigned to a name", e.span)
+            f = e.func
+            if (isinstance(f, S.Attribute) and isinstance(f.value, S.Name) and f.value.id not in NAMESPACES
+                    and self.lookup(f.value.id) is None):
+                # ``Module.f(a, b)``: a call of another function of the module.
+                args = tuple(self._call_arg(a) for a in e.args)
+                self.index.call_names.append((f.attr, f.attr_span))
+                return GlobalCall(hint if hint is not None and not hint.is_bool else INT32, f.attr, args, span=e.span)
             raise self.fail("TIR005", "only T.* builtins can be called in TIR", e.func.span)
         return self._builtin_call(name, e, hint)
 
@@ -1558,10 +1629,10 @@ class FunctionBuilder:
         info = lookup_builtin(name)
         span = e.span
         if info is None:
-            if name not in TVM_OP_NAMES and name.partition(".")[2] not in TVM_OP_NAMES:
+            if not _registered_in_tvm(name):
                 self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
             args = tuple(self._call_arg(a) for a in e.args)
-            return Call(hint if hint is not None else INT32, name, args, span=span)
+            return Call(hint if hint is not None else INT32, name, args, kwargs=self._kwargs(e), span=span)
         self._check_arity(name, e)
         if len(e.args) < info.min_args:
             # The arity counted a keyword, but what follows reads the arguments by position.
@@ -1610,6 +1681,12 @@ class FunctionBuilder:
             return Shuffle(vecs, idxs, dt, span=span)
         if name == "Let":
             return self._let_expr(e)
+        if name == "call_ffi_kernel":
+            # ``T.call_ffi_kernel("kernel", *args, launch_params=[...], ret_ty="int32")``
+            ret = _kw(e, "ret_ty")
+            dt = self._dtype_arg(ret) if ret is not None else INT32
+            self.index.call_names.append((self._const_str(e.args[0], "kernel name"), e.args[0].span))
+            return Call(dt, name, tuple(self._call_arg(a) for a in e.args), kwargs=self._kwargs(e), span=span)
         if name in ("reinterpret", "type_annotation", "min_value", "max_value", "infinity") or name.startswith("call_") and name not in ("call_packed", "call_cpacked", "call_packed_lowered", "call_cpacked_lowered"):
             # The dtype argument (a string or a T.handle(...).ty) becomes the call's type.
             dt, ptr = self._result_type_arg(e.args[0])
@@ -1643,6 +1720,14 @@ class FunctionBuilder:
                 self.index.call_names.append((a.value, a.span))
 
     def _call_arg(self, a: S.SExpr, hint: DataType | None = None) -> Expr:
+        t = type(a)
+        if t is S.ListExpr or t is S.TupleExpr:
+            kind = "list" if t is S.ListExpr else "tuple"
+            return ArrayExpr(tuple(self._call_arg(x) for x in a.elts), kind, span=a.span)  # type: ignore[union-attr]
+        if t is S.Constant and a.value is None:  # type: ignore[union-attr]
+            return ArrayExpr((), "none", span=a.span)
+        if t is S.Lambda:
+            return self._lambda(a)  # type: ignore[arg-type]
         if isinstance(a, S.Name):
             b = self.lookup(a.id)
             if b is not None and isinstance(b.obj, Buffer) and not b.mutable:
@@ -1650,6 +1735,19 @@ class FunctionBuilder:
                 self.refer(a.span, b.obj)
                 return b.obj.data
         return self.expr(a, hint)
+
+    def _lambda(self, e: S.Lambda) -> LambdaExpr:
+        """``lambda i, j: (j, i)``: int32 index vars, bound in the body only."""
+        with self.scope():
+            params = tuple(Var(p.id, INT32, span=p.span) for p in e.params)
+            for p, v in zip(e.params, params):
+                self.define(p.id, p.span, v, "lambda_param")
+            body = self._call_arg(e.body)
+        return LambdaExpr(params, body, span=e.span)
+
+    def _kwargs(self, e: S.Call) -> tuple[tuple[str, Expr], ...]:
+        """The keyword arguments of a call kept as written (``launch_params=[...]``)."""
+        return tuple((k.name, self._call_arg(k.value)) for k in e.keywords)
 
     def _result_dtype(self, rule: str, args: tuple[Expr, ...], hint: DataType | None) -> DataType:
         if rule == "arg0" or rule == "arg1":
@@ -1855,12 +1953,16 @@ def _is_prim_func(fdef: S.FunctionDef) -> bool:
     return False
 
 
-def _type_var_assign(st: S.SStmt) -> tuple[str, Span] | None:
-    """``n = TypeVar("n")`` / ``n = T.int32()`` at module level."""
+def _type_var_assign(st: S.SStmt) -> tuple[str, Span, DataType] | None:
+    """``n = TypeVar("n")`` / ``n = T.int32()`` at module level, with the dtype of the size
+    it declares (a ``TypeVar`` is an int64 size in TVM)."""
     if isinstance(st, S.Assign) and isinstance(st.target, S.Name) and isinstance(st.value, S.Call):
         f = st.value.func
-        if (isinstance(f, S.Name) and f.id in ("TypeVar", "Var", "SizeVar")) or _call_name(st.value) in ("int32", "int64", "Var", "SizeVar"):
-            return st.target.id, st.target.span
+        name = _call_name(st.value)
+        if isinstance(f, S.Name) and f.id == "TypeVar":
+            return st.target.id, st.target.span, INT64
+        if (isinstance(f, S.Name) and f.id in ("Var", "SizeVar")) or name in ("int32", "int64", "Var", "SizeVar"):
+            return st.target.id, st.target.span, INT64 if name == "int64" else INT32
     return None
 
 
@@ -1895,8 +1997,8 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
         fn_spans[fdef.name.id] = fdef.name.span
         functions.append(func)
 
-    def add_type_var(name: str, span: Span) -> None:
-        v = Var(name, INT32, span=span)
+    def add_type_var(name: str, span: Span, dtype: DataType) -> None:
+        v = Var(name, dtype, span=span)
         ctx.type_vars[name] = v
         index.definitions.append(Definition(v, name, span, "size_var", None, None))
 

@@ -26,6 +26,7 @@ from compiler.ir.buffer import Buffer
 from compiler.ir.dtype import INT32 as _INT32
 from compiler.ir.dtype import DataType, PointerType, Type
 from compiler.ir.expr import (
+    ArrayExpr,
     BinOp,
     Broadcast,
     BufferLoad,
@@ -34,7 +35,9 @@ from compiler.ir.expr import (
     Cast,
     Expr,
     FloatImm,
+    GlobalCall,
     IntImm,
+    LambdaExpr,
     Let,
     Not,
     Ramp,
@@ -62,6 +65,7 @@ from compiler.ir.stmt import (
     LaunchThread,
     SBlock,
     SBlockRealize,
+    ScopeIdDef,
     SeqStmt,
     Stmt,
     While,
@@ -75,6 +79,7 @@ HEADER = ("# from tvm.script import ir as I", "# from tvm.script import tirx as 
 # parentheses. Comparisons never chain: Python would read ``a < b == c`` as a chain.
 _P_OR, _P_AND, _P_NOT, _P_CMP, _P_BOR, _P_BXOR, _P_BAND, _P_SHIFT, _P_ADD, _P_MUL, _P_UNARY = range(1, 12)
 _P_ATOM = 20
+_P_LAMBDA = 0  # below every operator: a lambda is always parenthesized as an operand
 
 _BINOPS: dict[str, tuple[str, int]] = {
     "add": ("+", _P_ADD), "sub": ("-", _P_ADD), "mul": ("*", _P_MUL),
@@ -90,7 +95,8 @@ _BITWISE_CALLS: dict[str, tuple[str, int]] = {
 }
 # Calls whose text starts with the result dtype, which the IR keeps as the call's type.
 _TYPED_FIRST = frozenset({"reinterpret", "type_annotation", "min_value", "max_value", "infinity"})
-_UNTYPED_CALLS = frozenset({"call_packed", "call_cpacked", "call_packed_lowered", "call_cpacked_lowered"})
+_UNTYPED_CALLS = frozenset({"call_packed", "call_cpacked", "call_packed_lowered", "call_cpacked_lowered",
+                            "call_ffi_kernel"})
 _AXIS_KINDS = {"S": "spatial", "R": "reduce", "O": "opaque", "scan": "scan", "ordered": "ordered"}
 _RESERVED = frozenset(keyword.kwlist) | {"T", "I", "range"}
 _NOT_IDENT = re.compile(r"\W")
@@ -171,11 +177,13 @@ class _Printer:
         # Declarations of free vars of the function being printed (None outside a function).
         self.free: list[str] | None = None
         self.in_params = False
+        self.type_params: tuple[str, ...] = ()  # of the function being printed: ``def f[n](...)``
         self.expr_fn: dict[type, Callable[[Any], _Expr]] = {
             IntImm: self._int, FloatImm: self._float, StringImm: self._string, Var: self._var,
             BinOp: self._binop, Not: self._not, Select: self._select, Cast: self._cast,
             BufferLoad: self._load, Ramp: self._ramp, Broadcast: self._broadcast,
             Shuffle: self._shuffle, Let: self._let, Call: self._call, TypeLiteral: self._typelit,
+            ArrayExpr: self._array, LambdaExpr: self._lambda, GlobalCall: self._global_call,
         }
         self.stmt_fn: dict[type, Callable[[Any, int], None]] = {
             Evaluate: self._evaluate, BufferStore: self._store, Bind: self._bind,
@@ -183,7 +191,9 @@ class _Printer:
             For: self._for, While: self._while, IfThenElse: self._if, DeclBuffer: self._decl,
             AllocBuffer: self._alloc, Allocate: self._allocate, AllocateConst: self._allocate_const,
             SBlockRealize: self._realize, SBlock: self._bare_block, SeqStmt: self._seq_stmt,
+            ScopeIdDef: self._scope_id,
         }
+        self.module_name = "Module"  # the class that ``Module.f(...)`` calls name
 
     # ------------------------------------------------------------------ names
     def define(self, obj: object, base: str) -> str:
@@ -259,7 +269,7 @@ class _Printer:
     def _var(self, e: Var) -> _Expr:
         name = self.names.get(id(e))
         if name is None:
-            if self.free is None:
+            if self.free is None or e.name in self.type_params:
                 return e.name, _P_ATOM
             name = self._declare_free(e)
             if self.in_params:
@@ -356,7 +366,28 @@ class _Printer:
         if op == "tvm_struct_get" and len(e.args) == 3:
             args = [self.expr(a) for a in e.args] + [self._result_type(e)]
             return f"T.{op}({', '.join(args)})", _P_ATOM
+        if e.kwargs:
+            args = [self.expr(a) for a in e.args] + [f"{k}={self.expr(v)}" for k, v in e.kwargs]
+            return f"T.{op}({', '.join(args)})", _P_ATOM
         return self._fn(f"T.{op}", e.args)
+
+    def _array(self, e: ArrayExpr) -> _Expr:
+        if e.kind == "none":
+            return "None", _P_ATOM
+        items = [self.expr(x) for x in e.elements]
+        if e.kind == "tuple":
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")", _P_ATOM
+        return "[" + ", ".join(items) + "]", _P_ATOM
+
+    def _lambda(self, e: LambdaExpr) -> _Expr:
+        self.push()
+        names = [self.define(v, v.name) for v in e.params]
+        body = self.expr(e.body)
+        self.pop()
+        return f"lambda {', '.join(names)}: {body}", _P_LAMBDA
+
+    def _global_call(self, e: GlobalCall) -> _Expr:
+        return self._fn(f"{self.module_name}.{e.callee}", e.args)
 
     def _result_type(self, e: Call) -> str:
         """The dtype argument the reader folds into a call's type (``"int32"``, ``T.handle().ty``)."""
@@ -522,6 +553,17 @@ class _Printer:
         # slices only in regions, so the ramp is spelled out as TVM prints it in loads.
         idx = ", ".join([self.expr(i) for i in s.indices]) or "()"
         self.line(level, f"{self.name_of(buf)}[{idx}] = {value}")
+
+    def _scope_id(self, s: ScopeIdDef, level: int) -> None:
+        args = []
+        if s.extents is not None:
+            args.append("[" + ", ".join([self.expr(x) for x in s.extents]) + "]")
+        if s.preferred is not None:
+            args.append("preferred=[" + ", ".join([self.expr(x) for x in s.preferred]) + "]")
+        if s.vars and s.vars[0].dtype != _INT32:
+            args.append(f'dtype="{s.vars[0].dtype}"')
+        names = [self.define(v, v.name) for v in s.vars]
+        self.line(level, f"{', '.join(names)} = T.{s.kind}({', '.join(args)})")
 
     def _bind(self, s: Bind, level: int) -> None:
         value = self.expr(s.value)
@@ -777,7 +819,7 @@ class _Printer:
             else:
                 self.define(p, p.name)
         params = []
-        self.free, self.in_params = [], True
+        self.free, self.in_params, self.type_params = [], True, f.type_params
         for p in f.params:
             buf = folded.get(id(p))
             if buf is not None:
@@ -886,6 +928,7 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
     p.out.append("")
     p.out.append("@I.ir_module")
     p.out.append(f"class {mod.name}:")
+    p.module_name = mod.name
     if mod.attrs:
         p.line(1, f"I.module_attrs({p.value(mod.attrs)})")
     for i, f in enumerate(mod.functions):
