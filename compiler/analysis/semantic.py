@@ -33,6 +33,7 @@ from compiler.ir.expr import (
     FloatImm,
     IntImm,
     Var,
+    index_lanes,
 )
 from compiler.ir.function import PrimFunc
 from compiler.ir.node import Node, node_fields
@@ -188,7 +189,7 @@ class SemanticChecker:
     # ------------------------------------------------------------------ TIR013
     def check_store(self, st: BufferStore) -> None:
         buf, value = st.buffer, st.value
-        lanes = max((i.dtype.lanes for i in st.indices), default=1)
+        lanes = index_lanes(st.indices)
         want = buf.dtype.with_lanes(buf.dtype.lanes * lanes)
         got = value.dtype
         if got != want:

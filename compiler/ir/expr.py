@@ -231,3 +231,13 @@ class BufferRegion(Node):
 def is_const_int(e: Expr, value: int | None = None) -> bool:
     """Whether ``e`` is an integer constant (equal to ``value`` when given)."""
     return isinstance(e, IntImm) and (value is None or e.value == value)
+
+
+def index_lanes(indices: tuple[Expr, ...]) -> int:
+    """The lane count of a buffer access: that of its vector index (a ramp), else 1. A
+    scalable index has negative lanes (``T.vscale() * 4`` is -4)."""
+    for i in indices:
+        lanes = i.dtype.lanes
+        if lanes != 1:
+            return lanes
+    return 1

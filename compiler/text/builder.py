@@ -59,6 +59,7 @@ from compiler.ir.expr import (
     StringImm,
     TypeLiteral,
     Var,
+    index_lanes,
 )
 from compiler.ir.function import IRModule, PrimFunc
 from compiler.ir.span import Span
@@ -235,6 +236,16 @@ def _constant_difference(stop: S.SExpr, start: S.SExpr) -> int | None:
     return None
 
 
+def _scalable_lanes(e: S.SExpr) -> int | None:
+    """n when ``e`` is ``T.vscale() * n`` or ``n * T.vscale()``, else None."""
+    if isinstance(e, S.BinaryOp) and e.op == "*":
+        for a, b in ((e.left, e.right), (e.right, e.left)):
+            n = _literal_value(b)
+            if _call_name(a) == "vscale" and isinstance(n, int) and n > 0:
+                return n
+    return None
+
+
 def _registered_in_tvm(name: str) -> bool:
     """Whether ``T.<name>`` is an operator TVM registers: ``ptx.mma`` (``tirx.ptx.mma``),
     ``cuda.mma_fill_legacy`` (``tirx.mma_fill_legacy``), ``cuda.iket.mark`` (``tirx.cuda.iket_mark``)."""
@@ -306,6 +317,7 @@ class FunctionBuilder:
         self.params: list[Var] = []
         self.handle_params: dict[int, Var] = {}
         self.env_threads: dict[int, str] = {}
+        self.implied_buffers: dict[int, Buffer] = {}  # pointer var id -> its buffer (_allocated_buffer)
         # (min, extent) of the loops whose bodies are being built, for T.axis.remap.
         self.open_loops: dict[int, tuple[Expr, Expr]] = {}
 
@@ -873,6 +885,8 @@ class FunctionBuilder:
                 return [self._launch_thread(None, e)]
             if name == "prim_func":
                 raise self.fail("TIR005", "T.prim_func is a decorator", e.span)
+        if isinstance(e, S.Call) and isinstance(e.func, S.Attribute) and e.func.attr == "vstore":
+            return [self._vstore(e, st.span)]
         return [Evaluate(self.expr(e), span=st.span)]
 
     def _attr_args(self, call: S.Call) -> tuple[object, str, object]:
@@ -969,6 +983,39 @@ class FunctionBuilder:
             return [alloc]
         return [alloc, BufferStore(buf, self._coerce(value, dt), (IntImm(INT32, 0),), span=span)]
 
+    def _scalar_decl(self, tgt: S.Name, call: S.Call, name: str, span: Span) -> list[Stmt]:
+        """``x = T.alloc_scalar(T.float32, scope="shared")`` (and ``T.local_scalar``,
+        ``T.shared_scalar``), ``x = T.decl_scalar(T.float32, data=p, elem_offset=0)``: a
+        one-element buffer read as ``x`` and written as ``x = v``, as TVM 0.27 prints them."""
+        dt_e = _arg(call, 0, "dtype")
+        if dt_e is None:
+            raise self.fail("TIR012", f"T.{name} needs a dtype", call.span)
+        dtype = self._dtype_arg(dt_e)
+        default_scope = {"local_scalar": "local", "shared_scalar": "shared"}.get(name, "global")
+        sc = _kw(call, "scope")
+        scope = self._const_str(sc, "scope") if sc is not None else default_scope
+        if name != "decl_scalar":
+            data = Var(tgt.id, HANDLE_T, PointerType(dtype, scope), span=tgt.span)
+            buf = Buffer(tgt.id, data, dtype, (IntImm(INT32, 1),), scope=scope, span=tgt.span)
+            alloc = AllocBuffer(buf, scalar=True, span=span)
+            self.define(tgt.id, tgt.span, buf, "scalar", alloc, mutable=True)
+            return [alloc]
+        data_e = _kw(call, "data")
+        data_var: Var | None = None
+        data_value: Expr | None = None
+        if data_e is not None:
+            dv = self.expr(data_e)
+            data_var, data_value = (dv, None) if isinstance(dv, Var) else (None, dv)
+        eo_e = _kw(call, "elem_offset")
+        elem_offset = self.expr(eo_e, INT32) if eo_e is not None else None
+        if data_var is None:
+            data_var = Var(tgt.id, HANDLE_T, PointerType(dtype, scope), span=tgt.span)
+        buf = Buffer(tgt.id, data_var, dtype, (IntImm(INT32, 1),), elem_offset=elem_offset, scope=scope,
+                     span=tgt.span)
+        node = DeclBuffer(buf, "decl_scalar", data_value=data_value, span=span)
+        self.define(tgt.id, tgt.span, buf, "scalar", node, mutable=True)
+        return [node]
+
     def _stmt_Assign(self, st: S.Assign) -> list[Stmt]:
         tgt, val = st.target, st.value
         if isinstance(tgt, S.TupleExpr):
@@ -1020,8 +1067,8 @@ class FunctionBuilder:
             buf = self._buffer_named(tgt.value)
             indices = self._indices(buf, tgt.indices)
             dt = buf.dtype
-            lanes = max((i.dtype.lanes for i in indices), default=1)
-            if lanes > 1:
+            lanes = index_lanes(indices)
+            if lanes != 1:
                 dt = dt.with_lanes(lanes)
             value = self._coerce(self.expr(val, dt), dt)
             return [BufferStore(buf, value, indices, span=span)]
@@ -1063,6 +1110,10 @@ class FunctionBuilder:
             return [node]
         if name == "sblock_alloc_buffer":
             return self._block_alloc(tgt, call, "sblock_alloc_buffer")
+        if name in ("alloc_scalar", "local_scalar", "shared_scalar", "decl_scalar"):
+            return self._scalar_decl(tgt, call, name, span)
+        if name == "buffer_decl":  # the TVM 0.8-0.9 spelling
+            name = "decl_buffer"
         if name in ("decl_buffer", "Buffer"):
             data_e = _kw(call, "data")
             data_var: Var | None = None
@@ -1496,8 +1547,8 @@ class FunctionBuilder:
             return self._shape_entry(e.value, e.indices)
         buf = self._buffer_named(e.value)
         indices = self._indices(buf, e.indices)
-        lanes = max((i.dtype.lanes for i in indices), default=1)
-        dt = buf.dtype.with_lanes(lanes) if lanes > 1 else buf.dtype
+        lanes = index_lanes(indices)
+        dt = buf.dtype.with_lanes(lanes) if lanes != 1 else buf.dtype
         return BufferLoad(buf, indices, dt, span=e.span)
 
     def _shape_entry(self, attr: S.Attribute, items: tuple[S.SExpr, ...]) -> Expr:
@@ -1526,8 +1577,27 @@ class FunctionBuilder:
             raise _Drop()
         self.refer(e.span, b.obj)
         if not isinstance(b.obj, Buffer):
+            implied = self._allocated_buffer(b)
+            if implied is not None:
+                return implied
             raise self.fail("TIR019", f"'{e.id}' is not a buffer", e.span)
         return b.obj
+
+    def _allocated_buffer(self, b: _Binding) -> Buffer | None:
+        """The buffer a pointer from ``K = T.allocate(...)`` / ``T.allocate_const(...)``
+        stands for when it is indexed directly (``K[x]``, TVM 0.8-0.9 text): its dtype and
+        extents, over its memory; one per pointer."""
+        if b.kind not in ("allocate", "allocate_const") or not isinstance(b.obj, Var):
+            return None
+        buf = self.implied_buffers.get(id(b.obj))
+        if buf is None:
+            d = self.index.definition_of(b.obj)
+            node = d.node if d is not None else None
+            if not isinstance(node, (Allocate, AllocateConst)):
+                return None
+            buf = Buffer(b.obj.name, b.obj, node.dtype, node.extents, span=b.obj.span)
+            self.implied_buffers[id(b.obj)] = buf
+        return buf
 
     def _indices(self, buf: Buffer, items: tuple[S.SExpr, ...]) -> tuple[Expr, ...]:
         if len(items) == 1 and type(items[0]) is S.TupleExpr and not items[0].elts:
@@ -1551,6 +1621,10 @@ class FunctionBuilder:
             raise self.fail("TIR019", f"a vector slice needs an integer start, not {base.dtype}", x.start.span)
         stride = self.expr(x.step, base.dtype) if x.step is not None else IntImm(base.dtype, 1)
         width = _constant_difference(x.stop, x.start)
+        scalable = _scalable_lanes(x.stop) if _literal_value(x.start) == 0 else None
+        if scalable is not None:  # ``A[0:T.vscale() * 4]``
+            self.expr(x.stop, base.dtype)
+            return Ramp(base, stride, -scalable, span=x.span)
         if width is None:
             raise self.fail("TIR019", "the length of a vector slice must be a constant (start:start + n)", x.span)
         # Visit the stop for references; its value is implied by start and lanes.
@@ -1603,6 +1677,8 @@ class FunctionBuilder:
         if name is None:
             if isinstance(e.func, S.Attribute) and e.func.attr == "view":
                 raise self.fail("TIR005", "A.view(...) must be assigned to a name", e.span)
+            if isinstance(e.func, S.Attribute) and e.func.attr == "vload":
+                return self._vload(e)
             f = e.func
             if (isinstance(f, S.Attribute) and isinstance(f.value, S.Name) and f.value.id not in NAMESPACES
                     and self.lookup(f.value.id) is None):
@@ -1612,6 +1688,36 @@ class FunctionBuilder:
                 return GlobalCall(hint if hint is not None and not hint.is_bool else INT32, f.attr, args, span=e.span)
             raise self.fail("TIR005", "only T.* builtins can be called in TIR", e.func.span)
         return self._builtin_call(name, e, hint)
+
+    def _vector_access(self, e: S.Call, what: str) -> tuple[Buffer, tuple[Expr, ...], Expr | None]:
+        """The buffer, indices and predicate of ``A.vload([i, j], predicate=p)`` /
+        ``A.vstore([i, j], v, predicate=p)``."""
+        assert isinstance(e.func, S.Attribute)
+        buf = self._buffer_named(e.func.value)
+        idx_e = _arg(e, 0, "indices")
+        if idx_e is None:
+            raise self.fail("TIR012", f"{what} needs a list of indices", e.span)
+        items = idx_e.elts if isinstance(idx_e, (S.ListExpr, S.TupleExpr)) else (idx_e,)
+        indices = self._indices(buf, items)
+        pred_e = _kw(e, "predicate")
+        pred = self.expr(pred_e, BOOL_T) if pred_e is not None else None
+        return buf, indices, pred
+
+    def _vload(self, e: S.Call) -> Expr:
+        buf, indices, pred = self._vector_access(e, "A.vload")
+        dt_e = _kw(e, "dtype")
+        lanes = index_lanes(indices)
+        dt = self._dtype_arg(dt_e) if dt_e is not None else buf.dtype.with_lanes(lanes)
+        return BufferLoad(buf, indices, dt, pred, span=e.span)
+
+    def _vstore(self, e: S.Call, span: Span) -> Stmt:
+        buf, indices, pred = self._vector_access(e, "A.vstore")
+        val_e = _arg(e, 1, "value")
+        if val_e is None:
+            raise self.fail("TIR012", "A.vstore needs a value", e.span)
+        lanes = index_lanes(indices)
+        value = self._coerce(self.expr(val_e, buf.dtype.with_lanes(lanes)), buf.dtype.with_lanes(lanes))
+        return BufferStore(buf, value, indices, pred, span=span)
 
     # ---------------------------------------------------------------- builtin calls
     def _check_arity(self, name: str, call: S.Call) -> None:
@@ -1669,10 +1775,10 @@ class FunctionBuilder:
         if name == "Ramp":
             base, stride = self._operands(e.args[0], e.args[1], hint.element_of() if hint else None)
             base, stride = self._match(base, stride)
-            return Ramp(base, stride, self._const_int(e.args[2], "lanes"), span=span)
+            return Ramp(base, stride, self._lanes(e.args[2]), span=span)
         if name == "Broadcast":
             v = self.expr(e.args[0], hint.element_of() if hint else None)
-            return Broadcast(v, self._const_int(e.args[1], "lanes"), span=span)
+            return Broadcast(v, self._lanes(e.args[1]), span=span)
         if name == "Shuffle":
             vecs_e, idx_e = e.args[0], e.args[1]
             vecs = tuple(self.expr(x) for x in (vecs_e.elts if isinstance(vecs_e, (S.ListExpr, S.TupleExpr)) else (vecs_e,)))
@@ -1864,6 +1970,16 @@ class FunctionBuilder:
             if isinstance(v, int):
                 return v
         raise self.fail("TIR019", f"{what} must be an integer constant", e.span)
+
+    def _lanes(self, e: S.SExpr) -> int:
+        """A lane count: a number, or ``T.vscale() * n`` (a scalable vector: -n, as in TVM)."""
+        n = _scalable_lanes(e)
+        if n is not None:
+            return -n
+        lanes = self._const_int(e, "lanes")
+        if lanes < 1:
+            raise self.fail("TIR019", f"a vector has at least one lane, not {lanes}", e.span)
+        return lanes
 
     def _const_int_kw(self, call: S.Call, name: str, default: int) -> int:
         e = _kw(call, name)

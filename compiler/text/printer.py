@@ -335,10 +335,10 @@ class _Printer:
         return f"{self.name_of(buf)}[{idx}]", _P_ATOM
 
     def _ramp(self, e: Ramp) -> _Expr:
-        return f"T.Ramp({self.expr(e.base)}, {self.expr(e.stride)}, {e.lanes})", _P_ATOM
+        return f"T.Ramp({self.expr(e.base)}, {self.expr(e.stride)}, {_lanes_text(e.lanes)})", _P_ATOM
 
     def _broadcast(self, e: Broadcast) -> _Expr:
-        return f"T.Broadcast({self.expr(e.value)}, {e.lanes})", _P_ATOM
+        return f"T.Broadcast({self.expr(e.value)}, {_lanes_text(e.lanes)})", _P_ATOM
 
     def _shuffle(self, e: Shuffle) -> _Expr:
         vecs = ", ".join([self.expr(v) for v in e.vectors])
@@ -526,6 +526,12 @@ class _Printer:
         value = self.expr(init.value) if init is not None else None
         name = self.define_buffer(s.buffer)
         self.scalars.add(id(s.buffer))
+        if s.buffer.scope != "local":
+            # ``x: T.float32`` is a local scalar: another scope is spelled out.
+            self.line(level, f"{name} = T.alloc_scalar(T.{s.buffer.dtype}, scope={quote(s.buffer.scope)})")
+            if value is not None:
+                self.line(level, f"{name} = {value}")
+            return
         head = f"{name}: T.{s.buffer.dtype}"
         self.line(level, head if value is None else f"{head} = {value}")
 
@@ -660,6 +666,18 @@ class _Printer:
     def _decl(self, s: DeclBuffer, level: int) -> None:
         buf = s.buffer
         src = s.view_of
+        if s.form == "decl_scalar":
+            args = [f"T.{buf.dtype}"]
+            if id(buf.data) in self.names or s.data_value is not None:
+                data = self.name_of(buf.data) if s.data_value is None else self.expr(s.data_value)
+                args.append(f"data={data}")
+            if buf.elem_offset is not None:
+                args.append(f"elem_offset={self.expr(buf.elem_offset)}")
+            args.append(f"scope={quote(buf.scope)}")
+            name = self.define_buffer(buf)
+            self.scalars.add(id(buf))
+            self.line(level, f"{name} = T.decl_scalar({', '.join(args)})")
+            return
         if s.form == "view" and src is not None and (buf.dtype == src.dtype or _same_shape(buf, src)):
             if buf.dtype == src.dtype:
                 args = ", ".join([self.expr(e) for e in buf.shape])
@@ -853,6 +871,11 @@ class _Printer:
             self.out[free_at:free_at] = [_INDENT[inner] + d for d in self.free]
         self.free = None
         self.pop()
+
+
+def _lanes_text(lanes: int) -> str:
+    """A lane count; negative is a scalable vector: ``T.vscale() * n``."""
+    return f"T.vscale() * {-lanes}" if lanes < 0 else str(lanes)
 
 
 def _implicit_elem_offset(buf: Buffer) -> bool:
