@@ -718,11 +718,12 @@ class ConventionChecker:
             self.report("TIR106", f"\"calling_conv\": {cc!r} in function '{self.func.name}' is not a calling "
                         "convention: use 0 (default), 1 (packed) or 2 (device kernel launch)", span)
         elif cc == 2:
+            # Without a target the function's device is still to be bound (TVM's BindTarget):
+            # only a host target contradicts a device kernel launch.
             kind = _target_kind(self.func)
-            if kind not in DEVICE_KINDS:
+            if kind is not None and kind not in DEVICE_KINDS:
                 self.report("TIR106", f"\"calling_conv\": 2 (device kernel launch) in function '{self.func.name}', "
-                            f"which is a host function (target {kind or 'none, so the C host'}): use 0 or 1, or give "
-                            "it a device target", span)
+                            f"which is a host function (target {kind}): use 0 or 1, or give it a device target", span)
 
     # ------------------------------------------------------------------ TIR108
     def check_entry(self) -> None:

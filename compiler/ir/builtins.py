@@ -80,6 +80,7 @@ _add("let", 0, 0, "none", "", "Type annotation T.let[type] of an immutable bindi
 _add("evaluate", 1, 1, "none", "value", "Evaluates an expression for its side effects.", _S)
 _add("assume", 1, 1, "void", "cond", "Tells the compiler that cond holds.")
 _add("handle", 0, 2, "handle", "dtype=None, storage_scope=\"global\"", "An opaque pointer type, optionally to elements of dtype.", "type")
+_add("TensorMap", 0, 0, "handle", "", "An opaque handle to a CUDA tensor map descriptor (a type).", "type")
 _add("Tensor", 1, 2, "none", "shape, dtype=\"float32\"", "Alias of T.Buffer.", "type")
 _add("comm_reducer", 2, 2, "none", "combiner, identity", "A commutative reducer.", "expr")
 _add("meta_var", 1, 1, "none", "value", "A meta-programming value.", "expr")

@@ -231,6 +231,9 @@ def _constant_difference(stop: S.SExpr, start: S.SExpr) -> int | None:
         return a - b
     if isinstance(stop, S.BinaryOp) and stop.op == "+":
         n = _literal_value(stop.right)
+        if (n is None and isinstance(stop.right, S.Call) and len(stop.right.args) == 1
+                and _call_name(stop.right) in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")):
+            n = _literal_value(stop.right.args[0])  # ``start:start + T.int64(8)``
         if isinstance(n, int) and _same_syntax(stop.left, start):
             return n
     return None
@@ -246,10 +249,15 @@ def _scalable_lanes(e: S.SExpr) -> int | None:
     return None
 
 
+# ``ptx``, ``cuda``, ``tile``...: TVM prints some operators of these under names of their own
+# (``T.ptx.cp("async", "commit_group", "")``), every one of them a registered operator.
+_TVM_OP_NAMESPACES = frozenset(n.partition(".")[0] for n in TVM_OP_NAMES if "." in n)
+
+
 def _registered_in_tvm(name: str) -> bool:
     """Whether ``T.<name>`` is an operator TVM registers: ``ptx.mma`` (``tirx.ptx.mma``),
     ``cuda.mma_fill_legacy`` (``tirx.mma_fill_legacy``), ``cuda.iket.mark`` (``tirx.cuda.iket_mark``)."""
-    if name in TVM_OP_NAMES or name.partition(".")[2] in TVM_OP_NAMES:
+    if name in TVM_OP_NAMES or name.partition(".")[2] in TVM_OP_NAMES or name.partition(".")[0] in _TVM_OP_NAMESPACES:
         return True
     head, _, last = name.rpartition(".")
     return bool(head) and f"{head}_{last}" in TVM_OP_NAMES
@@ -482,6 +490,8 @@ class FunctionBuilder:
     def _type_annotation(self, ann: S.SExpr) -> Type:
         """``T.int32``, ``T.handle``, ``T.handle("float32", "global")``, ``T.int32()``."""
         name = _t_name(ann) if isinstance(ann, S.Attribute) else _call_name(ann)
+        if name == "TensorMap":  # an opaque handle to a CUDA tensor map descriptor
+            return HANDLE_T
         if name == "handle":
             if isinstance(ann, S.Call) and ann.args:
                 el = self._const_str(ann.args[0], "pointer element dtype")
