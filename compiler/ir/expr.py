@@ -213,6 +213,39 @@ class GlobalCall(Expr):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class PyValue(Expr):
+    """Data of the TVM 0.27 kernel dialect written in Python syntax and kept as written:
+    layouts (``T.TileLayout(T.S[(8, 4):(4 @ Axis.laneid, 1)])``), axis names.
+
+    ``form`` is ``name`` (``name`` a dotted name: ``T.S``, ``Axis.laneid``), ``call``
+    (``name`` called with ``items`` and ``keywords``), ``index`` (``items[0][items[1:]]``),
+    ``slice`` (``items`` start, stop, step; a missing part is None), ``op`` (``name`` the
+    operator, ``items`` its operands), ``tuple``, ``list``, ``dict`` (``keywords`` with
+    string keys) or ``none``. Numbers and vars inside are ordinary expressions.
+    """
+
+    form: str
+    name: str = ""
+    items: tuple[Expr | None, ...] = ()
+    keywords: tuple[tuple[str, Expr], ...] = ()
+
+    @property
+    def dtype(self) -> DataType:
+        return HANDLE_T
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RegionArg(Expr):
+    """A buffer region passed to a call (``T.cta.copy(A[0:16, 0:8], B[0:16, 0:8])``)."""
+
+    region: BufferRegion
+
+    @property
+    def dtype(self) -> DataType:
+        return HANDLE_T
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Range(Node):
     """``min:min+extent`` (a slice in a buffer region, or an iteration domain)."""
 

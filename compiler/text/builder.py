@@ -52,8 +52,10 @@ from compiler.ir.expr import (
     LambdaExpr,
     Let,
     Not,
+    PyValue,
     Ramp,
     Range,
+    RegionArg,
     Select,
     Shuffle,
     StringImm,
@@ -252,6 +254,58 @@ def _scalable_lanes(e: S.SExpr) -> int | None:
 # ``ptx``, ``cuda``, ``tile``...: TVM prints some operators of these under names of their own
 # (``T.ptx.cp("async", "commit_group", "")``), every one of them a registered operator.
 _TVM_OP_NAMESPACES = frozenset(n.partition(".")[0] for n in TVM_OP_NAMES if "." in n)
+
+
+# ``T.cta.copy(...)``, ``T.warp.sum(...)``: a tile primitive (``tirx.tile.copy``) run by the
+# threads of one scope.
+_TILE_SCOPES = frozenset({"cluster", "cta", "wg", "warpgroup", "warp", "thread"})
+
+
+def _dotted(e: S.SExpr) -> str | None:
+    """``T.S`` / ``Axis.laneid`` / ``T.TileLayout.from_iters``: a dotted name of a namespace
+    (``T`` or ``Axis``), else None."""
+    parts: list[str] = []
+    while isinstance(e, S.Attribute):
+        parts.append(e.attr)
+        e = e.value
+    if isinstance(e, S.Name) and e.id in ("T", "Axis") and parts:
+        return ".".join([e.id, *reversed(parts)])
+    return None
+
+
+def _memory_span(layout: Expr | None) -> int | None:
+    """Elements one thread stores of ``T.TileLayout(T.S[(e0, e1...):(s0, s1 @ Axis.x...)])``:
+    1 + sum((e - 1) * s) over the iterators on memory (no ``@`` axis). None for any other
+    layout (the span would need TVM's layout algebra)."""
+    if not (isinstance(layout, PyValue) and layout.form == "call" and layout.name == "T.TileLayout"
+            and len(layout.items) == 1 and not layout.keywords):
+        return None
+    spec = layout.items[0]
+    if not (isinstance(spec, PyValue) and spec.form == "index" and len(spec.items) == 2):
+        return None
+    head, sl = spec.items
+    if not (isinstance(head, PyValue) and head.name == "T.S" and isinstance(sl, PyValue) and sl.form == "slice"):
+        return None
+    ext, strides = sl.items[0], sl.items[1]
+    exts = ext.items if isinstance(ext, PyValue) and ext.form == "tuple" else (ext,)
+    strs = strides.items if isinstance(strides, PyValue) and strides.form == "tuple" else (strides,)
+    if len(exts) != len(strs):
+        return None
+    span = 1
+    for e, st in zip(exts, strs):
+        if isinstance(st, PyValue):
+            if st.form == "op" and st.name == "@":
+                continue  # laid across threads, not memory
+            return None
+        if not (isinstance(e, IntImm) and isinstance(st, IntImm)):
+            return None
+        span += (e.value - 1) * st.value
+    return span
+
+
+def _is_tile_primitive(name: str) -> bool:
+    scope, _, op = name.partition(".")
+    return f"tile.{op}" in TVM_OP_NAMES if scope in _TILE_SCOPES else f"tile.{name}" in TVM_OP_NAMES
 
 
 def _registered_in_tvm(name: str) -> bool:
@@ -544,13 +598,17 @@ class FunctionBuilder:
         ax = _kw(call, "axis_separators")
         if isinstance(ax, (S.ListExpr, S.TupleExpr)):
             axis_separators = tuple(self._const_int(x, "axis separator") for x in ax.elts)
+        layout: Expr | None = None
+        lay = _kw(call, "layout")
+        if lay is not None and not (isinstance(lay, S.Constant) and lay.value is None):
+            layout = self.py_value(lay)
         if elem_offset is None and offset_factor:
             # TVM gives such a buffer an offset var of its own, read as ``A.elem_offset``.
             elem_offset = Var(f"{name}_elem_offset", shape[0].dtype if shape else INT32, span=name_span)
         if data is None:
             data = Var(name, HANDLE_T, PointerType(dtype, scope), span=name_span)
         return Buffer(name, data, dtype, shape, strides, elem_offset, scope, align, offset_factor,
-                      buffer_type, axis_separators, span=name_span)
+                      buffer_type, axis_separators, layout=layout, span=name_span)
 
     def _shape(self, e: S.SExpr, size_vars: bool) -> tuple[Expr, ...]:
         if isinstance(e, (S.TupleExpr, S.ListExpr)):
@@ -1053,6 +1111,9 @@ class FunctionBuilder:
         if (isinstance(val, S.Call) and isinstance(val.func, S.Attribute) and val.func.attr == "view"
                 and isinstance(val.func.value, S.Name)):
             return [self._view(tgt, val)]
+        if (isinstance(val, S.Call) and isinstance(val.func, S.Attribute) and val.func.attr == "local"
+                and isinstance(val.func.value, S.Name)):
+            return [self._local_view(tgt, val)]
         existing = self.lookup(tgt.id)
         if existing is not None and (existing.mutable or isinstance(existing.obj, Var)
                                      or not self._in_current_scope(tgt.id)):
@@ -1305,6 +1366,28 @@ class FunctionBuilder:
         dtype = self._dtype_arg(dt_e) if dt_e is not None else src.dtype
         buf = Buffer(tgt.id, src.data, dtype, shape, scope=src.scope, span=tgt.span)
         node = DeclBuffer(buf, "view", src, span=call.span)
+        self.define(tgt.id, tgt.span, buf, "view", node)
+        return node
+
+    def _local_view(self, tgt: S.Name, call: S.Call) -> Stmt:
+        """``r = R.local()`` / ``R.local(8, 8)``: the storage one thread holds of a buffer laid
+        out across threads (TVM 0.27 kernels). Without a shape it is one dimension, the span
+        of the layout's memory part."""
+        assert isinstance(call.func, S.Attribute) and isinstance(call.func.value, S.Name)
+        src = self._buffer_named(call.func.value)
+        lay = _kw(call, "layout")
+        layout = self.py_value(lay) if lay is not None else None
+        if call.args:
+            shape = tuple(self.expr(a, INT32) for a in call.args)
+            form = "local_shaped"
+        else:
+            span = _memory_span(src.layout)
+            if span is None:
+                raise self.fail("TIR019", f"cannot tell the local size of '{src.name}' from its layout; "
+                                          f"give it: {src.name}.local(n)", call.span)
+            shape, form = (IntImm(INT32, span),), "local"
+        buf = Buffer(tgt.id, src.data, src.dtype, shape, scope=src.scope, layout=layout, span=tgt.span)
+        node = DeclBuffer(buf, form, src, span=call.span)
         self.define(tgt.id, tgt.span, buf, "view", node)
         return node
 
@@ -1745,6 +1828,9 @@ class FunctionBuilder:
         info = lookup_builtin(name)
         span = e.span
         if info is None:
+            if _is_tile_primitive(name):
+                args = tuple(self._tile_arg(a) for a in e.args)
+                return Call(hint if hint is not None else INT32, name, args, kwargs=self._kwargs(e), span=span)
             if not _registered_in_tvm(name):
                 self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
             args = tuple(self._call_arg(a) for a in e.args)
@@ -1851,6 +1937,51 @@ class FunctionBuilder:
                 self.refer(a.span, b.obj)
                 return b.obj.data
         return self.expr(a, hint)
+
+    def _tile_arg(self, a: S.SExpr) -> Expr:
+        """An argument of a tile primitive: ``A[0:16, i]`` is a region of A, not a load."""
+        if isinstance(a, S.Subscript) and isinstance(a.value, S.Name):
+            b = self.lookup(a.value.id)
+            if b is not None and isinstance(b.obj, Buffer):
+                return RegionArg(self._region(a), span=a.span)
+        return self._call_arg(a)
+
+    def py_value(self, e: S.SExpr) -> Expr:
+        """A layout (``T.TileLayout(T.S[(8, 4):(4 @ Axis.laneid, 1)])``) or other data of the
+        kernel dialect, kept as written; numbers and names of vars in it are expressions."""
+        t = type(e)
+        if t is S.Constant:
+            v = e.value  # type: ignore[union-attr]
+            return PyValue("none", span=e.span) if v is None else self.expr(e)
+        if t is S.Name and self.lookup(e.id) is not None:  # type: ignore[union-attr]
+            return self.expr(e)
+        dotted = _dotted(e)
+        if dotted is not None:
+            return PyValue("name", dotted, span=e.span)
+        if t is S.UnaryOp and _literal_value(e) is not None:
+            return self.expr(e)
+        if t is S.Call:
+            fname = _dotted(e.func)  # type: ignore[union-attr]
+            if fname is None:
+                raise self.fail("TIR005", "expected a layout such as T.TileLayout(...)", e.span)
+            args = tuple(self.py_value(x) for x in e.args)  # type: ignore[union-attr]
+            kws = tuple((k.name, self.py_value(k.value)) for k in e.keywords)  # type: ignore[union-attr]
+            return PyValue("call", fname, args, kws, span=e.span)
+        if t is S.Subscript:
+            items = (self.py_value(e.value),) + tuple(self.py_value(x) for x in e.indices)  # type: ignore[union-attr]
+            return PyValue("index", "", items, span=e.span)
+        if t is S.Slice:
+            parts = tuple(None if x is None else self.py_value(x) for x in (e.start, e.stop, e.step))  # type: ignore[union-attr]
+            return PyValue("slice", "", parts, span=e.span)
+        if t is S.BinaryOp:
+            return PyValue("op", e.op, (self.py_value(e.left), self.py_value(e.right)), span=e.span)  # type: ignore[union-attr]
+        if t is S.TupleExpr or t is S.ListExpr:
+            form = "tuple" if t is S.TupleExpr else "list"
+            return PyValue(form, "", tuple(self.py_value(x) for x in e.elts), span=e.span)  # type: ignore[union-attr]
+        if t is S.DictExpr:
+            kws = tuple((self._const_str(k, "key"), self.py_value(v)) for k, v in e.items)  # type: ignore[union-attr]
+            return PyValue("dict", "", (), kws, span=e.span)
+        return self.expr(e)
 
     def _lambda(self, e: S.Lambda) -> LambdaExpr:
         """``lambda i, j: (j, i)``: int32 index vars, bound in the body only."""

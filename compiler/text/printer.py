@@ -40,7 +40,9 @@ from compiler.ir.expr import (
     LambdaExpr,
     Let,
     Not,
+    PyValue,
     Ramp,
+    RegionArg,
     Select,
     Shuffle,
     StringImm,
@@ -184,6 +186,7 @@ class _Printer:
             BufferLoad: self._load, Ramp: self._ramp, Broadcast: self._broadcast,
             Shuffle: self._shuffle, Let: self._let, Call: self._call, TypeLiteral: self._typelit,
             ArrayExpr: self._array, LambdaExpr: self._lambda, GlobalCall: self._global_call,
+            PyValue: self._py_value, RegionArg: lambda e: (self.region(e.region), _P_ATOM),
         }
         self.stmt_fn: dict[type, Callable[[Any, int], None]] = {
             Evaluate: self._evaluate, BufferStore: self._store, Bind: self._bind,
@@ -386,6 +389,32 @@ class _Printer:
         self.pop()
         return f"lambda {', '.join(names)}: {body}", _P_LAMBDA
 
+    def _py_value(self, e: PyValue) -> _Expr:
+        form, items = e.form, e.items
+        if form == "name":
+            return e.name, _P_ATOM
+        if form == "none":
+            return "None", _P_ATOM
+        if form == "call":
+            args = [self.expr(x) for x in items if x is not None] + [f"{k}={self.expr(v)}" for k, v in e.keywords]
+            return f"{e.name}({', '.join(args)})", _P_ATOM
+        if form == "index":
+            base = self._operand(items[0], _P_ATOM, False)  # type: ignore[arg-type]
+            return f"{base}[{', '.join([self.expr(x) for x in items[1:] if x is not None])}]", _P_ATOM
+        if form == "slice":
+            parts = ["" if x is None else self.expr(x) for x in items]
+            text = ":".join(parts[:2]) + (f":{parts[2]}" if parts[2] else "")
+            return text, _P_ATOM
+        if form == "op":
+            prec = _PY_OP_PRECEDENCE.get(e.name, _P_MUL)
+            return self._infix(e.name, prec, items[0], items[1])  # type: ignore[arg-type]
+        if form == "dict":
+            return "{" + ", ".join([f"{quote(k)}: {self.expr(v)}" for k, v in e.keywords]) + "}", _P_ATOM
+        inner = [self.expr(x) for x in items if x is not None]
+        if form == "tuple":
+            return "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")", _P_ATOM
+        return "[" + ", ".join(inner) + "]", _P_ATOM
+
     def _global_call(self, e: GlobalCall) -> _Expr:
         return self._fn(f"{self.module_name}.{e.callee}", e.args)
 
@@ -458,6 +487,8 @@ class _Printer:
             args.append(f"buffer_type={quote(buf.buffer_type)}")
         if buf.axis_separators:
             args.append(f"axis_separators={list(buf.axis_separators)}")
+        if buf.layout is not None:
+            args.append(f"layout={self.expr(buf.layout)}")
         return args
 
     def region(self, r: BufferRegion) -> str:
@@ -678,6 +709,13 @@ class _Printer:
             self.scalars.add(id(buf))
             self.line(level, f"{name} = T.decl_scalar({', '.join(args)})")
             return
+        if s.form in ("local", "local_shaped") and src is not None:
+            args = [self.expr(e) for e in buf.shape] if s.form == "local_shaped" else []
+            if buf.layout is not None:
+                args.append(f"layout={self.expr(buf.layout)}")
+            name = self.define_buffer(buf)
+            self.line(level, f"{name} = {self.name_of(src)}.local({', '.join(args)})")
+            return
         if s.form == "view" and src is not None and (buf.dtype == src.dtype or _same_shape(buf, src)):
             if buf.dtype == src.dtype:
                 args = ", ".join([self.expr(e) for e in buf.shape])
@@ -871,6 +909,9 @@ class _Printer:
             self.out[free_at:free_at] = [_INDENT[inner] + d for d in self.free]
         self.free = None
         self.pop()
+
+
+_PY_OP_PRECEDENCE = {"+": _P_ADD, "-": _P_ADD, "*": _P_MUL, "@": _P_MUL, "/": _P_MUL, "//": _P_MUL, "%": _P_MUL}
 
 
 def _lanes_text(lanes: int) -> str:
