@@ -1116,7 +1116,8 @@ class FunctionBuilder:
             return [self._local_view(tgt, val)]
         existing = self.lookup(tgt.id)
         if existing is not None and (existing.mutable or isinstance(existing.obj, Var)
-                                     or not self._in_current_scope(tgt.id)):
+                                     or not self._in_current_scope(tgt.id)
+                                     or isinstance(existing.obj, Buffer) and self._scalar_like(existing.obj)):
             return self._assign_existing(tgt, val, st.span)
         value = self.expr(val)
         if self.ctx.dialect == "tir" or value.dtype.is_handle:
@@ -1128,6 +1129,16 @@ class FunctionBuilder:
             self.define(tgt.id, tgt.span, v, "let", node)
             return [node]
         return self._scalar_alloc(tgt, value.dtype, value, st.span)
+
+    def _scalar_like(self, buf: Buffer) -> bool:
+        """Whether TVM 0.27 reads and writes ``buf`` by its bare name (``A = v``, ``A + 1``):
+        a plain one-element buffer (shape (1,), no strides, layout or special alignment).
+        The classic dialect has no such sugar."""
+        shape = buf.shape
+        return (self.ctx.dialect != "tir" and len(shape) == 1 and type(shape[0]) is IntImm
+                and shape[0].value == 1 and not buf.strides and buf.layout is None
+                and buf.align in (0, 64) and buf.offset_factor in (0, 1) and not buf.axis_separators
+                and buf.buffer_type == "default")
 
     def _in_current_scope(self, name: str) -> bool:
         return name in self.scopes[-1]
@@ -1149,7 +1160,7 @@ class FunctionBuilder:
                 if not self.suppress_undefined:
                     self.error("TIR010", f"undefined name '{tgt.id}'", tgt.span)
                 raise _Drop()
-            if b.mutable and isinstance(b.obj, Buffer):
+            if isinstance(b.obj, Buffer) and (b.mutable or self._scalar_like(b.obj)):
                 self.refer(tgt.span, b.obj)
                 value = self._coerce(self.expr(val, b.obj.dtype), b.obj.dtype)
                 return [BufferStore(b.obj, value, (IntImm(INT32, 0),), span=span)]
@@ -1483,7 +1494,7 @@ class FunctionBuilder:
             return placeholder
         self.refer(e.span, b.obj)
         if isinstance(b.obj, Buffer):
-            if b.mutable:
+            if b.mutable or self._scalar_like(b.obj):
                 return BufferLoad(b.obj, (IntImm(INT32, 0),), b.obj.dtype, span=e.span)
             raise self.fail("TIR019", f"buffer '{e.id}' used as a value; index it or use {e.id}.data", e.span)
         if isinstance(b.obj, Var):
@@ -1658,7 +1669,7 @@ class FunctionBuilder:
             # ``x.source`` / ``x.buffer``: the one-element buffer holding scalar ``x``.
             buf = self._buffer_named(e.value)
             b = self.lookup(e.value.id)
-            if b is None or not b.mutable:
+            if b is None or not (b.mutable or self._scalar_like(buf)):
                 raise self.fail("TIR019", f"'{e.value.id}' is not a scalar; '.{e.attr}' is the buffer of a scalar", e.span)
             return buf
         if not isinstance(e, S.Name):
@@ -1932,7 +1943,7 @@ class FunctionBuilder:
             return self._lambda(a)  # type: ignore[arg-type]
         if isinstance(a, S.Name):
             b = self.lookup(a.id)
-            if b is not None and isinstance(b.obj, Buffer) and not b.mutable:
+            if b is not None and isinstance(b.obj, Buffer) and not b.mutable and not self._scalar_like(b.obj):
                 # A buffer passed to a builtin stands for its data pointer.
                 self.refer(a.span, b.obj)
                 return b.obj.data
