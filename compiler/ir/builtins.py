@@ -67,6 +67,7 @@ _add("alloc_scalar", 1, 2, "none", "dtype, scope=\"global\"", "Allocates a one-e
 _add("local_scalar", 1, 1, "none", "dtype", "Allocates a one-element local buffer read as x and written as x = v.", _S)
 _add("shared_scalar", 1, 1, "none", "dtype", "Allocates a one-element shared buffer read as x and written as x = v.", _S)
 _add("decl_scalar", 1, 1, "none", "dtype, data=None, elem_offset=0, scope=\"global\"", "Declares a one-element buffer over existing memory, read as x and written as x = v.", _S)
+_add("hint", 0, 1, "none", "message=\"\", **attrs", "A directive for the statements it wraps (with T.hint(...):) or that follow.", _S)
 _add("buffer_decl", 1, 2, "none", "shape, dtype=\"float32\", data=None, strides=None, elem_offset=None, scope=\"global\", align=0, offset_factor=0", "Declares a buffer over existing memory (TVM 0.8-0.9 spelling of T.decl_buffer).", _S)
 _add("match_buffer", 2, 3, "none", "param_or_region, shape, dtype=\"float32\", data=None, strides=None, elem_offset=None, scope=\"global\", align=-1, offset_factor=0, buffer_type=\"default\", axis_separators=None", "Binds a buffer to a handle parameter or to a region of another buffer.", _S)
 _add("allocate", 2, 4, "none", "extents, dtype, scope=\"global\", condition=True, annotations=None", "Allocates memory and binds a pointer var (classic dialect).", _S)

@@ -135,7 +135,7 @@ def parse_dtype(text: str) -> DataType:
     bits = int(m.group("bits") or (32 if code != BFLOAT else 16))
     if bits < 1:
         raise DTypeError(f"unknown data type '{text}'")
-    if code in (INT, UINT) and bits not in (1, 4, 8, 16, 32, 64):
+    if code in (INT, UINT) and bits not in (1, 2, 4, 8, 16, 32, 64, 128):
         raise DTypeError(f"unsupported integer width in '{text}'")
     if code == FLOAT and bits not in (16, 32, 64):
         raise DTypeError(f"unsupported float width in '{text}'")

@@ -239,6 +239,7 @@ class RegionArg(Expr):
     """A buffer region passed to a call (``T.cta.copy(A[0:16, 0:8], B[0:16, 0:8])``)."""
 
     region: BufferRegion
+    whole: bool = False  # written as the buffer's bare name
 
     @property
     def dtype(self) -> DataType:

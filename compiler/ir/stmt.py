@@ -72,6 +72,16 @@ class AttrStmt(Stmt):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class HintStmt(Stmt):
+    """``with T.hint("message", key=value):`` (or flat ``T.hint(...)``): a directive of the
+    TVM 0.27 kernel dialect for the statements it wraps; ``attrs`` as written."""
+
+    message: str
+    attrs: tuple[tuple[str, Expr], ...] = ()
+    body: Stmt | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class LaunchThread(Stmt):
     """``tx = T.launch_thread("threadIdx.x", 16)`` or ``with T.launch_thread(...) as tx:``."""
 

@@ -76,6 +76,7 @@ from compiler.ir.stmt import (
     DeclBuffer,
     Evaluate,
     For,
+    HintStmt,
     IfThenElse,
     IterVar,
     LaunchThread,
@@ -261,6 +262,21 @@ _TVM_OP_NAMESPACES = frozenset(n.partition(".")[0] for n in TVM_OP_NAMES if "." 
 _TILE_SCOPES = frozenset({"cluster", "cta", "wg", "warpgroup", "warp", "thread"})
 
 
+def _names_in(e: S.SExpr) -> list[str]:
+    """The plain names an expression reads (``n`` in ``T.vectorized(n + m)``)."""
+    out: list[str] = []
+    stack: list[object] = [e]
+    while stack:
+        x = stack.pop()
+        if type(x) is S.Name:
+            out.append(x.id)
+        elif type(x) is S.Attribute:
+            continue  # ``T.vectorized``: a namespace, not a name read
+        elif isinstance(x, tuple) and not isinstance(x, Span):
+            stack.extend(x)
+    return out
+
+
 def _dotted(e: S.SExpr) -> str | None:
     """``T.S`` / ``Axis.laneid`` / ``T.TileLayout.from_iters``: a dotted name of a namespace
     (``T`` or ``Axis``), else None."""
@@ -305,6 +321,8 @@ def _memory_span(layout: Expr | None) -> int | None:
 
 def _is_tile_primitive(name: str) -> bool:
     scope, _, op = name.partition(".")
+    if scope == "tile":
+        return name in TVM_OP_NAMES
     return f"tile.{op}" in TVM_OP_NAMES if scope in _TILE_SCOPES else f"tile.{name}" in TVM_OP_NAMES
 
 
@@ -493,9 +511,11 @@ class FunctionBuilder:
                             private = True
         return s_tir, private
 
-    def _predeclare_size_vars(self, body: list[S.SStmt]) -> None:
+    def _predeclare_size_vars(self, body: list[S.SStmt] | tuple[S.SStmt, ...],
+                              only: set[str] | None = None) -> None:
         """``n = T.int32()`` at the top of a body declares a symbolic size used by the params
-        (TVM prints it after the signature that already uses ``n``)."""
+        (TVM prints it after the signature that already uses ``n``); ``only`` limits this to
+        some names (those a loop header uses before its body declares them)."""
         pairs: list[tuple[S.SExpr, S.SExpr]] = []
         for st in body:
             if isinstance(st, S.Assign) and isinstance(st.target, S.TupleExpr) and isinstance(st.value, S.TupleExpr):
@@ -503,6 +523,8 @@ class FunctionBuilder:
             elif isinstance(st, S.Assign):
                 pairs.append((st.target, st.value))
         for target, value in pairs:
+            if only is not None and not (isinstance(target, S.Name) and target.id in only):
+                continue
             if isinstance(target, S.Name) and isinstance(value, S.Call):
                 name = _call_name(value)
                 info = lookup_builtin(name) if name else None
@@ -607,8 +629,12 @@ class FunctionBuilder:
             elem_offset = Var(f"{name}_elem_offset", shape[0].dtype if shape else INT32, span=name_span)
         if data is None:
             data = Var(name, HANDLE_T, PointerType(dtype, scope), span=name_span)
+        addr_e = _kw(call, "allocated_addr")
+        addr: tuple[Expr, ...] = ()
+        if addr_e is not None and not (isinstance(addr_e, S.Constant) and addr_e.value is None):
+            addr = self._shape(addr_e, False)
         return Buffer(name, data, dtype, shape, strides, elem_offset, scope, align, offset_factor,
-                      buffer_type, axis_separators, layout=layout, span=name_span)
+                      buffer_type, axis_separators, layout=layout, allocated_addr=addr, span=name_span)
 
     def _shape(self, e: S.SExpr, size_vars: bool) -> tuple[Expr, ...]:
         if isinstance(e, (S.TupleExpr, S.ListExpr)):
@@ -630,7 +656,7 @@ class FunctionBuilder:
             self.define(e.id, e.span, v, "size_var")
             return v
         x = self.expr(e, INT32)
-        if not isinstance(x, (IntImm, Var)) and _reads_buffer(x):
+        if size_vars and not isinstance(x, (IntImm, Var)) and _reads_buffer(x):
             # A scalar buffer is a statement's business: the printer hoists parameter
             # buffers above it, and a shape is fixed when the buffer is made.
             raise self.fail("TIR019", "a buffer shape cannot read a buffer; use a var (n = T.int32())", e.span)
@@ -750,6 +776,11 @@ class FunctionBuilder:
         it = st.iter
         if not isinstance(it, S.Call):
             raise self.fail("TIR005", "loops iterate over range(...) or T.serial/T.grid/...", it.span)
+        unknown = {n for n in _names_in(it) if self.lookup(n) is None}
+        if unknown:
+            # ``for j in T.vectorized(n): n = T.int32()``: TVM declares a size where it first
+            # prints it, inside the loop whose header already uses it.
+            self._predeclare_size_vars(st.body, unknown)
         fname = _call_name(it)
         kind: str
         loops: list[tuple[Expr, Expr, Expr | None]]  # (min, extent, step)
@@ -853,6 +884,8 @@ class FunctionBuilder:
         if name == "attr":
             node, key, value = self._attr_args(ctx)
             return [AttrStmt(node, key, value, self._body(st.body), span=st.span)]
+        if name == "hint":
+            return [self._hint(ctx, self._body(st.body), st.span)]
         if name in ("launch_thread", "allocate", "allocate_const", "let"):
             with self.scope():
                 target = item.target
@@ -951,11 +984,20 @@ class FunctionBuilder:
                 return [AttrStmt(node, key, value, None, span=st.span)]
             if name == "launch_thread":
                 return [self._launch_thread(None, e)]
+            if name == "hint":
+                return [self._hint(e, None, st.span)]
             if name == "prim_func":
                 raise self.fail("TIR005", "T.prim_func is a decorator", e.span)
         if isinstance(e, S.Call) and isinstance(e.func, S.Attribute) and e.func.attr == "vstore":
             return [self._vstore(e, st.span)]
         return [Evaluate(self.expr(e), span=st.span)]
+
+    def _hint(self, call: S.Call, body: Stmt | None, span: Span) -> HintStmt:
+        """``T.hint("message", key=value)``; a value may be a buffer region (``access=A[0:64]``)."""
+        msg_e = _arg(call, 0, "message")
+        message = self._const_str(msg_e, "hint message") if msg_e is not None else ""
+        attrs = tuple((k.name, self._tile_arg(k.value)) for k in call.keywords if k.name != "message")
+        return HintStmt(message, attrs, body, span=span)
 
     def _attr_args(self, call: S.Call) -> tuple[object, str, object]:
         if len(call.args) == 1 and isinstance(call.args[0], S.DictExpr):
@@ -1726,6 +1768,9 @@ class FunctionBuilder:
         stride = self.expr(x.step, base.dtype) if x.step is not None else IntImm(base.dtype, 1)
         width = _constant_difference(x.stop, x.start)
         scalable = _scalable_lanes(x.stop) if _literal_value(x.start) == 0 else None
+        if (scalable is None and isinstance(x.stop, S.BinaryOp) and x.stop.op == "+"
+                and _same_syntax(x.stop.left, x.start)):
+            scalable = _scalable_lanes(x.stop.right)  # ``b:b + T.vscale() * 4``
         if scalable is not None:  # ``A[0:T.vscale() * 4]``
             self.expr(x.stop, base.dtype)
             return Ramp(base, stride, -scalable, span=x.span)
@@ -1841,7 +1886,8 @@ class FunctionBuilder:
         if info is None:
             if _is_tile_primitive(name):
                 args = tuple(self._tile_arg(a) for a in e.args)
-                return Call(hint if hint is not None else INT32, name, args, kwargs=self._kwargs(e), span=span)
+                kwargs = tuple((k.name, self._tile_arg(k.value)) for k in e.keywords)
+                return Call(hint if hint is not None else INT32, name, args, kwargs=kwargs, span=span)
             if not _registered_in_tvm(name):
                 self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
             args = tuple(self._call_arg(a) for a in e.args)
@@ -1955,6 +2001,13 @@ class FunctionBuilder:
             b = self.lookup(a.value.id)
             if b is not None and isinstance(b.obj, Buffer):
                 return RegionArg(self._region(a), span=a.span)
+        if isinstance(a, S.Name):
+            b = self.lookup(a.id)
+            if b is not None and isinstance(b.obj, Buffer) and not b.mutable:
+                return RegionArg(self._region(a), whole=True, span=a.span)
+        if isinstance(a, S.DictExpr):
+            kws = tuple((self._const_str(k, "key"), self._tile_arg(v)) for k, v in a.items)
+            return PyValue("dict", "", (), kws, span=a.span)
         return self._call_arg(a)
 
     def py_value(self, e: S.SExpr) -> Expr:
@@ -1972,6 +2025,10 @@ class FunctionBuilder:
         if t is S.UnaryOp and _literal_value(e) is not None:
             return self.expr(e)
         if t is S.Call:
+            cname = _call_name(e)
+            info = lookup_builtin(cname) if cname else None
+            if info is not None and info.kind == "dtype":
+                return self.expr(e)  # ``T.bool(False)``, ``T.int32(4)``: a value
             fname = _dotted(e.func)  # type: ignore[union-attr]
             if fname is None:
                 raise self.fail("TIR005", "expected a layout such as T.TileLayout(...)", e.span)

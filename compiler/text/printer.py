@@ -62,6 +62,7 @@ from compiler.ir.stmt import (
     DeclBuffer,
     Evaluate,
     For,
+    HintStmt,
     IfThenElse,
     IterVar,
     LaunchThread,
@@ -186,7 +187,8 @@ class _Printer:
             BufferLoad: self._load, Ramp: self._ramp, Broadcast: self._broadcast,
             Shuffle: self._shuffle, Let: self._let, Call: self._call, TypeLiteral: self._typelit,
             ArrayExpr: self._array, LambdaExpr: self._lambda, GlobalCall: self._global_call,
-            PyValue: self._py_value, RegionArg: lambda e: (self.region(e.region), _P_ATOM),
+            PyValue: self._py_value,
+            RegionArg: lambda e: (self.name_of(e.region.buffer) if e.whole else self.region(e.region), _P_ATOM),
         }
         self.stmt_fn: dict[type, Callable[[Any, int], None]] = {
             Evaluate: self._evaluate, BufferStore: self._store, Bind: self._bind,
@@ -194,7 +196,7 @@ class _Printer:
             For: self._for, While: self._while, IfThenElse: self._if, DeclBuffer: self._decl,
             AllocBuffer: self._alloc, Allocate: self._allocate, AllocateConst: self._allocate_const,
             SBlockRealize: self._realize, SBlock: self._bare_block, SeqStmt: self._seq_stmt,
-            ScopeIdDef: self._scope_id,
+            ScopeIdDef: self._scope_id, HintStmt: self._hint,
         }
         self.module_name = "Module"  # the class that ``Module.f(...)`` calls name
 
@@ -489,6 +491,9 @@ class _Printer:
             args.append(f"axis_separators={list(buf.axis_separators)}")
         if buf.layout is not None:
             args.append(f"layout={self.expr(buf.layout)}")
+        if buf.allocated_addr:
+            addr = [self.expr(e) for e in buf.allocated_addr]
+            args.append(f"allocated_addr={addr[0] if len(addr) == 1 else '[' + ', '.join(addr) + ']'}")
         return args
 
     def region(self, r: BufferRegion) -> str:
@@ -590,6 +595,16 @@ class _Printer:
         # slices only in regions, so the ramp is spelled out as TVM prints it in loads.
         idx = ", ".join([self.expr(i) for i in s.indices]) or "()"
         self.line(level, f"{self.name_of(buf)}[{idx}] = {value}")
+
+    def _hint(self, s: HintStmt, level: int) -> None:
+        args = [quote(s.message)] if s.message else []
+        args += [f"{k}={self.expr(v)}" for k, v in s.attrs]
+        call = f"T.hint({', '.join(args)})"
+        if s.body is None:
+            self.line(level, call)
+        else:
+            self.line(level, f"with {call}:")
+            self.body(s.body, level + 1)
 
     def _scope_id(self, s: ScopeIdDef, level: int) -> None:
         args = []
