@@ -652,7 +652,8 @@ _EXTERN_CALLEES: dict[int, tuple[IRModule, frozenset[str]]] = {}
 
 
 def _extern_callees(module: IRModule) -> frozenset[str]:
-    """Names the functions of ``module`` call with ``T.call_extern`` (cached per module)."""
+    """Names the functions of ``module`` call with ``T.call_extern`` for a result (cached per
+    module)."""
     hit = _EXTERN_CALLEES.get(id(module))
     if hit is not None and hit[0] is module:
         return hit[1]
@@ -660,7 +661,7 @@ def _extern_callees(module: IRModule) -> frozenset[str]:
     for f in module.functions:
         for call in iter_calls(function_nodes(f), EXTERN_CALLS):
             callee = _call_parts(call)[0]
-            if callee:
+            if callee and not call.dtype.is_void:  # a void call expects no status back
                 names.add(callee)
     if len(_EXTERN_CALLEES) > 256:
         _EXTERN_CALLEES.clear()

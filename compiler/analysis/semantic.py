@@ -238,7 +238,8 @@ class SemanticChecker:
     # ------------------------------------------------------------------ conditions
     def check_condition(self, cond: Expr, node: Node) -> None:
         dt: DataType = cond.dtype
-        if dt.is_bool:
+        # An integer is true when nonzero, in TVM as in C: TVM prints ``if i:`` itself.
+        if dt.is_bool or (dt.is_integer and dt.lanes == 1):
             return
         kind = {IfThenElse: "if", While: "while", AssertStmt: "assert", SBlockRealize: "T.where"}[type(node)]
         # A Var's span is where it is defined, not this use: point at the statement then.

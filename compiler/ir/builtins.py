@@ -120,7 +120,8 @@ for _k in ("pow", "atan2", "fmod", "hypot", "copysign", "nextafter", "ldexp"):
 for _k in ("isnan", "isinf", "isfinite"):
     _add(_k, 1, 1, "bool", "x", f"Whether x {_k[2:]}.")
 _add("popcount", 1, 1, "arg0", "x", "Number of set bits in x.")
-_add("clz", 1, 1, "arg0", "x", "Number of leading zero bits in x.")
+_add("clz", 1, 1, "int32", "x", "Number of leading zero bits in x.")
+_add("iter_var", 4, 4, "handle", "var, dom, iter_type, thread_tag", "An iteration variable (an attribute's node in lowered text).")
 _add("likely", 1, 1, "arg0", "cond", "Marks cond as likely true.")
 _add("bitwise_and", 2, 2, "arg0", "a, b", "Bitwise and.")
 _add("bitwise_or", 2, 2, "arg0", "a, b", "Bitwise or.")

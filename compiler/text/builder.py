@@ -243,13 +243,22 @@ def _constant_difference(stop: S.SExpr, start: S.SExpr) -> int | None:
 
 
 def _scalable_lanes(e: S.SExpr) -> int | None:
-    """n when ``e`` is ``T.vscale() * n`` or ``n * T.vscale()``, else None."""
-    if isinstance(e, S.BinaryOp) and e.op == "*":
-        for a, b in ((e.left, e.right), (e.right, e.left)):
-            n = _literal_value(b)
-            if _call_name(a) == "vscale" and isinstance(n, int) and n > 0:
-                return n
-    return None
+    """n when ``e`` is ``T.vscale()`` times number literals (``T.vscale() * 4 * 2`` is 8),
+    else None."""
+    factor, vscales = 1, 0
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, S.BinaryOp) and x.op == "*":
+            stack += [x.left, x.right]
+        elif _call_name(x) == "vscale":
+            vscales += 1
+        else:
+            n = _literal_value(x)
+            if not isinstance(n, int) or n <= 0:
+                return None
+            factor *= n
+    return factor if vscales == 1 and isinstance(e, S.BinaryOp) else None
 
 
 # ``ptx``, ``cuda``, ``tile``...: TVM prints some operators of these under names of their own
@@ -1007,7 +1016,7 @@ class FunctionBuilder:
         val_e = _arg(call, 2, "value")
         if node_e is None or key_e is None or val_e is None:
             raise self.fail("TIR012", "T.attr takes (node, attr_key, value) or one dict", call.span)
-        node = self._value_or_buffer(node_e)
+        node = self._attr_value(node_e) if _call_name(node_e) == "target" else self._value_or_buffer(node_e)
         key = self._const_str(key_e, "attribute key")
         value: object
         if isinstance(val_e, S.Constant) and isinstance(val_e.value, str):
@@ -1771,9 +1780,10 @@ class FunctionBuilder:
         if (scalable is None and isinstance(x.stop, S.BinaryOp) and x.stop.op == "+"
                 and _same_syntax(x.stop.left, x.start)):
             scalable = _scalable_lanes(x.stop.right)  # ``b:b + T.vscale() * 4``
-        if scalable is not None:  # ``A[0:T.vscale() * 4]``
+        if scalable is not None:  # ``A[0:T.vscale() * 4]``, ``A[b:b + T.vscale() * 8:2]``
             self.expr(x.stop, base.dtype)
-            return Ramp(base, stride, -scalable, span=x.span)
+            step = stride.value if isinstance(stride, IntImm) and stride.value > 0 else 1
+            return Ramp(base, stride, -max(scalable // step, 1), span=x.span)
         if width is None:
             raise self.fail("TIR019", "the length of a vector slice must be a constant (start:start + n)", x.span)
         # Visit the stop for references; its value is implied by start and lanes.
