@@ -267,3 +267,75 @@ def test_scalar_sugar_needs_no_alloc_statement_of_its_own() -> None:
     body = flatten_seq(read_tir(text).module.functions[0].body)
     assert [type(s).__name__ for s in body] == ["AllocBuffer", "BufferStore", "BufferStore"]
     assert reprint(text) == text  # the alloc and its first store print back as one line
+
+
+# ---------------------------------------------------------------------------- lowered text
+def test_integer_condition_is_true_when_nonzero() -> None:
+    text = HEAD + "def f(A: T.Buffer((4,), \"int32\"), n: T.int32):\n    if n:\n        A[0] = 1\n"
+    assert diagnostics(text) == []
+
+
+def test_target_and_iter_var_as_attribute_nodes() -> None:
+    text = HEAD + ("def f(A: T.Buffer((4,), \"float32\")):\n"
+                   "    i = T.int32()\n"
+                   "    T.attr(T.target({\"keys\": [\"cpu\"], \"kind\": \"llvm\", \"tag\": \"\"}), \"target\", 0)\n"
+                   "    T.attr(T.iter_var(i, None, \"DataPar\", \"\"), \"pragma_parallel_launch_point\", 1)\n"
+                   "    A[0] = T.float32(0.0)\n")
+    assert diagnostics(text) == []
+    assert reprint(text) == text
+
+
+def test_void_extern_call_expects_no_status() -> None:
+    text = ("# from tvm.script import ir as I\n# from tvm.script import tirx as T\n\n@I.ir_module\nclass Module:\n"
+            "    @T.prim_func\n    def g(A: T.handle(\"float32\")):\n"
+            "        A_1 = T.decl_buffer((16,), data=A)\n        A_1[0] = T.float32(0.0)\n\n"
+            "    @T.prim_func\n    def main(A: T.Buffer((16,), \"float32\")):\n"
+            "        T.call_extern(\"void\", \"g\", A.data)\n")
+    assert diagnostics(text) == []
+
+
+def test_clz_counts_in_int32() -> None:
+    text = HEAD + "def f(B: T.Buffer((4,), \"int32\"), i: T.int64):\n    B[0] = T.clz(i)\n"
+    assert diagnostics(text) == []
+    assert next(c for c in nodes_of(text, Call) if c.op == "clz").dtype == INT32  # type: ignore[attr-defined]
+
+
+def test_strided_scalable_slice() -> None:
+    text = HEAD + ("def f(A: T.Buffer((200,), \"float32\")):\n"
+                   "    A[11:11 + T.vscale() * 4 * 2:2] = T.Broadcast(T.float32(125.0), T.vscale() * 4)\n")
+    assert diagnostics(text) == []
+    ramp = nodes_of(text, Ramp)[0]
+    assert (ramp.lanes, str(ramp.dtype)) == (-4, "int32xvscalex4")  # type: ignore[attr-defined]
+
+
+def test_size_declared_inside_the_loop_that_uses_it() -> None:
+    text = HEAD + "def f(A: T.Buffer((25,), \"int32\")):\n    for j in T.vectorized(n):\n        n = T.int32()\n        A[j] = 3\n"
+    assert diagnostics(text) == []
+    assert reprint(text) == HEAD + "def f(A: T.Buffer((25,), \"int32\")):\n    n = T.int32()\n    for j in T.vectorized(n):\n        A[j] = 3\n"
+
+
+def test_layouts_tile_primitives_and_local_views() -> None:
+    text = HEAD + ("def f(A: T.Buffer((4, 8), \"float16\"), B: T.Buffer((4, 8), \"float16\")):\n"
+                   "    T.attr({\"tirx.device_entry\": T.bool(True)})\n"
+                   "    tid = T.thread_id([32])\n"
+                   "    R = T.alloc_buffer((4, 8), \"float16\", scope=\"local\", "
+                   "layout=T.TileLayout(T.S[(4, 8):(1 @ Axis.laneid, 1)]))\n"
+                   "    T.warp.copy(R[0:4, 0:8], A[0:4, 0:8])\n"
+                   "    r = R.local()\n"
+                   "    with T.hint(\"software pipeline\", depth=4):\n"
+                   "        for e in range(8):\n"
+                   "            B[tid % 4, e] = r[e]\n")
+    assert diagnostics(text) == []
+    assert reprint(text) == text
+    local = next(d for d in nodes_of(text, DeclBuffer) if d.form == "local")  # type: ignore[attr-defined]
+    assert [e.value for e in local.buffer.shape] == [8]  # type: ignore[attr-defined]
+
+
+def test_one_element_buffer_by_its_bare_name() -> None:
+    text = HEAD + ("def f(A: T.Buffer((1,), \"float32\"), B: T.Buffer((1,), \"float32\", offset_factor=16)):\n"
+                   "    A = B[0] + T.float32(1.0)\n"
+                   "    T.call_extern(\"int32\", \"g\", A.source.data, A)\n")
+    assert diagnostics(text) == []
+    call = next(c for c in nodes_of(text, Call) if c.op == "call_extern")
+    assert isinstance(call.args[2], BufferLoad) and call.args[2].buffer.name == "A"  # type: ignore[attr-defined]
+    assert isinstance(call.args[1], Var) and call.args[1].dtype.is_handle  # type: ignore[attr-defined]
