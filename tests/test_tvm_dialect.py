@@ -315,7 +315,8 @@ def test_size_declared_inside_the_loop_that_uses_it() -> None:
 
 
 def test_layouts_tile_primitives_and_local_views() -> None:
-    text = HEAD + ("def f(A: T.Buffer((4, 8), \"float16\"), B: T.Buffer((4, 8), \"float16\")):\n"
+    head = HEAD.replace("as T\n", "as T\n# from tvm.tirx.layout import Axis\n")
+    text = head + ("def f(A: T.Buffer((4, 8), \"float16\"), B: T.Buffer((4, 8), \"float16\")):\n"
                    "    T.attr({\"tirx.device_entry\": T.bool(True)})\n"
                    "    tid = T.thread_id([32])\n"
                    "    R = T.alloc_buffer((4, 8), \"float16\", scope=\"local\", "

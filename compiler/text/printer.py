@@ -77,6 +77,7 @@ from compiler.ir.stmt import (
 from compiler.ir.structural import structural_equal
 
 HEADER = ("# from tvm.script import ir as I", "# from tvm.script import tirx as T")
+AXIS_IMPORT = "# from tvm.tirx.layout import Axis"
 
 # Python operator precedence, low to high; an operand binding looser than its parent gets
 # parentheses. Comparisons never chain: Python would read ``a < b == c`` as a chain.
@@ -989,7 +990,16 @@ def print_function(func: PrimFunc, header: list[str] | None = None) -> str:
     p.out.extend(HEADER[1:])
     p.out.append("")
     p.function(func, 0)
-    return "\n".join(p.out) + "\n"
+    return _with_axis_import(p.out)
+
+
+def _with_axis_import(out: list[str]) -> str:
+    """The printed lines as text; when a layout names an axis (``4 @ Axis.laneid``), with the
+    import comment TVM writes for it after the ``T`` one."""
+    text = "\n".join(out) + "\n"
+    if "Axis." in text and AXIS_IMPORT not in text:
+        text = text.replace(HEADER[1] + "\n", f"{HEADER[1]}\n{AXIS_IMPORT}\n", 1)
+    return text
 
 
 def print_module(mod: IRModule, header: list[str] | None = None) -> str:
@@ -1002,7 +1012,7 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
         for f in mod.functions:
             p.out.append("")
             p.function(f, 0)
-        return "\n".join(p.out) + "\n"
+        return _with_axis_import(p.out)
     p.out.extend(HEADER)
     p.out.append("")
     p.out.append("@I.ir_module")
@@ -1016,4 +1026,4 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
         p.function(f, 1)
     if not mod.functions and not mod.attrs:
         p.line(1, "pass")
-    return "\n".join(p.out) + "\n"
+    return _with_axis_import(p.out)
