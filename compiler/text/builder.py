@@ -88,8 +88,8 @@ from compiler.ir.stmt import (
     While,
     seq,
 )
-from compiler.ir.tvm_ops import TVM_OP_NAMES
 from compiler.text import syntax as S
+from compiler.text.kernel_dialect import SCOPE_ID_KINDS, is_tile_primitive, memory_span, registered_in_tvm
 
 NAMESPACES = ("T", "I", "tvm", "tir", "tirx")
 
@@ -116,9 +116,6 @@ _AXIS_KINDS = {"spatial": "S", "reduce": "R", "scan": "scan", "opaque": "O"}
 _CALLEE_ARG = {"call_extern": 1, "call_pure_extern": 1, "call_packed": 0, "call_cpacked": 0,
                "tvm_call_packed": 0, "tvm_call_cpacked": 0, "tvm_call_packed_lowered": 0,
                "tvm_call_cpacked_lowered": 0, "call_packed_lowered": 0, "call_cpacked_lowered": 0}
-# ``tx = T.thread_id([32])``...: the statements binding thread ids in TVM 0.27 kernels.
-SCOPE_ID_KINDS = frozenset({"cluster_id", "cta_id", "cta_id_in_cluster", "cta_id_in_pair", "warpgroup_id",
-                            "warp_id", "warp_id_in_wg", "lane_id", "thread_id", "thread_id_in_wg"})
 _FLOAT_WORDS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan, "+inf": math.inf}
 
 
@@ -261,16 +258,6 @@ def _scalable_lanes(e: S.SExpr) -> int | None:
     return factor if vscales == 1 and isinstance(e, S.BinaryOp) else None
 
 
-# ``ptx``, ``cuda``, ``tile``...: TVM prints some operators of these under names of their own
-# (``T.ptx.cp("async", "commit_group", "")``), every one of them a registered operator.
-_TVM_OP_NAMESPACES = frozenset(n.partition(".")[0] for n in TVM_OP_NAMES if "." in n)
-
-
-# ``T.cta.copy(...)``, ``T.warp.sum(...)``: a tile primitive (``tirx.tile.copy``) run by the
-# threads of one scope.
-_TILE_SCOPES = frozenset({"cluster", "cta", "wg", "warpgroup", "warp", "thread"})
-
-
 def _names_in(e: S.SExpr) -> list[str]:
     """The plain names an expression reads (``n`` in ``T.vectorized(n + m)``)."""
     out: list[str] = []
@@ -296,52 +283,6 @@ def _dotted(e: S.SExpr) -> str | None:
     if isinstance(e, S.Name) and e.id in ("T", "Axis") and parts:
         return ".".join([e.id, *reversed(parts)])
     return None
-
-
-def _memory_span(layout: Expr | None) -> int | None:
-    """Elements one thread stores of ``T.TileLayout(T.S[(e0, e1...):(s0, s1 @ Axis.x...)])``:
-    1 + sum((e - 1) * s) over the iterators on memory (no ``@`` axis). None for any other
-    layout (the span would need TVM's layout algebra)."""
-    if not (isinstance(layout, PyValue) and layout.form == "call" and layout.name == "T.TileLayout"
-            and len(layout.items) == 1 and not layout.keywords):
-        return None
-    spec = layout.items[0]
-    if not (isinstance(spec, PyValue) and spec.form == "index" and len(spec.items) == 2):
-        return None
-    head, sl = spec.items
-    if not (isinstance(head, PyValue) and head.name == "T.S" and isinstance(sl, PyValue) and sl.form == "slice"):
-        return None
-    ext, strides = sl.items[0], sl.items[1]
-    exts = ext.items if isinstance(ext, PyValue) and ext.form == "tuple" else (ext,)
-    strs = strides.items if isinstance(strides, PyValue) and strides.form == "tuple" else (strides,)
-    if len(exts) != len(strs):
-        return None
-    span = 1
-    for e, st in zip(exts, strs):
-        if isinstance(st, PyValue):
-            if st.form == "op" and st.name == "@":
-                continue  # laid across threads, not memory
-            return None
-        if not (isinstance(e, IntImm) and isinstance(st, IntImm)):
-            return None
-        span += (e.value - 1) * st.value
-    return span
-
-
-def _is_tile_primitive(name: str) -> bool:
-    scope, _, op = name.partition(".")
-    if scope == "tile":
-        return name in TVM_OP_NAMES
-    return f"tile.{op}" in TVM_OP_NAMES if scope in _TILE_SCOPES else f"tile.{name}" in TVM_OP_NAMES
-
-
-def _registered_in_tvm(name: str) -> bool:
-    """Whether ``T.<name>`` is an operator TVM registers: ``ptx.mma`` (``tirx.ptx.mma``),
-    ``cuda.mma_fill_legacy`` (``tirx.mma_fill_legacy``), ``cuda.iket.mark`` (``tirx.cuda.iket_mark``)."""
-    if name in TVM_OP_NAMES or name.partition(".")[2] in TVM_OP_NAMES or name.partition(".")[0] in _TVM_OP_NAMESPACES:
-        return True
-    head, _, last = name.rpartition(".")
-    return bool(head) and f"{head}_{last}" in TVM_OP_NAMES
 
 
 def _join_spans(a: Span, b: Span) -> Span:
@@ -1443,7 +1384,7 @@ class FunctionBuilder:
             shape = tuple(self.expr(a, INT32) for a in call.args)
             form = "local_shaped"
         else:
-            span = _memory_span(src.layout)
+            span = memory_span(src.layout)
             if span is None:
                 raise self.fail("TIR019", f"cannot tell the local size of '{src.name}' from its layout; "
                                           f"give it: {src.name}.local(n)", call.span)
@@ -1894,11 +1835,11 @@ class FunctionBuilder:
         info = lookup_builtin(name)
         span = e.span
         if info is None:
-            if _is_tile_primitive(name):
+            if is_tile_primitive(name):
                 args = tuple(self._tile_arg(a) for a in e.args)
                 kwargs = tuple((k.name, self._tile_arg(k.value)) for k in e.keywords)
                 return Call(hint if hint is not None else INT32, name, args, kwargs=kwargs, span=span)
-            if not _registered_in_tvm(name):
+            if not registered_in_tvm(name):
                 self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
             args = tuple(self._call_arg(a) for a in e.args)
             return Call(hint if hint is not None else INT32, name, args, kwargs=self._kwargs(e), span=span)
