@@ -340,3 +340,28 @@ def test_one_element_buffer_by_its_bare_name() -> None:
     call = next(c for c in nodes_of(text, Call) if c.op == "call_extern")
     assert isinstance(call.args[2], BufferLoad) and call.args[2].buffer.name == "A"  # type: ignore[attr-defined]
     assert isinstance(call.args[1], Var) and call.args[1].dtype.is_handle  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------- printing for TVM
+def test_int64_sizes_of_a_signature_print_as_typevars() -> None:
+    # A quoted "n" would read back in TVM as an int32 size.
+    text = (DATA / "dynamic_typevar.tir").read_text()
+    out = reprint(text)
+    assert out.splitlines()[:4] == ["# from typing import TypeVar", "# from tvm.script import tirx as T", "",
+                                    'n = TypeVar("n")']
+    assert "def dynamic_typevar(A: T.Buffer((n, 16), \"float32\")" in out
+
+
+def test_quoted_size_expression_is_an_expression() -> None:
+    text = ("# from typing import TypeVar\n# from tvm.script import tirx as T\n\n"
+            "M = TypeVar(\"M\")\nN = TypeVar(\"N\")\n@T.prim_func\n"
+            "def f(A: T.Buffer((M, N), \"float32\"), B: T.Buffer((\"M * N\",), \"float32\")):\n"
+            "    B[0] = A[0, 0]\n")
+    assert diagnostics(text) == []
+    assert 'B: T.Buffer((M * N,), "float32")' in reprint(text)
+
+
+def test_scalar_param_used_by_an_earlier_buffer_is_quoted_once() -> None:
+    text = HEAD + "def f(A: T.Buffer((n,), \"int32\"), B: T.Buffer((n,), \"int32\"), n: T.int32):\n    A[0] = B[0]\n"
+    assert diagnostics(text) == []
+    assert 'def f(A: T.Buffer(("n",), "int32"), B: T.Buffer((n,), "int32"), n: T.int32):' in reprint(text)

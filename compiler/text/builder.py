@@ -258,6 +258,17 @@ def _scalable_lanes(e: S.SExpr) -> int | None:
     return factor if vscales == 1 and isinstance(e, S.BinaryOp) else None
 
 
+def _placed(node: Any, span: Span) -> Any:
+    """A syntax tree with every span replaced by ``span`` (an expression read from a string)."""
+    if isinstance(node, Span):
+        return span
+    if isinstance(node, tuple) and hasattr(node, "_replace"):
+        return node._replace(**{f: _placed(getattr(node, f), span) for f in node._fields})
+    if isinstance(node, tuple):
+        return tuple(_placed(x, span) for x in node)
+    return node
+
+
 def _names_in(e: S.SExpr) -> list[str]:
     """The plain names an expression reads (``n`` in ``T.vectorized(n + m)``)."""
     out: list[str] = []
@@ -586,6 +597,16 @@ class FunctionBuilder:
         return Buffer(name, data, dtype, shape, strides, elem_offset, scope, align, offset_factor,
                       buffer_type, axis_separators, layout=layout, allocated_addr=addr, span=name_span)
 
+    def _string_expr(self, e: S.Constant) -> S.SExpr:
+        """The expression a quoted shape entry spells, every node placed on the string."""
+        from compiler.text.parser import parse_module
+
+        tree, diags = parse_module(f"_ = ({e.value})\n")
+        first = tree.body[0] if tree.body else None
+        if diags or "\n" in str(e.value) or not isinstance(first, S.Assign):
+            raise self.fail("TIR019", f"the shape entry {e.text or repr(e.value)} is not an expression", e.span)
+        return _placed(first.value, e.span)
+
     def _shape(self, e: S.SExpr, size_vars: bool) -> tuple[Expr, ...]:
         if isinstance(e, (S.TupleExpr, S.ListExpr)):
             return tuple(self._shape_elem(x, size_vars) for x in e.elts)
@@ -593,6 +614,9 @@ class FunctionBuilder:
 
     def _shape_elem(self, e: S.SExpr, size_vars: bool) -> Expr:
         """A shape/stride entry; in a param annotation a quoted or unknown name is a new size var."""
+        if isinstance(e, S.Constant) and isinstance(e.value, str) and not e.value.isidentifier():
+            # ``T.Buffer(("M * N",))``: TVM reads the string as an expression of sizes.
+            return self._shape_elem(self._string_expr(e), size_vars)
         if isinstance(e, S.Constant) and isinstance(e.value, str):
             b = self.lookup(e.value)
             if b is not None and isinstance(b.obj, Var):

@@ -24,6 +24,7 @@ from typing import Any
 from compiler.ir.attrs import MetadataRef, TargetLiteral
 from compiler.ir.buffer import Buffer
 from compiler.ir.dtype import INT32 as _INT32
+from compiler.ir.dtype import INT64 as _INT64
 from compiler.ir.dtype import DataType, PointerType, Type
 from compiler.ir.expr import (
     ArrayExpr,
@@ -182,6 +183,8 @@ class _Printer:
         self.free: list[str] | None = None
         self.in_params = False
         self.type_params: tuple[str, ...] = ()  # of the function being printed: ``def f[n](...)``
+        self.type_vars: list[str] = []  # ``n = TypeVar("n")`` sizes, printed before the functions
+        self.later_params: set[int] = set()  # scalar params not yet printed in the signature
         self.expr_fn: dict[type, Callable[[Any], _Expr]] = {
             IntImm: self._int, FloatImm: self._float, StringImm: self._string, Var: self._var,
             BinOp: self._binop, Not: self._not, Select: self._select, Cast: self._cast,
@@ -274,14 +277,32 @@ class _Printer:
 
     def _var(self, e: Var) -> _Expr:
         name = self.names.get(id(e))
+        if self.in_params and id(e) in self.later_params:
+            self.later_params.discard(id(e))  # quoted once, bare after, as TVM prints it
+            return quote(name or e.name), _P_ATOM
         if name is None:
             if self.free is None or e.name in self.type_params:
                 return e.name, _P_ATOM
+            if self.in_params and e.dtype == _INT64:
+                # An int64 size first seen in a signature: TVM declares it ``n = TypeVar("n")``
+                # before the function (a quoted "n" would read back as int32).
+                return self._declare_type_var(e), _P_ATOM
             name = self._declare_free(e)
             if self.in_params:
                 # TVM names a symbolic shape var at its first use in a signature as a string.
                 return quote(name), _P_ATOM
         return name, _P_ATOM
+
+    def _declare_type_var(self, v: Var) -> str:
+        frames, self.frames = self.frames, self.frames[:2]
+        try:
+            name = self.define(v, v.name)
+        finally:
+            frames[1] = self.frames[1]
+            self.frames = frames
+        if name not in self.type_vars:
+            self.type_vars.append(name)
+        return name
 
     def _declare_free(self, v: Var) -> str:
         """A var used in a function but defined nowhere in it: TVM declares it up front
@@ -892,7 +913,11 @@ class _Printer:
                 self.define(p, p.name)
         params = []
         self.free, self.in_params, self.type_params = [], True, f.type_params
+        # A scalar param a buffer before it uses in its shape: TVM reads the first such use
+        # only when quoted ("n"), like a size var.
+        self.later_params = {id(p) for p in f.params if id(p) not in folded}
         for p in f.params:
+            self.later_params.discard(id(p))
             buf = folded.get(id(p))
             if buf is not None:
                 params.append(f"{self.name_of(buf)}: T.Buffer({', '.join(self.buffer_args(buf, dtype=True))})")
@@ -990,12 +1015,19 @@ def print_function(func: PrimFunc, header: list[str] | None = None) -> str:
     p.out.extend(HEADER[1:])
     p.out.append("")
     p.function(func, 0)
-    return _with_axis_import(p.out)
+    return _finish(p)
 
 
-def _with_axis_import(out: list[str]) -> str:
-    """The printed lines as text; when a layout names an axis (``4 @ Axis.laneid``), with the
-    import comment TVM writes for it after the ``T`` one."""
+def _finish(p: _Printer) -> str:
+    """The printed lines as text, with what TVM writes before the functions: the int64 sizes
+    of signatures as ``n = TypeVar("n")`` (and their import comment), the ``Axis`` import
+    comment when a layout names an axis (``4 @ Axis.laneid``)."""
+    out = p.out
+    if p.type_vars:
+        first = next(i for i, line in enumerate(out) if line.startswith("@"))
+        out[first:first] = [f'{n} = TypeVar("{n}")' for n in p.type_vars]
+        at = next((i for i, line in enumerate(out) if line.startswith("# from tvm.script")), 0)
+        out.insert(at, "# from typing import TypeVar")
     text = "\n".join(out) + "\n"
     if "Axis." in text and AXIS_IMPORT not in text:
         text = text.replace(HEADER[1] + "\n", f"{HEADER[1]}\n{AXIS_IMPORT}\n", 1)
@@ -1012,7 +1044,7 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
         for f in mod.functions:
             p.out.append("")
             p.function(f, 0)
-        return _with_axis_import(p.out)
+        return _finish(p)
     p.out.extend(HEADER)
     p.out.append("")
     p.out.append("@I.ir_module")
@@ -1026,4 +1058,4 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
         p.function(f, 1)
     if not mod.functions and not mod.attrs:
         p.line(1, "pass")
-    return _with_axis_import(p.out)
+    return _finish(p)
