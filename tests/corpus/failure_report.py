@@ -36,6 +36,32 @@ def normalize(message: str) -> str:
     return m
 
 
+# Constructs the issue names as causes: how often each occurs in re-parsing files, and in how
+# many of those files a diagnostic points at a line that has it.
+PROBES: list[tuple[str, str]] = [
+    ("T.launch_thread", r"T\.launch_thread\("),
+    ("T.env_thread", r"T\.env_thread\("),
+    ("float8/float6/float4 dtypes", r"float[864]_e"),
+    ("@ operator", r"\S @ \S"),
+    ("buffer attributes (.elem_offset, .strides, .data, .shape)", r"\w\.(elem_offset|strides|data|shape)\b"),
+    ("None as a value", r"\bNone\b"),
+    ("T.tvm_storage_sync", r"T\.tvm_storage_sync\("),
+    ("T.target(...)", r"T\.target\("),
+    ("lambda", r"\blambda\b"),
+    ("TypeVar", r"\bTypeVar\b"),
+    ("tuple assignment (n, m = ...)", r"^\s*\w+\s*,\s*\w+.*=\s*T\."),
+    ("vector slice / T.Ramp / T.vscale", r"T\.Ramp\(|T\.vscale\(|\[\w+:\w"),
+    ("call through the module class (Module.f / cls.f)", r"\b(Module|cls)\.\w+\("),
+    ("T.let[...] annotation", r"T\.let\["),
+    ("list / tuple literal as a call argument", r"\w\((.*,\s*)?[\[(]"),
+]
+
+
+def has_relax(text: str) -> bool:
+    """Whether TVM printed Relax in this text (its header imports relax as R)."""
+    return "import relax as R" in text or "@R.function" in text
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path)
@@ -59,20 +85,35 @@ def main(argv: list[str] | None = None) -> int:
             "| analysis clean | analysis: files with errors / warnings only |"),
             "|---|---|---|---|---|---|---|"]
     groups: dict[str, dict[tuple[str, str, str], list[tuple[str, object]]]] = {}
+    notes: list[str] = []
+    probe_hits: dict[str, dict[str, list[int]]] = {}  # set -> probe -> [files with it, with a diag on it]
     for set_name in ("tir", "holdout", "relax"):
         names = sorted(n for n, i in manifest.items() if i["set"] == set_name)
         if not names:
             continue
         ok_names = [n for n in names if manifest[n]["reparses"]]
         tally = {"reader": [0, 0, 0], "analysis": [0, 0, 0]}  # clean, errors, warnings only
+        tir_only = {"files": 0, "reader": 0, "analysis": 0}  # files, and how many are clean
         g: dict[tuple[str, str, str], list[tuple[str, object]]] = defaultdict(list)
         for name in ok_names:
             text = (HERE / name).read_text(encoding="utf-8")
             read = read_tir(text, name).diagnostics
             full = analyze_text(text, name).diagnostics
+            if not has_relax(text):
+                tir_only["files"] += 1
+                tir_only["reader"] += not read
+                tir_only["analysis"] += not full
             for stage, diags in (("reader", read), ("analysis", full)):
                 t = tally[stage]
                 t[0 if not diags else 1 if any(d.severity == "error" for d in diags) else 2] += 1
+            lines = text.splitlines()
+            bad_lines = {d.span.line for d in full}
+            hits = probe_hits.setdefault(set_name, {label: [0, 0] for label, _ in PROBES})
+            for label, pattern in PROBES:
+                where = [i for i, line in enumerate(lines, 1) if re.search(pattern, line)]
+                if where:
+                    hits[label][0] += 1
+                    hits[label][1] += any(i in bad_lines for i in where)
             keys = {(d.code, d.message, d.span) for d in read}
             for d in full:
                 stage = "reader" if (d.code, d.message, d.span) in keys else "analysis"
@@ -84,7 +125,22 @@ def main(argv: list[str] | None = None) -> int:
             return f"{t[0]}{pct} | {t[1]} / {t[2]}"
         out.append(f"| {set_name} | {len(names)} | {len(ok_names)} | {cell(tally['reader'], len(ok_names))} "
                    f"| {cell(tally['analysis'], len(ok_names))} |")
-    out.append("")
+        n = tir_only["files"]
+        if n:
+            notes.append(f"- {set_name}: of the {len(ok_names)} re-parsing files, {n} are TIR only (no Relax): "
+                         f"reader clean on {tir_only['reader']} ({100 * (n - tir_only['reader']) / n:.1f}% not), "
+                         f"analysis clean on {tir_only['analysis']} ({100 * (n - tir_only['analysis']) / n:.1f}% not).")
+    out += [""] + notes + [""]
+    if probe_hits:
+        sets = list(probe_hits)
+        out += ["## Constructs named in the issue", "",
+                ("Re-parsing files that contain the construct / of those, files where a diagnostic "
+                "(reader or analysis) points at a line with it. A rough probe (a regex per line)."), "",
+                "| construct | " + " | ".join(sets) + " |", "|---|" + "---|" * len(sets)]
+        for label, _ in PROBES:
+            out.append(f"| {label} | " + " | ".join(
+                f"{probe_hits[s][label][0]} / {probe_hits[s][label][1]}" for s in sets) + " |")
+        out.append("")
     for set_name, g in groups.items():
         out += [f"## {set_name}: failure groups", "",
                 ("`[stage] CODE normalized message`, counted in files (and occurrences), most files first. "
@@ -92,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         ranked = sorted(g.items(), key=lambda kv: (kv[0][0] != "reader", -len({n for n, _ in kv[1]}), kv[0]))
         for (stage, code, message), hits in ranked:
             files = len({n for n, _ in hits})
-            out.append(f"### [{stage}] {code} {message} — {files} files ({len(hits)} occurrences)")
+            severity = "/".join(sorted({d.severity for _, d in hits}))  # type: ignore[attr-defined]
+            out.append(f"### [{stage}] {code} ({severity}) {message} — {files} files ({len(hits)} occurrences)")
             out.append("")
             shown: set[str] = set()
             for name, d in hits:
