@@ -365,3 +365,9 @@ def test_scalar_param_used_by_an_earlier_buffer_is_quoted_once() -> None:
     text = HEAD + "def f(A: T.Buffer((n,), \"int32\"), B: T.Buffer((n,), \"int32\"), n: T.int32):\n    A[0] = B[0]\n"
     assert diagnostics(text) == []
     assert 'def f(A: T.Buffer(("n",), "int32"), B: T.Buffer((n,), "int32"), n: T.int32):' in reprint(text)
+
+
+def test_size_first_used_inside_an_expression_quotes_the_whole_entry() -> None:
+    text = HEAD + "def f(A: T.Buffer((\"x * 8\",), \"float32\")):\n    x = T.int32()\n    A[0] = T.float32(0.0)\n"
+    assert diagnostics(text) == []
+    assert reprint(text) == text

@@ -486,8 +486,15 @@ class _Printer:
     # ------------------------------------------------------------------ buffers
     def shape(self, exprs: tuple[Expr, ...]) -> str:
         if len(exprs) == 1:
-            return f"({self.expr(exprs[0])},)"
-        return "(" + ", ".join([self.expr(e) for e in exprs]) + ")"
+            return f"({self._shape_entry(exprs[0])},)"
+        return "(" + ", ".join([self._shape_entry(e) for e in exprs]) + ")"
+
+    def _shape_entry(self, e: Expr) -> str:
+        text = self.expr(e)
+        if self.in_params and '"' in text and not isinstance(e, Var):
+            # A size first used inside an expression: TVM quotes the whole entry ("x * 8").
+            text = quote(text.replace('"', ""))
+        return text
 
     def buffer_args(self, buf: Buffer, *, dtype: bool, scope: bool = True, data: bool = False,
                     shape: bool = True) -> list[str]:
