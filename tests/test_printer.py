@@ -265,7 +265,9 @@ def block_function() -> PrimFunc:
     pa = Var("A", HANDLE_T)
     i, j = Var("i", INT32), Var("j", INT32)
     vi, vj, vk = Var("vi", INT32), Var("vj", INT32), Var("vk", INT32)
-    X, S = buf("X", (2,), INT32, scope="local"), buf("S", (16,), strides=(i32(1),), offset_factor=1)
+    X, S = buf("X", (2,), INT32, scope="local"), buf("S", (16,), strides=(i32(1),), offset_factor=1,
+                                                            # TVM's own offset var for an offset factor
+                                                            elem_offset=Var("S_elem_offset", INT32))
     region = BufferRegion(A, (Range(vi, i32(1)), Range(i32(0), i32(16))))
     blk = SBlock("B", (IterVar(vi, i32(0), i32(16), "S"), IterVar(vj, i32(0), i32(16), "R"),
                        IterVar(vk, i32(0), i32(4), "O")),

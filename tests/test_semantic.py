@@ -49,7 +49,7 @@ EXPECTED: dict[str, list[tuple[str, int, str, str]]] = {
         ('TIR017', 6, 'warning',
          'operands of \'add\' have different dtypes: \'n\' is int32, \'B[...]\' is float32; \'n\' is converted to float32 implicitly: write T.Cast("float32", ...) if that is meant'),
         ('TIR017', 7, 'warning',
-         'if condition is int32, not bool; compare it explicitly (e.g. x != 0)'),
+         'if condition is float32, not bool; compare it explicitly (e.g. x != 0)'),
     ],
 }
 

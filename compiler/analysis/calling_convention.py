@@ -71,7 +71,10 @@ class Convention:
 
     ``arity`` is the argument count a caller must pass (packed: its ``num_args`` check;
     otherwise its params), None when unknown; ``params`` what each position takes, when
-    known; ``problem`` the TIR105 message when the signature matches no convention.
+    known; ``problem`` the TIR105 message when the signature matches no convention;
+    ``problem_if_unpacked`` the TIR105 message that holds only once the function is known
+    to be called as unpacked (a plain function with pointer params returning nothing is
+    what TVM prints before any lowering).
     """
 
     state: str
@@ -80,6 +83,7 @@ class Convention:
     arity: int | None = None
     params: tuple[Param, ...] | None = None
     problem: str | None = None
+    problem_if_unpacked: str | None = None
 
 
 def _int_attr(value: object) -> object:
@@ -220,7 +224,8 @@ def _classify(f: PrimFunc) -> Convention:
             problem = (f"unpacked function '{f.name}' (pointer params, no \"calling_conv\") returns "
                        f"{_ret_text(f)}; an unpacked function returns T.int32 (0 on success): add -> T.int32 "
                        "and return 0")
-        return Convention(UNPACKED, cc, None, len(f.params), tuple(_plain_param(p) for p in f.params), problem)
+        return Convention(UNPACKED, cc, None, len(f.params), tuple(_plain_param(p) for p in f.params),
+                          problem_if_unpacked=problem)
     return Convention(UNLOWERED, cc, None, len(f.params), tuple(_plain_param(p) for p in f.params))
 
 
@@ -643,6 +648,28 @@ def _lowered_count(call: Call) -> int | None:
     return None
 
 
+_EXTERN_CALLEES: dict[int, tuple[IRModule, frozenset[str]]] = {}
+
+
+def _extern_callees(module: IRModule) -> frozenset[str]:
+    """Names the functions of ``module`` call with ``T.call_extern`` for a result (cached per
+    module)."""
+    hit = _EXTERN_CALLEES.get(id(module))
+    if hit is not None and hit[0] is module:
+        return hit[1]
+    names: set[str] = set()
+    for f in module.functions:
+        for call in iter_calls(function_nodes(f), EXTERN_CALLS):
+            callee = _call_parts(call)[0]
+            if callee and not call.dtype.is_void:  # a void call expects no status back
+                names.add(callee)
+    if len(_EXTERN_CALLEES) > 256:
+        _EXTERN_CALLEES.clear()
+    out = frozenset(names)
+    _EXTERN_CALLEES[id(module)] = (module, out)
+    return out
+
+
 class ConventionChecker:
     """The TIR101..TIR106 and TIR108 checks of one function."""
 
@@ -670,6 +697,16 @@ class ConventionChecker:
     def check_signature(self) -> None:
         if self.conv.problem is not None:
             self.report("TIR105", self.conv.problem, self.func.name_span)
+        elif self.conv.problem_if_unpacked is not None and self.called_unpacked():
+            self.report("TIR105", self.conv.problem_if_unpacked, self.func.name_span)
+
+    def called_unpacked(self) -> bool:
+        """Whether the module makes this function unpacked: its options choose unpacked
+        operators, or a function of the module calls it with ``T.call_extern``."""
+        if self.module.attrs.get("unpacked-api") is True:
+            return True
+        names = {self.func.name, self.func.global_symbol}
+        return any(n in names for n in _extern_callees(self.module))
 
     def check_calling_conv(self) -> None:
         raw = self.func.attrs.get("calling_conv")
@@ -682,11 +719,12 @@ class ConventionChecker:
             self.report("TIR106", f"\"calling_conv\": {cc!r} in function '{self.func.name}' is not a calling "
                         "convention: use 0 (default), 1 (packed) or 2 (device kernel launch)", span)
         elif cc == 2:
+            # Without a target the function's device is still to be bound (TVM's BindTarget):
+            # only a host target contradicts a device kernel launch.
             kind = _target_kind(self.func)
-            if kind not in DEVICE_KINDS:
+            if kind is not None and kind not in DEVICE_KINDS:
                 self.report("TIR106", f"\"calling_conv\": 2 (device kernel launch) in function '{self.func.name}', "
-                            f"which is a host function (target {kind or 'none, so the C host'}): use 0 or 1, or give "
-                            "it a device target", span)
+                            f"which is a host function (target {kind}): use 0 or 1, or give it a device target", span)
 
     # ------------------------------------------------------------------ TIR108
     def check_entry(self) -> None:

@@ -33,6 +33,7 @@ from compiler.ir.expr import (
     FloatImm,
     IntImm,
     Var,
+    index_lanes,
 )
 from compiler.ir.function import PrimFunc
 from compiler.ir.node import Node, node_fields
@@ -188,7 +189,7 @@ class SemanticChecker:
     # ------------------------------------------------------------------ TIR013
     def check_store(self, st: BufferStore) -> None:
         buf, value = st.buffer, st.value
-        lanes = max((i.dtype.lanes for i in st.indices), default=1)
+        lanes = index_lanes(st.indices)
         want = buf.dtype.with_lanes(buf.dtype.lanes * lanes)
         got = value.dtype
         if got != want:
@@ -237,7 +238,8 @@ class SemanticChecker:
     # ------------------------------------------------------------------ conditions
     def check_condition(self, cond: Expr, node: Node) -> None:
         dt: DataType = cond.dtype
-        if dt.is_bool:
+        # An integer is true when nonzero, in TVM as in C: TVM prints ``if i:`` itself.
+        if dt.is_bool or (dt.is_integer and dt.lanes == 1):
             return
         kind = {IfThenElse: "if", While: "while", AssertStmt: "assert", SBlockRealize: "T.where"}[type(node)]
         # A Var's span is where it is defined, not this use: point at the statement then.

@@ -31,6 +31,10 @@ class Buffer(Node):
     # The name span of the declaration is the span of the node; where it was declared
     # (param, alloc_buffer, decl_buffer, match_buffer...) is the analysis' business.
     annotations: dict[str, object] = field(default_factory=dict)
+    # ``layout=T.TileLayout(...)`` of the TVM 0.27 kernel dialect: kept as written (a PyValue).
+    layout: Expr | None = None
+    # ``allocated_addr=[0, 0]``: where the kernel dialect places the buffer, as written.
+    allocated_addr: tuple[Expr, ...] = ()
 
     @property
     def ndim(self) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.ir.dtype import is_dtype_name
+from compiler.ir.dtype import SMALL_FLOATS, is_dtype_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,12 @@ _add("alloc_local", 1, 2, "none", "shape, dtype=\"float32\", annotations=None", 
 _add("alloc_shared", 1, 2, "none", "shape, dtype=\"float32\", annotations=None", "Allocates a buffer in shared memory for the rest of the scope.", _S)
 _add("sblock_alloc_buffer", 1, 2, "none", "shape, dtype=\"float32\", scope=\"global\", ...", "Allocates a buffer owned by the enclosing block (the implicit root block at function level).", _S)
 _add("decl_buffer", 1, 2, "none", "shape, dtype=\"float32\", data=None, strides=None, elem_offset=None, scope=\"global\", align=0, offset_factor=0, buffer_type=\"default\", axis_separators=None", "Declares a buffer over existing memory (data=pointer).", _S)
+_add("alloc_scalar", 1, 2, "none", "dtype, scope=\"global\"", "Allocates a one-element buffer read as x and written as x = v.", _S)
+_add("local_scalar", 1, 1, "none", "dtype", "Allocates a one-element local buffer read as x and written as x = v.", _S)
+_add("shared_scalar", 1, 1, "none", "dtype", "Allocates a one-element shared buffer read as x and written as x = v.", _S)
+_add("decl_scalar", 1, 1, "none", "dtype, data=None, elem_offset=0, scope=\"global\"", "Declares a one-element buffer over existing memory, read as x and written as x = v.", _S)
+_add("hint", 0, 1, "none", "message=\"\", **attrs", "A directive for the statements it wraps (with T.hint(...):) or that follow.", _S)
+_add("buffer_decl", 1, 2, "none", "shape, dtype=\"float32\", data=None, strides=None, elem_offset=None, scope=\"global\", align=0, offset_factor=0", "Declares a buffer over existing memory (TVM 0.8-0.9 spelling of T.decl_buffer).", _S)
 _add("match_buffer", 2, 3, "none", "param_or_region, shape, dtype=\"float32\", data=None, strides=None, elem_offset=None, scope=\"global\", align=-1, offset_factor=0, buffer_type=\"default\", axis_separators=None", "Binds a buffer to a handle parameter or to a region of another buffer.", _S)
 _add("allocate", 2, 4, "none", "extents, dtype, scope=\"global\", condition=True, annotations=None", "Allocates memory and binds a pointer var (classic dialect).", _S)
 _add("allocate_const", 3, 3, "none", "data, dtype, extents, annotations=None", "Binds a pointer to constant data.", _S)
@@ -75,6 +81,7 @@ _add("let", 0, 0, "none", "", "Type annotation T.let[type] of an immutable bindi
 _add("evaluate", 1, 1, "none", "value", "Evaluates an expression for its side effects.", _S)
 _add("assume", 1, 1, "void", "cond", "Tells the compiler that cond holds.")
 _add("handle", 0, 2, "handle", "dtype=None, storage_scope=\"global\"", "An opaque pointer type, optionally to elements of dtype.", "type")
+_add("TensorMap", 0, 0, "handle", "", "An opaque handle to a CUDA tensor map descriptor (a type).", "type")
 _add("Tensor", 1, 2, "none", "shape, dtype=\"float32\"", "Alias of T.Buffer.", "type")
 _add("comm_reducer", 2, 2, "none", "combiner, identity", "A commutative reducer.", "expr")
 _add("meta_var", 1, 1, "none", "value", "A meta-programming value.", "expr")
@@ -113,7 +120,8 @@ for _k in ("pow", "atan2", "fmod", "hypot", "copysign", "nextafter", "ldexp"):
 for _k in ("isnan", "isinf", "isfinite"):
     _add(_k, 1, 1, "bool", "x", f"Whether x {_k[2:]}.")
 _add("popcount", 1, 1, "arg0", "x", "Number of set bits in x.")
-_add("clz", 1, 1, "arg0", "x", "Number of leading zero bits in x.")
+_add("clz", 1, 1, "int32", "x", "Number of leading zero bits in x.")
+_add("iter_var", 4, 4, "handle", "var, dom, iter_type, thread_tag", "An iteration variable (an attribute's node in lowered text).")
 _add("likely", 1, 1, "arg0", "cond", "Marks cond as likely true.")
 _add("bitwise_and", 2, 2, "arg0", "a, b", "Bitwise and.")
 _add("bitwise_or", 2, 2, "arg0", "a, b", "Bitwise or.")
@@ -157,9 +165,17 @@ _add("undef", 0, 0, "int32", "", "An undefined value.")
 _add("start_profile_intrinsic", 1, 1, "void", "id", "Profiling start marker.")
 _add("end_profile_intrinsic", 1, 1, "void", "id", "Profiling end marker.")
 _add("tvm_thread_allreduce", 1, None, "handle", "*args", "Cross-thread reduction.")
-_add("tvm_storage_sync", 1, 1, "int32", "scope", "Memory barrier for a storage scope.")
+_add("tvm_storage_sync", 1, 3, "int32", "scope, is_global=False, num_blocks=0", "Memory barrier for a storage scope.")
 _add("prefetch", 2, None, "int32", "buffer, region", "Prefetch hint.")
 _add("vscale", 0, 0, "int32", "", "The scalable vector multiplier.")
+_add("call_ffi_kernel", 1, None, "int32", "kernel_name, *args, launch_params=[...], ret_ty=\"int32\"", "Launches a device kernel of the module through the FFI.")
+for _k, _d in (("thread_id", "the thread in its cta"), ("thread_id_in_wg", "the thread in its warpgroup"),
+               ("lane_id", "the thread in its warp"), ("warp_id", "the warp in its cta"),
+               ("warp_id_in_wg", "the warp in its warpgroup"), ("warpgroup_id", "the warpgroup in its cta"),
+               ("cta_id", "the cta in the kernel"), ("cta_id_in_cluster", "the cta in its cluster"),
+               ("cluster_id", "the cluster in the kernel")):
+    _add(_k, 0, 3, "none", "extents=None, dtype=\"int32\"", f"Binds the id(s) of {_d}, one name per extent: tx = T.{_k}([32]).", _S)
+_add("cta_id_in_pair", 0, 1, "none", "dtype=\"int32\"", "Binds the id of the cta in its pair.", _S)
 
 
 # ---------------------------------------------------------------- dtype constructors
@@ -169,7 +185,7 @@ def _dtype_info(name: str) -> BuiltinInfo:
 
 
 _BASE_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
-                "float32", "float64", "bfloat16", "bool", "float8_e4m3fn", "float8_e5m2", "float4_e2m1fn")
+                "float32", "float64", "bfloat16", "bool", *SMALL_FLOATS)
 for _b in _BASE_DTYPES:
     for _lanes in (1, 2, 3, 4, 8, 16, 32, 64):
         _n = _b if _lanes == 1 else f"{_b}x{_lanes}"

@@ -9,8 +9,15 @@ from functools import lru_cache
 # Type codes in the order TVM's DLDataType uses for the first four.
 INT, UINT, FLOAT, HANDLE, BFLOAT, BOOL, VOID = "int", "uint", "float", "handle", "bfloat", "bool", "void"
 
+# The small floats TVM 0.27 knows, each a type code of its own, with its width in bits.
+SMALL_FLOATS = {
+    "float8_e3m4": 8, "float8_e4m3": 8, "float8_e4m3b11fnuz": 8, "float8_e4m3fn": 8,
+    "float8_e4m3fnuz": 8, "float8_e5m2": 8, "float8_e5m2fnuz": 8, "float8_e8m0fnu": 8,
+    "float6_e2m3fn": 6, "float6_e3m2fn": 6, "float4_e2m1fn": 4,
+}
 _DTYPE_RE = re.compile(
-    r"^(?P<code>int|uint|float|bfloat|float8_e4m3fn|float8_e5m2|float4_e2m1fn)(?P<bits>\d+)?(?:x(?P<lanes>\d+))?$"
+    r"^(?P<code>int|uint|float|bfloat|" + "|".join(sorted(SMALL_FLOATS, key=len, reverse=True))
+    + r")(?P<bits>\d+)?(?:x(?P<vscale>vscalex)?(?P<lanes>\d+))?$"
 )
 
 
@@ -20,7 +27,11 @@ class DTypeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DataType:
-    """A scalar or vector data type: ``code`` + ``bits`` x ``lanes``."""
+    """A scalar or vector data type: ``code`` + ``bits`` x ``lanes``.
+
+    A scalable vector (``float32xvscalex4``: ``4 * vscale`` lanes, known only at run time)
+    has negative ``lanes`` (-4), as in TVM.
+    """
 
     code: str
     bits: int
@@ -60,6 +71,10 @@ class DataType:
         return self.lanes > 1
 
     @property
+    def is_scalable(self) -> bool:
+        return self.lanes < 0
+
+    @property
     def bytes(self) -> int:
         """Storage size of one element of this type (all lanes), in bytes."""
         if self.code == BOOL:
@@ -85,6 +100,8 @@ class DataType:
             base = self.code
         else:
             base = f"{self.code}{self.bits}"
+        if self.lanes < 0:
+            return f"{base}xvscalex{-self.lanes}"
         return base if self.lanes == 1 else f"{base}x{self.lanes}"
 
 
@@ -98,6 +115,8 @@ def parse_dtype(text: str) -> DataType:
         return DataType(BOOL, 1)
     if text.startswith("boolx") and text[5:].isdigit():
         return DataType(BOOL, 1, int(text[5:]))
+    if text.startswith("boolxvscalex") and text[12:].isdigit():
+        return DataType(BOOL, 1, -int(text[12:]))
     if text in (HANDLE, VOID):
         return DataType(text, 64 if text == HANDLE else 0)
     m = _DTYPE_RE.match(text)
@@ -105,14 +124,18 @@ def parse_dtype(text: str) -> DataType:
         raise DTypeError(f"unknown data type '{text}'")
     code = m.group("code")
     lanes = int(m.group("lanes") or 1)
-    if code.startswith("float8"):
-        return DataType(code, 8, lanes)
-    if code.startswith("float4"):
-        return DataType(code, 4, lanes)
-    bits = int(m.group("bits") or (32 if code != BFLOAT else 16))
-    if lanes < 1 or bits < 1:
+    if lanes < 1:
         raise DTypeError(f"unknown data type '{text}'")
-    if code in (INT, UINT) and bits not in (1, 4, 8, 16, 32, 64):
+    if m.group("vscale"):
+        lanes = -lanes
+    if code in SMALL_FLOATS:
+        if m.group("bits"):
+            raise DTypeError(f"unknown data type '{text}'")
+        return DataType(code, SMALL_FLOATS[code], lanes)
+    bits = int(m.group("bits") or (32 if code != BFLOAT else 16))
+    if bits < 1:
+        raise DTypeError(f"unknown data type '{text}'")
+    if code in (INT, UINT) and bits not in (1, 2, 4, 8, 16, 32, 64, 128):
         raise DTypeError(f"unsupported integer width in '{text}'")
     if code == FLOAT and bits not in (16, 32, 64):
         raise DTypeError(f"unsupported float width in '{text}'")

@@ -163,6 +163,8 @@ class Call(Expr):
     op: str
     args: tuple[Expr, ...]
     ret_type: PointerType | None = None
+    # Keyword arguments as written (``launch_params=["threadIdx.x"]``), in order.
+    kwargs: tuple[tuple[str, Expr], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -170,6 +172,74 @@ class TypeLiteral(Expr):
     """A type written as a call argument: ``T.handle("int64", "global").ty`` or ``T.handle().ty``."""
 
     type: Type
+
+    @property
+    def dtype(self) -> DataType:
+        return HANDLE_T
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ArrayExpr(Expr):
+    """A list or tuple passed as a call argument (``T.thread_id([32])``, ``[a, b]``), or
+    ``None`` (``kind`` "none", no elements). Only calls hold one; it has no value of its own."""
+
+    elements: tuple[Expr, ...]
+    kind: str = "list"  # "list", "tuple" or "none"
+
+    @property
+    def dtype(self) -> DataType:
+        return HANDLE_T
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LambdaExpr(Expr):
+    """``lambda i, j: (j, i)``: an index map passed to a call or written in an attribute."""
+
+    params: tuple[Var, ...]
+    body: Expr
+
+    @property
+    def dtype(self) -> DataType:
+        return HANDLE_T
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GlobalCall(Expr):
+    """``Module.f(a, b)``: a call of another function of the module, by name."""
+
+    dtype: DataType
+    callee: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PyValue(Expr):
+    """Data of the TVM 0.27 kernel dialect written in Python syntax and kept as written:
+    layouts (``T.TileLayout(T.S[(8, 4):(4 @ Axis.laneid, 1)])``), axis names.
+
+    ``form`` is ``name`` (``name`` a dotted name: ``T.S``, ``Axis.laneid``), ``call``
+    (``name`` called with ``items`` and ``keywords``), ``index`` (``items[0][items[1:]]``),
+    ``slice`` (``items`` start, stop, step; a missing part is None), ``op`` (``name`` the
+    operator, ``items`` its operands), ``tuple``, ``list``, ``dict`` (``keywords`` with
+    string keys) or ``none``. Numbers and vars inside are ordinary expressions.
+    """
+
+    form: str
+    name: str = ""
+    items: tuple[Expr | None, ...] = ()
+    keywords: tuple[tuple[str, Expr], ...] = ()
+
+    @property
+    def dtype(self) -> DataType:
+        return HANDLE_T
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RegionArg(Expr):
+    """A buffer region passed to a call (``T.cta.copy(A[0:16, 0:8], B[0:16, 0:8])``)."""
+
+    region: BufferRegion
+    whole: bool = False  # written as the buffer's bare name
 
     @property
     def dtype(self) -> DataType:
@@ -195,3 +265,13 @@ class BufferRegion(Node):
 def is_const_int(e: Expr, value: int | None = None) -> bool:
     """Whether ``e`` is an integer constant (equal to ``value`` when given)."""
     return isinstance(e, IntImm) and (value is None or e.value == value)
+
+
+def index_lanes(indices: tuple[Expr, ...]) -> int:
+    """The lane count of a buffer access: that of its vector index (a ramp), else 1. A
+    scalable index has negative lanes (``T.vscale() * 4`` is -4)."""
+    for i in indices:
+        lanes = i.dtype.lanes
+        if lanes != 1:
+            return lanes
+    return 1

@@ -72,6 +72,16 @@ class AttrStmt(Stmt):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class HintStmt(Stmt):
+    """``with T.hint("message", key=value):`` (or flat ``T.hint(...)``): a directive of the
+    TVM 0.27 kernel dialect for the statements it wraps; ``attrs`` as written."""
+
+    message: str
+    attrs: tuple[tuple[str, Expr], ...] = ()
+    body: Stmt | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class LaunchThread(Stmt):
     """``tx = T.launch_thread("threadIdx.x", 16)`` or ``with T.launch_thread(...) as tx:``."""
 
@@ -79,6 +89,18 @@ class LaunchThread(Stmt):
     tag: str
     extent: Expr
     body: Stmt | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScopeIdDef(Stmt):
+    """``tx = T.thread_id([32])``, ``bx, by = T.cta_id([2, 4])``: the ids of the running
+    thread (cta, warp, lane...) in the TVM 0.27 kernel dialect, bound for the rest of the
+    sequence. ``kind`` is the builtin's name; ``extents`` is None when the text defers them."""
+
+    vars: tuple[Var, ...]
+    kind: str
+    extents: tuple[Expr, ...] | None
+    preferred: tuple[Expr, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

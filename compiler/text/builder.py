@@ -38,6 +38,7 @@ from compiler.ir.dtype import (
     parse_dtype,
 )
 from compiler.ir.expr import (
+    ArrayExpr,
     BinOp,
     Broadcast,
     BufferLoad,
@@ -46,16 +47,21 @@ from compiler.ir.expr import (
     Cast,
     Expr,
     FloatImm,
+    GlobalCall,
     IntImm,
+    LambdaExpr,
     Let,
     Not,
+    PyValue,
     Ramp,
     Range,
+    RegionArg,
     Select,
     Shuffle,
     StringImm,
     TypeLiteral,
     Var,
+    index_lanes,
 )
 from compiler.ir.function import IRModule, PrimFunc
 from compiler.ir.span import Span
@@ -70,17 +76,20 @@ from compiler.ir.stmt import (
     DeclBuffer,
     Evaluate,
     For,
+    HintStmt,
     IfThenElse,
     IterVar,
     LaunchThread,
     MatchBufferRegion,
     SBlock,
     SBlockRealize,
+    ScopeIdDef,
     Stmt,
     While,
     seq,
 )
 from compiler.text import syntax as S
+from compiler.text.kernel_dialect import SCOPE_ID_KINDS, is_tile_primitive, memory_span, registered_in_tvm
 
 NAMESPACES = ("T", "I", "tvm", "tir", "tirx")
 
@@ -222,9 +231,73 @@ def _constant_difference(stop: S.SExpr, start: S.SExpr) -> int | None:
         return a - b
     if isinstance(stop, S.BinaryOp) and stop.op == "+":
         n = _literal_value(stop.right)
+        if (n is None and isinstance(stop.right, S.Call) and len(stop.right.args) == 1
+                and _call_name(stop.right) in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")):
+            n = _literal_value(stop.right.args[0])  # ``start:start + T.int64(8)``
         if isinstance(n, int) and _same_syntax(stop.left, start):
             return n
     return None
+
+
+def _scalable_lanes(e: S.SExpr) -> int | None:
+    """n when ``e`` is ``T.vscale()`` times number literals (``T.vscale() * 4 * 2`` is 8),
+    else None."""
+    factor, vscales = 1, 0
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, S.BinaryOp) and x.op == "*":
+            stack += [x.left, x.right]
+        elif _call_name(x) == "vscale":
+            vscales += 1
+        else:
+            n = _literal_value(x)
+            if not isinstance(n, int) or n <= 0:
+                return None
+            factor *= n
+    return factor if vscales == 1 and isinstance(e, S.BinaryOp) else None
+
+
+def _placed(node: Any, span: Span) -> Any:
+    """A syntax tree with every span replaced by ``span`` (an expression read from a string)."""
+    if isinstance(node, Span):
+        return span
+    if isinstance(node, tuple) and hasattr(node, "_replace"):
+        return node._replace(**{f: _placed(getattr(node, f), span) for f in node._fields})
+    if isinstance(node, tuple):
+        return tuple(_placed(x, span) for x in node)
+    return node
+
+
+def _names_in(e: S.SExpr) -> list[str]:
+    """The plain names an expression reads (``n`` in ``T.vectorized(n + m)``)."""
+    out: list[str] = []
+    stack: list[object] = [e]
+    while stack:
+        x = stack.pop()
+        if type(x) is S.Name:
+            out.append(x.id)
+        elif type(x) is S.Attribute:
+            continue  # ``T.vectorized``: a namespace, not a name read
+        elif isinstance(x, tuple) and not isinstance(x, Span):
+            stack.extend(x)
+    return out
+
+
+def _dotted(e: S.SExpr) -> str | None:
+    """``T.S`` / ``Axis.laneid`` / ``T.TileLayout.from_iters``: a dotted name of a namespace
+    (``T`` or ``Axis``), else None."""
+    parts: list[str] = []
+    while isinstance(e, S.Attribute):
+        parts.append(e.attr)
+        e = e.value
+    if isinstance(e, S.Name) and e.id in ("T", "Axis") and parts:
+        return ".".join([e.id, *reversed(parts)])
+    return None
+
+
+def _join_spans(a: Span, b: Span) -> Span:
+    return Span(a.line, a.column, b.end_line, b.end_column)
 
 
 def _fits_int32(v: int) -> bool:
@@ -285,6 +358,7 @@ class FunctionBuilder:
         self.params: list[Var] = []
         self.handle_params: dict[int, Var] = {}
         self.env_threads: dict[int, str] = {}
+        self.implied_buffers: dict[int, Buffer] = {}  # pointer var id -> its buffer (_allocated_buffer)
         # (min, extent) of the loops whose bodies are being built, for T.axis.remap.
         self.open_loops: dict[int, tuple[Expr, Expr]] = {}
 
@@ -340,7 +414,7 @@ class FunctionBuilder:
         with self.scope():
             type_params: list[str] = []
             for tp in fdef.type_params:
-                v = Var(tp.id, INT32, span=tp.span)
+                v = Var(tp.id, INT64, span=tp.span)  # ``def f[n](...)``: an int64 size, as in TVM
                 self.define(tp.id, tp.span, v, "type_param")
                 type_params.append(tp.id)
             body_stmts = list(fdef.body)
@@ -398,17 +472,27 @@ class FunctionBuilder:
                             private = True
         return s_tir, private
 
-    def _predeclare_size_vars(self, body: list[S.SStmt]) -> None:
+    def _predeclare_size_vars(self, body: list[S.SStmt] | tuple[S.SStmt, ...],
+                              only: set[str] | None = None) -> None:
         """``n = T.int32()`` at the top of a body declares a symbolic size used by the params
-        (TVM prints it after the signature that already uses ``n``)."""
+        (TVM prints it after the signature that already uses ``n``); ``only`` limits this to
+        some names (those a loop header uses before its body declares them)."""
+        pairs: list[tuple[S.SExpr, S.SExpr]] = []
         for st in body:
-            if isinstance(st, S.Assign) and isinstance(st.target, S.Name) and isinstance(st.value, S.Call):
-                name = _call_name(st.value)
+            if isinstance(st, S.Assign) and isinstance(st.target, S.TupleExpr) and isinstance(st.value, S.TupleExpr):
+                pairs += zip(st.target.elts, st.value.elts)
+            elif isinstance(st, S.Assign):
+                pairs.append((st.target, st.value))
+        for target, value in pairs:
+            if only is not None and not (isinstance(target, S.Name) and target.id in only):
+                continue
+            if isinstance(target, S.Name) and isinstance(value, S.Call):
+                name = _call_name(value)
                 info = lookup_builtin(name) if name else None
-                if info is not None and info.kind == "dtype" and not st.value.args:
-                    dt = self._dtype_of(name or "int32", st.value.span)
-                    v = Var(st.target.id, dt, span=st.target.span)
-                    self.define(st.target.id, st.target.span, v, "size_var")
+                if info is not None and info.kind == "dtype" and not value.args:
+                    dt = self._dtype_of(name or "int32", value.span)
+                    v = Var(target.id, dt, span=target.span)
+                    self.define(target.id, target.span, v, "size_var")
 
     # ---------------------------------------------------------------- params
     @staticmethod
@@ -443,6 +527,8 @@ class FunctionBuilder:
     def _type_annotation(self, ann: S.SExpr) -> Type:
         """``T.int32``, ``T.handle``, ``T.handle("float32", "global")``, ``T.int32()``."""
         name = _t_name(ann) if isinstance(ann, S.Attribute) else _call_name(ann)
+        if name == "TensorMap":  # an opaque handle to a CUDA tensor map descriptor
+            return HANDLE_T
         if name == "handle":
             if isinstance(ann, S.Call) and ann.args:
                 el = self._const_str(ann.args[0], "pointer element dtype")
@@ -495,10 +581,31 @@ class FunctionBuilder:
         ax = _kw(call, "axis_separators")
         if isinstance(ax, (S.ListExpr, S.TupleExpr)):
             axis_separators = tuple(self._const_int(x, "axis separator") for x in ax.elts)
+        layout: Expr | None = None
+        lay = _kw(call, "layout")
+        if lay is not None and not (isinstance(lay, S.Constant) and lay.value is None):
+            layout = self.py_value(lay)
+        if elem_offset is None and offset_factor:
+            # TVM gives such a buffer an offset var of its own, read as ``A.elem_offset``.
+            elem_offset = Var(f"{name}_elem_offset", shape[0].dtype if shape else INT32, span=name_span)
         if data is None:
             data = Var(name, HANDLE_T, PointerType(dtype, scope), span=name_span)
+        addr_e = _kw(call, "allocated_addr")
+        addr: tuple[Expr, ...] = ()
+        if addr_e is not None and not (isinstance(addr_e, S.Constant) and addr_e.value is None):
+            addr = self._shape(addr_e, False)
         return Buffer(name, data, dtype, shape, strides, elem_offset, scope, align, offset_factor,
-                      buffer_type, axis_separators, span=name_span)
+                      buffer_type, axis_separators, layout=layout, allocated_addr=addr, span=name_span)
+
+    def _string_expr(self, e: S.Constant) -> S.SExpr:
+        """The expression a quoted shape entry spells, every node placed on the string."""
+        from compiler.text.parser import parse_module
+
+        tree, diags = parse_module(f"_ = ({e.value})\n")
+        first = tree.body[0] if tree.body else None
+        if diags or "\n" in str(e.value) or not isinstance(first, S.Assign):
+            raise self.fail("TIR019", f"the shape entry {e.text or repr(e.value)} is not an expression", e.span)
+        return _placed(first.value, e.span)
 
     def _shape(self, e: S.SExpr, size_vars: bool) -> tuple[Expr, ...]:
         if isinstance(e, (S.TupleExpr, S.ListExpr)):
@@ -507,6 +614,9 @@ class FunctionBuilder:
 
     def _shape_elem(self, e: S.SExpr, size_vars: bool) -> Expr:
         """A shape/stride entry; in a param annotation a quoted or unknown name is a new size var."""
+        if isinstance(e, S.Constant) and isinstance(e.value, str) and not e.value.isidentifier():
+            # ``T.Buffer(("M * N",))``: TVM reads the string as an expression of sizes.
+            return self._shape_elem(self._string_expr(e), size_vars)
         if isinstance(e, S.Constant) and isinstance(e.value, str):
             b = self.lookup(e.value)
             if b is not None and isinstance(b.obj, Var):
@@ -520,7 +630,7 @@ class FunctionBuilder:
             self.define(e.id, e.span, v, "size_var")
             return v
         x = self.expr(e, INT32)
-        if not isinstance(x, (IntImm, Var)) and _reads_buffer(x):
+        if size_vars and not isinstance(x, (IntImm, Var)) and _reads_buffer(x):
             # A scalar buffer is a statement's business: the printer hoists parameter
             # buffers above it, and a shape is fixed when the buffer is made.
             raise self.fail("TIR019", "a buffer shape cannot read a buffer; use a var (n = T.int32())", e.span)
@@ -640,6 +750,11 @@ class FunctionBuilder:
         it = st.iter
         if not isinstance(it, S.Call):
             raise self.fail("TIR005", "loops iterate over range(...) or T.serial/T.grid/...", it.span)
+        unknown = {n for n in _names_in(it) if self.lookup(n) is None}
+        if unknown:
+            # ``for j in T.vectorized(n): n = T.int32()``: TVM declares a size where it first
+            # prints it, inside the loop whose header already uses it.
+            self._predeclare_size_vars(st.body, unknown)
         fname = _call_name(it)
         kind: str
         loops: list[tuple[Expr, Expr, Expr | None]]  # (min, extent, step)
@@ -743,6 +858,8 @@ class FunctionBuilder:
         if name == "attr":
             node, key, value = self._attr_args(ctx)
             return [AttrStmt(node, key, value, self._body(st.body), span=st.span)]
+        if name == "hint":
+            return [self._hint(ctx, self._body(st.body), st.span)]
         if name in ("launch_thread", "allocate", "allocate_const", "let"):
             with self.scope():
                 target = item.target
@@ -841,9 +958,20 @@ class FunctionBuilder:
                 return [AttrStmt(node, key, value, None, span=st.span)]
             if name == "launch_thread":
                 return [self._launch_thread(None, e)]
+            if name == "hint":
+                return [self._hint(e, None, st.span)]
             if name == "prim_func":
                 raise self.fail("TIR005", "T.prim_func is a decorator", e.span)
+        if isinstance(e, S.Call) and isinstance(e.func, S.Attribute) and e.func.attr == "vstore":
+            return [self._vstore(e, st.span)]
         return [Evaluate(self.expr(e), span=st.span)]
+
+    def _hint(self, call: S.Call, body: Stmt | None, span: Span) -> HintStmt:
+        """``T.hint("message", key=value)``; a value may be a buffer region (``access=A[0:64]``)."""
+        msg_e = _arg(call, 0, "message")
+        message = self._const_str(msg_e, "hint message") if msg_e is not None else ""
+        attrs = tuple((k.name, self._tile_arg(k.value)) for k in call.keywords if k.name != "message")
+        return HintStmt(message, attrs, body, span=span)
 
     def _attr_args(self, call: S.Call) -> tuple[object, str, object]:
         if len(call.args) == 1 and isinstance(call.args[0], S.DictExpr):
@@ -853,7 +981,7 @@ class FunctionBuilder:
         val_e = _arg(call, 2, "value")
         if node_e is None or key_e is None or val_e is None:
             raise self.fail("TIR012", "T.attr takes (node, attr_key, value) or one dict", call.span)
-        node = self._value_or_buffer(node_e)
+        node = self._attr_value(node_e) if _call_name(node_e) == "target" else self._value_or_buffer(node_e)
         key = self._const_str(key_e, "attribute key")
         value: object
         if isinstance(val_e, S.Constant) and isinstance(val_e.value, str):
@@ -939,11 +1067,53 @@ class FunctionBuilder:
             return [alloc]
         return [alloc, BufferStore(buf, self._coerce(value, dt), (IntImm(INT32, 0),), span=span)]
 
+    def _scalar_decl(self, tgt: S.Name, call: S.Call, name: str, span: Span) -> list[Stmt]:
+        """``x = T.alloc_scalar(T.float32, scope="shared")`` (and ``T.local_scalar``,
+        ``T.shared_scalar``), ``x = T.decl_scalar(T.float32, data=p, elem_offset=0)``: a
+        one-element buffer read as ``x`` and written as ``x = v``, as TVM 0.27 prints them."""
+        dt_e = _arg(call, 0, "dtype")
+        if dt_e is None:
+            raise self.fail("TIR012", f"T.{name} needs a dtype", call.span)
+        dtype = self._dtype_arg(dt_e)
+        default_scope = {"local_scalar": "local", "shared_scalar": "shared"}.get(name, "global")
+        sc = _kw(call, "scope")
+        scope = self._const_str(sc, "scope") if sc is not None else default_scope
+        if name != "decl_scalar":
+            data = Var(tgt.id, HANDLE_T, PointerType(dtype, scope), span=tgt.span)
+            buf = Buffer(tgt.id, data, dtype, (IntImm(INT32, 1),), scope=scope, span=tgt.span)
+            alloc = AllocBuffer(buf, scalar=True, span=span)
+            self.define(tgt.id, tgt.span, buf, "scalar", alloc, mutable=True)
+            return [alloc]
+        data_e = _kw(call, "data")
+        data_var: Var | None = None
+        data_value: Expr | None = None
+        if data_e is not None:
+            dv = self.expr(data_e)
+            data_var, data_value = (dv, None) if isinstance(dv, Var) else (None, dv)
+        eo_e = _kw(call, "elem_offset")
+        elem_offset = self.expr(eo_e, INT32) if eo_e is not None else None
+        if data_var is None:
+            data_var = Var(tgt.id, HANDLE_T, PointerType(dtype, scope), span=tgt.span)
+        buf = Buffer(tgt.id, data_var, dtype, (IntImm(INT32, 1),), elem_offset=elem_offset, scope=scope,
+                     span=tgt.span)
+        node = DeclBuffer(buf, "decl_scalar", data_value=data_value, span=span)
+        self.define(tgt.id, tgt.span, buf, "scalar", node, mutable=True)
+        return [node]
+
     def _stmt_Assign(self, st: S.Assign) -> list[Stmt]:
         tgt, val = st.target, st.value
         if isinstance(tgt, S.TupleExpr):
             if _call_name(val) == "axis.remap" and isinstance(val, S.Call):
                 return self._axis_remap(tgt, val)
+            if _call_name(val) in SCOPE_ID_KINDS and isinstance(val, S.Call):
+                return [self._scope_id(tgt.elts, val, _call_name(val) or "")]
+            if (isinstance(val, S.TupleExpr) and len(val.elts) == len(tgt.elts)
+                    and all(isinstance(t, S.Name) for t in tgt.elts)):
+                # ``n, m = T.int32(), T.int32()``: one assignment per pair, left to right.
+                out: list[Stmt] = []
+                for t, v in zip(tgt.elts, val.elts):
+                    out += self._stmt_Assign(S.Assign(t, v, _join_spans(t.span, v.span)))
+                return out
             raise self.fail("TIR005", "tuple assignment is only valid with T.axis.remap", tgt.span)
         if isinstance(tgt, S.Subscript):
             return self._assign_existing(tgt, val, st.span)
@@ -957,9 +1127,13 @@ class FunctionBuilder:
         if (isinstance(val, S.Call) and isinstance(val.func, S.Attribute) and val.func.attr == "view"
                 and isinstance(val.func.value, S.Name)):
             return [self._view(tgt, val)]
+        if (isinstance(val, S.Call) and isinstance(val.func, S.Attribute) and val.func.attr == "local"
+                and isinstance(val.func.value, S.Name)):
+            return [self._local_view(tgt, val)]
         existing = self.lookup(tgt.id)
         if existing is not None and (existing.mutable or isinstance(existing.obj, Var)
-                                     or not self._in_current_scope(tgt.id)):
+                                     or not self._in_current_scope(tgt.id)
+                                     or isinstance(existing.obj, Buffer) and self._scalar_like(existing.obj)):
             return self._assign_existing(tgt, val, st.span)
         value = self.expr(val)
         if self.ctx.dialect == "tir" or value.dtype.is_handle:
@@ -972,6 +1146,16 @@ class FunctionBuilder:
             return [node]
         return self._scalar_alloc(tgt, value.dtype, value, st.span)
 
+    def _scalar_like(self, buf: Buffer) -> bool:
+        """Whether TVM 0.27 reads and writes ``buf`` by its bare name (``A = v``, ``A + 1``):
+        a plain one-element buffer (shape (1,), no strides, layout or special alignment).
+        The classic dialect has no such sugar."""
+        shape = buf.shape
+        return (self.ctx.dialect != "tir" and len(shape) == 1 and type(shape[0]) is IntImm
+                and shape[0].value == 1 and not buf.strides and buf.layout is None
+                and buf.align in (0, 64) and buf.offset_factor in (0, 1) and not buf.axis_separators
+                and buf.buffer_type == "default")
+
     def _in_current_scope(self, name: str) -> bool:
         return name in self.scopes[-1]
 
@@ -981,8 +1165,8 @@ class FunctionBuilder:
             buf = self._buffer_named(tgt.value)
             indices = self._indices(buf, tgt.indices)
             dt = buf.dtype
-            lanes = max((i.dtype.lanes for i in indices), default=1)
-            if lanes > 1:
+            lanes = index_lanes(indices)
+            if lanes != 1:
                 dt = dt.with_lanes(lanes)
             value = self._coerce(self.expr(val, dt), dt)
             return [BufferStore(buf, value, indices, span=span)]
@@ -992,7 +1176,7 @@ class FunctionBuilder:
                 if not self.suppress_undefined:
                     self.error("TIR010", f"undefined name '{tgt.id}'", tgt.span)
                 raise _Drop()
-            if b.mutable and isinstance(b.obj, Buffer):
+            if isinstance(b.obj, Buffer) and (b.mutable or self._scalar_like(b.obj)):
                 self.refer(tgt.span, b.obj)
                 value = self._coerce(self.expr(val, b.obj.dtype), b.obj.dtype)
                 return [BufferStore(b.obj, value, (IntImm(INT32, 0),), span=span)]
@@ -1024,6 +1208,10 @@ class FunctionBuilder:
             return [node]
         if name == "sblock_alloc_buffer":
             return self._block_alloc(tgt, call, "sblock_alloc_buffer")
+        if name in ("alloc_scalar", "local_scalar", "shared_scalar", "decl_scalar"):
+            return self._scalar_decl(tgt, call, name, span)
+        if name == "buffer_decl":  # the TVM 0.8-0.9 spelling
+            name = "decl_buffer"
         if name in ("decl_buffer", "Buffer"):
             data_e = _kw(call, "data")
             data_var: Var | None = None
@@ -1052,6 +1240,8 @@ class FunctionBuilder:
             self.env_threads[id(v)] = tag
             self.define(tgt.id, tgt.span, v, "thread")
             return []
+        if name in SCOPE_ID_KINDS:
+            return [self._scope_id((tgt,), call, name)]
         if name.startswith("axis.") and name != "axis.remap":
             frame = self._frame(call.span, f"T.{name}")
             kind = _AXIS_KINDS.get(name[5:])
@@ -1074,6 +1264,33 @@ class FunctionBuilder:
             self.define(tgt.id, tgt.span, v, "block_iter", iv)
             return []
         return None
+
+    def _scope_id(self, targets: tuple[S.SExpr, ...], call: S.Call, kind: str) -> ScopeIdDef:
+        """``tx = T.thread_id([32])`` / ``bx, by = T.cta_id([2, 4], dtype="uint32")``."""
+        if not all(isinstance(t, S.Name) for t in targets):
+            raise self.fail("TIR005", f"T.{kind} binds names", call.span)
+        dt_e = _kw(call, "dtype")
+        if kind == "cta_id_in_pair" and dt_e is None and call.args:
+            dt_e = call.args[0]
+        dtype = self._dtype_arg(dt_e) if dt_e is not None else INT32
+        ext_e = None if kind == "cta_id_in_pair" else _arg(call, 0, "extents")
+        extents = self._id_list(ext_e, dtype)
+        preferred = self._id_list(_arg(call, 1, "preferred") if kind.startswith("cta_id") else None, dtype)
+        count = len(extents) if extents is not None else 1
+        if count != len(targets):
+            raise self.fail("TIR012", f"T.{kind} defines {count} id(s), assigned to {len(targets)} name(s)",
+                            call.span)
+        ids = tuple(Var(t.id, dtype, span=t.span) for t in targets)  # type: ignore[union-attr]
+        node = ScopeIdDef(ids, kind, extents, preferred, span=call.span)
+        for t, v in zip(targets, ids):
+            self.define(t.id, t.span, v, "thread", node)  # type: ignore[union-attr]
+        return node
+
+    def _id_list(self, e: S.SExpr | None, dtype: DataType) -> tuple[Expr, ...] | None:
+        if e is None or isinstance(e, S.Constant) and e.value is None:
+            return None
+        items = e.elts if isinstance(e, (S.ListExpr, S.TupleExpr)) else (e,)
+        return tuple(self.expr(x, dtype) for x in items)
 
     def _block_alloc(self, tgt: S.Name, call: S.Call, kind: str) -> list[Stmt]:
         self._check_arity(kind, call)
@@ -1179,6 +1396,28 @@ class FunctionBuilder:
         self.define(tgt.id, tgt.span, buf, "view", node)
         return node
 
+    def _local_view(self, tgt: S.Name, call: S.Call) -> Stmt:
+        """``r = R.local()`` / ``R.local(8, 8)``: the storage one thread holds of a buffer laid
+        out across threads (TVM 0.27 kernels). Without a shape it is one dimension, the span
+        of the layout's memory part."""
+        assert isinstance(call.func, S.Attribute) and isinstance(call.func.value, S.Name)
+        src = self._buffer_named(call.func.value)
+        lay = _kw(call, "layout")
+        layout = self.py_value(lay) if lay is not None else None
+        if call.args:
+            shape = tuple(self.expr(a, INT32) for a in call.args)
+            form = "local_shaped"
+        else:
+            span = memory_span(src.layout)
+            if span is None:
+                raise self.fail("TIR019", f"cannot tell the local size of '{src.name}' from its layout; "
+                                          f"give it: {src.name}.local(n)", call.span)
+            shape, form = (IntImm(INT32, span),), "local"
+        buf = Buffer(tgt.id, src.data, src.dtype, shape, scope=src.scope, layout=layout, span=tgt.span)
+        node = DeclBuffer(buf, form, src, span=call.span)
+        self.define(tgt.id, tgt.span, buf, "view", node)
+        return node
+
     def _axis_remap(self, tgt: S.TupleExpr, call: S.Call) -> list[Stmt]:
         frame = self._frame(call.span, "T.axis.remap")
         self._check_arity("axis.remap", call)
@@ -1271,7 +1510,7 @@ class FunctionBuilder:
             return placeholder
         self.refer(e.span, b.obj)
         if isinstance(b.obj, Buffer):
-            if b.mutable:
+            if b.mutable or self._scalar_like(b.obj):
                 return BufferLoad(b.obj, (IntImm(INT32, 0),), b.obj.dtype, span=e.span)
             raise self.fail("TIR019", f"buffer '{e.id}' used as a value; index it or use {e.id}.data", e.span)
         if isinstance(b.obj, Var):
@@ -1283,12 +1522,15 @@ class FunctionBuilder:
             return TypeLiteral(self._type_annotation(e.value), span=e.span)
         if e.attr == "ty" and isinstance(e.value, S.Call):
             return TypeLiteral(self._type_annotation(e.value), span=e.span)
-        if isinstance(e.value, S.Name) and e.value.id not in NAMESPACES:
+        if (isinstance(e.value, S.Name) and e.value.id not in NAMESPACES
+                or isinstance(e.value, S.Attribute) and e.value.attr in ("source", "buffer")):
             buf = self._buffer_named(e.value)
             if e.attr == "data":
                 return buf.data
-            if e.attr == "elem_offset" and buf.elem_offset is not None:
-                return buf.elem_offset
+            if e.attr == "elem_offset":
+                return buf.elem_offset if buf.elem_offset is not None else IntImm(INT32, 0, span=e.attr_span)
+            if e.attr in ("shape", "strides"):
+                raise self.fail("TIR005", f"'{e.value.id}.{e.attr}' is a tuple; index it: {e.value.id}.{e.attr}[0]", e.span)
             raise self.fail("TIR005", f"buffer attribute '.{e.attr}' is not supported here", e.attr_span)
         name = _t_name(e)
         if name is not None:
@@ -1420,13 +1662,32 @@ class FunctionBuilder:
             ref = self._metadata_ref(e)
             assert ref is not None
             return StringImm(f"<metadata {ref.kind}[{ref.index}]>", ref, span=e.span)
+        if (isinstance(e.value, S.Attribute) and e.value.attr in ("shape", "strides")
+                and isinstance(e.value.value, S.Name)):
+            return self._shape_entry(e.value, e.indices)
         buf = self._buffer_named(e.value)
         indices = self._indices(buf, e.indices)
-        lanes = max((i.dtype.lanes for i in indices), default=1)
-        dt = buf.dtype.with_lanes(lanes) if lanes > 1 else buf.dtype
+        lanes = index_lanes(indices)
+        dt = buf.dtype.with_lanes(lanes) if lanes != 1 else buf.dtype
         return BufferLoad(buf, indices, dt, span=e.span)
 
+    def _shape_entry(self, attr: S.Attribute, items: tuple[S.SExpr, ...]) -> Expr:
+        """``A.shape[i]`` / ``A.strides[i]``: the entry itself, as TVM reads it."""
+        buf = self._buffer_named(attr.value)
+        dims = buf.shape if attr.attr == "shape" else buf.strides
+        k = self._const_int(items[0], f"index of {attr.attr}") if len(items) == 1 else None
+        if k is None or not -len(dims) <= k < len(dims):
+            raise self.fail("TIR014", f"'{buf.name}.{attr.attr}' has {len(dims)} entries", attr.span)
+        return dims[k]
+
     def _buffer_named(self, e: S.SExpr) -> Buffer:
+        if isinstance(e, S.Attribute) and e.attr in ("source", "buffer") and isinstance(e.value, S.Name):
+            # ``x.source`` / ``x.buffer``: the one-element buffer holding scalar ``x``.
+            buf = self._buffer_named(e.value)
+            b = self.lookup(e.value.id)
+            if b is None or not (b.mutable or self._scalar_like(buf)):
+                raise self.fail("TIR019", f"'{e.value.id}' is not a scalar; '.{e.attr}' is the buffer of a scalar", e.span)
+            return buf
         if not isinstance(e, S.Name):
             raise self.fail("TIR005", "only a buffer name can be indexed", e.span)
         b = self.lookup(e.id)
@@ -1436,10 +1697,31 @@ class FunctionBuilder:
             raise _Drop()
         self.refer(e.span, b.obj)
         if not isinstance(b.obj, Buffer):
+            implied = self._allocated_buffer(b)
+            if implied is not None:
+                return implied
             raise self.fail("TIR019", f"'{e.id}' is not a buffer", e.span)
         return b.obj
 
+    def _allocated_buffer(self, b: _Binding) -> Buffer | None:
+        """The buffer a pointer from ``K = T.allocate(...)`` / ``T.allocate_const(...)``
+        stands for when it is indexed directly (``K[x]``, TVM 0.8-0.9 text): its dtype and
+        extents, over its memory; one per pointer."""
+        if b.kind not in ("allocate", "allocate_const") or not isinstance(b.obj, Var):
+            return None
+        buf = self.implied_buffers.get(id(b.obj))
+        if buf is None:
+            d = self.index.definition_of(b.obj)
+            node = d.node if d is not None else None
+            if not isinstance(node, (Allocate, AllocateConst)):
+                return None
+            buf = Buffer(b.obj.name, b.obj, node.dtype, node.extents, span=b.obj.span)
+            self.implied_buffers[id(b.obj)] = buf
+        return buf
+
     def _indices(self, buf: Buffer, items: tuple[S.SExpr, ...]) -> tuple[Expr, ...]:
+        if len(items) == 1 and type(items[0]) is S.TupleExpr and not items[0].elts:
+            return ()  # ``S[()]``: the element of a zero-dimensional buffer
         out: list[Expr] = []
         for k, x in enumerate(items):
             if isinstance(x, S.Slice):
@@ -1459,6 +1741,14 @@ class FunctionBuilder:
             raise self.fail("TIR019", f"a vector slice needs an integer start, not {base.dtype}", x.start.span)
         stride = self.expr(x.step, base.dtype) if x.step is not None else IntImm(base.dtype, 1)
         width = _constant_difference(x.stop, x.start)
+        scalable = _scalable_lanes(x.stop) if _literal_value(x.start) == 0 else None
+        if (scalable is None and isinstance(x.stop, S.BinaryOp) and x.stop.op == "+"
+                and _same_syntax(x.stop.left, x.start)):
+            scalable = _scalable_lanes(x.stop.right)  # ``b:b + T.vscale() * 4``
+        if scalable is not None:  # ``A[0:T.vscale() * 4]``, ``A[b:b + T.vscale() * 8:2]``
+            self.expr(x.stop, base.dtype)
+            step = stride.value if isinstance(stride, IntImm) and stride.value > 0 else 1
+            return Ramp(base, stride, -max(scalable // step, 1), span=x.span)
         if width is None:
             raise self.fail("TIR019", "the length of a vector slice must be a constant (start:start + n)", x.span)
         # Visit the stop for references; its value is implied by start and lanes.
@@ -1475,6 +1765,8 @@ class FunctionBuilder:
         if not isinstance(e, S.Subscript):
             raise self.fail("TIR019", "expected a buffer region such as A[i, 0:16]", e.span)
         buf = self._buffer_named(e.value)
+        if len(e.indices) == 1 and type(e.indices[0]) is S.TupleExpr and not e.indices[0].elts:
+            return BufferRegion(buf, (), span=e.span)  # ``S[()]``: a zero-dimensional buffer
         ranges: list[Range] = []
         for k, x in enumerate(e.indices):
             dim_dt = buf.shape[k].dtype if k < len(buf.shape) and buf.shape[k].dtype.is_int else INT32
@@ -1509,8 +1801,47 @@ class FunctionBuilder:
         if name is None:
             if isinstance(e.func, S.Attribute) and e.func.attr == "view":
                 raise self.fail("TIR005", "A.view(...) must be assigned to a name", e.span)
+            if isinstance(e.func, S.Attribute) and e.func.attr == "vload":
+                return self._vload(e)
+            f = e.func
+            if (isinstance(f, S.Attribute) and isinstance(f.value, S.Name) and f.value.id not in NAMESPACES
+                    and self.lookup(f.value.id) is None):
+                # ``Module.f(a, b)``: a call of another function of the module.
+                args = tuple(self._call_arg(a) for a in e.args)
+                self.index.call_names.append((f.attr, f.attr_span))
+                return GlobalCall(hint if hint is not None and not hint.is_bool else INT32, f.attr, args, span=e.span)
             raise self.fail("TIR005", "only T.* builtins can be called in TIR", e.func.span)
         return self._builtin_call(name, e, hint)
+
+    def _vector_access(self, e: S.Call, what: str) -> tuple[Buffer, tuple[Expr, ...], Expr | None]:
+        """The buffer, indices and predicate of ``A.vload([i, j], predicate=p)`` /
+        ``A.vstore([i, j], v, predicate=p)``."""
+        assert isinstance(e.func, S.Attribute)
+        buf = self._buffer_named(e.func.value)
+        idx_e = _arg(e, 0, "indices")
+        if idx_e is None:
+            raise self.fail("TIR012", f"{what} needs a list of indices", e.span)
+        items = idx_e.elts if isinstance(idx_e, (S.ListExpr, S.TupleExpr)) else (idx_e,)
+        indices = self._indices(buf, items)
+        pred_e = _kw(e, "predicate")
+        pred = self.expr(pred_e, BOOL_T) if pred_e is not None else None
+        return buf, indices, pred
+
+    def _vload(self, e: S.Call) -> Expr:
+        buf, indices, pred = self._vector_access(e, "A.vload")
+        dt_e = _kw(e, "dtype")
+        lanes = index_lanes(indices)
+        dt = self._dtype_arg(dt_e) if dt_e is not None else buf.dtype.with_lanes(lanes)
+        return BufferLoad(buf, indices, dt, pred, span=e.span)
+
+    def _vstore(self, e: S.Call, span: Span) -> Stmt:
+        buf, indices, pred = self._vector_access(e, "A.vstore")
+        val_e = _arg(e, 1, "value")
+        if val_e is None:
+            raise self.fail("TIR012", "A.vstore needs a value", e.span)
+        lanes = index_lanes(indices)
+        value = self._coerce(self.expr(val_e, buf.dtype.with_lanes(lanes)), buf.dtype.with_lanes(lanes))
+        return BufferStore(buf, value, indices, pred, span=span)
 
     # ---------------------------------------------------------------- builtin calls
     def _check_arity(self, name: str, call: S.Call) -> None:
@@ -1528,9 +1859,14 @@ class FunctionBuilder:
         info = lookup_builtin(name)
         span = e.span
         if info is None:
-            self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
+            if is_tile_primitive(name):
+                args = tuple(self._tile_arg(a) for a in e.args)
+                kwargs = tuple((k.name, self._tile_arg(k.value)) for k in e.keywords)
+                return Call(hint if hint is not None else INT32, name, args, kwargs=kwargs, span=span)
+            if not registered_in_tvm(name):
+                self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
             args = tuple(self._call_arg(a) for a in e.args)
-            return Call(hint if hint is not None else INT32, name, args, span=span)
+            return Call(hint if hint is not None else INT32, name, args, kwargs=self._kwargs(e), span=span)
         self._check_arity(name, e)
         if len(e.args) < info.min_args:
             # The arity counted a keyword, but what follows reads the arguments by position.
@@ -1567,10 +1903,10 @@ class FunctionBuilder:
         if name == "Ramp":
             base, stride = self._operands(e.args[0], e.args[1], hint.element_of() if hint else None)
             base, stride = self._match(base, stride)
-            return Ramp(base, stride, self._const_int(e.args[2], "lanes"), span=span)
+            return Ramp(base, stride, self._lanes(e.args[2]), span=span)
         if name == "Broadcast":
             v = self.expr(e.args[0], hint.element_of() if hint else None)
-            return Broadcast(v, self._const_int(e.args[1], "lanes"), span=span)
+            return Broadcast(v, self._lanes(e.args[1]), span=span)
         if name == "Shuffle":
             vecs_e, idx_e = e.args[0], e.args[1]
             vecs = tuple(self.expr(x) for x in (vecs_e.elts if isinstance(vecs_e, (S.ListExpr, S.TupleExpr)) else (vecs_e,)))
@@ -1579,6 +1915,12 @@ class FunctionBuilder:
             return Shuffle(vecs, idxs, dt, span=span)
         if name == "Let":
             return self._let_expr(e)
+        if name == "call_ffi_kernel":
+            # ``T.call_ffi_kernel("kernel", *args, launch_params=[...], ret_ty="int32")``
+            ret = _kw(e, "ret_ty")
+            dt = self._dtype_arg(ret) if ret is not None else INT32
+            self.index.call_names.append((self._const_str(e.args[0], "kernel name"), e.args[0].span))
+            return Call(dt, name, tuple(self._call_arg(a) for a in e.args), kwargs=self._kwargs(e), span=span)
         if name in ("reinterpret", "type_annotation", "min_value", "max_value", "infinity") or name.startswith("call_") and name not in ("call_packed", "call_cpacked", "call_packed_lowered", "call_cpacked_lowered"):
             # The dtype argument (a string or a T.handle(...).ty) becomes the call's type.
             dt, ptr = self._result_type_arg(e.args[0])
@@ -1612,13 +1954,90 @@ class FunctionBuilder:
                 self.index.call_names.append((a.value, a.span))
 
     def _call_arg(self, a: S.SExpr, hint: DataType | None = None) -> Expr:
+        t = type(a)
+        if t is S.ListExpr or t is S.TupleExpr:
+            kind = "list" if t is S.ListExpr else "tuple"
+            return ArrayExpr(tuple(self._call_arg(x) for x in a.elts), kind, span=a.span)  # type: ignore[union-attr]
+        if t is S.Constant and a.value is None:  # type: ignore[union-attr]
+            return ArrayExpr((), "none", span=a.span)
+        if t is S.Lambda:
+            return self._lambda(a)  # type: ignore[arg-type]
         if isinstance(a, S.Name):
             b = self.lookup(a.id)
-            if b is not None and isinstance(b.obj, Buffer) and not b.mutable:
+            if b is not None and isinstance(b.obj, Buffer) and not b.mutable and not self._scalar_like(b.obj):
                 # A buffer passed to a builtin stands for its data pointer.
                 self.refer(a.span, b.obj)
                 return b.obj.data
         return self.expr(a, hint)
+
+    def _tile_arg(self, a: S.SExpr) -> Expr:
+        """An argument of a tile primitive: ``A[0:16, i]`` is a region of A, not a load."""
+        if isinstance(a, S.Subscript) and isinstance(a.value, S.Name):
+            b = self.lookup(a.value.id)
+            if b is not None and isinstance(b.obj, Buffer):
+                return RegionArg(self._region(a), span=a.span)
+        if isinstance(a, S.Name):
+            b = self.lookup(a.id)
+            if b is not None and isinstance(b.obj, Buffer) and not b.mutable:
+                return RegionArg(self._region(a), whole=True, span=a.span)
+        if isinstance(a, S.DictExpr):
+            kws = tuple((self._const_str(k, "key"), self._tile_arg(v)) for k, v in a.items)
+            return PyValue("dict", "", (), kws, span=a.span)
+        return self._call_arg(a)
+
+    def py_value(self, e: S.SExpr) -> Expr:
+        """A layout (``T.TileLayout(T.S[(8, 4):(4 @ Axis.laneid, 1)])``) or other data of the
+        kernel dialect, kept as written; numbers and names of vars in it are expressions."""
+        t = type(e)
+        if t is S.Constant:
+            v = e.value  # type: ignore[union-attr]
+            return PyValue("none", span=e.span) if v is None else self.expr(e)
+        if t is S.Name and self.lookup(e.id) is not None:  # type: ignore[union-attr]
+            return self.expr(e)
+        dotted = _dotted(e)
+        if dotted is not None:
+            return PyValue("name", dotted, span=e.span)
+        if t is S.UnaryOp and _literal_value(e) is not None:
+            return self.expr(e)
+        if t is S.Call:
+            cname = _call_name(e)
+            info = lookup_builtin(cname) if cname else None
+            if info is not None and info.kind == "dtype":
+                return self.expr(e)  # ``T.bool(False)``, ``T.int32(4)``: a value
+            fname = _dotted(e.func)  # type: ignore[union-attr]
+            if fname is None:
+                raise self.fail("TIR005", "expected a layout such as T.TileLayout(...)", e.span)
+            args = tuple(self.py_value(x) for x in e.args)  # type: ignore[union-attr]
+            kws = tuple((k.name, self.py_value(k.value)) for k in e.keywords)  # type: ignore[union-attr]
+            return PyValue("call", fname, args, kws, span=e.span)
+        if t is S.Subscript:
+            items = (self.py_value(e.value),) + tuple(self.py_value(x) for x in e.indices)  # type: ignore[union-attr]
+            return PyValue("index", "", items, span=e.span)
+        if t is S.Slice:
+            parts = tuple(None if x is None else self.py_value(x) for x in (e.start, e.stop, e.step))  # type: ignore[union-attr]
+            return PyValue("slice", "", parts, span=e.span)
+        if t is S.BinaryOp:
+            return PyValue("op", e.op, (self.py_value(e.left), self.py_value(e.right)), span=e.span)  # type: ignore[union-attr]
+        if t is S.TupleExpr or t is S.ListExpr:
+            form = "tuple" if t is S.TupleExpr else "list"
+            return PyValue(form, "", tuple(self.py_value(x) for x in e.elts), span=e.span)  # type: ignore[union-attr]
+        if t is S.DictExpr:
+            kws = tuple((self._const_str(k, "key"), self.py_value(v)) for k, v in e.items)  # type: ignore[union-attr]
+            return PyValue("dict", "", (), kws, span=e.span)
+        return self.expr(e)
+
+    def _lambda(self, e: S.Lambda) -> LambdaExpr:
+        """``lambda i, j: (j, i)``: int32 index vars, bound in the body only."""
+        with self.scope():
+            params = tuple(Var(p.id, INT32, span=p.span) for p in e.params)
+            for p, v in zip(e.params, params):
+                self.define(p.id, p.span, v, "lambda_param")
+            body = self._call_arg(e.body)
+        return LambdaExpr(params, body, span=e.span)
+
+    def _kwargs(self, e: S.Call) -> tuple[tuple[str, Expr], ...]:
+        """The keyword arguments of a call kept as written (``launch_params=[...]``)."""
+        return tuple((k.name, self._call_arg(k.value)) for k in e.keywords)
 
     def _result_dtype(self, rule: str, args: tuple[Expr, ...], hint: DataType | None) -> DataType:
         if rule == "arg0" or rule == "arg1":
@@ -1736,6 +2155,16 @@ class FunctionBuilder:
                 return v
         raise self.fail("TIR019", f"{what} must be an integer constant", e.span)
 
+    def _lanes(self, e: S.SExpr) -> int:
+        """A lane count: a number, or ``T.vscale() * n`` (a scalable vector: -n, as in TVM)."""
+        n = _scalable_lanes(e)
+        if n is not None:
+            return -n
+        lanes = self._const_int(e, "lanes")
+        if lanes < 1:
+            raise self.fail("TIR019", f"a vector has at least one lane, not {lanes}", e.span)
+        return lanes
+
     def _const_int_kw(self, call: S.Call, name: str, default: int) -> int:
         e = _kw(call, name)
         return self._const_int(e, name) if e is not None else default
@@ -1824,12 +2253,16 @@ def _is_prim_func(fdef: S.FunctionDef) -> bool:
     return False
 
 
-def _type_var_assign(st: S.SStmt) -> tuple[str, Span] | None:
-    """``n = TypeVar("n")`` / ``n = T.int32()`` at module level."""
+def _type_var_assign(st: S.SStmt) -> tuple[str, Span, DataType] | None:
+    """``n = TypeVar("n")`` / ``n = T.int32()`` at module level, with the dtype of the size
+    it declares (a ``TypeVar`` is an int64 size in TVM)."""
     if isinstance(st, S.Assign) and isinstance(st.target, S.Name) and isinstance(st.value, S.Call):
         f = st.value.func
-        if (isinstance(f, S.Name) and f.id in ("TypeVar", "Var", "SizeVar")) or _call_name(st.value) in ("int32", "int64", "Var", "SizeVar"):
-            return st.target.id, st.target.span
+        name = _call_name(st.value)
+        if isinstance(f, S.Name) and f.id == "TypeVar":
+            return st.target.id, st.target.span, INT64
+        if (isinstance(f, S.Name) and f.id in ("Var", "SizeVar")) or name in ("int32", "int64", "Var", "SizeVar"):
+            return st.target.id, st.target.span, INT64 if name == "int64" else INT32
     return None
 
 
@@ -1864,8 +2297,8 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
         fn_spans[fdef.name.id] = fdef.name.span
         functions.append(func)
 
-    def add_type_var(name: str, span: Span) -> None:
-        v = Var(name, INT32, span=span)
+    def add_type_var(name: str, span: Span, dtype: DataType) -> None:
+        v = Var(name, dtype, span=span)
         ctx.type_vars[name] = v
         index.definitions.append(Definition(v, name, span, "size_var", None, None))
 

@@ -24,8 +24,10 @@ from typing import Any
 from compiler.ir.attrs import MetadataRef, TargetLiteral
 from compiler.ir.buffer import Buffer
 from compiler.ir.dtype import INT32 as _INT32
+from compiler.ir.dtype import INT64 as _INT64
 from compiler.ir.dtype import DataType, PointerType, Type
 from compiler.ir.expr import (
+    ArrayExpr,
     BinOp,
     Broadcast,
     BufferLoad,
@@ -34,10 +36,14 @@ from compiler.ir.expr import (
     Cast,
     Expr,
     FloatImm,
+    GlobalCall,
     IntImm,
+    LambdaExpr,
     Let,
     Not,
+    PyValue,
     Ramp,
+    RegionArg,
     Select,
     Shuffle,
     StringImm,
@@ -57,11 +63,13 @@ from compiler.ir.stmt import (
     DeclBuffer,
     Evaluate,
     For,
+    HintStmt,
     IfThenElse,
     IterVar,
     LaunchThread,
     SBlock,
     SBlockRealize,
+    ScopeIdDef,
     SeqStmt,
     Stmt,
     While,
@@ -70,11 +78,13 @@ from compiler.ir.stmt import (
 from compiler.ir.structural import structural_equal
 
 HEADER = ("# from tvm.script import ir as I", "# from tvm.script import tirx as T")
+AXIS_IMPORT = "# from tvm.tirx.layout import Axis"
 
 # Python operator precedence, low to high; an operand binding looser than its parent gets
 # parentheses. Comparisons never chain: Python would read ``a < b == c`` as a chain.
 _P_OR, _P_AND, _P_NOT, _P_CMP, _P_BOR, _P_BXOR, _P_BAND, _P_SHIFT, _P_ADD, _P_MUL, _P_UNARY = range(1, 12)
 _P_ATOM = 20
+_P_LAMBDA = 0  # below every operator: a lambda is always parenthesized as an operand
 
 _BINOPS: dict[str, tuple[str, int]] = {
     "add": ("+", _P_ADD), "sub": ("-", _P_ADD), "mul": ("*", _P_MUL),
@@ -90,7 +100,8 @@ _BITWISE_CALLS: dict[str, tuple[str, int]] = {
 }
 # Calls whose text starts with the result dtype, which the IR keeps as the call's type.
 _TYPED_FIRST = frozenset({"reinterpret", "type_annotation", "min_value", "max_value", "infinity"})
-_UNTYPED_CALLS = frozenset({"call_packed", "call_cpacked", "call_packed_lowered", "call_cpacked_lowered"})
+_UNTYPED_CALLS = frozenset({"call_packed", "call_cpacked", "call_packed_lowered", "call_cpacked_lowered",
+                            "call_ffi_kernel"})
 _AXIS_KINDS = {"S": "spatial", "R": "reduce", "O": "opaque", "scan": "scan", "ordered": "ordered"}
 _RESERVED = frozenset(keyword.kwlist) | {"T", "I", "range"}
 _NOT_IDENT = re.compile(r"\W")
@@ -171,11 +182,17 @@ class _Printer:
         # Declarations of free vars of the function being printed (None outside a function).
         self.free: list[str] | None = None
         self.in_params = False
+        self.type_params: tuple[str, ...] = ()  # of the function being printed: ``def f[n](...)``
+        self.type_vars: list[str] = []  # ``n = TypeVar("n")`` sizes, printed before the functions
+        self.later_params: set[int] = set()  # scalar params not yet printed in the signature
         self.expr_fn: dict[type, Callable[[Any], _Expr]] = {
             IntImm: self._int, FloatImm: self._float, StringImm: self._string, Var: self._var,
             BinOp: self._binop, Not: self._not, Select: self._select, Cast: self._cast,
             BufferLoad: self._load, Ramp: self._ramp, Broadcast: self._broadcast,
             Shuffle: self._shuffle, Let: self._let, Call: self._call, TypeLiteral: self._typelit,
+            ArrayExpr: self._array, LambdaExpr: self._lambda, GlobalCall: self._global_call,
+            PyValue: self._py_value,
+            RegionArg: lambda e: (self.name_of(e.region.buffer) if e.whole else self.region(e.region), _P_ATOM),
         }
         self.stmt_fn: dict[type, Callable[[Any, int], None]] = {
             Evaluate: self._evaluate, BufferStore: self._store, Bind: self._bind,
@@ -183,7 +200,9 @@ class _Printer:
             For: self._for, While: self._while, IfThenElse: self._if, DeclBuffer: self._decl,
             AllocBuffer: self._alloc, Allocate: self._allocate, AllocateConst: self._allocate_const,
             SBlockRealize: self._realize, SBlock: self._bare_block, SeqStmt: self._seq_stmt,
+            ScopeIdDef: self._scope_id, HintStmt: self._hint,
         }
+        self.module_name = "Module"  # the class that ``Module.f(...)`` calls name
 
     # ------------------------------------------------------------------ names
     def define(self, obj: object, base: str) -> str:
@@ -211,6 +230,8 @@ class _Printer:
         name = self.define(buf, name or buf.name)
         if id(buf.data) not in self.names:
             self.alias(buf.data, f"{name}.data")
+        if _implicit_elem_offset(buf) and id(buf.elem_offset) not in self.names:
+            self.alias(buf.elem_offset, f"{name}.elem_offset")
         return name
 
     def push(self) -> None:
@@ -256,14 +277,32 @@ class _Printer:
 
     def _var(self, e: Var) -> _Expr:
         name = self.names.get(id(e))
+        if self.in_params and id(e) in self.later_params:
+            self.later_params.discard(id(e))  # quoted once, bare after, as TVM prints it
+            return quote(name or e.name), _P_ATOM
         if name is None:
-            if self.free is None:
+            if self.free is None or e.name in self.type_params:
                 return e.name, _P_ATOM
+            if self.in_params and e.dtype == _INT64:
+                # An int64 size first seen in a signature: TVM declares it ``n = TypeVar("n")``
+                # before the function (a quoted "n" would read back as int32).
+                return self._declare_type_var(e), _P_ATOM
             name = self._declare_free(e)
             if self.in_params:
                 # TVM names a symbolic shape var at its first use in a signature as a string.
                 return quote(name), _P_ATOM
         return name, _P_ATOM
+
+    def _declare_type_var(self, v: Var) -> str:
+        frames, self.frames = self.frames, self.frames[:2]
+        try:
+            name = self.define(v, v.name)
+        finally:
+            frames[1] = self.frames[1]
+            self.frames = frames
+        if name not in self.type_vars:
+            self.type_vars.append(name)
+        return name
 
     def _declare_free(self, v: Var) -> str:
         """A var used in a function but defined nowhere in it: TVM declares it up front
@@ -317,16 +356,16 @@ class _Printer:
         buf = e.buffer
         if id(buf) in self.scalars and e.predicate is None:
             return self.name_of(buf), _P_ATOM
-        idx = ", ".join([self.expr(i) for i in e.indices])
+        idx = ", ".join([self.expr(i) for i in e.indices]) or "()"
         if e.predicate is not None:
             return f"{self.name_of(buf)}.vload([{idx}], predicate={self.expr(e.predicate)})", _P_ATOM
         return f"{self.name_of(buf)}[{idx}]", _P_ATOM
 
     def _ramp(self, e: Ramp) -> _Expr:
-        return f"T.Ramp({self.expr(e.base)}, {self.expr(e.stride)}, {e.lanes})", _P_ATOM
+        return f"T.Ramp({self.expr(e.base)}, {self.expr(e.stride)}, {_lanes_text(e.lanes)})", _P_ATOM
 
     def _broadcast(self, e: Broadcast) -> _Expr:
-        return f"T.Broadcast({self.expr(e.value)}, {e.lanes})", _P_ATOM
+        return f"T.Broadcast({self.expr(e.value)}, {_lanes_text(e.lanes)})", _P_ATOM
 
     def _shuffle(self, e: Shuffle) -> _Expr:
         vecs = ", ".join([self.expr(v) for v in e.vectors])
@@ -354,7 +393,54 @@ class _Printer:
         if op == "tvm_struct_get" and len(e.args) == 3:
             args = [self.expr(a) for a in e.args] + [self._result_type(e)]
             return f"T.{op}({', '.join(args)})", _P_ATOM
+        if e.kwargs:
+            args = [self.expr(a) for a in e.args] + [f"{k}={self.expr(v)}" for k, v in e.kwargs]
+            return f"T.{op}({', '.join(args)})", _P_ATOM
         return self._fn(f"T.{op}", e.args)
+
+    def _array(self, e: ArrayExpr) -> _Expr:
+        if e.kind == "none":
+            return "None", _P_ATOM
+        items = [self.expr(x) for x in e.elements]
+        if e.kind == "tuple":
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")", _P_ATOM
+        return "[" + ", ".join(items) + "]", _P_ATOM
+
+    def _lambda(self, e: LambdaExpr) -> _Expr:
+        self.push()
+        names = [self.define(v, v.name) for v in e.params]
+        body = self.expr(e.body)
+        self.pop()
+        return f"lambda {', '.join(names)}: {body}", _P_LAMBDA
+
+    def _py_value(self, e: PyValue) -> _Expr:
+        form, items = e.form, e.items
+        if form == "name":
+            return e.name, _P_ATOM
+        if form == "none":
+            return "None", _P_ATOM
+        if form == "call":
+            args = [self.expr(x) for x in items if x is not None] + [f"{k}={self.expr(v)}" for k, v in e.keywords]
+            return f"{e.name}({', '.join(args)})", _P_ATOM
+        if form == "index":
+            base = self._operand(items[0], _P_ATOM, False)  # type: ignore[arg-type]
+            return f"{base}[{', '.join([self.expr(x) for x in items[1:] if x is not None])}]", _P_ATOM
+        if form == "slice":
+            parts = ["" if x is None else self.expr(x) for x in items]
+            text = ":".join(parts[:2]) + (f":{parts[2]}" if parts[2] else "")
+            return text, _P_ATOM
+        if form == "op":
+            prec = _PY_OP_PRECEDENCE.get(e.name, _P_MUL)
+            return self._infix(e.name, prec, items[0], items[1])  # type: ignore[arg-type]
+        if form == "dict":
+            return "{" + ", ".join([f"{quote(k)}: {self.expr(v)}" for k, v in e.keywords]) + "}", _P_ATOM
+        inner = [self.expr(x) for x in items if x is not None]
+        if form == "tuple":
+            return "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")", _P_ATOM
+        return "[" + ", ".join(inner) + "]", _P_ATOM
+
+    def _global_call(self, e: GlobalCall) -> _Expr:
+        return self._fn(f"{self.module_name}.{e.callee}", e.args)
 
     def _result_type(self, e: Call) -> str:
         """The dtype argument the reader folds into a call's type (``"int32"``, ``T.handle().ty``)."""
@@ -400,8 +486,15 @@ class _Printer:
     # ------------------------------------------------------------------ buffers
     def shape(self, exprs: tuple[Expr, ...]) -> str:
         if len(exprs) == 1:
-            return f"({self.expr(exprs[0])},)"
-        return "(" + ", ".join([self.expr(e) for e in exprs]) + ")"
+            return f"({self._shape_entry(exprs[0])},)"
+        return "(" + ", ".join([self._shape_entry(e) for e in exprs]) + ")"
+
+    def _shape_entry(self, e: Expr) -> str:
+        text = self.expr(e)
+        if self.in_params and '"' in text and not isinstance(e, Var):
+            # A size first used inside an expression: TVM quotes the whole entry ("x * 8").
+            text = quote(text.replace('"', ""))
+        return text
 
     def buffer_args(self, buf: Buffer, *, dtype: bool, scope: bool = True, data: bool = False,
                     shape: bool = True) -> list[str]:
@@ -413,7 +506,7 @@ class _Printer:
             args.append(f"data={self.name_of(buf.data)}")
         if buf.strides:
             args.append(f"strides={self.shape(buf.strides)}")
-        if buf.elem_offset is not None:
+        if buf.elem_offset is not None and not _implicit_elem_offset(buf):
             args.append(f"elem_offset={self.expr(buf.elem_offset)}")
         if scope and buf.scope != "global":
             args.append(f"scope={quote(buf.scope)}")
@@ -425,6 +518,11 @@ class _Printer:
             args.append(f"buffer_type={quote(buf.buffer_type)}")
         if buf.axis_separators:
             args.append(f"axis_separators={list(buf.axis_separators)}")
+        if buf.layout is not None:
+            args.append(f"layout={self.expr(buf.layout)}")
+        if buf.allocated_addr:
+            addr = [self.expr(e) for e in buf.allocated_addr]
+            args.append(f"allocated_addr={addr[0] if len(addr) == 1 else '[' + ', '.join(addr) + ']'}")
         return args
 
     def region(self, r: BufferRegion) -> str:
@@ -434,7 +532,10 @@ class _Printer:
                 parts.append(self.expr(rng.min))
             else:
                 parts.append(f"{self.expr(rng.min)}:{self.stop(rng.min, rng.extent)}")
-        return f"{self.name_of(r.buffer)}[{', '.join(parts)}]"
+        name = self.name_of(r.buffer)
+        if id(r.buffer) in self.scalars:
+            name += ".source"  # the name alone is the scalar's value
+        return f"{name}[{', '.join(parts) or '()'}]"
 
     def stop(self, start: Expr, extent: Expr) -> str:
         """``start + extent``, folded when both are literals of one dtype.
@@ -490,6 +591,12 @@ class _Printer:
         value = self.expr(init.value) if init is not None else None
         name = self.define_buffer(s.buffer)
         self.scalars.add(id(s.buffer))
+        if s.buffer.scope != "local":
+            # ``x: T.float32`` is a local scalar: another scope is spelled out.
+            self.line(level, f"{name} = T.alloc_scalar(T.{s.buffer.dtype}, scope={quote(s.buffer.scope)})")
+            if value is not None:
+                self.line(level, f"{name} = {value}")
+            return
         head = f"{name}: T.{s.buffer.dtype}"
         self.line(level, head if value is None else f"{head} = {value}")
 
@@ -515,8 +622,29 @@ class _Printer:
             return
         # TVM writes a vector store's ramp index as a slice (``A[0:4] = ...``); the reader takes
         # slices only in regions, so the ramp is spelled out as TVM prints it in loads.
-        idx = ", ".join([self.expr(i) for i in s.indices])
+        idx = ", ".join([self.expr(i) for i in s.indices]) or "()"
         self.line(level, f"{self.name_of(buf)}[{idx}] = {value}")
+
+    def _hint(self, s: HintStmt, level: int) -> None:
+        args = [quote(s.message)] if s.message else []
+        args += [f"{k}={self.expr(v)}" for k, v in s.attrs]
+        call = f"T.hint({', '.join(args)})"
+        if s.body is None:
+            self.line(level, call)
+        else:
+            self.line(level, f"with {call}:")
+            self.body(s.body, level + 1)
+
+    def _scope_id(self, s: ScopeIdDef, level: int) -> None:
+        args = []
+        if s.extents is not None:
+            args.append("[" + ", ".join([self.expr(x) for x in s.extents]) + "]")
+        if s.preferred is not None:
+            args.append("preferred=[" + ", ".join([self.expr(x) for x in s.preferred]) + "]")
+        if s.vars and s.vars[0].dtype != _INT32:
+            args.append(f'dtype="{s.vars[0].dtype}"')
+        names = [self.define(v, v.name) for v in s.vars]
+        self.line(level, f"{', '.join(names)} = T.{s.kind}({', '.join(args)})")
 
     def _bind(self, s: Bind, level: int) -> None:
         value = self.expr(s.value)
@@ -613,6 +741,25 @@ class _Printer:
     def _decl(self, s: DeclBuffer, level: int) -> None:
         buf = s.buffer
         src = s.view_of
+        if s.form == "decl_scalar":
+            args = [f"T.{buf.dtype}"]
+            if id(buf.data) in self.names or s.data_value is not None:
+                data = self.name_of(buf.data) if s.data_value is None else self.expr(s.data_value)
+                args.append(f"data={data}")
+            if buf.elem_offset is not None:
+                args.append(f"elem_offset={self.expr(buf.elem_offset)}")
+            args.append(f"scope={quote(buf.scope)}")
+            name = self.define_buffer(buf)
+            self.scalars.add(id(buf))
+            self.line(level, f"{name} = T.decl_scalar({', '.join(args)})")
+            return
+        if s.form in ("local", "local_shaped") and src is not None:
+            args = [self.expr(e) for e in buf.shape] if s.form == "local_shaped" else []
+            if buf.layout is not None:
+                args.append(f"layout={self.expr(buf.layout)}")
+            name = self.define_buffer(buf)
+            self.line(level, f"{name} = {self.name_of(src)}.local({', '.join(args)})")
+            return
         if s.form == "view" and src is not None and (buf.dtype == src.dtype or _same_shape(buf, src)):
             if buf.dtype == src.dtype:
                 args = ", ".join([self.expr(e) for e in buf.shape])
@@ -772,8 +919,12 @@ class _Printer:
             else:
                 self.define(p, p.name)
         params = []
-        self.free, self.in_params = [], True
+        self.free, self.in_params, self.type_params = [], True, f.type_params
+        # A scalar param a buffer before it uses in its shape: TVM reads the first such use
+        # only when quoted ("n"), like a size var.
+        self.later_params = {id(p) for p in f.params if id(p) not in folded}
         for p in f.params:
+            self.later_params.discard(id(p))
             buf = folded.get(id(p))
             if buf is not None:
                 params.append(f"{self.name_of(buf)}: T.Buffer({', '.join(self.buffer_args(buf, dtype=True))})")
@@ -806,6 +957,21 @@ class _Printer:
             self.out[free_at:free_at] = [_INDENT[inner] + d for d in self.free]
         self.free = None
         self.pop()
+
+
+_PY_OP_PRECEDENCE = {"+": _P_ADD, "-": _P_ADD, "*": _P_MUL, "@": _P_MUL, "/": _P_MUL, "//": _P_MUL, "%": _P_MUL}
+
+
+def _lanes_text(lanes: int) -> str:
+    """A lane count; negative is a scalable vector: ``T.vscale() * n``."""
+    return f"T.vscale() * {-lanes}" if lanes < 0 else str(lanes)
+
+
+def _implicit_elem_offset(buf: Buffer) -> bool:
+    """Whether the buffer's offset is the var TVM makes for a buffer with an offset factor
+    (``A_elem_offset``, printed as ``A.elem_offset`` and left out of the declaration)."""
+    eo = buf.elem_offset
+    return bool(buf.offset_factor) and isinstance(eo, Var) and eo.name == f"{buf.name}_elem_offset"
 
 
 def _same_shape(a: Buffer, b: Buffer) -> bool:
@@ -856,7 +1022,23 @@ def print_function(func: PrimFunc, header: list[str] | None = None) -> str:
     p.out.extend(HEADER[1:])
     p.out.append("")
     p.function(func, 0)
-    return "\n".join(p.out) + "\n"
+    return _finish(p)
+
+
+def _finish(p: _Printer) -> str:
+    """The printed lines as text, with what TVM writes before the functions: the int64 sizes
+    of signatures as ``n = TypeVar("n")`` (and their import comment), the ``Axis`` import
+    comment when a layout names an axis (``4 @ Axis.laneid``)."""
+    out = p.out
+    if p.type_vars:
+        first = next(i for i, line in enumerate(out) if line.startswith("@"))
+        out[first:first] = [f'{n} = TypeVar("{n}")' for n in p.type_vars]
+        at = next((i for i, line in enumerate(out) if line.startswith("# from tvm.script")), 0)
+        out.insert(at, "# from typing import TypeVar")
+    text = "\n".join(out) + "\n"
+    if "Axis." in text and AXIS_IMPORT not in text:
+        text = text.replace(HEADER[1] + "\n", f"{HEADER[1]}\n{AXIS_IMPORT}\n", 1)
+    return text
 
 
 def print_module(mod: IRModule, header: list[str] | None = None) -> str:
@@ -869,11 +1051,12 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
         for f in mod.functions:
             p.out.append("")
             p.function(f, 0)
-        return "\n".join(p.out) + "\n"
+        return _finish(p)
     p.out.extend(HEADER)
     p.out.append("")
     p.out.append("@I.ir_module")
     p.out.append(f"class {mod.name}:")
+    p.module_name = mod.name
     if mod.attrs:
         p.line(1, f"I.module_attrs({p.value(mod.attrs)})")
     for i, f in enumerate(mod.functions):
@@ -882,4 +1065,4 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
         p.function(f, 1)
     if not mod.functions and not mod.attrs:
         p.line(1, "pass")
-    return "\n".join(p.out) + "\n"
+    return _finish(p)
