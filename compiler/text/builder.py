@@ -58,6 +58,7 @@ from compiler.ir.expr import (
     Var,
 )
 from compiler.ir.function import IRModule, PrimFunc
+from compiler.ir.relax import RelaxFunction
 from compiler.ir.span import Span
 from compiler.ir.stmt import (
     Allocate,
@@ -81,6 +82,7 @@ from compiler.ir.stmt import (
     seq,
 )
 from compiler.text import syntax as S
+from compiler.text.relax_builder import build_relax_function, dotted, is_relax_function, source_text
 
 NAMESPACES = ("T", "I", "tvm", "tir", "tirx")
 
@@ -1840,6 +1842,8 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
     index = SymbolIndex()
     diags: list[Diagnostic] = []
     functions: list[PrimFunc] = []
+    relax_functions: list[RelaxFunction] = []
+    global_infos = ""
     attrs: dict[str, object] = {}
     mod_name = "Module"
     standalone = False
@@ -1849,6 +1853,9 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
         diags.append(Diagnostic(code, msg, span, severity, file=filename))
 
     def add_function(fdef: S.FunctionDef) -> None:
+        if is_relax_function(fdef):
+            add_relax_function(fdef)
+            return
         if not _is_prim_func(fdef):
             err("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func", fdef.name.span)
         func, idx, ds = build_function(fdef, ctx)
@@ -1864,6 +1871,20 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
         fn_spans[fdef.name.id] = fdef.name.span
         functions.append(func)
 
+    def add_relax_function(fdef: S.FunctionDef) -> None:
+        rfunc, idx, ds = build_relax_function(fdef, ctx.type_vars, filename)
+        diags.extend(ds)
+        index.definitions.extend(idx.definitions)
+        index.references.extend(idx.references)
+        index.call_names.extend(idx.call_names)
+        if rfunc is None:
+            return
+        if fdef.name.id in fn_spans:
+            err("TIR018", f"function '{fdef.name.id}' is defined twice in the module", fdef.name.span)
+            return
+        fn_spans[fdef.name.id] = fdef.name.span
+        relax_functions.append(rfunc)
+
     def add_type_var(name: str, span: Span) -> None:
         v = Var(name, INT32, span=span)
         ctx.type_vars[name] = v
@@ -1874,6 +1895,11 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
             f = st.value.func
             if isinstance(f, S.Attribute) and f.attr == "module_attrs" and isinstance(f.value, S.Name) and f.value.id == "I":
                 return st.value
+        return None
+
+    def module_global_infos_call(st: S.SStmt) -> S.Call | None:
+        if isinstance(st, S.ExprStmt) and isinstance(st.value, S.Call) and dotted(st.value.func) == "I.module_global_infos":
+            return st.value
         return None
 
     # Module-level type vars first: functions anywhere in the file may use them.
@@ -1903,6 +1929,8 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
                     except _Drop:
                         pass
                     diags.extend(fb.diags)
+                elif (infos := module_global_infos_call(inner)) is not None:
+                    global_infos = source_text(infos)
                 elif isinstance(inner, (S.Pass, S.Import)) or _type_var_assign(inner) is not None:
                     continue
                 elif isinstance(inner, S.Error):
@@ -1920,7 +1948,7 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
                     add_function(s2)
         else:
             err("TIR005", "only an @I.ir_module class or @T.prim_func functions may appear at top level", st.span)
-    module = IRModule(tuple(functions), attrs, mod_name, standalone and len(functions) <= 1,
-                      tuple(ctx.type_vars), span=tree.span)
+    module = IRModule(tuple(functions), attrs, mod_name, standalone and len(functions) + len(relax_functions) <= 1,
+                      tuple(ctx.type_vars), tuple(relax_functions), global_infos, span=tree.span)
     index.link_functions(module.functions)
     return BuildResult(module, index, diags)

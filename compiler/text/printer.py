@@ -68,6 +68,7 @@ from compiler.ir.stmt import (
     flatten_seq,
 )
 from compiler.ir.structural import structural_equal
+from compiler.text.relax_printer import print_relax_function
 
 HEADER = ("# from tvm.script import ir as I", "# from tvm.script import tirx as T")
 
@@ -871,15 +872,24 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
             p.function(f, 0)
         return "\n".join(p.out) + "\n"
     p.out.extend(HEADER)
+    if mod.relax_functions:
+        p.out.append("# from tvm.script import relax as R")
     p.out.append("")
     p.out.append("@I.ir_module")
     p.out.append(f"class {mod.name}:")
     if mod.attrs:
         p.line(1, f"I.module_attrs({p.value(mod.attrs)})")
+    if mod.global_infos:
+        p.line(1, mod.global_infos)
     for i, f in enumerate(mod.functions):
         if i:
             p.out.append("")
         p.function(f, 1)
-    if not mod.functions and not mod.attrs:
+    # TVM prints the Relax functions after the PrimFuncs.
+    for i, rf in enumerate(mod.relax_functions):
+        if i or mod.functions:
+            p.out.append("")
+        p.out.extend(print_relax_function(rf, 1))
+    if not mod.functions and not mod.relax_functions and not mod.attrs:
         p.line(1, "pass")
     return "\n".join(p.out) + "\n"
