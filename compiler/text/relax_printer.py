@@ -8,7 +8,7 @@ from compiler.ir import relax as X
 _INDENT = "    "
 
 
-def _dims(dims: tuple[X.Dim, ...]) -> str:
+def dims_text(dims: tuple[X.Dim, ...]) -> str:
     inner = ", ".join(str(d) for d in dims)
     return f"({inner},)" if len(dims) == 1 else f"({inner})"
 
@@ -20,7 +20,7 @@ def sinfo_text(si: X.StructInfo | None) -> str:
     if isinstance(si, X.TensorInfo):
         args = []
         if si.shape is not None:
-            args.append(_dims(si.shape))
+            args.append(dims_text(si.shape))
         if si.dtype is not None:
             args.append(f'dtype="{si.dtype}"')
         if si.shape is None and si.ndim >= 0:
