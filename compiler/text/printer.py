@@ -172,6 +172,8 @@ class _Printer:
         # Declarations of free vars of the function being printed (None outside a function).
         self.free: list[str] | None = None
         self.in_params = False
+        # Size vars declared at module level (``n = TypeVar("n")``, printed for Relax modules).
+        self.module_vars: set[str] = set()
         self.expr_fn: dict[type, Callable[[Any], _Expr]] = {
             IntImm: self._int, FloatImm: self._float, StringImm: self._string, Var: self._var,
             BinOp: self._binop, Not: self._not, Select: self._select, Cast: self._cast,
@@ -258,7 +260,7 @@ class _Printer:
     def _var(self, e: Var) -> _Expr:
         name = self.names.get(id(e))
         if name is None:
-            if self.free is None:
+            if self.free is None or e.name in self.module_vars:
                 return e.name, _P_ATOM
             name = self._declare_free(e)
             if self.in_params:
@@ -875,6 +877,10 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
     if mod.relax_functions:
         p.out.append("# from tvm.script import relax as R")
     p.out.append("")
+    if mod.relax_functions:
+        # Relax annotations name the module's size vars (``R.Tensor((n, 4))``); TVM declares them here.
+        p.out.extend(f'{v} = TypeVar("{v}")' for v in mod.type_vars)
+        p.module_vars = set(mod.type_vars)
     p.out.append("@I.ir_module")
     p.out.append(f"class {mod.name}:")
     if mod.attrs:
