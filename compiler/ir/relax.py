@@ -8,10 +8,17 @@ their source text (``RLiteral``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from compiler.ir.node import Node
 from compiler.ir.span import Span
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Node:
+    """Base of the Relax nodes: immutable, identity-compared, with a source span. Not a TIR
+    ``compiler.ir.node.Node``: TIR passes, visitors and the JSON format never see these."""
+
+    span: Span | None = field(default=None, kw_only=True, repr=False)
 
 # ---------------------------------------------------------------- struct info
 # A shape dimension: a constant, or the text of a symbolic expression (``n``, ``n * 2``).
