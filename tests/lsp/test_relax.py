@@ -100,3 +100,14 @@ async def test_editing_a_prim_func_reports_the_relax_call_it_breaks(client: Lang
     assert [d.code for d in diags] == ["TIR013", "TIR020"]  # TIR013: add_one's own store, now mixed dtypes
     assert [(d.code, d.range.start.line, d.range.start.character, d.message) for d in diags[1:]] == [
         ("TIR020", CALL_TIR, out_col, "output 1 of R.call_tir has dtype float32, but buffer 'B' of 'add_one' is float16")]
+
+
+async def test_rename_a_relax_var_renames_its_uses(client: LanguageClient) -> None:
+    uri = FEATURES.as_uri()
+    await open_doc(client, uri, FEATURES.read_text())
+    res = await client.text_document_rename_async(t.RenameParams(text_document=doc_id(uri), position=pos(CALL_TIR, 12),
+                                                                 new_name="added"))
+    assert res is not None and res.changes is not None
+    use = FEATURES.read_text().splitlines()[CALL_TIR + 1].index("(lv,)") + 1
+    assert sorted((e.range.start.line, e.range.start.character, e.new_text) for e in res.changes[uri]) == [
+        (CALL_TIR, 12, "added"), (CALL_TIR + 1, use, "added")]
