@@ -461,7 +461,7 @@ class Document:
             return self.chunks[i]
         return None
 
-    def function_named(self, name: str) -> tuple[PrimFunc | None, Span] | None:
+    def function_named(self, name: str) -> tuple[PrimFunc | RelaxFunction | None, Span] | None:
         """A function of this document by name or global symbol, with its name span."""
         hit = self._functions.get(name)
         if hit is not None:
@@ -471,7 +471,7 @@ class Document:
                 return f, span
         return None
 
-    def function_names(self) -> list[tuple[str, Span, PrimFunc | None]]:
+    def function_names(self) -> list[tuple[str, Span, PrimFunc | RelaxFunction | None]]:
         return [(name, span, f) for name, (f, span, _) in self._functions.items()]
 
     def at(self, line: int, column: int) -> Located | None:

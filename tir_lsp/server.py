@@ -23,6 +23,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from compiler.diagnostics import Diagnostic
+from compiler.ir.function import PrimFunc
 from compiler.ir.span import Span
 from tir_lsp import cross_file, transport
 from tir_lsp.documents import Document
@@ -197,7 +198,7 @@ class TirLanguageServer(LanguageServer):
         """Hover text for a function defined in another open document."""
         for other in self.docs.values():
             hit = other.function_named(name)
-            if hit is not None and hit[0] is not None:
+            if hit is not None and isinstance(hit[0], PrimFunc):
                 return hover.function_hover(hit[0]) + f"\n\ndefined in `{os.path.basename(other.filename)}`"
         for s in self.index.functions_named(name):
             return f"`{name}`: function defined in `{os.path.basename(s.path)}` line {s.span.line}"
