@@ -58,11 +58,19 @@ def _mismatch(si: X.StructInfo | None, buf: Buffer, prim: PrimFunc) -> str | Non
     return None
 
 
-def _inputs(call: X.RCall) -> list[X.RExpr]:
+def _inputs(call: X.RCall) -> list[X.RExpr] | None:
+    """The tensors and scalars passed (``(x, y)``, ``R.tuple(x, y)``, or one var), or None
+    when they are held by a var whose struct info does not say how many."""
     if len(call.args) < 2:
         return []
     args = call.args[1]
-    return list(args.fields) if isinstance(args, X.RTuple) else [args]
+    if isinstance(args, X.RTuple):
+        return list(args.fields)
+    if isinstance(args, X.RCall) and args.op == "R.tuple":
+        return list(args.args)
+    if isinstance(args, X.RVarRef) and isinstance(args.var.sinfo, X.TensorInfo):
+        return [args]
+    return None
 
 
 def _inplace_new_outputs(call: X.RCall, n_out: int) -> int:
@@ -97,6 +105,8 @@ def _check_call_tir(call: X.RCall, prim: PrimFunc, filename: str | None) -> list
     if outs is None:
         return []
     inputs = _inputs(call)
+    if inputs is None:
+        return []
     n_out = _inplace_new_outputs(call, len(outs)) if call.op == "R.call_tir_inplace" else len(outs)
     n_vars = _tir_vars(call)
     expected = len(inputs) + n_out + n_vars

@@ -33,6 +33,8 @@ class TensorInfo(Node):
     shape: tuple[Dim, ...] | None
     dtype: str | None
     ndim: int = -1
+    ndim_written: bool = False  # ``ndim=`` was written (TVM writes ``ndim=-1`` for unknown rank)
+    vdevice: str | None = None  # ``vdevice="cuda:0:global"``
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -41,6 +43,7 @@ class ShapeInfo(Node):
 
     values: tuple[Dim, ...] | None
     ndim: int = -1
+    ndim_written: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -109,6 +112,7 @@ class RTuple(Node):
 
     fields: tuple[RExpr, ...]
     brackets: bool = False
+    bare: bool = False  # written without parentheses (``gv = lv0, lv1``)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -179,7 +183,15 @@ class RReturn(Node):
     value: RExpr
 
 
-RStmt = RBinding | RExprStmt | RVerbatim | RDataflow | RIf | RReturn
+@dataclass(frozen=True, slots=True, eq=False)
+class RFunctionDef(Node):
+    """A function defined inside a Relax function (a closure), bound to ``var``."""
+
+    func: RelaxFunction
+    var: RelaxVar
+
+
+RStmt = RBinding | RExprStmt | RVerbatim | RDataflow | RIf | RReturn | RFunctionDef
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -227,6 +239,9 @@ def walk_calls(stmts: tuple[RStmt, ...]) -> list[RCall]:
         elif isinstance(s, RIf):
             expr(s.cond)
             for x in s.then_body + s.else_body:
+                stmt(x)
+        elif isinstance(s, RFunctionDef):
+            for x in s.func.body:
                 stmt(x)
 
     for s in stmts:

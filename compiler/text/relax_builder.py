@@ -16,6 +16,7 @@ from compiler.ir.dtype import INT64
 from compiler.ir.expr import Var
 from compiler.ir.span import Span
 from compiler.text import syntax as S
+from compiler.text.relax_printer import sinfo_text
 
 # Struct info constructors, by the name after ``R.``.
 _SINFO_NAMES = {"Tensor", "Shape", "Tuple", "Prim", "Object", "Any", "Callable", "Void"}
@@ -163,10 +164,12 @@ class RelaxBuilder:
             ndim = len(dims) if dims is not None else (
                 ndim_e.value if isinstance(ndim_e, S.Constant) and isinstance(ndim_e.value, int) else -1)
             if name == "R.Shape":
-                return X.ShapeInfo(dims, ndim, span=e.span)
+                return X.ShapeInfo(dims, ndim, ndim_e is not None, span=e.span)
             dtype_e = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.name == "dtype"), None)
             dtype = dtype_e.value if isinstance(dtype_e, S.Constant) and isinstance(dtype_e.value, str) else None
-            return X.TensorInfo(dims, dtype, ndim, span=e.span)
+            vdev_e = next((k.value for k in call.keywords if k.name == "vdevice"), None)
+            vdevice = vdev_e.value if isinstance(vdev_e, S.Constant) and isinstance(vdev_e.value, str) else None
+            return X.TensorInfo(dims, dtype, ndim, ndim_e is not None, vdevice, span=e.span)
         if name == "R.Tensor":
             return X.TensorInfo(None, None, -1, span=e.span)
         if name == "R.Shape":
@@ -205,7 +208,8 @@ class RelaxBuilder:
         if isinstance(e, S.Call):
             return self.call(e)
         if isinstance(e, S.TupleExpr):
-            return X.RTuple(tuple(self.expr(x) for x in e.elts), span=e.span)
+            bare = bool(e.elts) and (e.elts[0].span.line, e.elts[0].span.column) == (e.span.line, e.span.column)
+            return X.RTuple(tuple(self.expr(x) for x in e.elts), bare=bare, span=e.span)
         if isinstance(e, S.ListExpr):
             return X.RTuple(tuple(self.expr(x) for x in e.elts), brackets=True, span=e.span)
         if isinstance(e, S.Subscript) and len(e.indices) == 1 and isinstance(e.indices[0], S.Constant) \
@@ -289,7 +293,7 @@ class RelaxBuilder:
         if isinstance(st, (S.Pass, S.Error, S.Import)):
             return None
         if isinstance(st, S.FunctionDef):
-            raise self.error("TIR005", "functions nested in a Relax function are not supported", st.name.span)
+            return self._local_function(st)
         raise self.error("TIR005", "this Python statement is not a Relax statement", st.span)
 
     def _bind(self, target: S.Name, annotation: S.SExpr | None, value_e: S.SExpr, span: Span) -> X.RBinding:
@@ -299,6 +303,21 @@ class RelaxBuilder:
         self.vars[target.id] = var
         self._define(var, target.id, target.span, "let", None)
         return X.RBinding(var, value, annotation is not None, span=span)
+
+    def _local_function(self, fdef: S.FunctionDef) -> X.RFunctionDef:
+        """A function defined in the body (a closure: it sees the names bound before it)."""
+        if not is_relax_function(fdef):
+            raise self.error("TIR005", "a function inside a Relax function is an @R.function", fdef.name.span)
+        inner = RelaxBuilder(self.type_vars, self.filename)
+        inner.index, inner.diags, inner.fname = self.index, self.diags, self.fname
+        inner.vars, inner.size_vars, inner.aliases = dict(self.vars), dict(self.size_vars), set(self.aliases)
+        func = inner.build(fdef, local=True)
+        params = ", ".join(sinfo_text(p.sinfo) for p in func.params)
+        callable_text = f"R.Callable(({params}{',' if len(func.params) == 1 else ''}), {sinfo_text(func.ret)})"
+        var = X.RelaxVar(fdef.name.id, X.OpaqueInfo(callable_text), span=fdef.name.span)
+        self.vars[fdef.name.id] = var
+        self._define(var, fdef.name.id, fdef.name.span, "let", func)
+        return X.RFunctionDef(func, var, span=fdef.span)
 
     def _dataflow(self, st: S.With) -> X.RDataflow:
         if len(st.items) != 1 or dotted(getattr(st.items[0].context, "func", None) or st.items[0].context) != "R.dataflow":
@@ -323,8 +342,10 @@ class RelaxBuilder:
         return X.RDataflow(stmts, outputs, span=st.span)
 
     # ------------------------------------------------------------------ function
-    def build(self, fdef: S.FunctionDef) -> X.RelaxFunction:
-        self.fname = fdef.name.id
+    def build(self, fdef: S.FunctionDef, local: bool = False) -> X.RelaxFunction:
+        """The function; a ``local`` one (inside another) is defined as a var by its caller."""
+        if not local:
+            self.fname = fdef.name.id
         decorator = next(d for d in fdef.decorators
                          if dotted(d.func if isinstance(d, S.Call) else d) == "R.function")
         private = isinstance(decorator, S.Call) and any(
@@ -348,7 +369,8 @@ class RelaxBuilder:
         body = self.stmts(fdef.body)
         func = X.RelaxFunction(fdef.name.id, tuple(params), ret, body, source_text(decorator), private,
                                fdef.name.span, span=fdef.span)
-        self._define(func, fdef.name.id, fdef.name.span, "function", func)
+        if not local:
+            self._define(func, fdef.name.id, fdef.name.span, "function", func)
         return func
 
 

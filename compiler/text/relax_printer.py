@@ -23,13 +23,15 @@ def sinfo_text(si: X.StructInfo | None) -> str:
             args.append(dims_text(si.shape))
         if si.dtype is not None:
             args.append(f'dtype="{si.dtype}"')
-        if si.shape is None and si.ndim >= 0:
+        if si.shape is None and (si.ndim >= 0 or si.ndim_written):
             args.append(f"ndim={si.ndim}")
+        if si.vdevice is not None:
+            args.append(f'vdevice="{si.vdevice}"')
         return f"R.Tensor({', '.join(args)})" if args else "R.Tensor"
     if isinstance(si, X.ShapeInfo):
         if si.values is not None:
             return f"R.Shape([{', '.join(str(d) for d in si.values)}])"
-        return f"R.Shape(ndim={si.ndim})" if si.ndim >= 0 else "R.Shape"
+        return f"R.Shape(ndim={si.ndim})" if si.ndim >= 0 or si.ndim_written else "R.Shape"
     if isinstance(si, X.TupleInfo):
         return f"R.Tuple({', '.join(sinfo_text(f) for f in si.fields)})" if si.fields else "R.Tuple"
     return si.text
@@ -48,6 +50,8 @@ def expr_text(e: X.RExpr) -> str:
         inner = ", ".join(expr_text(f) for f in e.fields)
         if e.brackets:
             return f"[{inner}]"
+        if e.bare:
+            return f"{inner}," if len(e.fields) == 1 else inner
         return f"({inner},)" if len(e.fields) == 1 else f"({inner})"
     if isinstance(e, X.RTupleGetItem):
         return f"{expr_text(e.value)}[{e.index}]"
@@ -89,6 +93,8 @@ def _stmts(stmts: tuple[X.RStmt, ...], level: int, out: list[str]) -> None:
                 _stmts(s.else_body, level + 1, out)
         elif isinstance(s, X.RReturn):
             out.append(f"{pad}return {expr_text(s.value)}")
+        elif isinstance(s, X.RFunctionDef):
+            out.extend(print_relax_function(s.func, level))
 
 
 def print_relax_function(f: X.RelaxFunction, level: int) -> list[str]:
