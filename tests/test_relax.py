@@ -219,3 +219,58 @@ def test_tvm_reads_our_printing_as_the_same_module() -> None:
                           timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert [r for r in json.loads(proc.stdout) if r[1] != "equal"] == []
+
+
+CLOSURE = '''# from tvm.script import ir as I
+# from tvm.script import relax as R
+
+@I.ir_module
+class Module:
+    @R.function
+    def main(x: R.Tensor((2, 3), dtype="float32"), y: R.Shape(ndim=-1)) -> R.Tuple(R.Tensor((2, 3), dtype="float32"), R.Tensor((2, 3), dtype="float32", vdevice="llvm:0:global")):
+        @R.function
+        def inner(a: R.Tensor((2, 3), dtype="float32")) -> R.Tensor((2, 3), dtype="float32"):
+            b: R.Tensor((2, 3), dtype="float32") = R.add(a, x)
+            return b
+
+        with R.dataflow():
+            c: R.Tensor((2, 3), dtype="float32") = inner(x)
+            R.output(c, inner)
+        gv: R.Tuple(R.Tensor((2, 3), dtype="float32"), R.Tensor((2, 3), dtype="float32")) = c, x
+        return gv
+'''
+
+
+def test_closures_bare_tuples_and_written_forms_print_back_as_written() -> None:
+    result = read_tir(CLOSURE)
+    assert result.diagnostics == []
+    (main,) = result.module.relax_functions
+    local = main.body[0]
+    assert isinstance(local, X.RFunctionDef) and local.func.name == "inner"
+    assert var_text(local.var) == 'inner: R.Callable((R.Tensor((2, 3), dtype="float32"),), R.Tensor((2, 3), dtype="float32"))'
+    # `x` inside `inner` is main's parameter (a closure).
+    add = local.func.body[0]
+    assert isinstance(add, X.RBinding) and isinstance(add.value, X.RCall)
+    assert isinstance(add.value.args[1], X.RVarRef) and add.value.args[1].var is main.params[0]
+    assert print_module(result.module).split("class Module:\n")[1] == CLOSURE.split("class Module:\n")[1]
+
+
+def test_call_tir_with_arguments_in_a_tuple_var_or_r_tuple() -> None:
+    text = '''
+@I.ir_module
+class Module:
+    @T.prim_func
+    def zeros(x: T.Buffer((2,), "float32")):
+        x[0] = T.float32(0)
+
+    @R.function
+    def main(t: R.Tuple(R.Tensor((2,), dtype="float32"))):
+        cls = Module
+        a = R.call_tir(cls.zeros, R.tuple(), out_ty=R.Tensor((2,), dtype="float32"))
+        b = R.call_tir(cls.zeros, t, out_ty=R.Tensor((2,), dtype="float32"))
+        return a
+'''
+    diags = analyze_text(text).diagnostics
+    # R.tuple() passes nothing: fine. `t` holds one tensor (its struct info says so) + 1 output: two.
+    assert [(d.code, d.span.line, d.message) for d in diags] == [
+        ("TIR020", 12, "R.call_tir passes 2 values (1 argument + 1 output) but 'zeros' takes 1 parameter")]

@@ -58,18 +58,20 @@ def _mismatch(si: X.StructInfo | None, buf: Buffer, prim: PrimFunc) -> str | Non
     return None
 
 
-def _inputs(call: X.RCall) -> list[X.RExpr] | None:
-    """The tensors and scalars passed (``(x, y)``, ``R.tuple(x, y)``, or one var), or None
-    when they are held by a var whose struct info does not say how many."""
+def _inputs(call: X.RCall) -> list[tuple[X.RExpr, X.StructInfo | None]] | None:
+    """Each value passed (``(x, y)``, ``R.tuple(x, y)``, or a var holding a tuple) with its
+    struct info, or None when a var holds them and its struct info does not say how many."""
     if len(call.args) < 2:
         return []
     args = call.args[1]
     if isinstance(args, X.RTuple):
-        return list(args.fields)
+        return [(a, _sinfo_of(a)) for a in args.fields]
     if isinstance(args, X.RCall) and args.op == "R.tuple":
-        return list(args.args)
+        return [(a, _sinfo_of(a)) for a in args.args]
+    if isinstance(args, X.RVarRef) and isinstance(args.var.sinfo, X.TupleInfo):
+        return [(args, f) for f in args.var.sinfo.fields]
     if isinstance(args, X.RVarRef) and isinstance(args.var.sinfo, X.TensorInfo):
-        return [args]
+        return [(args, args.var.sinfo)]
     return None
 
 
@@ -116,12 +118,12 @@ def _check_call_tir(call: X.RCall, prim: PrimFunc, filename: str | None) -> list
         parts = [f"{len(inputs)} argument{'s' if len(inputs) != 1 else ''}", f"{n_out} output{'s' if n_out != 1 else ''}"]
         if n_vars:
             parts.append(f"{n_vars} tir_vars")
+        takes = f"{len(prim.params)} parameter{'s' if len(prim.params) != 1 else ''}"
         return [Diagnostic("TIR020", f"{op} passes {expected} values ({' + '.join(parts)}) but '{prim.name}' "
-                                     f"takes {len(prim.params)} parameters", span, ERROR, file=filename)]
+                                     f"takes {takes}", span, ERROR, file=filename)]
     out: list[Diagnostic] = []
-    for i, arg in enumerate(inputs):
+    for i, (arg, si) in enumerate(inputs):
         buf = prim.buffer_of(prim.params[i])
-        si = _sinfo_of(arg)
         if buf is None:
             if isinstance(si, X.TensorInfo):
                 out.append(Diagnostic("TIR020", f"argument {i + 1} of {op} is a tensor but parameter "

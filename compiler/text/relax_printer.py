@@ -95,6 +95,8 @@ def _stmts(stmts: tuple[X.RStmt, ...], level: int, out: list[str]) -> None:
             out.append(f"{pad}return {expr_text(s.value)}")
         elif isinstance(s, X.RFunctionDef):
             out.extend(print_relax_function(s.func, level))
+            if s is not stmts[-1]:
+                out.append("")  # TVM leaves a blank line after a local function
 
 
 def print_relax_function(f: X.RelaxFunction, level: int) -> list[str]:
