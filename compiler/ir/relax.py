@@ -247,3 +247,32 @@ def walk_calls(stmts: tuple[RStmt, ...]) -> list[RCall]:
     for s in stmts:
         stmt(s)
     return out
+
+
+# What hover says about the ``R.*`` names that structure a Relax function (signature, meaning).
+RELAX_BUILTINS: dict[str, tuple[str, str]] = {
+    "function": ("@R.function(private=False, pure=True)", "A Relax function: a graph of calls over tensors."),
+    "call_tir": ("R.call_tir(cls.f, (x, ...), out_ty=R.Tensor(...), tir_vars=None)",
+                 ("Calls the PrimFunc `f` destination-passing style: `f(x, ..., out)`, one buffer per output; "
+                 "the result has the struct info `out_ty`.")),
+    "call_tir_inplace": ("R.call_tir_inplace(cls.f, (x, ...), inplace_indices=[i, ...], out_ty=...)",
+                         ("Like R.call_tir, but output k is written into argument `inplace_indices[k]` "
+                         "(-1: a new buffer).")),
+    "call_tir_with_grad": ("R.call_tir_with_grad(cls.f, (x, ...), out_ty=..., te_grad_name=...)",
+                           "R.call_tir that also names the TE function computing its gradient."),
+    "call_dps_packed": ("R.call_dps_packed(\"name\", (x, ...), out_ty=...)",
+                        "Calls a packed function destination-passing style (outputs allocated by the caller)."),
+    "call_packed": ("R.call_packed(\"name\", *args, ty_args=...)",
+                    "Calls a packed function by name; `ty_args` is the struct info of its result."),
+    "call_pure_packed": ("R.call_pure_packed(\"name\", *args, ty_args=...)", "R.call_packed of a pure function."),
+    "dataflow": ("with R.dataflow():", ("A dataflow block: pure bindings; only the names in R.output are visible "
+                 "after it.")),
+    "output": ("R.output(*vars)", "The names a dataflow block exposes to the rest of the function."),
+    "func_attr": ("R.func_attr({...})", "Attributes of the Relax function."),
+    "const": ("R.const(value, dtype)", "A constant tensor."),
+    "Tensor": ("R.Tensor(shape, dtype=..., ndim=-1)", "Struct info of a tensor."),
+    "Shape": ("R.Shape([dims]) / R.Shape(ndim=n)", "Struct info of a shape value."),
+    "Tuple": ("R.Tuple(*fields)", "Struct info of a tuple."),
+    "shape": ("R.shape([dims])", "A shape value."),
+    "tuple": ("R.tuple(*values)", "A tuple value."),
+}

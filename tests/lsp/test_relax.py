@@ -111,3 +111,13 @@ async def test_rename_a_relax_var_renames_its_uses(client: LanguageClient) -> No
     use = FEATURES.read_text().splitlines()[CALL_TIR + 1].index("(lv,)") + 1
     assert sorted((e.range.start.line, e.range.start.character, e.new_text) for e in res.changes[uri]) == [
         (CALL_TIR, 12, "added"), (CALL_TIR + 1, use, "added")]
+
+
+async def test_hover_on_r_call_tir_explains_it(client: LanguageClient) -> None:
+    uri = FEATURES.as_uri()
+    await open_doc(client, uri, FEATURES.read_text())
+    col = FEATURES.read_text().splitlines()[CALL_TIR].index("R.call_tir") + 4
+    h = await client.text_document_hover_async(t.HoverParams(text_document=doc_id(uri), position=pos(CALL_TIR, col)))
+    assert h is not None
+    assert h.contents.value.startswith("```python\nR.call_tir(cls.f, (x, ...), out_ty=R.Tensor(...), tir_vars=None)\n```")
+    assert h.range is not None and _range(h.range) == (CALL_TIR, col - 4, CALL_TIR, col + 6)

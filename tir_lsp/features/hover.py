@@ -13,7 +13,7 @@ from compiler.ir.builtins import lookup_builtin
 from compiler.ir.expr import Expr, IntImm, Var
 from compiler.ir.function import PrimFunc
 from compiler.ir.node import Node
-from compiler.ir.relax import RelaxFunction, RelaxVar
+from compiler.ir.relax import RELAX_BUILTINS, RelaxFunction, RelaxVar
 from compiler.ir.span import Span
 from compiler.ir.stmt import Allocate, AllocBuffer, Bind, DeclBuffer, For, IterVar, LaunchThread
 from compiler.ir.visitor import child_values, iter_nodes
@@ -183,6 +183,9 @@ def _buffer_hover(d: Definition | None, span: Span | None, buf: Buffer) -> str:
 
 def _builtin_hover(doc: Document, line: int, column: int) -> tuple[str, Span] | None:
     word, start, end = word_at(doc.lines, line, column, ".")
+    if word.startswith("R.") and column >= start + 2 and word[2:] in RELAX_BUILTINS:
+        signature_text, description = RELAX_BUILTINS[word[2:]]
+        return f"{_code(signature_text)}\n\n{description}", Span(line, start, line, end)
     if not word.startswith("T.") or column < start + 2:
         return None
     # Only the part up to the cursor's segment: `T.axis.remap` -> axis.remap.
