@@ -274,3 +274,12 @@ class Module:
     # R.tuple() passes nothing: fine. `t` holds one tensor (its struct info says so) + 1 output: two.
     assert [(d.code, d.span.line, d.message) for d in diags] == [
         ("TIR020", 12, "R.call_tir passes 2 values (1 argument + 1 output) but 'zeros' takes 1 parameter")]
+
+
+def test_a_standalone_relax_function_prints_back() -> None:
+    text = ('# from tvm.script import relax as R\n\n@R.function\n'
+            'def main(x: R.Tensor((2,), dtype="float32")) -> R.Tensor((2,), dtype="float32"):\n'
+            '    y: R.Tensor((2,), dtype="float32") = R.add(x, x)\n    return y\n')
+    result = read_tir(text)
+    assert result.diagnostics == [] and result.module.standalone
+    assert print_module(result.module) == text

@@ -868,10 +868,13 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
     p = _Printer()
     p.out.extend([f"# {h}" for h in header or ()])
     if mod.standalone:
-        p.out.extend(HEADER[1:])
+        p.out.extend(HEADER[1:] if mod.functions else ["# from tvm.script import relax as R"])
         for f in mod.functions:
             p.out.append("")
             p.function(f, 0)
+        for rf in mod.relax_functions:
+            p.out.append("")
+            p.out.extend(print_relax_function(rf, 0))
         return "\n".join(p.out) + "\n"
     p.out.extend(HEADER)
     if mod.relax_functions:
