@@ -283,3 +283,25 @@ def test_a_standalone_relax_function_prints_back() -> None:
     result = read_tir(text)
     assert result.diagnostics == [] and result.module.standalone
     assert print_module(result.module) == text
+
+
+def test_an_undefined_name_in_a_relax_function_is_TIR010() -> None:
+    text = '''
+@I.ir_module
+class Module:
+    @R.function
+    def main(x: R.Tensor(("n",), dtype="float32")) -> R.Tensor(("n",), dtype="float32"):
+        @R.function
+        def again(y: R.Tensor(("n",), dtype="float32")) -> R.Tensor(("n",), dtype="float32"):
+            z = again(y)
+            return z
+
+        m = R.match_cast(x, R.Tensor((k,), dtype="float32"))
+        s = R.shape([k])
+        w = R.add(x, xx)
+        return w
+'''
+    diags = analyze_text(text).diagnostics
+    # `again` calls itself; `k` is defined by the match_cast; `xx` is a typo.
+    assert [(d.code, d.span.line, d.span.column, d.message) for d in diags] == [
+        ("TIR010", 13, 22, "undefined name 'xx'")]

@@ -25,6 +25,8 @@ _SINFO_KWARGS = {"out_ty", "out_sinfo", "ty_args", "sinfo_args"}
 # Calls whose result struct info is their ``out_ty``.
 DPS_CALLS = {"R.call_tir", "R.call_tir_inplace", "R.call_dps_packed", "R.call_tir_with_grad"}
 _SIZE_VAR_CALLS = {"T.int64", "T.int32", "T.Var", "T.SizeVar"}
+# Names a Relax function may use without defining them.
+_GLOBAL_NAMES = {"R", "T", "I", "tvm", "relax", "tir", "tirx", "metadata"}
 _PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, "|": 5, "^": 6,
                "&": 7, "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "//": 10, "%": 10, "**": 12}
 
@@ -149,8 +151,9 @@ class RelaxBuilder:
                 self._names_in(a, define)
 
     # ------------------------------------------------------------------ struct info
-    def sinfo(self, e: S.SExpr, define: bool = False) -> X.StructInfo:
-        """The struct info an annotation (or an ``out_ty``) writes."""
+    def sinfo(self, e: S.SExpr, define: bool = True) -> X.StructInfo:
+        """The struct info an annotation (or an ``out_ty``) writes; a symbolic dimension not
+        seen before is defined there (as ``R.match_cast`` and parameters define them)."""
         call = e if isinstance(e, S.Call) else None
         name = dotted(call.func if call is not None else e)
         if name in ("R.Tensor", "R.Shape") and call is not None:
@@ -196,7 +199,10 @@ class RelaxBuilder:
             if var is not None:
                 self.index.refer(e.span, var)
                 return X.RVarRef(var, span=e.span)
-            self._size_var(e.id, e.span, define=False)
+            if e.id in self.size_vars or e.id in self.type_vars:
+                self._size_var(e.id, e.span, define=False)
+            elif e.id not in self.aliases and e.id not in _GLOBAL_NAMES:
+                self.error("TIR010", f"undefined name '{e.id}'", e.span)
             return X.RLiteral(e.id, span=e.span)
         if isinstance(e, S.Attribute):
             if isinstance(e.value, S.Name) and e.value.id in self.aliases:
@@ -305,16 +311,24 @@ class RelaxBuilder:
         return X.RBinding(var, value, annotation is not None, span=span)
 
     def _local_function(self, fdef: S.FunctionDef) -> X.RFunctionDef:
-        """A function defined in the body (a closure: it sees the names bound before it)."""
+        """A function defined in the body (a closure: it sees the names bound before it, and
+        its own name, for recursion)."""
         if not is_relax_function(fdef):
             raise self.error("TIR005", "a function inside a Relax function is an @R.function", fdef.name.span)
+        # Its struct info first (a throwaway builder reads the annotations), so that the body
+        # can call it.
+        scratch = RelaxBuilder(self.type_vars, self.filename)
+        scratch.size_vars = dict(self.size_vars)
+        params = [sinfo_text(scratch.sinfo(p.annotation)) if p.annotation is not None else "R.Object"
+                  for p in fdef.params]
+        ret = sinfo_text(scratch.sinfo(fdef.returns)) if fdef.returns is not None else "R.Object"
+        callable_text = f"R.Callable(({', '.join(params)}{',' if len(params) == 1 else ''}), {ret})"
+        var = X.RelaxVar(fdef.name.id, X.OpaqueInfo(callable_text), span=fdef.name.span)
         inner = RelaxBuilder(self.type_vars, self.filename)
         inner.index, inner.diags, inner.fname = self.index, self.diags, self.fname
         inner.vars, inner.size_vars, inner.aliases = dict(self.vars), dict(self.size_vars), set(self.aliases)
+        inner.vars[fdef.name.id] = var
         func = inner.build(fdef, local=True)
-        params = ", ".join(sinfo_text(p.sinfo) for p in func.params)
-        callable_text = f"R.Callable(({params}{',' if len(func.params) == 1 else ''}), {sinfo_text(func.ret)})"
-        var = X.RelaxVar(fdef.name.id, X.OpaqueInfo(callable_text), span=fdef.name.span)
         self.vars[fdef.name.id] = var
         self._define(var, fdef.name.id, fdef.name.span, "let", func)
         return X.RFunctionDef(func, var, span=fdef.span)
