@@ -121,3 +121,28 @@ async def test_hover_on_r_call_tir_explains_it(client: LanguageClient) -> None:
     assert h is not None
     assert h.contents.value.startswith("```python\nR.call_tir(cls.f, (x, ...), out_ty=R.Tensor(...), tir_vars=None)\n```")
     assert h.range is not None and _range(h.range) == (CALL_TIR, col - 4, CALL_TIR, col + 6)
+
+
+async def test_semantic_tokens_of_a_call_tir_line(client: LanguageClient) -> None:
+    uri = FEATURES.as_uri()
+    text = FEATURES.read_text()
+    await open_doc(client, uri, text)
+    legend = client.init_result.capabilities.semantic_tokens_provider.legend  # type: ignore[attr-defined]
+    res = await client.text_document_semantic_tokens_full_async(t.SemanticTokensParams(text_document=doc_id(uri)))
+    assert res is not None
+    lines = text.split("\n")
+    toks = []
+    line = col = 0
+    data = list(res.data)
+    for i in range(0, len(data), 5):
+        dl, dc, length, ttype, mods = data[i:i + 5]
+        line += dl
+        col = dc if dl else col + dc
+        if line == CALL_TIR:
+            names = [m for k, m in enumerate(legend.token_modifiers) if mods & (1 << k)]
+            toks.append((lines[line][col:col + length], legend.token_types[ttype], names))
+    # `lv = R.call_tir(cls.add_one, (x,), out_ty=R.Tensor((n, 4), dtype="float32"))`
+    assert toks == [("lv", "variable", ["declaration"]), ("R", "namespace", []),
+                    ("call_tir", "function", ["defaultLibrary"]), ("add_one", "function", []), ("x", "parameter", []),
+                    ("R", "namespace", []), ("Tensor", "type", ["defaultLibrary"]), ("n", "variable", []),
+                    ("4", "number", []), ('"float32"', "type", [])]
