@@ -305,3 +305,9 @@ class Module:
     # `again` calls itself; `k` is defined by the match_cast; `xx` is a typo.
     assert [(d.code, d.span.line, d.span.column, d.message) for d in diags] == [
         ("TIR010", 13, 22, "undefined name 'xx'")]
+
+
+def test_a_syntax_error_in_a_with_header_is_the_only_diagnostic() -> None:
+    text = ('@I.ir_module\nclass Module:\n    @R.function\n    def main(x: R.Tensor((2,), dtype="float32")):\n'
+            '        with R.dataflow()\n            y = R.add(x, x)\n            R.output(y)\n        return y\n')
+    assert [(d.code, d.span.line) for d in analyze_text(text).diagnostics] == [("TIR001", 5)]

@@ -256,6 +256,11 @@ class RelaxBuilder:
     def stmts(self, body: tuple[S.SStmt, ...]) -> tuple[X.RStmt, ...]:
         out: list[X.RStmt] = []
         for st in body:
+            if isinstance(st, S.Error):
+                # A block whose header did not parse (already reported): its bindings still
+                # define names, so that their uses are not reported as undefined too.
+                out.extend(self.stmts(st.body))
+                continue
             try:
                 built = self.stmt(st)
             except _Drop:
