@@ -41,7 +41,7 @@ CODES: dict[str, str] = {
     "TIR201": "a compiler pass cannot handle this IR",
     "TIR202": "C backend cannot lower this construct",
     "TIR203": "model import error: unsupported operator, attribute or shape",
-    "TIR204": "Relax function not compiled (only the module's PrimFuncs are lowered)",
+    "TIR204": "Relax function not compiled (not a static chain of R.call_tir)",
 }
 
 

@@ -10,10 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from c_backend_harness import HAVE_GCC, run_kernel
 from tvm_reference import tvm_python
 
 from compiler.analysis.run import analyze_text
+from compiler.executor.relax_entry import compile_entries
 from compiler.ir import relax as X
 from compiler.text.printer import print_module
 from compiler.text.reader import read_tir
@@ -175,13 +178,19 @@ def tirc(*args: str) -> subprocess.CompletedProcess[str]:
 def test_tirc_lower_compiles_the_prim_funcs_and_notes_the_relax_ones() -> None:
     proc = tirc("lower", str(DATA / "mlp_legalized.tir"), "--emit", "tir")
     assert proc.returncode == 0, proc.stderr
-    note = (f"{DATA / 'mlp_legalized.tir'}:70:9: info: Relax function 'main' is not compiled: tirc lowers only "
-            "the module's PrimFuncs, and leaves the Relax functions out of its output [TIR204]")
+    note = (f"{DATA / 'mlp_legalized.tir'}:70:9: info: Relax function 'main' is not compiled (parameter 'x' is "
+            "not a tensor of static shape and dtype): tirc lowers the module's PrimFuncs and leaves it out of its "
+            "output [TIR204]")
     assert proc.stderr.splitlines() == [note]
     assert "Traceback" not in proc.stderr
     assert "@R.function" not in proc.stdout and "def matmul1(" in proc.stdout
     c = tirc("lower", str(DATA / "mlp_legalized.tir"))
     assert c.returncode == 0 and "int32_t relu(" in c.stdout
+    # A static chain of R.call_tir is compiled, with no note.
+    c = tirc("lower", str(DATA / "convnet_fused.tir"), "--unpacked-api")
+    assert c.returncode == 0 and c.stderr == ""
+    assert "int32_t forward(float* x, float* conv_weight, float* conv_bias, float* fc_weight, float* fc_bias, " \
+           "float* out)" in c.stdout.replace("const ", "")
 
 
 def test_tirc_print_of_a_mixed_module_is_a_fixed_point() -> None:
@@ -311,3 +320,42 @@ def test_a_syntax_error_in_a_with_header_is_the_only_diagnostic() -> None:
     text = ('@I.ir_module\nclass Module:\n    @R.function\n    def main(x: R.Tensor((2,), dtype="float32")):\n'
             '        with R.dataflow()\n            y = R.add(x, x)\n            R.output(y)\n        return y\n')
     assert [(d.code, d.span.line) for d in analyze_text(text).diagnostics] == [("TIR001", 5)]
+
+
+def _convnet_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray, fw: np.ndarray, fb: np.ndarray) -> np.ndarray:
+    """ConvNet of generate.py in numpy: conv 3x3 (padding 1) + bias, relu, flatten, linear."""
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    conv = np.zeros((1, 8, 8, 8), np.float32)
+    for kh in range(3):
+        for kw in range(3):
+            conv += np.einsum("nchw,oc->nohw", xp[:, :, kh:kh + 8, kw:kw + 8], w[:, :, kh, kw])
+    y = np.maximum(conv + b.reshape(1, 8, 1, 1), 0).reshape(1, 512)
+    return (y @ fw.T + fb).astype(np.float32)
+
+
+@pytest.mark.skipif(not HAVE_GCC, reason="needs gcc")
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+@pytest.mark.parametrize("name", ["convnet_legalized", "convnet_fused"])
+def test_a_static_call_tir_chain_compiles_to_c_that_computes_the_model(tmp_path: Path, name: str, packed: bool) -> None:
+    module = read_tir((DATA / f"{name}.tir").read_text()).module
+    entry_module, left_out = compile_entries(module, packed=packed)
+    assert left_out == [] and entry_module.relax_functions == ()
+    if not packed:  # (T.call_cpacked of an unlowered operator is TIR102 unless the AOT options say so)
+        assert analyze_text(print_module(entry_module)).diagnostics == []
+    rng = np.random.default_rng(0)
+    arrays = {"x": rng.standard_normal((1, 3, 8, 8)), "conv_weight": rng.standard_normal((8, 3, 3, 3)),
+              "conv_bias": rng.standard_normal(8), "fc_weight": rng.standard_normal((10, 512)),
+              "fc_bias": rng.standard_normal(10)}
+    arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+    run = run_kernel(entry_module, arrays, tmp_path, packed=packed, func="forward")
+    assert run.returncode == 0, run.error
+    np.testing.assert_allclose(run.arrays["out"], _convnet_reference(*arrays.values()), rtol=1e-4, atol=1e-4)
+
+
+def test_relax_functions_that_are_not_static_chains_are_left_out_with_the_reason() -> None:
+    module = read_tir((DATA / "features.tir").read_text()).module
+    out, left_out = compile_entries(module, packed=True)
+    assert [(f.name, why) for f, why in left_out] == [
+        ("helper", "it does not end by returning one tensor"),
+        ("main", "parameter 'x' is not a tensor of static shape and dtype")]
+    assert out.relax_functions == () and [f.name for f in out.functions] == ["add_one", "scale_inplace"]
