@@ -119,26 +119,22 @@ def analyze_chunk(lines: list[str], start: int, ctx: ModuleContext) -> ChunkResu
     diags = list(diags)
     relax: list[RelaxFunction] = []
     for fdef in _function_defs(stmts):
+        func: PrimFunc | RelaxFunction | None
         if is_relax_function(fdef):
-            rfunc, idx, ds = build_relax_function(fdef, ctx.type_vars, ctx.filename)
-            diags.extend(ds)
-            index.definitions.extend(idx.definitions)
-            index.references.extend(idx.references)
-            index.call_names.extend(idx.call_names)
-            names.append((fdef.name.id, fdef.name.span))
-            if rfunc is not None:
-                relax.append(rfunc)
-            continue
-        if not _is_prim_func(fdef):
-            diags.append(Diagnostic("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func",
-                                    fdef.name.span))
-        func, idx, ds = build_function(fdef, ctx)
+            func, idx, ds = build_relax_function(fdef, ctx.type_vars, ctx.filename)
+        else:
+            if not _is_prim_func(fdef):
+                diags.append(Diagnostic("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func",
+                                        fdef.name.span))
+            func, idx, ds = build_function(fdef, ctx)
         diags.extend(ds)
         index.definitions.extend(idx.definitions)
         index.references.extend(idx.references)
         index.call_names.extend(idx.call_names)
         names.append((fdef.name.id, fdef.name.span))
-        if func is not None:
+        if isinstance(func, RelaxFunction):
+            relax.append(func)
+        elif func is not None:
             functions.append(func)
     return ChunkResult(start, functions, index, diags, names, relax_functions=relax)
 

@@ -1853,12 +1853,13 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
         diags.append(Diagnostic(code, msg, span, severity, file=filename))
 
     def add_function(fdef: S.FunctionDef) -> None:
+        func: PrimFunc | RelaxFunction | None
         if is_relax_function(fdef):
-            add_relax_function(fdef)
-            return
-        if not _is_prim_func(fdef):
-            err("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func", fdef.name.span)
-        func, idx, ds = build_function(fdef, ctx)
+            func, idx, ds = build_relax_function(fdef, ctx.type_vars, filename)
+        else:
+            if not _is_prim_func(fdef):
+                err("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func", fdef.name.span)
+            func, idx, ds = build_function(fdef, ctx)
         diags.extend(ds)
         index.definitions.extend(idx.definitions)
         index.references.extend(idx.references)
@@ -1869,21 +1870,10 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
             err("TIR018", f"function '{fdef.name.id}' is defined twice in the module", fdef.name.span)
             return
         fn_spans[fdef.name.id] = fdef.name.span
-        functions.append(func)
-
-    def add_relax_function(fdef: S.FunctionDef) -> None:
-        rfunc, idx, ds = build_relax_function(fdef, ctx.type_vars, filename)
-        diags.extend(ds)
-        index.definitions.extend(idx.definitions)
-        index.references.extend(idx.references)
-        index.call_names.extend(idx.call_names)
-        if rfunc is None:
-            return
-        if fdef.name.id in fn_spans:
-            err("TIR018", f"function '{fdef.name.id}' is defined twice in the module", fdef.name.span)
-            return
-        fn_spans[fdef.name.id] = fdef.name.span
-        relax_functions.append(rfunc)
+        if isinstance(func, RelaxFunction):
+            relax_functions.append(func)
+        else:
+            functions.append(func)
 
     def add_type_var(name: str, span: Span) -> None:
         v = Var(name, INT32, span=span)
