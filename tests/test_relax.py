@@ -359,3 +359,22 @@ def test_relax_functions_that_are_not_static_chains_are_left_out_with_the_reason
         ("helper", "it does not end by returning one tensor"),
         ("main", "parameter 'x' is not a tensor of static shape and dtype")]
     assert out.relax_functions == () and [f.name for f in out.functions] == ["add_one", "scale_inplace"]
+
+
+def test_extern_funcs_of_a_module_are_kept_and_name_functions() -> None:
+    text = '''# from tvm.script import ir as I
+# from tvm.script import tirx as T
+# from tvm.script import relax as R
+
+@I.ir_module
+class Module:
+    ext = R.ExternFunc("ext")
+    @R.function
+    def main(x: R.Tensor((2,), dtype="float32")) -> R.Tensor((2,), dtype="float32"):
+        cls = Module
+        y: R.Tensor((2,), dtype="float32") = cls.ext(x)
+        return y
+'''
+    result = analyze_text(text)
+    assert result.diagnostics == []
+    assert print_module(result.result.module) == text

@@ -156,6 +156,7 @@ def check_relax_function(func: X.RelaxFunction, module: IRModule, filename: str 
     calls that do not fit their PrimFunc."""
     prims = {f.name: f for f in module.functions}
     relax = {f.name for f in module.relax_functions}
+    relax |= {line.split(" = ", 1)[0] for line in module.global_infos.split("\n") if " = R.ExternFunc(" in line}
     out: list[Diagnostic] = []
     for call in X.walk_calls(func.body):
         for e in (call.callee, *call.args):

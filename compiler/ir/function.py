@@ -54,7 +54,8 @@ class IRModule(Node):
     ``name`` is the class name in ``@I.ir_module class Module:``; a file holding a standalone
     ``@T.prim_func`` gives a module with ``standalone`` set. ``relax_functions`` are the
     module's ``@R.function``s: kept apart from ``functions`` because only PrimFuncs are
-    compiled; ``global_infos`` is an ``I.module_global_infos(...)`` call, as written.
+    compiled; ``global_infos`` holds the module's other Relax-level lines as written
+    (``I.module_global_infos(...)``, ``f = R.ExternFunc("f")``), one per line.
     """
 
     functions: tuple[PrimFunc, ...]

@@ -1826,6 +1826,12 @@ def _is_prim_func(fdef: S.FunctionDef) -> bool:
     return False
 
 
+def _extern_func_assign(st: S.SStmt) -> bool:
+    """``name = R.ExternFunc("name")`` in a module class."""
+    return (isinstance(st, S.Assign) and isinstance(st.target, S.Name) and isinstance(st.value, S.Call)
+            and dotted(st.value.func) == "R.ExternFunc")
+
+
 def _type_var_assign(st: S.SStmt) -> tuple[str, Span] | None:
     """``n = TypeVar("n")`` / ``n = T.int32()`` at module level."""
     if isinstance(st, S.Assign) and isinstance(st.target, S.Name) and isinstance(st.value, S.Call):
@@ -1920,7 +1926,12 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
                         pass
                     diags.extend(fb.diags)
                 elif (infos := module_global_infos_call(inner)) is not None:
-                    global_infos = source_text(infos)
+                    global_infos = "\n".join(filter(None, (global_infos, source_text(infos))))
+                elif _extern_func_assign(inner):
+                    # `f = R.ExternFunc("f")`: a function of the module defined outside it.
+                    assert isinstance(inner, S.Assign)
+                    extern = f"{source_text(inner.target)} = {source_text(inner.value)}"
+                    global_infos = "\n".join(filter(None, (global_infos, extern)))
                 elif isinstance(inner, (S.Pass, S.Import)) or _type_var_assign(inner) is not None:
                     continue
                 elif isinstance(inner, S.Error):

@@ -877,7 +877,7 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
             p.out.extend(print_relax_function(rf, 0))
         return "\n".join(p.out) + "\n"
     p.out.extend(HEADER)
-    if mod.relax_functions:
+    if mod.relax_functions or "R." in mod.global_infos:
         p.out.append("# from tvm.script import relax as R")
     p.out.append("")
     if mod.relax_functions:
@@ -888,8 +888,8 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
     p.out.append(f"class {mod.name}:")
     if mod.attrs:
         p.line(1, f"I.module_attrs({p.value(mod.attrs)})")
-    if mod.global_infos:
-        p.line(1, mod.global_infos)
+    for line in mod.global_infos.split("\n") if mod.global_infos else ():
+        p.line(1, line)
     for i, f in enumerate(mod.functions):
         if i:
             p.out.append("")
