@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "TIR017": "operands of different dtypes",
     "TIR018": "duplicate function in module",
     "TIR019": "invalid argument to a builtin",
+    "TIR020": "R.call_tir arguments or outputs do not match the PrimFunc's buffer parameters",
     "TIR101": "call_extern of a packed function",
     "TIR102": "call_packed/call_cpacked of a function that is not packed",
     "TIR103": "argument count differs from the callee's",
@@ -40,6 +41,7 @@ CODES: dict[str, str] = {
     "TIR201": "a compiler pass cannot handle this IR",
     "TIR202": "C backend cannot lower this construct",
     "TIR203": "model import error: unsupported operator, attribute or shape",
+    "TIR204": "Relax function not compiled (not a static chain of R.call_tir)",
     "TIR900": "internal error: a bug in tir-lsp (other diagnostics may be missing)",
 }
 

@@ -20,6 +20,11 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
 SETS = sorted({info["set"] for info in MANIFEST.values()})
 SHOWN = 300  # diagnostics listed in a failure message; the summary counts all of them
+# Diagnostics that are right: TVM's own test asserts the module is not well formed.
+EXPECTED = {
+    ("relax/test_analysis_well_formed__test_call_tir_output_shape_with_mixed_static_and_dynamic.Mod__be912513.tir",
+     "TIR020"),
+}
 
 
 def _reparsing(set_name: str) -> list[str]:
@@ -60,7 +65,8 @@ def _assert_clean(set_name: str, reader_only: bool) -> None:
     diags = []
     bad_files = 0
     for name, analysis in analyses:
-        found = analysis.result.diagnostics if reader_only else analysis.diagnostics
+        found = [d for d in (analysis.result.diagnostics if reader_only else analysis.diagnostics)
+                 if (name, d.code) not in EXPECTED]
         bad_files += bool(found)
         diags += [(name, d) for d in found]
     assert not diags, _failure_report(diags, len(analyses), bad_files)

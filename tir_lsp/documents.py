@@ -16,16 +16,18 @@ import bisect
 import gc
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.analysis.symbols import Definition, Reference, SymbolIndex
 from compiler.diagnostics import ERROR, Diagnostic, Related
 from compiler.ir.function import IRModule, PrimFunc
+from compiler.ir.relax import RelaxFunction
 from compiler.ir.span import Span
 from compiler.text import syntax as S
 from compiler.text.builder import ModuleContext, build_function, build_module
 from compiler.text.parser import Chunk, detect_dialect, parse_chunk, parse_module, split_chunks
+from compiler.text.relax_builder import build_relax_function, is_relax_function
 
 # Other files' modules, by path, for the names of functions called but not defined here.
 Resolver = Callable[[set[str]], dict[str, IRModule]]
@@ -49,6 +51,7 @@ class ChunkResult:
     # the module's options and the callees' identities.
     checked: list[Diagnostic] | None = None
     checked_key: object = None
+    relax_functions: list[RelaxFunction] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -78,6 +81,7 @@ class Skeleton:
     name: str
     index: SymbolIndex
     diagnostics: list[Diagnostic]
+    global_infos: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,19 +117,26 @@ def analyze_chunk(lines: list[str], start: int, ctx: ModuleContext) -> ChunkResu
     index = SymbolIndex()
     names: list[tuple[str, Span]] = []
     diags = list(diags)
+    relax: list[RelaxFunction] = []
     for fdef in _function_defs(stmts):
-        if not _is_prim_func(fdef):
-            diags.append(Diagnostic("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func",
-                                    fdef.name.span))
-        func, idx, ds = build_function(fdef, ctx)
+        func: PrimFunc | RelaxFunction | None
+        if is_relax_function(fdef):
+            func, idx, ds = build_relax_function(fdef, ctx.type_vars, ctx.filename)
+        else:
+            if not _is_prim_func(fdef):
+                diags.append(Diagnostic("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func",
+                                        fdef.name.span))
+            func, idx, ds = build_function(fdef, ctx)
         diags.extend(ds)
         index.definitions.extend(idx.definitions)
         index.references.extend(idx.references)
         index.call_names.extend(idx.call_names)
         names.append((fdef.name.id, fdef.name.span))
-        if func is not None:
+        if isinstance(func, RelaxFunction):
+            relax.append(func)
+        elif func is not None:
             functions.append(func)
-    return ChunkResult(start, functions, index, diags, names)
+    return ChunkResult(start, functions, index, diags, names, relax_functions=relax)
 
 
 def _shift(d: Diagnostic, delta: int) -> Diagnostic:
@@ -167,7 +178,7 @@ class Document:
         self.diagnostics: list[Diagnostic] = []
         self.dialect: str | None = None
         self._starts: list[int] = []
-        self._functions: dict[str, tuple[PrimFunc | None, Span, ChunkView]] = {}
+        self._functions: dict[str, tuple[PrimFunc | RelaxFunction | None, Span, ChunkView]] = {}
         self.reparsed = 0  # chunks parsed by the last update (for tests and benchmarks)
         # Per-version results of features (semantic tokens...), filled lazily by them.
         self.cache: dict[str, object] = {}
@@ -303,7 +314,7 @@ class Document:
         key = tuple(compact)
         old = prev.skeleton
         if old is not None and old.key == key and dialect == prev.dialect:
-            return Skeleton(key, line_map, old.ctx, old.attrs, old.name, old.index, old.diagnostics)
+            return Skeleton(key, line_map, old.ctx, old.attrs, old.name, old.index, old.diagnostics, old.global_infos)
         tree, syntax = parse_module("\n".join(compact) + "\n")
         built = build_module(tree, self.filename)
         type_vars = {d.name: d.symbol for d in built.index.definitions if d.kind == "size_var"}
@@ -317,13 +328,15 @@ class Document:
             index = built.index
         diags = [Diagnostic(d.code, d.message, _map_span(d.span, line_map), d.severity, d.related, d.file)
                  for d in list(syntax) + built.diagnostics]
-        return Skeleton(key, line_map, ctx, dict(built.module.attrs), built.module.name, index, diags)
+        return Skeleton(key, line_map, ctx, dict(built.module.attrs), built.module.name, index, diags,
+                        built.module.global_infos)
 
     def _assemble(self, prev_functions: dict[str, object], changed: set[str]) -> None:
         assert self.skeleton is not None
         functions: list[PrimFunc] = []
+        relax: list[RelaxFunction] = []
         diags: list[Diagnostic] = list(self.skeleton.diagnostics)
-        seen: dict[str, tuple[PrimFunc | None, Span, ChunkView]] = {}
+        seen: dict[str, tuple[PrimFunc | RelaxFunction | None, Span, ChunkView]] = {}
         for v in self.chunks:
             r = v.result
             delta = v.start - r.base
@@ -336,7 +349,7 @@ class Document:
                 seen[name] = (r.functions[0], span.shifted(delta) if delta else span, v)
                 functions.append(r.functions[0])
                 continue
-            by_name = {f.name: f for f in r.functions}
+            by_name: dict[str, PrimFunc | RelaxFunction] = {f.name: f for f in (*r.functions, *r.relax_functions)}
             for name, span in r.names:
                 span = span.shifted(delta)
                 if name in seen:
@@ -345,11 +358,14 @@ class Document:
                                             ERROR, (first,)))
                     continue
                 seen[name] = (by_name.get(name), span, v)
-                if name in by_name:
-                    functions.append(by_name[name])
+                f = by_name.get(name)
+                if isinstance(f, RelaxFunction):
+                    relax.append(f)
+                elif f is not None:
+                    functions.append(f)
         standalone = any(v.indent == 0 for v in self.chunks)
         self.module = IRModule(tuple(functions), self.skeleton.attrs, self.skeleton.name, standalone,
-                               tuple(self.skeleton.ctx.type_vars))
+                               tuple(self.skeleton.ctx.type_vars), tuple(relax), self.skeleton.global_infos)
         self._functions = seen
         diags.extend(self._checks(prev_functions, changed))
         diags.sort(key=lambda d: (d.span.line, d.span.column, d.code, d.message))
@@ -383,7 +399,7 @@ class Document:
         """Semantic and calling-convention diagnostics; a function is checked again only when
         it was re-parsed, a function it calls changed (here or in another file), or the
         module's options changed."""
-        from compiler.analysis import calling_convention, run
+        from compiler.analysis import calling_convention, relax_calls, run
         from compiler.analysis.calling_convention import SourceText as source_text
 
         out: list[Diagnostic] = []
@@ -416,6 +432,11 @@ class Document:
                         checked += run.analyze_function(f, self.module, self.filename, files=files, text=src)
                     except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
                         continue
+                for rf in r.relax_functions:
+                    try:
+                        checked += relax_calls.check_relax_function(rf, self.module, self.filename)
+                    except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
+                        continue
                 r.checked = checked
                 r.checked_key = callee_key
             out.extend(_shift(d, v.delta) for d in r.checked or ())
@@ -436,7 +457,7 @@ class Document:
             return self.chunks[i]
         return None
 
-    def function_named(self, name: str) -> tuple[PrimFunc | None, Span] | None:
+    def function_named(self, name: str) -> tuple[PrimFunc | RelaxFunction | None, Span] | None:
         """A function of this document by name or global symbol, with its name span."""
         hit = self._functions.get(name)
         if hit is not None:
@@ -446,7 +467,7 @@ class Document:
                 return f, span
         return None
 
-    def function_names(self) -> list[tuple[str, Span, PrimFunc | None]]:
+    def function_names(self) -> list[tuple[str, Span, PrimFunc | RelaxFunction | None]]:
         return [(name, span, f) for name, (f, span, _) in self._functions.items()]
 
     def at(self, line: int, column: int) -> Located | None:
@@ -485,7 +506,7 @@ class Document:
             d = near.result.index.definition_of(symbol)
             if d is not None:
                 return d, d.span.shifted(near.delta)
-        if isinstance(symbol, PrimFunc):
+        if isinstance(symbol, (PrimFunc, RelaxFunction)):
             for f, _span, v in self._functions.values():
                 if f is symbol:
                     d = v.result.index.definition_of(symbol)
@@ -505,7 +526,7 @@ class Document:
     def references_to(self, symbol: object, near: ChunkView | None = None) -> list[Span]:
         """Every use of ``symbol`` in this document (spans in current lines), in order."""
         out: list[Span] = []
-        if isinstance(symbol, (PrimFunc, str)):
+        if isinstance(symbol, (PrimFunc, RelaxFunction, str)):
             names = {symbol} if isinstance(symbol, str) else {symbol.name, symbol.global_symbol}
             for v in self.chunks:
                 out.extend(r.span.shifted(v.delta) for r in v.result.index.references_to(symbol))

@@ -24,6 +24,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from compiler.diagnostics import Diagnostic
+from compiler.ir.function import PrimFunc
 from compiler.ir.span import Span
 from tir_lsp import cross_file, transport
 from tir_lsp.documents import Document
@@ -222,7 +223,7 @@ class TirLanguageServer(LanguageServer):
         roots = [str(r) for r in self.index.roots]
         for other in list(self.docs.values()):
             hit = other.function_named(name)
-            if hit is not None and hit[0] is not None:
+            if hit is not None and isinstance(hit[0], PrimFunc):
                 return hover.external_function_hover(hit[0], other.filename, roots)
         for s in self.index.functions_named(name):
             module = self.modules.get(s.path)

@@ -11,7 +11,7 @@ import gc
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from compiler.analysis import calling_convention, semantic
+from compiler.analysis import calling_convention, relax_calls, semantic
 from compiler.analysis.calling_convention import SourceText
 from compiler.analysis.symbols import SymbolIndex
 from compiler.diagnostics import Diagnostic, sort_key
@@ -64,6 +64,8 @@ def analyze_module(module: IRModule, index: SymbolIndex, filename: str, *,
         out = calling_convention.check_module_options(module, filename, src)
         for func in module.functions:
             out += analyze_function(func, module, filename, files=files, text=src)
+        for rfunc in module.relax_functions:
+            out += relax_calls.check_relax_function(rfunc, module, filename)
         return _unique_sorted(out)
     finally:
         if was_enabled:
@@ -74,6 +76,7 @@ def external_call_names(module: IRModule, calls: Iterable[tuple[str, object]]) -
     """Names of the functions called by string (``T.call_extern("int32", "f", ...)``; the
     ``call_names`` of a ``SymbolIndex``) that ``module`` does not define itself."""
     local = {f.name for f in module.functions} | {f.global_symbol for f in module.functions}
+    local |= {f.name for f in module.relax_functions}
     return {n for n, _span in calls if n not in local}
 
 

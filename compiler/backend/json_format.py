@@ -74,12 +74,18 @@ def _fields_of(cls: type) -> tuple[_Field, ...]:
 _FIELDS: dict[type, tuple[_Field, ...]] = {}
 
 
+# Fields the format leaves out: it carries TIR; a module's Relax functions are not compiled
+# (``tirc lower`` drops them with a TIR204 note) and have no JSON form.
+_NOT_ENCODED = {"IRModule": ("relax_functions", "global_infos")}
+
+
 def _make_fields(cls: type) -> tuple[_Field, ...]:
     ns = {name: getattr(ir, name) for name in ir.__all__}
+    skip = _NOT_ENCODED.get(cls.__name__, ())
     hints = typing.get_type_hints(cls, localns=ns)
     out = []
     for f in fields(cls):
-        if f.name == "span":
+        if f.name == "span" or f.name in skip:
             continue
         hint = hints[f.name]
         required = f.default is MISSING and f.default_factory is MISSING

@@ -8,6 +8,7 @@ from compiler.ir.buffer import Buffer
 from compiler.ir.dtype import Type
 from compiler.ir.expr import Var
 from compiler.ir.node import Node
+from compiler.ir.relax import RelaxFunction
 from compiler.ir.span import Span
 from compiler.ir.stmt import Stmt
 
@@ -51,7 +52,10 @@ class IRModule(Node):
     """An ordered set of functions plus module attrs (``I.module_attrs``).
 
     ``name`` is the class name in ``@I.ir_module class Module:``; a file holding a standalone
-    ``@T.prim_func`` gives a module with ``standalone`` set.
+    ``@T.prim_func`` gives a module with ``standalone`` set. ``relax_functions`` are the
+    module's ``@R.function``s: kept apart from ``functions`` because only PrimFuncs are
+    compiled; ``global_infos`` holds the module's other Relax-level lines as written
+    (``I.module_global_infos(...)``, ``f = R.ExternFunc("f")``), one per line.
     """
 
     functions: tuple[PrimFunc, ...]
@@ -59,6 +63,8 @@ class IRModule(Node):
     name: str = "Module"
     standalone: bool = False
     type_vars: tuple[str, ...] = ()
+    relax_functions: tuple[RelaxFunction, ...] = ()
+    global_infos: str = ""
 
     def get(self, name: str) -> PrimFunc | None:
         """The function named ``name`` (its Python name, not its global symbol)."""

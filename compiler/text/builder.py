@@ -64,6 +64,7 @@ from compiler.ir.expr import (
     index_lanes,
 )
 from compiler.ir.function import IRModule, PrimFunc
+from compiler.ir.relax import RelaxFunction
 from compiler.ir.span import Span
 from compiler.ir.stmt import (
     Allocate,
@@ -90,6 +91,7 @@ from compiler.ir.stmt import (
 )
 from compiler.text import syntax as S
 from compiler.text.kernel_dialect import SCOPE_ID_KINDS, is_tile_primitive, memory_span, registered_in_tvm
+from compiler.text.relax_builder import build_relax_function, dotted, is_relax_function, source_text
 
 NAMESPACES = ("T", "I", "tvm", "tir", "tirx")
 
@@ -2253,6 +2255,12 @@ def _is_prim_func(fdef: S.FunctionDef) -> bool:
     return False
 
 
+def _extern_func_assign(st: S.SStmt) -> bool:
+    """``name = R.ExternFunc("name")`` in a module class."""
+    return (isinstance(st, S.Assign) and isinstance(st.target, S.Name) and isinstance(st.value, S.Call)
+            and dotted(st.value.func) == "R.ExternFunc")
+
+
 def _type_var_assign(st: S.SStmt) -> tuple[str, Span, DataType] | None:
     """``n = TypeVar("n")`` / ``n = T.int32()`` at module level, with the dtype of the size
     it declares (a ``TypeVar`` is an int64 size in TVM)."""
@@ -2273,6 +2281,8 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
     index = SymbolIndex()
     diags: list[Diagnostic] = []
     functions: list[PrimFunc] = []
+    relax_functions: list[RelaxFunction] = []
+    global_infos = ""
     attrs: dict[str, object] = {}
     mod_name = "Module"
     standalone = False
@@ -2282,9 +2292,13 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
         diags.append(Diagnostic(code, msg, span, severity, file=filename))
 
     def add_function(fdef: S.FunctionDef) -> None:
-        if not _is_prim_func(fdef):
-            err("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func", fdef.name.span)
-        func, idx, ds = build_function(fdef, ctx)
+        func: PrimFunc | RelaxFunction | None
+        if is_relax_function(fdef):
+            func, idx, ds = build_relax_function(fdef, ctx.type_vars, filename)
+        else:
+            if not _is_prim_func(fdef):
+                err("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func", fdef.name.span)
+            func, idx, ds = build_function(fdef, ctx)
         diags.extend(ds)
         index.definitions.extend(idx.definitions)
         index.references.extend(idx.references)
@@ -2295,7 +2309,10 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
             err("TIR018", f"function '{fdef.name.id}' is defined twice in the module", fdef.name.span)
             return
         fn_spans[fdef.name.id] = fdef.name.span
-        functions.append(func)
+        if isinstance(func, RelaxFunction):
+            relax_functions.append(func)
+        else:
+            functions.append(func)
 
     def add_type_var(name: str, span: Span, dtype: DataType) -> None:
         v = Var(name, dtype, span=span)
@@ -2307,6 +2324,11 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
             f = st.value.func
             if isinstance(f, S.Attribute) and f.attr == "module_attrs" and isinstance(f.value, S.Name) and f.value.id == "I":
                 return st.value
+        return None
+
+    def module_global_infos_call(st: S.SStmt) -> S.Call | None:
+        if isinstance(st, S.ExprStmt) and isinstance(st.value, S.Call) and dotted(st.value.func) == "I.module_global_infos":
+            return st.value
         return None
 
     # Module-level type vars first: functions anywhere in the file may use them.
@@ -2336,6 +2358,13 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
                     except _Drop:
                         pass
                     diags.extend(fb.diags)
+                elif (infos := module_global_infos_call(inner)) is not None:
+                    global_infos = "\n".join(filter(None, (global_infos, source_text(infos))))
+                elif _extern_func_assign(inner):
+                    # `f = R.ExternFunc("f")`: a function of the module defined outside it.
+                    assert isinstance(inner, S.Assign)
+                    extern = f"{source_text(inner.target)} = {source_text(inner.value)}"
+                    global_infos = "\n".join(filter(None, (global_infos, extern)))
                 elif isinstance(inner, (S.Pass, S.Import)) or _type_var_assign(inner) is not None:
                     continue
                 elif isinstance(inner, S.Error):
@@ -2353,7 +2382,7 @@ def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
                     add_function(s2)
         else:
             err("TIR005", "only an @I.ir_module class or @T.prim_func functions may appear at top level", st.span)
-    module = IRModule(tuple(functions), attrs, mod_name, standalone and len(functions) <= 1,
-                      tuple(ctx.type_vars), span=tree.span)
+    module = IRModule(tuple(functions), attrs, mod_name, standalone and len(functions) + len(relax_functions) <= 1,
+                      tuple(ctx.type_vars), tuple(relax_functions), global_infos, span=tree.span)
     index.link_functions(module.functions)
     return BuildResult(module, index, diags)

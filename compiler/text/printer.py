@@ -76,6 +76,7 @@ from compiler.ir.stmt import (
     flatten_seq,
 )
 from compiler.ir.structural import structural_equal
+from compiler.text.relax_printer import print_relax_function
 
 HEADER = ("# from tvm.script import ir as I", "# from tvm.script import tirx as T")
 AXIS_IMPORT = "# from tvm.tirx.layout import Axis"
@@ -185,6 +186,8 @@ class _Printer:
         self.type_params: tuple[str, ...] = ()  # of the function being printed: ``def f[n](...)``
         self.type_vars: list[str] = []  # ``n = TypeVar("n")`` sizes, printed before the functions
         self.later_params: set[int] = set()  # scalar params not yet printed in the signature
+        # Size vars declared at module level (``n = TypeVar("n")``, named by Relax annotations).
+        self.module_vars: set[str] = set()
         self.expr_fn: dict[type, Callable[[Any], _Expr]] = {
             IntImm: self._int, FloatImm: self._float, StringImm: self._string, Var: self._var,
             BinOp: self._binop, Not: self._not, Select: self._select, Cast: self._cast,
@@ -281,7 +284,7 @@ class _Printer:
             self.later_params.discard(id(e))  # quoted once, bare after, as TVM prints it
             return quote(name or e.name), _P_ATOM
         if name is None:
-            if self.free is None or e.name in self.type_params:
+            if self.free is None or e.name in self.type_params or e.name in self.module_vars:
                 return e.name, _P_ATOM
             if self.in_params and e.dtype == _INT64:
                 # An int64 size first seen in a signature: TVM declares it ``n = TypeVar("n")``
@@ -1047,22 +1050,38 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
     p = _Printer()
     p.out.extend([f"# {h}" for h in header or ()])
     if mod.standalone:
-        p.out.extend(HEADER[1:])
+        p.out.extend(HEADER[1:] if mod.functions else ["# from tvm.script import relax as R"])
         for f in mod.functions:
             p.out.append("")
             p.function(f, 0)
+        for rf in mod.relax_functions:
+            p.out.append("")
+            p.out.extend(print_relax_function(rf, 0))
         return _finish(p)
     p.out.extend(HEADER)
+    if mod.relax_functions or "R." in mod.global_infos:
+        p.out.append("# from tvm.script import relax as R")
     p.out.append("")
+    if mod.relax_functions:
+        # Relax annotations name the module's size vars (``R.Tensor((n, 4))``); TVM declares them here.
+        p.type_vars.extend(mod.type_vars)
+        p.module_vars = set(mod.type_vars)
     p.out.append("@I.ir_module")
     p.out.append(f"class {mod.name}:")
     p.module_name = mod.name
     if mod.attrs:
         p.line(1, f"I.module_attrs({p.value(mod.attrs)})")
+    for line in mod.global_infos.split("\n") if mod.global_infos else ():
+        p.line(1, line)
     for i, f in enumerate(mod.functions):
         if i:
             p.out.append("")
         p.function(f, 1)
-    if not mod.functions and not mod.attrs:
+    # TVM prints the Relax functions after the PrimFuncs.
+    for i, rf in enumerate(mod.relax_functions):
+        if i or mod.functions:
+            p.out.append("")
+        p.out.extend(print_relax_function(rf, 1))
+    if not mod.functions and not mod.relax_functions and not mod.attrs:
         p.line(1, "pass")
     return _finish(p)

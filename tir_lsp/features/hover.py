@@ -16,10 +16,12 @@ from compiler.ir.builtins import lookup_builtin
 from compiler.ir.expr import Expr, IntImm, Var
 from compiler.ir.function import PrimFunc
 from compiler.ir.node import Node
+from compiler.ir.relax import RELAX_BUILTINS, RelaxFunction, RelaxVar
 from compiler.ir.span import Span
 from compiler.ir.stmt import Allocate, AllocBuffer, Bind, DeclBuffer, For, IterVar, LaunchThread
 from compiler.ir.visitor import child_values, iter_nodes
 from compiler.text.printer import print_expr, type_text
+from compiler.text.relax_printer import signature, var_text
 from tir_lsp.documents import ChunkView, Document
 from tir_lsp.features.positions import word_at
 
@@ -157,6 +159,17 @@ def _var_hover(d: Definition | None, var: Var, func: PrimFunc | None) -> str:
     return f"{head}\n\n{_var_detail(d, var, func)}"
 
 
+def _relax_var_hover(d: Definition | None, var: RelaxVar) -> str:
+    head = _code(var_text(var))
+    if d is None:
+        return head
+    what = "parameter" if d.kind == "param" else "binding"
+    detail = f"Relax {what}" + (f" of `{d.function}`" if d.function else "")
+    if var.sinfo is None:
+        detail += " (struct info not written)"
+    return f"{head}\n\n{detail}"
+
+
 def _where(d: Definition, span: Span) -> str:
     fn = f" in `{d.function}`" if d.function else ""
     return f"line {span.line}{fn}"
@@ -183,6 +196,9 @@ def _buffer_hover(d: Definition | None, span: Span | None, buf: Buffer) -> str:
 
 def _builtin_hover(doc: Document, line: int, column: int) -> tuple[str, Span] | None:
     word, start, end = word_at(doc.lines, line, column, ".")
+    if word.startswith("R.") and column >= start + 2 and word[2:] in RELAX_BUILTINS:
+        signature_text, description = RELAX_BUILTINS[word[2:]]
+        return f"{_code(signature_text)}\n\n{description}", Span(line, start, line, end)
     if not word.startswith("T.") or column < start + 2:
         return None
     # Only the part up to the cursor's segment: `T.axis.remap` -> axis.remap.
@@ -234,6 +250,10 @@ def hover(doc: Document, line: int, column: int, external: object = None) -> tup
         func = _func_of(loc.chunk, line)
         if isinstance(sym, PrimFunc):
             return function_hover(sym), loc.span
+        if isinstance(sym, RelaxFunction):
+            return f"{_code(signature(sym))}\n\nRelax function (not compiled by tirc)", loc.span
+        if isinstance(sym, RelaxVar):
+            return _relax_var_hover(d, sym), loc.span
         if isinstance(sym, str):
             other = external(sym) if callable(external) else None
             text = other or f"`{sym}`: not defined in this workspace (an external function)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from compiler.ir.buffer import Buffer
 from compiler.ir.expr import Var
 from compiler.ir.function import PrimFunc
+from compiler.ir.relax import RelaxFunction
 from compiler.ir.span import Span
 from tir_lsp.documents import Document, Located
 
@@ -33,7 +34,7 @@ def references(doc: Document, line: int, column: int, docs: dict[str, Document],
         return []
     sym = loc.symbol
     out: list[Target] = []
-    if isinstance(sym, (PrimFunc, str)):
+    if isinstance(sym, (PrimFunc, RelaxFunction, str)):
         name = sym if isinstance(sym, str) else sym.name
         for uri, other in docs.items():
             if include_declaration:

@@ -10,6 +10,7 @@ from compiler.ir.buffer import Buffer
 from compiler.ir.expr import Var
 from compiler.ir.function import PrimFunc
 from compiler.ir.node import Node
+from compiler.ir.relax import RelaxVar
 from compiler.ir.span import Span
 from compiler.ir.stmt import (
     Allocate,
@@ -35,7 +36,7 @@ class RenameError(Exception):
 
 def prepare_rename(doc: Document, line: int, column: int) -> tuple[Span, str] | None:
     loc = doc.at(line, column)
-    if loc is None or not isinstance(loc.symbol, (Var, Buffer)):
+    if loc is None or not isinstance(loc.symbol, (Var, Buffer, RelaxVar)):
         return None
     return loc.span, loc.symbol.name
 
@@ -43,7 +44,7 @@ def prepare_rename(doc: Document, line: int, column: int) -> tuple[Span, str] | 
 def rename(doc: Document, line: int, column: int, new_name: str) -> list[Span]:
     """The spans to replace with ``new_name``; raises RenameError when it cannot be done."""
     loc = doc.at(line, column)
-    if loc is None or not isinstance(loc.symbol, (Var, Buffer)):
+    if loc is None or not isinstance(loc.symbol, (Var, Buffer, RelaxVar)):
         raise RenameError("only variables and buffers can be renamed")
     if not new_name.isidentifier() or keyword.iskeyword(new_name) or new_name in _RESERVED:
         raise RenameError(f"'{new_name}' is not a valid identifier")
@@ -71,6 +72,13 @@ def rename(doc: Document, line: int, column: int, new_name: str) -> list[Span]:
                 where = d.span.shifted(view.delta)
                 raise RenameError(f"cannot rename '{old}' to '{new_name}': a {kind} named '{new_name}' is "
                                   f"already visible there (defined at line {where.line})")
+    if isinstance(loc.symbol, RelaxVar) and loc.chunk is not None:
+        # A Relax function is one scope: any other name it defines would be shadowed.
+        for d in loc.chunk.result.index.definitions:
+            if d.name == new_name and d.symbol is not loc.symbol:
+                where = d.span.shifted(loc.chunk.delta)
+                raise RenameError(f"cannot rename '{old}' to '{new_name}': '{new_name}' is already defined "
+                                  f"in this function (line {where.line})")
     if doc.skeleton is not None and any(d.name == new_name for d in doc.skeleton.index.definitions):
         raise RenameError(f"cannot rename '{old}' to '{new_name}': the module defines a size variable '{new_name}'")
     spans: set[Span] = set()

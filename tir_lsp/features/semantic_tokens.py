@@ -28,6 +28,8 @@ _TOKEN = re.compile(
     r"|(?P<dot>\.)"
 )
 _KEYWORDS = set(keyword.kwlist)
+# Relax struct info constructors (``R.Tensor``...), types; other ``R.*`` names are functions.
+_RELAX_TYPES = {"Tensor", "Shape", "Tuple", "Object", "Any", "Prim", "Callable"}
 
 
 def _entry_map(doc: Document) -> dict[tuple[int, int], tuple[int, int]]:
@@ -51,6 +53,9 @@ def _entry_map(doc: Document) -> dict[tuple[int, int], tuple[int, int]]:
         for r in v.result.index.references:
             t = _T["parameter"] if id(r.symbol) in params else kind_of(r.symbol, None)
             out.setdefault((r.span.line + v.delta, r.span.column), (t, 0))
+        # Functions named in calls: `cls.f` of Relax (a string callee is a string token).
+        for _name, sp in v.result.index.call_names:
+            out.setdefault((sp.line + v.delta, sp.column), (_T["function"], 0))
     doc.cache["semantic_entries"] = out
     return out
 
@@ -75,7 +80,7 @@ def semantic_tokens(doc: Document, codec: PositionCodec | None = None) -> list[i
 
     for i, text in enumerate(doc.lines):
         ascii_line = text.isascii()
-        after_t_dot = False
+        after_t_dot = after_r_dot = False
         after_dot = False
         for m in _TOKEN.finditer(text):
             kind = m.lastgroup
@@ -95,6 +100,8 @@ def semantic_tokens(doc: Document, codec: PositionCodec | None = None) -> list[i
                 hit = entries.get((i + 1, col + 1))
                 if hit is not None:
                     emit(i, col, len(word), hit[0], hit[1])
+                elif after_r_dot:
+                    emit(i, col, len(word), _T["type"] if word in _RELAX_TYPES else _T["function"], _LIB)
                 elif after_t_dot:
                     info = lookup_builtin(word)
                     is_type = is_dtype_name(word) or (info is not None and info.kind in ("dtype", "type"))
@@ -103,8 +110,9 @@ def semantic_tokens(doc: Document, codec: PositionCodec | None = None) -> list[i
                     emit(i, col, len(word), _T["property"], 0)
                 elif word in _KEYWORDS:
                     emit(i, col, len(word), _T["keyword"], 0)
-                elif word in ("T", "I"):
+                elif word in ("T", "I", "R"):
                     emit(i, col, len(word), _T["namespace"], 0)
                 after_t_dot = word == "T" and not after_dot and text[m.end():m.end() + 1] == "."
+                after_r_dot = word == "R" and not after_dot and text[m.end():m.end() + 1] == "."
             after_dot = False
     return data
