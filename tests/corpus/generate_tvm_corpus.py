@@ -448,12 +448,17 @@ git -C /work/.mirror/apache+tvm/repo archive {commit} tests/python | tar -x -C /
     --tvm-tests /tmp/corpus-tvm/tests/python --commit {commit} --out tests/corpus \\
     --sets holdout,relax --jobs 2 --timeout 30 --retries 0 --exclude 's_tir/meta_schedule/*' \\
     --max-pass-outputs 10
+# then the files that crashed (exit--11 in runs.json) again, with re-runs after a crash:
+#   delete their raw captures under /tmp/corpus-capture/<set>/, and repeat the last command
+#   with --retries 4 --reuse (every other file's capture is reused); for
+#   s_tir/dlight/test_gpu_matmul_tensorize.py, --sets holdout --timeout 120 --retries 4
 ```
 
 These are the commands that made this corpus. The tir set ran one test file at a time, 120 s
 each at most, with up to 4 re-runs after a crash (defaults, ~12 minutes). The holdout and relax
-sets, on a machine shared with other jobs, ran two files at a time, 30 s each at most and no
-re-runs (a file that runs longer keeps what it captured until then), and leave out
+sets, on a machine shared with other jobs, ran two files at a time, 30 s each at most (a file
+that runs longer keeps what it captured until then), re-running only the files that crashed,
+and leave out
 `s_tir/meta_schedule` (47 files of tuning runs, minutes each). To stay near 12 MB they keep
 at most 10 pass outputs per test file (the first ones; parametrized codegen tests print
 hundreds of near-identical lowered modules). `--sets` regenerates only the
