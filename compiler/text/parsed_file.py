@@ -89,7 +89,8 @@ class ChunkView:
 @dataclass(slots=True)
 class Skeleton:
     """The module outside its functions: compact text (one ``pass`` per function) and what it
-    defines. ``line_map[i]`` is the real 1-based line of compact line ``i + 1``."""
+    defines, with spans in compact lines. ``line_map[i]`` is the real 1-based line of compact
+    line ``i + 1`` (the compact text, and so all but ``line_map``, outlives edits to functions)."""
 
     key: tuple[str, ...]
     line_map: list[int]
@@ -294,10 +295,9 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
         extra = _build_functions(iter(inline), ctx, 0, [])
         diags.extend(extra.diagnostics)
         index.definitions.extend(extra.index.definitions)
-    mapped = [_map_diagnostic(d, line_map) if d.file in (None, filename) else d for d in diags]
-    mapped = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, filename)
-              for d in mapped]
-    return Skeleton(key, line_map, ctx, attrs, name, index, mapped, standalone)
+    diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, filename)
+             for d in diags]
+    return Skeleton(key, line_map, ctx, attrs, name, index, diags, standalone)
 
 
 # ------------------------------------------------------------------------------ the file
@@ -372,16 +372,32 @@ class ParsedFile:
         # The window runs from the start of the function holding the first changed line to the
         # start of the first function after the last changed line: split_chunks always begins
         # a function at a decorator or ``def`` line, so chunks outside the window are unchanged.
+        # The scanner's state where a chunk starts depends on that line alone, so a window of
+        # lines is split again from the start of an unchanged chunk up to a chunk of the old
+        # split that the new split also starts (from there on the two splits agree). The
+        # window begins at the chunk before the first changed line (at the one before that
+        # when the changed line is a chunk's first line: what precedes may now run on).
         i = bisect.bisect_right(starts, first_changed) - 1
+        if i >= 0 and starts[i] == first_changed:
+            i -= 1
         ws = prev.chunks[i].start if i >= 0 else 0
         j = bisect.bisect_right(starts, last_changed_old)
-        we = prev.chunks[j].start + delta if j < len(prev.chunks) else n_new
-        if we < ws:
-            return [(c, None) for c in split_chunks(lines)]
+        while True:
+            if j >= len(prev.chunks):
+                middle = split_chunks(lines[ws:])
+                break
+            we = prev.chunks[j].start + delta
+            if we < ws:
+                return [(c, None) for c in split_chunks(lines)]
+            middle = split_chunks(lines[ws:prev.chunks[j].end + delta])
+            if any(c.start + ws == we for c in middle):
+                middle = [c for c in middle if c.start + ws < we]
+                break
+            j += 1
         before = [(Chunk(v.start, v.end, v.indent), v) for v in prev.chunks[:max(i, 0)]]
-        middle = [(Chunk(c.start + ws, c.end + ws, c.indent), None) for c in split_chunks(lines[ws:we])]
+        window = [(Chunk(c.start + ws, c.end + ws, c.indent), None) for c in middle]
         after = [(Chunk(v.start + delta, v.end + delta, v.indent), v) for v in prev.chunks[j:]]
-        return before + middle + after
+        return before + window + after
 
     def _update(self, prev: ParsedFile, lines: list[str]) -> None:
         dialect = detect_dialect(lines)
@@ -429,7 +445,7 @@ class ParsedFile:
         sk = self.skeleton
         assert sk is not None
         functions: list[PrimFunc] = []
-        diags: list[Diagnostic] = list(sk.diagnostics)
+        diags = [_map_diagnostic(d, sk.line_map) for d in sk.diagnostics]
         seen: dict[str, tuple[PrimFunc | None, Span, ChunkView]] = {}
         for v in self.chunks:
             r = v.result
