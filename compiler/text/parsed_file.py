@@ -100,6 +100,7 @@ class Skeleton:
     index: SymbolIndex
     diagnostics: list[Diagnostic]
     standalone: bool = False
+    heads: tuple[str, ...] = ()  # the first line of each function (messages may show them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +220,13 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
     compact.extend(lines[pos:])
     line_map.extend(range(pos + 1, len(lines) + 1))
     key = (dialect or "", *compact)
-    if prev is not None and prev.key == key:
+    # Messages about a function's place speak of its first line, not of the ``pass``.
+    heads = tuple(lines[c.start] for c in chunks)
+    if prev is not None and prev.key == key and (not prev.diagnostics or prev.heads == heads):
         return Skeleton(key, line_map, prev.ctx, prev.attrs, prev.name, prev.index, prev.diagnostics,
-                        prev.standalone)
-    body, diags = parse_chunk(compact, 1) if compact else ((), [])
+                        prev.standalone, heads)
+    shown = [lines[line_map[k - 1] - 1] if k in placeholders else ln for k, ln in enumerate(compact, 1)]
+    body, diags = parse_chunk(compact, 1, shown) if compact else ((), [])
     ctx = ModuleContext(filename, dialect)  # type: ignore[arg-type]
     index = SymbolIndex()
     diags = list(diags)
@@ -297,7 +301,7 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
         index.definitions.extend(extra.index.definitions)
     diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, filename)
              for d in diags]
-    return Skeleton(key, line_map, ctx, attrs, name, index, diags, standalone)
+    return Skeleton(key, line_map, ctx, attrs, name, index, diags, standalone, heads)
 
 
 # ------------------------------------------------------------------------------ the file
