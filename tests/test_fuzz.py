@@ -103,6 +103,23 @@ def test_a_decorator_typed_above_a_def_joins_its_function_after_the_edit() -> No
     assert after.diagnostics == Document("file:///m.tir", "m.tir").updated(text).diagnostics == []
 
 
+@pytest.mark.parametrize("edit", ["header", "caller", "callee"])
+def test_a_call_diagnostic_follows_its_callee_after_an_edit(edit: str) -> None:
+    """TIR102 quotes the callee's line and points at it: a document updated by an edit that
+    moves the callee, the caller or both reports what `tir-lsp check` reports."""
+    from tir_lsp import check
+    from tir_lsp.documents import Document
+
+    text = (corpus.REGRESSIONS / "moved_callee_line_in_message.tir").read_text()
+    lines = text.split("\n")
+    at = {"header": 2, "callee": 7, "caller": 12}[edit]
+    edited = "\n".join(lines[:at] + ["    # a comment" if edit != "header" else "# a comment"] + lines[at:])
+    doc = Document("file:///fuzz.tir", "fuzz.tir").updated(text).updated(edited)
+    want = check.check_bytes(edited.encode(), "fuzz.tir")
+    assert [(d.render(), d.related) for d in doc.diagnostics] == [(d.render(), d.related) for d in want]
+    assert [d.code for d in want] == ["TIR102"]
+
+
 def test_messages_speak_of_what_the_user_wrote() -> None:
     """The recovery placeholder once showed up as "unexpected '__tir_error__'"."""
     text = (corpus.REGRESSIONS / "placeholder_in_message.tir").read_text()

@@ -7,14 +7,15 @@ columns, as in the compiler's spans.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Callable, Iterator
 
 from compiler.analysis.symbols import Definition
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, Related
 from compiler.ir.function import IRModule, PrimFunc
 from compiler.ir.span import Span
-from compiler.text.parsed_file import ChunkView, Located, ParsedFile, Skeleton, unique_sorted
+from compiler.text.parsed_file import ChunkView, Located, ParsedFile, Skeleton, analyze_chunk, unique_sorted
 
 __all__ = ["ChunkView", "Document", "Located", "Resolver"]
 
@@ -22,19 +23,18 @@ __all__ = ["ChunkView", "Document", "Located", "Resolver"]
 Resolver = Callable[[set[str]], dict[str, IRModule]]
 
 
-class _ShiftedLines:
-    """The lines of a chunk placed at its ``base``: what ``SourceText`` needs to find attribute
-    values of a function whose spans are at ``base``, without copying the whole document."""
+# Diagnostics of a chunk's functions, each with whether its span and related spans lie in the
+# chunk (they move with it) or elsewhere (they do not).
+Checked = list[tuple[Diagnostic, tuple[bool, ...]]]
 
-    def __init__(self, lines: list[str], start: int, base: int) -> None:
-        self._lines, self._start, self._base = lines, start, base
 
-    def __len__(self) -> int:
-        return len(self._lines) - self._start + self._base
-
-    def __getitem__(self, i: int) -> str:
-        j = i - self._base + self._start
-        return self._lines[j] if 0 <= j < len(self._lines) and i >= self._base else ""
+def _placed(d: Diagnostic, own: tuple[bool, ...], delta: int) -> Diagnostic:
+    """``d`` with the spans that lie in its chunk moved by ``delta`` lines."""
+    if not delta or not any(own):
+        return d
+    related = tuple(Related(r.span.shifted(delta), r.message, r.file) if o else r
+                    for r, o in zip(d.related, own[1:]))
+    return Diagnostic(d.code, d.message, d.span.shifted(delta) if own[0] else d.span, d.severity, related, d.file)
 
 
 class Document:
@@ -124,7 +124,7 @@ class Document:
         """Semantic and calling-convention diagnostics; a function is checked again only when
         it was re-parsed, a function it calls changed (here or in another file), or the
         module's options changed."""
-        from compiler.analysis import calling_convention, run
+        from compiler.analysis import calling_convention
         from compiler.analysis.calling_convention import SourceText as source_text
 
         out: list[Diagnostic] = []
@@ -143,23 +143,18 @@ class Document:
         for v in self.chunks:
             r = v.result
             callees = {n for n, _ in r.index.call_names}
-            # The identities of the functions of other files this one calls: one changed,
-            # and the calls to it are checked again.
-            callee_key = tuple(sorted(((n, outside[n]) for n in callees if n in outside), key=lambda c: c[0]))
+            # The identities of the functions of other files this one calls: one changed, and
+            # the calls to it are checked again. Diagnostics that quote the place of a function
+            # of this file (a related span, "line N") also depend on where it now is.
+            outside_key = tuple(sorted(((n, outside[n]) for n in callees if n in outside), key=lambda c: c[0]))
+            places = r.checked_key[1] if isinstance(r.checked_key, tuple) else None
             stale = (r.checked is None or options_changed or bool(callees & changed)
-                     or r.checked_key != callee_key)
+                     or r.checked_key[0] != outside_key or (places is not None and places != self._places(callees)))
             if stale:
-                src = source_text(None)
-                src.lines = _ShiftedLines(self.lines, v.start, r.base)
-                checked: list[Diagnostic] = []
-                for f in r.functions:
-                    try:
-                        checked += run.analyze_function(f, self.module, self.filename, files=files, text=src)
-                    except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
-                        continue
-                r.checked = checked
-                r.checked_key = callee_key
-            out.extend(d.shifted(v.delta) if v.delta else d for d in r.checked or ())
+                r.checked = self._check_chunk(v, callees, files)
+                quotes_places = any(not all(own) or "(line " in d.message for d, own in r.checked)
+                r.checked_key = (outside_key, self._places(callees) if quotes_places else None)
+            out.extend(_placed(d, own, v.delta) for d, own in r.checked or ())
         seen: set[tuple[object, ...]] = set()
         unique = []
         for d in out:
@@ -168,6 +163,58 @@ class Document:
                 seen.add(key)
                 unique.append(d)
         return unique
+
+    def _places(self, names: set[str]) -> tuple[tuple[str, int], ...]:
+        """The current line of each function of this document among ``names``."""
+        found = ((n, self.parsed.function_named(n)) for n in names)
+        return tuple(sorted((n, hit[1].line) for n, hit in found if hit is not None))
+
+    def _current(self, v: ChunkView) -> list[PrimFunc]:
+        """The functions of ``v`` with spans at their current lines (built again if they moved)."""
+        if v.delta == 0:
+            return v.result.functions
+        assert self.skeleton is not None
+        return analyze_chunk(self.lines[v.start:v.end], v.start, self.skeleton.ctx).functions
+
+    def _check_chunk(self, v: ChunkView, callees: set[str], files: dict[str, IRModule] | None) -> Checked:
+        """Semantic and calling-convention diagnostics of the functions of ``v``, each with
+        which of its spans lie in ``v`` (they move with it; the others quote other functions).
+        They are computed in current lines: a function that moved, or a function of this file
+        it calls that moved, is built again at its place first (rare: only when it is stale)."""
+        from compiler.analysis import run
+        from compiler.analysis.calling_convention import SourceText
+
+        module = self.module
+        views = [self.parsed.view_of(n) for n in callees]
+        moved = {id(w): w for w in views if w is not None and w.delta != 0}
+        if v.delta != 0:
+            moved[id(v)] = v
+        mine = v.result.functions
+        if moved:
+            current = {}
+            for w in moved.values():
+                again = self._current(w)
+                current.update(zip((f.name for f in w.result.functions), again))
+                if w is v:
+                    mine = again
+            module = dataclasses.replace(module, functions=tuple(current.get(f.name, f) for f in module.functions))
+        src = SourceText(None)
+        src.lines = self.lines
+        checked: list[Diagnostic] = []
+        for f in mine:
+            try:
+                checked += run.analyze_function(f, module, self.filename, files=files, text=src)
+            except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
+                continue
+
+        def own(span: Span, file: str | None) -> bool:
+            return file in (None, self.filename) and v.start < span.line <= v.end
+
+        out: Checked = []
+        for d in checked:
+            flags = (own(d.span, d.file), *(own(r.span, r.file) for r in d.related))
+            out.append((_placed(d, flags, -v.delta), flags))  # stored at the chunk's base
+        return out
 
     # ------------------------------------------------------------------ lookups
     def chunk_at(self, line: int) -> ChunkView | None:

@@ -65,10 +65,10 @@ class ChunkResult:
     diagnostics: list[Diagnostic]
     # Names of the functions defined in this chunk, with their name spans (at ``base``).
     names: list[tuple[str, Span]]
-    # A slot for the analysis of the functions (at ``base``) and what it depended on, kept
-    # with the result so that an unchanged function is not analysed again (the server's).
-    checked: list[Diagnostic] | None = None
-    checked_key: object = None
+    # A slot for the analysis of the functions and what it depended on, kept with the result
+    # so that an unchanged function is not analysed again (the server's ``Document``).
+    checked: list[Any] | None = None
+    checked_key: Any = None
 
 
 @dataclass(slots=True)
@@ -526,6 +526,11 @@ class ParsedFile:
 
     def function_names(self) -> list[tuple[str, Span, PrimFunc | None]]:
         return [(name, span, f) for name, (f, span, _) in self._functions.items()]
+
+    def view_of(self, name: str) -> ChunkView | None:
+        """The chunk defining the function ``name`` (its Python name)."""
+        hit = self._functions.get(name)
+        return hit[2] if hit is not None else None
 
     def call_names(self) -> Iterator[tuple[str, Span]]:
         """Every function named in a call by string (``T.call_extern("int32", "f")``), in

@@ -227,6 +227,10 @@ def differential(text: str, checked: Sequence[Diagnostic], stats: Stats) -> None
     from compiler.text.reader import read_tir
     from tir_lsp.documents import Document
 
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return  # a lone surrogate: `check` sees bytes that are not UTF-8, an editor never sends it
     def go() -> tuple[Any, Any, Any]:
         fresh = Document("file:///fuzz.tir", FILENAME).updated(text, 1)
         edited = Document("file:///fuzz.tir", FILENAME).updated(_earlier_version(text), 1).updated(text, 2)
