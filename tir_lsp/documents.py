@@ -11,6 +11,7 @@ import dataclasses
 import gc
 from collections.abc import Callable, Iterator
 
+from compiler.analysis.calling_convention import SourceText
 from compiler.analysis.symbols import Definition
 from compiler.diagnostics import Diagnostic, Related
 from compiler.ir.function import IRModule, PrimFunc
@@ -21,6 +22,21 @@ __all__ = ["ChunkView", "Document", "Located", "Resolver"]
 
 # Other files' modules, by path, for the names of functions called but not defined here.
 Resolver = Callable[[set[str]], dict[str, IRModule]]
+
+
+class _ShiftedLines:
+    """The lines of a chunk placed at its ``base``: what ``SourceText`` needs to find attribute
+    values of a function whose spans are at ``base``, without copying the whole document."""
+
+    def __init__(self, lines: list[str], start: int, base: int) -> None:
+        self._lines, self._start, self._base = lines, start, base
+
+    def __len__(self) -> int:
+        return len(self._lines) - self._start + self._base
+
+    def __getitem__(self, i: int) -> str:
+        j = i - self._base + self._start
+        return self._lines[j] if 0 <= j < len(self._lines) and i >= self._base else ""
 
 
 # Diagnostics of a chunk's functions, each with whether its span and related spans lie in the
@@ -177,44 +193,57 @@ class Document:
         return analyze_chunk(self.lines[v.start:v.end], v.start, self.skeleton.ctx).functions
 
     def _check_chunk(self, v: ChunkView, callees: set[str], files: dict[str, IRModule] | None) -> Checked:
-        """Semantic and calling-convention diagnostics of the functions of ``v``, each with
-        which of its spans lie in ``v`` (they move with it; the others quote other functions).
-        They are computed in current lines: a function that moved, or a function of this file
-        it calls that moved, is built again at its place first (rare: only when it is stale)."""
-        from compiler.analysis import run
-        from compiler.analysis.calling_convention import SourceText
-
-        module = self.module
+        """Semantic and calling-convention diagnostics of the functions of ``v`` (at its
+        ``base``), each with which of its spans lie in ``v`` (they move with it; the others
+        quote other functions). A diagnostic that quotes another function of this file must
+        see both where they now are: when one of them moved, the two are built again at
+        their places first (rare: a call diagnostic in a function that must be re-checked)."""
+        r = v.result
         views = [self.parsed.view_of(n) for n in callees]
         moved = {id(w): w for w in views if w is not None and w.delta != 0}
+        src = SourceText(None)
+        src.lines = _ShiftedLines(self.lines, v.start, r.base)
+        checked = self._analyze(r.functions, self.module, files, src)
+        if v.delta == 0 and not moved or not any(d.related or "(line " in d.message for d in checked):
+            last = r.base + (v.end - v.start)
+            mine_file = (None, self.filename)
+            return [(d, (r.base < d.span.line <= last,
+                         *(x.file in mine_file and r.base < x.span.line <= last for x in d.related)))
+                    for d in checked]
         if v.delta != 0:
             moved[id(v)] = v
-        mine = v.result.functions
-        if moved:
-            current = {}
-            for w in moved.values():
-                again = self._current(w)
-                current.update(zip((f.name for f in w.result.functions), again))
-                if w is v:
-                    mine = again
-            module = dataclasses.replace(module, functions=tuple(current.get(f.name, f) for f in module.functions))
+        current: dict[str, PrimFunc] = {}
+        mine = r.functions
+        for w in moved.values():
+            again = self._current(w)
+            current.update(zip((f.name for f in w.result.functions), again))
+            if w is v:
+                mine = again
+        module = dataclasses.replace(self.module, functions=tuple(current.get(f.name, f) for f in self.module.functions))
         src = SourceText(None)
         src.lines = self.lines
-        checked: list[Diagnostic] = []
-        for f in mine:
-            try:
-                checked += run.analyze_function(f, module, self.filename, files=files, text=src)
-            except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
-                continue
+        checked = self._analyze(mine, module, files, src)
 
         def own(span: Span, file: str | None) -> bool:
             return file in (None, self.filename) and v.start < span.line <= v.end
 
         out: Checked = []
         for d in checked:
-            flags = (own(d.span, d.file), *(own(r.span, r.file) for r in d.related))
+            flags = (own(d.span, d.file), *(own(x.span, x.file) for x in d.related))
             out.append((_placed(d, flags, -v.delta), flags))  # stored at the chunk's base
         return out
+
+    def _analyze(self, functions: list[PrimFunc], module: IRModule, files: dict[str, IRModule] | None,
+                 src: SourceText) -> list[Diagnostic]:
+        from compiler.analysis import run
+
+        checked: list[Diagnostic] = []
+        for f in functions:
+            try:
+                checked += run.analyze_function(f, module, self.filename, files=files, text=src)
+            except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
+                continue
+        return checked
 
     # ------------------------------------------------------------------ lookups
     def chunk_at(self, line: int) -> ChunkView | None:
