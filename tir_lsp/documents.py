@@ -16,7 +16,15 @@ from compiler.analysis.symbols import Definition
 from compiler.diagnostics import Diagnostic, Related
 from compiler.ir.function import IRModule, PrimFunc
 from compiler.ir.span import Span
-from compiler.text.parsed_file import ChunkView, Located, ParsedFile, Skeleton, analyze_chunk, unique_sorted
+from compiler.text.parsed_file import (
+    ChunkView,
+    Located,
+    ParsedFile,
+    Skeleton,
+    analyze_chunk,
+    split_lines,
+    unique_sorted,
+)
 
 __all__ = ["ChunkView", "Document", "Located", "Resolver"]
 
@@ -107,6 +115,16 @@ class Document:
         """
         new = Document(self.uri, self.filename)
         new.resolve = resolve if resolve is not None else self.resolve
+        if "\x00" in text:
+            # As `tir-lsp check` reads a file: text holding a NUL byte is not TIR at all.
+            from compiler.text.reader import decode_tir_bytes
+
+            _text, bad = decode_tir_bytes(text.encode("utf-8", "surrogatepass"), self.filename)
+            if bad is not None:
+                new.parsed.lines = split_lines(text)
+                new.diagnostics = [bad]
+                new.version = version
+                return new
         gc_was_enabled = gc.isenabled()
         gc.disable()  # analysis makes many small live objects: collecting them is wasted work
         try:
