@@ -969,7 +969,8 @@ def detect_dialect(lines: list[str]) -> str | None:
 
 
 def parse_module(text: str) -> tuple[S.Module, list[Diagnostic]]:
-    """Parse a whole file: functions one by one, then the module around them."""
+    """Parse a whole file into one syntax tree: functions one by one, then the module around
+    them (text becomes a module through ``compiler.text.parsed_file``, not through this)."""
     if "\r" in text:  # CRLF and old Mac CR line ends count as one line end each, as in Python
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
