@@ -120,6 +120,20 @@ def test_a_call_diagnostic_follows_its_callee_after_an_edit(edit: str) -> None:
     assert [d.code for d in want] == ["TIR102"]
 
 
+def test_only_the_first_of_two_functions_of_one_name_is_checked_until_it_goes() -> None:
+    from tir_lsp import check
+    from tir_lsp.documents import Document
+
+    first = '    @T.prim_func\n    def main(B: T.Buffer((4,), "float32")):\n        B[0] = T.float32(1)\n\n'
+    second = '    @T.prim_func\n    def main(B: T.Buffer((4,), "float32"), n: T.int32):\n        B[0] = n\n'
+    head = "# from tvm.script import ir as I\n# from tvm.script import tirx as T\n\n@I.ir_module\nclass Module:\n"
+    doc = Document("file:///fuzz.tir", "fuzz.tir")
+    for text, codes in ((head + first + second, ["TIR018"]), (head + second, ["TIR013"])):
+        doc = doc.updated(text)
+        assert [d.code for d in doc.diagnostics] == [d.code for d in check.check_bytes(text.encode(), "fuzz.tir")]
+        assert [d.code for d in doc.diagnostics] == codes
+
+
 def test_messages_speak_of_what_the_user_wrote() -> None:
     """The recovery placeholder once showed up as "unexpected '__tir_error__'"."""
     text = (corpus.REGRESSIONS / "placeholder_in_message.tir").read_text()

@@ -181,13 +181,18 @@ class Document:
             # the calls to it are checked again. Diagnostics that quote the place of a function
             # of this file (a related span, "line N") also depend on where it now is.
             outside_key = tuple(sorted(((n, outside[n]) for n in callees if n in outside), key=lambda c: c[0]))
+            # A second function of the same name is not in the module (TIR018) and is not
+            # checked, as `tir-lsp check` checks the module's functions; it is once the first goes.
+            functions = r.functions if len(r.functions) == 1 and self.parsed.view_of(r.functions[0].name) is v \
+                else [f for f in r.functions if any(f is g for g in self.module.functions)]
             places = r.checked_key[1] if isinstance(r.checked_key, tuple) else None
             stale = (r.checked is None or options_changed or bool(callees & changed)
-                     or r.checked_key[0] != outside_key or (places is not None and places != self._places(callees)))
+                     or r.checked_key[0] != outside_key or r.checked_key[2] != len(functions)
+                     or (places is not None and places != self._places(callees)))
             if stale:
-                r.checked = self._check_chunk(v, callees, files)
+                r.checked = self._check_chunk(v, functions, callees, files)
                 quotes_places = any(not all(own) or "(line " in d.message for d, own in r.checked)
-                r.checked_key = (outside_key, self._places(callees) if quotes_places else None)
+                r.checked_key = (outside_key, self._places(callees) if quotes_places else None, len(functions))
             out.extend(_placed(d, own, v.delta) for d, own in r.checked or ())
         seen: set[tuple[object, ...]] = set()
         unique = []
@@ -210,18 +215,21 @@ class Document:
         assert self.skeleton is not None
         return analyze_chunk(self.lines[v.start:v.end], v.start, self.skeleton.ctx).functions
 
-    def _check_chunk(self, v: ChunkView, callees: set[str], files: dict[str, IRModule] | None) -> Checked:
+    def _check_chunk(self, v: ChunkView, functions: list[PrimFunc], callees: set[str],
+                     files: dict[str, IRModule] | None) -> Checked:
         """Semantic and calling-convention diagnostics of the functions of ``v`` (at its
         ``base``), each with which of its spans lie in ``v`` (they move with it; the others
         quote other functions). A diagnostic that quotes another function of this file must
         see both where they now are: when one of them moved, the two are built again at
         their places first (rare: a call diagnostic in a function that must be re-checked)."""
         r = v.result
+        if not functions:
+            return []
         views = [self.parsed.view_of(n) for n in callees]
         moved = {id(w): w for w in views if w is not None and w.delta != 0}
         src = SourceText(None)
         src.lines = _ShiftedLines(self.lines, v.start, r.base)
-        checked = self._analyze(r.functions, self.module, files, src)
+        checked = self._analyze(functions, self.module, files, src)
         if v.delta == 0 and not moved or not any(d.related or "(line " in d.message for d in checked):
             last = r.base + (v.end - v.start)
             mine_file = (None, self.filename)
@@ -230,14 +238,11 @@ class Document:
                     for d in checked]
         if v.delta != 0:
             moved[id(v)] = v
-        current: dict[str, PrimFunc] = {}
-        mine = r.functions
+        current: dict[int, PrimFunc] = {}  # by id of the function as built at its base
         for w in moved.values():
-            again = self._current(w)
-            current.update(zip((f.name for f in w.result.functions), again))
-            if w is v:
-                mine = again
-        module = dataclasses.replace(self.module, functions=tuple(current.get(f.name, f) for f in self.module.functions))
+            current.update(zip(map(id, w.result.functions), self._current(w)))
+        mine = [current.get(id(f), f) for f in functions]
+        module = dataclasses.replace(self.module, functions=tuple(current.get(id(f), f) for f in self.module.functions))
         src = SourceText(None)
         src.lines = self.lines
         checked = self._analyze(mine, module, files, src)
