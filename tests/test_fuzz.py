@@ -77,6 +77,83 @@ def test_fixed_crash_reports_a_clear_error_or_nothing(name: str, first: str | No
         assert structural_diff(result.module, again.module, map_free_vars=True) is None
 
 
+def test_cr_only_line_ends_give_the_server_and_check_the_same_diagnostic() -> None:
+    """A file whose lines end in a lone CR got no diagnostics in the server and TIR101 in
+    `tir-lsp check`: both count a lone CR as a line end now."""
+    from tir_lsp import check
+    from tir_lsp.documents import Document
+
+    data = (corpus.REGRESSIONS / "cr_only_line_ends.tir").read_bytes()
+    assert b"\n" not in data
+    checked = check.check_bytes(data, "fuzz.tir")
+    served = Document("file:///fuzz.tir", "fuzz.tir").updated(data.decode()).diagnostics
+    assert [d.render() for d in served] == [d.render() for d in checked]
+    assert [(d.span.line, d.span.column, d.code) for d in checked] == [(18, 20, "TIR101")]
+
+
+def test_a_decorator_typed_above_a_def_joins_its_function_after_the_edit() -> None:
+    from tir_lsp.documents import Document
+
+    text = (corpus.REGRESSIONS / "decorator_typed_above_def.tir").read_text()
+    lines = text.split("\n")
+    assert lines[10] == "    @T.prim_func"
+    before = Document("file:///m.tir", "m.tir").updated("\n".join(lines[:10] + lines[11:]))
+    after = before.updated(text)
+    assert [(v.start, v.end) for v in after.chunks] == [(5, 9), (10, 14), (15, 19)]
+    assert after.diagnostics == Document("file:///m.tir", "m.tir").updated(text).diagnostics == []
+
+
+@pytest.mark.parametrize("edit", ["header", "caller", "callee"])
+def test_a_call_diagnostic_follows_its_callee_after_an_edit(edit: str) -> None:
+    """TIR102 quotes the callee's line and points at it: a document updated by an edit that
+    moves the callee, the caller or both reports what `tir-lsp check` reports."""
+    from tir_lsp import check
+    from tir_lsp.documents import Document
+
+    text = (corpus.REGRESSIONS / "moved_callee_line_in_message.tir").read_text()
+    lines = text.split("\n")
+    at = {"header": 2, "callee": 7, "caller": 12}[edit]
+    edited = "\n".join(lines[:at] + ["    # a comment" if edit != "header" else "# a comment"] + lines[at:])
+    doc = Document("file:///fuzz.tir", "fuzz.tir").updated(text).updated(edited)
+    want = check.check_bytes(edited.encode(), "fuzz.tir")
+    assert [(d.render(), d.related) for d in doc.diagnostics] == [(d.render(), d.related) for d in want]
+    assert [d.code for d in want] == ["TIR102"]
+
+
+def test_only_the_first_of_two_functions_of_one_name_is_checked_until_it_goes() -> None:
+    from tir_lsp import check
+    from tir_lsp.documents import Document
+
+    first = '    @T.prim_func\n    def main(B: T.Buffer((4,), "float32")):\n        B[0] = T.float32(1)\n\n'
+    second = '    @T.prim_func\n    def main(B: T.Buffer((4,), "float32"), n: T.int32):\n        B[0] = n\n'
+    head = "# from tvm.script import ir as I\n# from tvm.script import tirx as T\n\n@I.ir_module\nclass Module:\n"
+    doc = Document("file:///fuzz.tir", "fuzz.tir")
+    for text, codes in ((head + first + second, ["TIR018"]), (head + second, ["TIR013"])):
+        doc = doc.updated(text)
+        assert [d.code for d in doc.diagnostics] == [d.code for d in check.check_bytes(text.encode(), "fuzz.tir")]
+        assert [d.code for d in doc.diagnostics] == codes
+
+
+def test_messages_speak_of_what_the_user_wrote() -> None:
+    """The recovery placeholder once showed up as "unexpected '__tir_error__'"."""
+    text = (corpus.REGRESSIONS / "placeholder_in_message.tir").read_text()
+    assert [d.render() for d in read_tir(text, "fuzz.tir").diagnostics] == [
+        "fuzz.tir:2:17: error: unexpected 'T_layer_norm'; expected an indented block [TIR001]",
+        "fuzz.tir:3:1: error: unexpected dedent; expected an indented block [TIR001]"]
+    # The function placeholders of the module skeleton are not the user's either.
+    assert [d.message for d in read_tir("    @()\nclass\n    @\n").diagnostics if "pass" in d.message] == []
+
+
+def test_oracle_rejects_internal_token_names_in_messages() -> None:
+    from fuzzing.targets import internal_words
+
+    assert internal_words("unexpected '__tir_error__'; expected an indented block") == ["__tir_error__"]
+    assert internal_words("unexpected _NL; expected RPAR") == ["_NL", "RPAR"]
+    # What the user wrote, quoted, is theirs even when it is spelled like a terminal.
+    assert internal_words("undefined name 'RPAR'") == []
+    assert internal_words("unexpected end of line; expected ')'") == []
+
+
 def test_json_call_with_too_few_arguments_is_a_backend_error() -> None:
     from compiler.backend.c_codegen import emit_c
     from compiler.backend.json_format import loads

@@ -80,43 +80,51 @@ def resolve(names: set[str], own: str, defined_in: Callable[[str], Iterable[str]
 class FileSet:
     """The files ``tir-lsp check`` was given, as the workspace its calls are resolved in.
     Nothing is read until a file calls a function it does not define; then the files whose
-    text contains the name have their function headers scanned (``workspace_index``)."""
+    text contains the name are read (once: their modules are what the calls are checked against)."""
 
     def __init__(self, files: list[tuple[str, str]]) -> None:
         self.files = files  # (path, display name)
         self._texts: list[tuple[str, str]] | None = None
         self._defines: dict[str, set[str]] = {}
         self._modules = ModuleCache()
+        self._read: dict[str, IRModule] = {}  # modules of the files scanned for a name
         self._display = dict(files)
         self._path_of = {display: path for path, display in files}
 
     def _all_texts(self) -> list[tuple[str, str]]:
         if self._texts is None:
+            from compiler.text.reader import decode_tir_bytes
+
             texts = []
-            for path, _display in self.files:
+            for path, display in self.files:
                 try:
-                    texts.append((path, Path(path).read_bytes().decode("utf-8", errors="replace")))
+                    text, _bad = decode_tir_bytes(Path(path).read_bytes(), display)
                 except OSError:
                     continue
+                if text is not None:
+                    texts.append((path, text))
             self._texts = texts
         return self._texts
 
     def _functions_of(self, path: str, text: str) -> set[str]:
         found = self._defines.get(path)
         if found is None:
-            from tir_lsp.workspace_index import scan_text
+            from compiler.text.parsed_file import ParsedFile
 
-            found = set()
-            for s in scan_text(text, path):
-                if s.kind == "function":
-                    found.add(s.name)
-                    if s.global_symbol:
-                        found.add(s.global_symbol)
+            # Read once: the module found here is the one calls into the file are checked against.
+            parsed = ParsedFile.parse(text, self._display.get(path, path))
+            found = {name for name, _span, _f in parsed.function_names()}
+            found |= {f.global_symbol for f in parsed.module.functions}
             self._defines[path] = found
+            self._read[path] = parsed.module
         return found
 
     def defined_in(self, name: str) -> list[str]:
         return [p for p, text in self._all_texts() if name in text and name in self._functions_of(p, text)]
+
+    def _module_of(self, path: str) -> IRModule | None:
+        read = self._read.get(path)
+        return read if read is not None else self._modules.get(path, self._display.get(path))
 
     def resolver_for(self, display: str) -> Resolver | None:
         """Resolves the calls of the file shown as ``display`` (None: not one of the files);
@@ -126,6 +134,6 @@ class FileSet:
             return None
 
         def run(names: set[str]) -> dict[str, IRModule]:
-            found = resolve(names, path, self.defined_in, lambda p: self._modules.get(p, self._display.get(p)))
+            found = resolve(names, path, self.defined_in, self._module_of)
             return {self._display.get(p, p): m for p, m in found.items()}
         return run

@@ -1,152 +1,36 @@
-"""Per-document state: the text, its functions as chunks with their parse/build results, and
-incremental re-analysis. No LSP types here: positions are 1-based lines and code-point
+"""Per-document state for the language server: a ``ParsedFile`` (the one parse path of
+``compiler.text.parsed_file``: functions as chunks, reused across edits when their text is
+unchanged) plus the semantic and calling-convention checks of its functions, re-run only for
+the functions an edit touched. No LSP types here: positions are 1-based lines and code-point
 columns, as in the compiler's spans.
-
-A module is split into functions (``split_chunks``); each function is parsed and built on its
-own and its result cached under the function's text. After an edit only the functions whose
-lines changed are parsed again; a function that merely moved keeps its result and a line
-``delta`` is applied when it is looked up. Everything outside the functions (imports, the
-``@I.ir_module`` class line, ``I.module_attrs``, module-level size vars) forms a small
-"skeleton" in which each function is one ``pass`` line; it is parsed again only when it changes.
 """
 
 from __future__ import annotations
 
-import bisect
+import dataclasses
 import gc
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
-from compiler.analysis.symbols import Definition, Reference, SymbolIndex
-from compiler.diagnostics import ERROR, Diagnostic, Related
+from compiler.analysis.calling_convention import SourceText
+from compiler.analysis.symbols import Definition
+from compiler.diagnostics import Diagnostic, Related
 from compiler.ir.function import IRModule, PrimFunc
 from compiler.ir.relax import RelaxFunction
 from compiler.ir.span import Span
-from compiler.text import syntax as S
-from compiler.text.builder import ModuleContext, build_function, build_module
-from compiler.text.parser import Chunk, detect_dialect, parse_chunk, parse_module, split_chunks
-from compiler.text.relax_builder import build_relax_function, is_relax_function
+from compiler.text.parsed_file import (
+    ChunkView,
+    Located,
+    ParsedFile,
+    Skeleton,
+    analyze_chunk,
+    split_lines,
+    unique_sorted,
+)
+
+__all__ = ["ChunkView", "Document", "Located", "Resolver"]
 
 # Other files' modules, by path, for the names of functions called but not defined here.
 Resolver = Callable[[set[str]], dict[str, IRModule]]
-
-# The parser and builder are not re-entrant across threads for one document; one lock per
-# process keeps the background indexer and the document worker from interleaving a parse.
-_PARSE_LOCK = threading.Lock()
-
-
-@dataclass(slots=True)
-class ChunkResult:
-    """One function parsed and built at ``base`` (0-based line of its first line)."""
-
-    base: int
-    functions: list[PrimFunc]
-    index: SymbolIndex
-    diagnostics: list[Diagnostic]
-    # Names of the functions defined in this chunk, with their name spans (at ``base``).
-    names: list[tuple[str, Span]]
-    # Semantic and calling-convention diagnostics (at ``base``) and what they depended on:
-    # the module's options and the callees' identities.
-    checked: list[Diagnostic] | None = None
-    checked_key: object = None
-    relax_functions: list[RelaxFunction] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ChunkView:
-    """A chunk of the current text and the result it uses; ``delta`` = lines moved since built."""
-
-    start: int
-    end: int
-    indent: int
-    key: tuple[str, ...]
-    result: ChunkResult
-
-    @property
-    def delta(self) -> int:
-        return self.start - self.result.base
-
-
-@dataclass(slots=True)
-class Skeleton:
-    """The module outside its functions: compact text (one ``pass`` per function) and what it
-    defines. ``line_map[i]`` is the real 1-based line of compact line ``i + 1``."""
-
-    key: tuple[str, ...]
-    line_map: list[int]
-    ctx: ModuleContext
-    attrs: dict[str, object]
-    name: str
-    index: SymbolIndex
-    diagnostics: list[Diagnostic]
-    global_infos: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Located:
-    """A definition or reference found at a position, with spans in current lines."""
-
-    entry: Definition | Reference
-    span: Span
-    symbol: object
-    chunk: ChunkView | None
-
-
-def _is_prim_func(fdef: S.FunctionDef) -> bool:
-    for d in fdef.decorators:
-        target = d.func if isinstance(d, S.Call) else d
-        if isinstance(target, S.Attribute) and target.attr == "prim_func":
-            return True
-    return False
-
-
-def _function_defs(stmts: tuple[Any, ...]) -> Iterator[S.FunctionDef]:
-    for st in stmts:
-        if isinstance(st, S.FunctionDef):
-            yield st
-        elif isinstance(st, S.Error):
-            yield from _function_defs(st.body)
-
-
-def analyze_chunk(lines: list[str], start: int, ctx: ModuleContext) -> ChunkResult:
-    """Parse and build one function whose first line is the 0-based line ``start``."""
-    stmts, diags = parse_chunk(lines, start + 1)
-    functions: list[PrimFunc] = []
-    index = SymbolIndex()
-    names: list[tuple[str, Span]] = []
-    diags = list(diags)
-    relax: list[RelaxFunction] = []
-    for fdef in _function_defs(stmts):
-        func: PrimFunc | RelaxFunction | None
-        if is_relax_function(fdef):
-            func, idx, ds = build_relax_function(fdef, ctx.type_vars, ctx.filename)
-        else:
-            if not _is_prim_func(fdef):
-                diags.append(Diagnostic("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func",
-                                        fdef.name.span))
-            func, idx, ds = build_function(fdef, ctx)
-        diags.extend(ds)
-        index.definitions.extend(idx.definitions)
-        index.references.extend(idx.references)
-        index.call_names.extend(idx.call_names)
-        names.append((fdef.name.id, fdef.name.span))
-        if isinstance(func, RelaxFunction):
-            relax.append(func)
-        elif func is not None:
-            functions.append(func)
-    return ChunkResult(start, functions, index, diags, names, relax_functions=relax)
-
-
-def _shift(d: Diagnostic, delta: int) -> Diagnostic:
-    return d if delta == 0 else d.shifted(delta)
-
-
-def _map_span(span: Span, line_map: list[int]) -> Span:
-    def real(line: int) -> int:
-        return line_map[line - 1] if 0 < line <= len(line_map) else line
-    return Span(real(span.line), span.column, real(span.end_line), span.end_column)
 
 
 class _ShiftedLines:
@@ -164,22 +48,29 @@ class _ShiftedLines:
         return self._lines[j] if 0 <= j < len(self._lines) and i >= self._base else ""
 
 
+# Diagnostics of a chunk's functions, each with whether its span and related spans lie in the
+# chunk (they move with it) or elsewhere (they do not).
+Checked = list[tuple[Diagnostic, tuple[bool, ...]]]
+
+
+def _placed(d: Diagnostic, own: tuple[bool, ...], delta: int) -> Diagnostic:
+    """``d`` with the spans that lie in its chunk moved by ``delta`` lines."""
+    if not delta or not any(own):
+        return d
+    related = tuple(Related(r.span.shifted(delta), r.message, r.file) if o else r
+                    for r, o in zip(d.related, own[1:]))
+    return Diagnostic(d.code, d.message, d.span.shifted(delta) if own[0] else d.span, d.severity, related, d.file)
+
+
 class Document:
-    """The analysis state of one TIR text; ``update`` re-analyses only what changed."""
+    """The analysis state of one TIR text; ``updated`` re-analyses only what changed."""
 
     def __init__(self, uri: str, filename: str = "<input>") -> None:
         self.uri = uri
         self.filename = filename
         self.version: int | None = None
-        self.lines: list[str] = []
-        self.chunks: list[ChunkView] = []
-        self.skeleton: Skeleton | None = None
-        self.module: IRModule = IRModule(())
+        self.parsed = ParsedFile(filename)
         self.diagnostics: list[Diagnostic] = []
-        self.dialect: str | None = None
-        self._starts: list[int] = []
-        self._functions: dict[str, tuple[PrimFunc | RelaxFunction | None, Span, ChunkView]] = {}
-        self.reparsed = 0  # chunks parsed by the last update (for tests and benchmarks)
         # Per-version results of features (semantic tokens...), filled lazily by them.
         self.cache: dict[str, object] = {}
         # Functions called by name but not defined here, and the other files' modules where
@@ -187,6 +78,32 @@ class Document:
         self.external: set[str] = set()
         self.files: dict[str, IRModule] = {}
         self.resolve: Resolver | None = None
+
+    # ------------------------------------------------------------------ the parsed file
+    @property
+    def lines(self) -> list[str]:
+        return self.parsed.lines
+
+    @property
+    def chunks(self) -> list[ChunkView]:
+        return self.parsed.chunks
+
+    @property
+    def skeleton(self) -> Skeleton | None:
+        return self.parsed.skeleton
+
+    @property
+    def module(self) -> IRModule:
+        return self.parsed.module
+
+    @property
+    def dialect(self) -> str | None:
+        return self.parsed.dialect
+
+    @property
+    def reparsed(self) -> int:
+        """Chunks parsed by the last update (for tests and benchmarks)."""
+        return self.parsed.reparsed
 
     # ------------------------------------------------------------------ updating
     def updated(self, text: str, version: int | None = None, resolve: Resolver | None = None) -> Document:
@@ -197,185 +114,28 @@ class Document:
         Documents are never mutated once built, so a reader (hover on the event loop) always
         sees one consistent state while the next one is being made in a worker thread.
         """
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        if "\r" in text:
-            lines = [ln.removesuffix("\r") for ln in lines]
         new = Document(self.uri, self.filename)
         new.resolve = resolve if resolve is not None else self.resolve
+        if "\x00" in text:
+            # As `tir-lsp check` reads a file: text holding a NUL byte is not TIR at all.
+            from compiler.text.reader import decode_tir_bytes
+
+            _text, bad = decode_tir_bytes(text.encode("utf-8", "surrogatepass"), self.filename)
+            if bad is not None:
+                new.parsed.lines = split_lines(text)
+                new.diagnostics = [bad]
+                new.version = version
+                return new
         gc_was_enabled = gc.isenabled()
-        gc.disable()  # parsing makes many small live objects: collecting them is wasted work
+        gc.disable()  # analysis makes many small live objects: collecting them is wasted work
         try:
-            with _PARSE_LOCK:
-                new._update(self, lines)
+            new.parsed = ParsedFile.parse(text, self.filename, self.parsed)
+            new.diagnostics = unique_sorted(new.parsed.diagnostics + new._checks(new.parsed.changed))
         finally:
             if gc_was_enabled:
                 gc.enable()
         new.version = version
         return new
-
-    @staticmethod
-    def _common_prefix(a: list[str], b: list[str], limit: int) -> int:
-        """Number of equal leading lines; compares blocks of lines at C speed first."""
-        n = 0
-        block = 256
-        while n + block <= limit and a[n:n + block] == b[n:n + block]:
-            n += block
-        while n < limit and a[n] == b[n]:
-            n += 1
-        return n
-
-    @staticmethod
-    def _split(prev: Document, lines: list[str]) -> list[tuple[Chunk, ChunkView | None]]:
-        """The chunks of ``lines``, each with the chunk of ``prev`` it is known to equal (moved
-        by the edit's line delta) or None; only the region that changed is split again."""
-        old = prev.lines
-        if not prev.chunks:
-            return [(c, None) for c in split_chunks(lines)]
-        n_old, n_new = len(old), len(lines)
-        limit = min(n_old, n_new)
-        prefix = Document._common_prefix(old, lines, limit)
-        if prefix == n_old == n_new:
-            return [(Chunk(v.start, v.end, v.indent), v) for v in prev.chunks]
-        suffix = Document._common_prefix(old[::-1], lines[::-1], limit - prefix)
-        first_changed, last_changed_old = prefix, n_old - 1 - suffix
-        delta = n_new - n_old
-        starts = prev._starts
-        # The window runs from the start of the function holding the first changed line to the
-        # start of the first function after the last changed line: split_chunks always begins
-        # a function at a decorator or ``def`` line, so chunks outside the window are unchanged.
-        i = bisect.bisect_right(starts, first_changed) - 1
-        ws = prev.chunks[i].start if i >= 0 else 0
-        j = bisect.bisect_right(starts, last_changed_old)
-        we = prev.chunks[j].start + delta if j < len(prev.chunks) else n_new
-        if we < ws:
-            return [(c, None) for c in split_chunks(lines)]
-        before = [(Chunk(v.start, v.end, v.indent), v) for v in prev.chunks[:max(i, 0)]]
-        middle = [(Chunk(c.start + ws, c.end + ws, c.indent), None) for c in split_chunks(lines[ws:we])]
-        after = [(Chunk(v.start + delta, v.end + delta, v.indent), v) for v in prev.chunks[j:]]
-        return before + middle + after
-
-    def _update(self, prev: Document, lines: list[str]) -> None:
-        dialect = detect_dialect(lines)
-        same_dialect = dialect == prev.dialect
-        split = self._split(prev, lines) if same_dialect else [(c, None) for c in split_chunks(lines)]
-        chunks = [c for c, _ in split]
-        skeleton = self._skeleton(prev, lines, chunks, dialect)
-        reuse = same_dialect and prev.skeleton is not None and skeleton.ctx is prev.skeleton.ctx
-        # Chunks the edit may have touched are looked up by their text (a function that moved
-        # inside the window, or was cut and pasted, keeps its result).
-        by_key: dict[tuple[str, ...], list[ChunkResult]] = {}
-        if reuse and any(v is None for _, v in split):
-            kept = {id(v) for _, v in split if v is not None}
-            for v in prev.chunks:
-                if id(v) not in kept:
-                    by_key.setdefault(v.key, []).append(v.result)
-        views: list[ChunkView] = []
-        reparsed = 0
-        for c, old_view in split:
-            if reuse and old_view is not None:
-                views.append(ChunkView(c.start, c.end, c.indent, old_view.key, old_view.result))
-                continue
-            key = tuple(lines[c.start:c.end])
-            cached = by_key.get(key)
-            if cached:
-                result = cached.pop()
-            else:
-                result = analyze_chunk(lines[c.start:c.end], c.start, skeleton.ctx)
-                reparsed += 1
-            views.append(ChunkView(c.start, c.end, c.indent, key, result))
-        self.lines = lines
-        self.dialect = dialect
-        self.chunks = views
-        self.skeleton = skeleton
-        self._starts = [v.start for v in views]
-        self.reparsed = reparsed
-        changed = {name for v in views if v.result.checked is None for name, _ in v.result.names}
-        changed |= set(prev._functions) - {n for v in views for n, _ in v.result.names}
-        if skeleton.key != (prev.skeleton.key if prev.skeleton else None):
-            changed.add("\0options")
-        self._assemble({n: f for n, (f, _s, _v) in prev._functions.items()}, changed)
-
-    def _skeleton(self, prev: Document, lines: list[str], chunks: list[Chunk], dialect: str | None) -> Skeleton:
-        compact: list[str] = []
-        line_map: list[int] = []
-        pos = 0
-        for c in chunks:
-            for k in range(pos, c.start):
-                compact.append(lines[k])
-                line_map.append(k + 1)
-            compact.append(" " * c.indent + "pass")
-            line_map.append(c.start + 1)
-            pos = c.end
-        for k in range(pos, len(lines)):
-            compact.append(lines[k])
-            line_map.append(k + 1)
-        key = tuple(compact)
-        old = prev.skeleton
-        if old is not None and old.key == key and dialect == prev.dialect:
-            return Skeleton(key, line_map, old.ctx, old.attrs, old.name, old.index, old.diagnostics, old.global_infos)
-        tree, syntax = parse_module("\n".join(compact) + "\n")
-        built = build_module(tree, self.filename)
-        type_vars = {d.name: d.symbol for d in built.index.definitions if d.kind == "size_var"}
-        ctx = ModuleContext(self.filename, dialect, type_vars)  # type: ignore[arg-type]
-        if old is not None and dialect == prev.dialect and set(old.ctx.type_vars) == set(type_vars):
-            ctx = old.ctx  # same size vars: keep their identity so cached functions stay valid
-            index = SymbolIndex([Definition(ctx.type_vars[d.name], d.name, d.span, d.kind, d.node, d.function)
-                                 if d.kind == "size_var" else d for d in built.index.definitions],
-                                built.index.references, built.index.call_names)
-        else:
-            index = built.index
-        diags = [Diagnostic(d.code, d.message, _map_span(d.span, line_map), d.severity, d.related, d.file)
-                 for d in list(syntax) + built.diagnostics]
-        return Skeleton(key, line_map, ctx, dict(built.module.attrs), built.module.name, index, diags,
-                        built.module.global_infos)
-
-    def _assemble(self, prev_functions: dict[str, object], changed: set[str]) -> None:
-        assert self.skeleton is not None
-        functions: list[PrimFunc] = []
-        relax: list[RelaxFunction] = []
-        diags: list[Diagnostic] = list(self.skeleton.diagnostics)
-        seen: dict[str, tuple[PrimFunc | RelaxFunction | None, Span, ChunkView]] = {}
-        for v in self.chunks:
-            r = v.result
-            delta = v.start - r.base
-            if r.diagnostics:
-                diags.extend(_shift(d, delta) for d in r.diagnostics)
-            names = r.names
-            if len(names) == 1 and len(r.functions) == 1 and names[0][0] not in seen:
-                # The common case, kept cheap: an edit re-assembles every function.
-                name, span = names[0]
-                seen[name] = (r.functions[0], span.shifted(delta) if delta else span, v)
-                functions.append(r.functions[0])
-                continue
-            by_name: dict[str, PrimFunc | RelaxFunction] = {f.name: f for f in (*r.functions, *r.relax_functions)}
-            for name, span in r.names:
-                span = span.shifted(delta)
-                if name in seen:
-                    first = Related(seen[name][1], f"first definition of '{name}'")
-                    diags.append(Diagnostic("TIR018", f"function '{name}' is defined twice in the module", span,
-                                            ERROR, (first,)))
-                    continue
-                seen[name] = (by_name.get(name), span, v)
-                f = by_name.get(name)
-                if isinstance(f, RelaxFunction):
-                    relax.append(f)
-                elif f is not None:
-                    functions.append(f)
-        standalone = any(v.indent == 0 for v in self.chunks)
-        self.module = IRModule(tuple(functions), self.skeleton.attrs, self.skeleton.name, standalone,
-                               tuple(self.skeleton.ctx.type_vars), tuple(relax), self.skeleton.global_infos)
-        self._functions = seen
-        diags.extend(self._checks(prev_functions, changed))
-        diags.sort(key=lambda d: (d.span.line, d.span.column, d.code, d.message))
-        reported: set[tuple[object, ...]] = set()
-        self.diagnostics = []
-        for d in diags:
-            key = (d.span, d.code, d.message, d.severity)
-            if key not in reported:
-                reported.add(key)
-                self.diagnostics.append(d)
 
     def rechecked(self) -> Document:
         """The same text checked again against the current state of the other files (after
@@ -395,11 +155,11 @@ class Document:
             found[n] = hit.func if hit is not None else None
         return found
 
-    def _checks(self, prev_functions: dict[str, object], changed: set[str]) -> list[Diagnostic]:
+    def _checks(self, changed: set[str]) -> list[Diagnostic]:
         """Semantic and calling-convention diagnostics; a function is checked again only when
         it was re-parsed, a function it calls changed (here or in another file), or the
         module's options changed."""
-        from compiler.analysis import calling_convention, relax_calls, run
+        from compiler.analysis import calling_convention
         from compiler.analysis.calling_convention import SourceText as source_text
 
         out: list[Diagnostic] = []
@@ -418,28 +178,23 @@ class Document:
         for v in self.chunks:
             r = v.result
             callees = {n for n, _ in r.index.call_names}
-            # The identities of the functions of other files this one calls: one changed,
-            # and the calls to it are checked again.
-            callee_key = tuple(sorted(((n, outside[n]) for n in callees if n in outside), key=lambda c: c[0]))
+            # The identities of the functions of other files this one calls: one changed, and
+            # the calls to it are checked again. Diagnostics that quote the place of a function
+            # of this file (a related span, "line N") also depend on where it now is.
+            outside_key = tuple(sorted(((n, outside[n]) for n in callees if n in outside), key=lambda c: c[0]))
+            # A second function of the same name is not in the module (TIR018) and is not
+            # checked, as `tir-lsp check` checks the module's functions; it is once the first goes.
+            functions = r.functions if len(r.functions) == 1 and self.parsed.view_of(r.functions[0].name) is v \
+                else [f for f in r.functions if any(f is g for g in self.module.functions)]
+            places = r.checked_key[1] if isinstance(r.checked_key, tuple) else None
             stale = (r.checked is None or options_changed or bool(callees & changed)
-                     or r.checked_key != callee_key)
+                     or r.checked_key[0] != outside_key or r.checked_key[2] != len(functions)
+                     or (places is not None and places != self._places(callees)))
             if stale:
-                src = source_text(None)
-                src.lines = _ShiftedLines(self.lines, v.start, r.base)
-                checked: list[Diagnostic] = []
-                for f in r.functions:
-                    try:
-                        checked += run.analyze_function(f, self.module, self.filename, files=files, text=src)
-                    except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
-                        continue
-                for rf in r.relax_functions:
-                    try:
-                        checked += relax_calls.check_relax_function(rf, self.module, self.filename)
-                    except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
-                        continue
-                r.checked = checked
-                r.checked_key = callee_key
-            out.extend(_shift(d, v.delta) for d in r.checked or ())
+                r.checked = self._check_chunk(v, functions, callees, files)
+                quotes_places = any(not all(own) or "(line " in d.message for d, own in r.checked)
+                r.checked_key = (outside_key, self._places(callees) if quotes_places else None, len(functions))
+            out.extend(_placed(d, own, v.delta) for d, own in r.checked or ())
         seen: set[tuple[object, ...]] = set()
         unique = []
         for d in out:
@@ -449,111 +204,112 @@ class Document:
                 unique.append(d)
         return unique
 
+    def _places(self, names: set[str]) -> tuple[tuple[str, int], ...]:
+        """The current line of each function of this document among ``names``."""
+        found = ((n, self.parsed.function_named(n)) for n in names)
+        return tuple(sorted((n, hit[1].line) for n, hit in found if hit is not None))
+
+    def _current(self, v: ChunkView) -> list[PrimFunc]:
+        """The functions of ``v`` with spans at their current lines (built again if they moved)."""
+        if v.delta == 0:
+            return v.result.functions
+        assert self.skeleton is not None
+        return analyze_chunk(self.lines[v.start:v.end], v.start, self.skeleton.ctx).functions
+
+    def _check_chunk(self, v: ChunkView, functions: list[PrimFunc], callees: set[str],
+                     files: dict[str, IRModule] | None) -> Checked:
+        """Semantic and calling-convention diagnostics of the functions of ``v`` (at its
+        ``base``), each with which of its spans lie in ``v`` (they move with it; the others
+        quote other functions). A diagnostic that quotes another function of this file must
+        see both where they now are: when one of them moved, the two are built again at
+        their places first (rare: a call diagnostic in a function that must be re-checked)."""
+        r = v.result
+        relax = self._check_relax(v)
+        if not functions:
+            return relax
+        views = [self.parsed.view_of(n) for n in callees]
+        moved = {id(w): w for w in views if w is not None and w.delta != 0}
+        src = SourceText(None)
+        src.lines = _ShiftedLines(self.lines, v.start, r.base)
+        checked = self._analyze(functions, self.module, files, src)
+        if v.delta == 0 and not moved or not any(d.related or "(line " in d.message for d in checked):
+            last = r.base + (v.end - v.start)
+            mine_file = (None, self.filename)
+            return relax + [(d, (r.base < d.span.line <= last,
+                                 *(x.file in mine_file and r.base < x.span.line <= last for x in d.related)))
+                            for d in checked]
+        if v.delta != 0:
+            moved[id(v)] = v
+        current: dict[int, PrimFunc] = {}  # by id of the function as built at its base
+        for w in moved.values():
+            current.update(zip(map(id, w.result.functions), self._current(w)))
+        mine = [current.get(id(f), f) for f in functions]
+        module = dataclasses.replace(self.module, functions=tuple(current.get(id(f), f) for f in self.module.functions))
+        src = SourceText(None)
+        src.lines = self.lines
+        checked = self._analyze(mine, module, files, src)
+
+        def own(span: Span, file: str | None) -> bool:
+            return file in (None, self.filename) and v.start < span.line <= v.end
+
+        out: Checked = list(relax)
+        for d in checked:
+            flags = (own(d.span, d.file), *(own(x.span, x.file) for x in d.related))
+            out.append((_placed(d, flags, -v.delta), flags))  # stored at the chunk's base
+        return out
+
+    def _check_relax(self, v: ChunkView) -> Checked:
+        """TIR020/TIR010 of the chunk's ``@R.function`` functions against the module's PrimFuncs
+        (at the chunk's base; their spans all lie in the chunk)."""
+        from compiler.analysis import relax_calls
+
+        out: Checked = []
+        for rf in v.result.relax_functions:
+            try:
+                found = relax_calls.check_relax_function(rf, self.module, self.filename)
+            except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
+                continue
+            last = v.result.base + (v.end - v.start)
+            out.extend((d, (True, *(x.file in (None, self.filename) and v.result.base < x.span.line <= last
+                                    for x in d.related))) for d in found)
+        return out
+
+    def _analyze(self, functions: list[PrimFunc], module: IRModule, files: dict[str, IRModule] | None,
+                 src: SourceText) -> list[Diagnostic]:
+        from compiler.analysis import run
+
+        checked: list[Diagnostic] = []
+        for f in functions:
+            try:
+                checked += run.analyze_function(f, module, self.filename, files=files, text=src)
+            except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
+                continue
+        return checked
+
     # ------------------------------------------------------------------ lookups
     def chunk_at(self, line: int) -> ChunkView | None:
         """The function chunk holding the 1-based ``line``."""
-        i = bisect.bisect_right(self._starts, line - 1) - 1
-        if i >= 0 and self.chunks[i].start <= line - 1 < self.chunks[i].end:
-            return self.chunks[i]
-        return None
+        return self.parsed.chunk_at(line)
 
     def function_named(self, name: str) -> tuple[PrimFunc | RelaxFunction | None, Span] | None:
         """A function of this document by name or global symbol, with its name span."""
-        hit = self._functions.get(name)
-        if hit is not None:
-            return hit[0], hit[1]
-        for f, span, _ in self._functions.values():
-            if f is not None and f.global_symbol == name:
-                return f, span
-        return None
+        return self.parsed.function_named(name)
 
     def function_names(self) -> list[tuple[str, Span, PrimFunc | RelaxFunction | None]]:
-        return [(name, span, f) for name, (f, span, _) in self._functions.items()]
+        return self.parsed.function_names()
 
     def at(self, line: int, column: int) -> Located | None:
-        """The definition or reference at a 1-based position; call-name strings that name a
-        function of this document count as references to it."""
-        view = self.chunk_at(line)
-        if view is None:
-            sk = self.skeleton
-            if sk is None:
-                return None
-            # Skeleton entries are in compact lines; map the position there.
-            try:
-                cline = sk.line_map.index(line) + 1
-            except ValueError:
-                return None
-            e = sk.index.at(cline, column)
-            if e is None:
-                return None
-            return Located(e, _map_span(e.span, sk.line_map), e.symbol, None)
-        delta = view.delta
-        local = line - delta
-        e = view.result.index.at(local, column)
-        if e is not None:
-            return Located(e, e.span.shifted(delta), e.symbol, view)
-        for name, span in view.result.index.call_names:
-            if span.contains(local, column):
-                hit = self.function_named(name)
-                if hit is not None and hit[0] is not None:
-                    return Located(Reference(span, hit[0]), span.shifted(delta), hit[0], view)
-                return Located(Reference(span, name), span.shifted(delta), name, view)
-        return None
+        """The definition or reference at a 1-based position (``ParsedFile.at``)."""
+        return self.parsed.at(line, column)
 
     def definition_of(self, symbol: object, near: ChunkView | None = None) -> tuple[Definition, Span] | None:
         """The definition of ``symbol`` with its span in current lines."""
-        if near is not None:
-            d = near.result.index.definition_of(symbol)
-            if d is not None:
-                return d, d.span.shifted(near.delta)
-        if isinstance(symbol, (PrimFunc, RelaxFunction)):
-            for f, _span, v in self._functions.values():
-                if f is symbol:
-                    d = v.result.index.definition_of(symbol)
-                    if d is not None:
-                        return d, d.span.shifted(v.delta)
-        sk = self.skeleton
-        if sk is not None:
-            d = sk.index.definition_of(symbol)
-            if d is not None:
-                return d, _map_span(d.span, sk.line_map)
-        for v in self.chunks:
-            d = v.result.index.definition_of(symbol)
-            if d is not None:
-                return d, d.span.shifted(v.delta)
-        return None
+        return self.parsed.definition_of(symbol, near)
 
     def references_to(self, symbol: object, near: ChunkView | None = None) -> list[Span]:
         """Every use of ``symbol`` in this document (spans in current lines), in order."""
-        out: list[Span] = []
-        if isinstance(symbol, (PrimFunc, RelaxFunction, str)):
-            names = {symbol} if isinstance(symbol, str) else {symbol.name, symbol.global_symbol}
-            for v in self.chunks:
-                out.extend(r.span.shifted(v.delta) for r in v.result.index.references_to(symbol))
-                out.extend(sp.shifted(v.delta) for n, sp in v.result.index.call_names if n in names)
-        elif near is not None and near.result.index.definition_of(symbol) is not None \
-                and not self._is_module_level(symbol):
-            out.extend(r.span.shifted(near.delta) for r in near.result.index.references_to(symbol))
-        else:
-            for v in self.chunks:
-                out.extend(r.span.shifted(v.delta) for r in v.result.index.references_to(symbol))
-            sk = self.skeleton
-            if sk is not None:
-                out.extend(_map_span(r.span, sk.line_map) for r in sk.index.references_to(symbol))
-        return sorted(set(out), key=lambda s: (s.line, s.column))
-
-    def _is_module_level(self, symbol: object) -> bool:
-        sk = self.skeleton
-        return sk is not None and sk.index.definition_of(symbol) is not None
+        return self.parsed.references_to(symbol, near)
 
     def definitions(self) -> Iterator[tuple[Definition, Span, ChunkView | None]]:
         """Every definition in the document with its current span."""
-        sk = self.skeleton
-        if sk is not None:
-            for d in sk.index.definitions:
-                yield d, _map_span(d.span, sk.line_map), None
-        for v in self.chunks:
-            for d in v.result.index.definitions:
-                yield d, d.span.shifted(v.delta), v
-
-
+        return self.parsed.definitions()

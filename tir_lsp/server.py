@@ -293,7 +293,7 @@ async def did_change(ls: TirLanguageServer, params: types.DidChangeTextDocumentP
 def did_save(ls: TirLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
     doc = ls.docs.get(params.text_document.uri)
     if doc is not None:
-        ls.index.set_file(doc.filename, "\n".join(doc.lines))
+        ls.index.set_file(doc.filename, doc.parsed)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -310,10 +310,12 @@ async def did_close(ls: TirLanguageServer, params: types.DidCloseTextDocumentPar
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 async def did_change_watched_files(ls: TirLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
     changed = False
+    loop = asyncio.get_running_loop()
     for event in params.changes:
         path = to_fs_path(event.uri)
         if path and ls.index.contains(path):
-            changed |= ls.index.refresh(path)
+            # A file is read whole (the one parse path): not on the event loop.
+            changed |= await loop.run_in_executor(None, ls.index.refresh, path)
     if changed:
         await ls.refresh_dependents()
 
@@ -387,7 +389,8 @@ async def on_references(ls: TirLanguageServer, params: types.ReferenceParams) ->
     if found is None:
         return None
     doc, line, col = found
-    targets = references.references(doc, line, col, ls.docs, params.context.include_declaration)
+    targets = references.references(doc, line, col, ls.docs, params.context.include_declaration, ls.index,
+                                    ls.uri_of)
     return [ls.location(uri, span) for uri, span in targets] or None
 
 

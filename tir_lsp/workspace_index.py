@@ -1,37 +1,37 @@
-"""Functions and buffers of the workspace's TIR files that are not open, for definition,
-references-by-name, workspace symbols and cross-file calling-convention checks.
+"""Functions, buffers and calls by name of the workspace's TIR files that are not open, for
+definition, references, workspace symbols and cross-file calling-convention checks.
 
-Closed files are read with the real parser, but only their function headers: a Model
-Library Format ``src/`` folder or a fixture tree may hold hundreds of files, and all the
-index needs is each function's name, its ``global_symbol`` attribute and its parameters.
-For every function (``split_chunks``) the decorators, the ``def`` lines and the leading
-``T.func_attr(...)`` statements are parsed, the rest of the body is not: a few lines per
-function instead of all of them. The result is cached per file by (mtime, size). Buffers
-declared inside bodies (``T.alloc_buffer`` ...) are found by a regular expression on the
-body lines the header parse skips. Open documents are always asked instead.
+Closed files are read through the one parse path (``compiler.text.parsed_file``), exactly as
+an open document or ``tir-lsp check`` reads them; what is kept of each is small: its
+functions (name, ``global_symbol``, span), the buffers they declare, and the functions its
+calls name by string (``T.call_extern("int32", "f", ...)``), which find references reports
+for a function of another file. The result is cached per file by (mtime, size). Open
+documents are always asked instead.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from compiler.ir.span import Span
 
-_BUFFER_DECL = re.compile(r"^[ \t]*(\w+)\s*=\s*T\.(alloc_buffer|decl_buffer|match_buffer|Buffer|sblock_alloc_buffer)\(")
-_FUNC_ATTR = re.compile(r"[ \t]*T\.func_attr\(")
+if TYPE_CHECKING:
+    from compiler.text.parsed_file import ParsedFile
+
 MAX_FILES = 5000
+# What a buffer is declared by (parameters and statements of a function body).
+_BUFFER_KINDS = ("buffer_param", "buffer", "alloc_buffer", "sblock_alloc_buffer", "decl_buffer", "match_buffer")
 
 
 @dataclass(frozen=True, slots=True)
 class Symbol:
     name: str
-    kind: str  # "function" or "buffer"
+    kind: str  # "function", "buffer", or "call" (a call naming function ``name`` by string)
     path: str
     span: Span
     container: str | None = None
@@ -39,113 +39,31 @@ class Symbol:
     global_symbol: str | None = None
 
 
-def _header_end(lines: list[str], start: int, end: int) -> int | None:
-    """The index after the last line of the function header starting at ``start`` (its
-    decorators and ``def`` line(s), then any leading ``T.func_attr(...)`` statements), or
-    None when the header does not end with ``:`` at the end of a line."""
-    from compiler.text.parser import _bracket_delta, _is_code
-
-    i, depth, seen_def = start, 0, False
-    while i < end:
-        line = lines[i]
-        if depth <= 0 and line.lstrip().startswith("def "):
-            seen_def = True
-        depth += _bracket_delta(line)
-        i += 1
-        if seen_def and depth <= 0:
-            code = line.rstrip()
-            if not code.endswith(":") and "#" in code:
-                code = code[:code.index("#")].rstrip()
-            if not code.endswith(":"):
-                return None  # a one-line function (``def f(): pass``): parse all of it
-            break
-    else:
-        return None
-    last = i
-    # Leading attribute statements: the global symbol a call may name the function by.
-    while i < end:
-        line = lines[i]
-        if not _is_code(line):
-            i += 1
-            continue
-        if not _FUNC_ATTR.match(line):
-            break
-        depth = 0
-        while i < end:
-            depth += _bracket_delta(lines[i])
-            i += 1
-            if depth <= 0:
-                break
-        last = i
-    return last
-
-
-def _global_symbol(body: tuple[Any, ...]) -> str | None:
-    from compiler.text import syntax as S
-
-    for st in body:
-        if type(st) is not S.ExprStmt or type(st.value) is not S.Call:
-            continue
-        call = st.value
-        func = call.func
-        if not (type(func) is S.Attribute and func.attr == "func_attr" and call.args):
-            continue
-        attrs = call.args[0]
-        if type(attrs) is S.DictExpr:
-            for k, v in attrs.items:
-                if type(k) is S.Constant and k.value == "global_symbol" and type(v) is S.Constant \
-                        and isinstance(v.value, str):
-                    return v.value
-    return None
-
-
-def _function_defs(stmts: Iterable[Any]) -> Iterator[Any]:
-    from compiler.text import syntax as S
-
-    for st in stmts:
-        if isinstance(st, S.FunctionDef):
-            yield st
-        elif isinstance(st, (S.ClassDef, S.Error)):
-            yield from _function_defs(st.body)
-
-
-def _is_buffer_annotation(ann: Any) -> bool:
-    from compiler.text import syntax as S
-
-    if type(ann) is not S.Call or type(ann.func) is not S.Attribute:
-        return False
-    return ann.func.attr in ("Buffer", "Tensor") and type(ann.func.value) is S.Name and ann.func.value.id == "T"
-
-
 def scan_text(text: str, path: str) -> list[Symbol]:
-    """The functions (with their parameter buffers) and buffers declared in ``text``."""
-    from compiler.text.parser import parse_chunk, split_chunks
+    """The functions, the buffers they declare and the calls by name in ``text``, in order."""
+    from compiler.text.parsed_file import ParsedFile
 
-    lines = text.split("\n")
-    if "\r" in text:
-        lines = [ln.removesuffix("\r") for ln in lines]
+    return symbols_of(ParsedFile.parse(text, path), path)
+
+
+def symbols_of(parsed: ParsedFile, path: str) -> list[Symbol]:
+    """The functions, the buffers they declare and the calls by name of a parsed file."""
+    from compiler.ir.buffer import Buffer
+
     out: list[Symbol] = []
-    for chunk in split_chunks(lines):
-        end = _header_end(lines, chunk.start, chunk.end)
-        if end is None:
-            header, body_from = lines[chunk.start:chunk.end], chunk.end
-        else:
-            header, body_from = lines[chunk.start:end], end
-            if not any(_FUNC_ATTR.match(ln) for ln in header):
-                header = [*header, " " * (chunk.indent + 4) + "pass"]
-        stmts, _diags = parse_chunk(header, chunk.start + 1)
-        func: str | None = None
-        for fdef in _function_defs(stmts):
-            func = fdef.name.id
-            gsym = _global_symbol(fdef.body)
-            out.append(Symbol(func, "function", path, fdef.name.span, None, gsym if gsym != func else None))
-            for p in fdef.params:
-                if _is_buffer_annotation(p.annotation):
-                    out.append(Symbol(p.name.id, "buffer", path, p.name.span, func))
-        for k in range(body_from, chunk.end):
-            m = _BUFFER_DECL.match(lines[k])
-            if m:
-                out.append(Symbol(m.group(1), "buffer", path, Span(k + 1, m.start(1) + 1, k + 1, m.end(1) + 1), func))
+    for v in parsed.chunks:
+        r = v.result
+        functions = {f.name: f for f in r.functions}
+        for name, span in r.names:
+            f = functions.get(name)
+            gsym = f.global_symbol if f is not None and f.global_symbol != name else None
+            out.append(Symbol(name, "function", path, span.shifted(v.delta), None, gsym))
+        seen: set[Span] = set()
+        for d in r.index.definitions:
+            if d.kind in _BUFFER_KINDS and isinstance(d.symbol, Buffer) and d.span not in seen:
+                seen.add(d.span)
+                out.append(Symbol(d.name, "buffer", path, d.span.shifted(v.delta), d.function))
+        out.extend(Symbol(name, "call", path, span.shifted(v.delta)) for name, span in r.index.call_names)
     return out
 
 
@@ -236,8 +154,9 @@ class WorkspaceIndex:
             self._functions = None
         return True
 
-    def set_file(self, path: str, text: str) -> None:
-        syms = scan_text(text, path)
+    def set_file(self, path: str, parsed: ParsedFile) -> None:
+        """``path`` as an open document has it (just saved)."""
+        syms = symbols_of(parsed, path)
         with self._lock:
             self._by_path[path] = (file_stamp(path), syms)
             self._functions = None
@@ -249,6 +168,13 @@ class WorkspaceIndex:
     def symbols(self) -> list[Symbol]:
         with self._lock:
             return [s for _stamp, syms in self._by_path.values() for s in syms]
+
+    def calls_to(self, names: set[str]) -> list[Symbol]:
+        """The calls by string to any of ``names`` in the indexed files, ordered by path."""
+        with self._lock:
+            found = [s for _stamp, syms in self._by_path.values() for s in syms
+                     if s.kind == "call" and s.name in names]
+        return sorted(found, key=lambda s: (s.path, s.span.line, s.span.column))
 
     def functions_named(self, name: str) -> list[Symbol]:
         """Functions called ``name`` (by name or by global symbol), ordered by path."""

@@ -282,7 +282,9 @@ class SourceText:
     as plain Python values (``calling_conv``, option keys, target strings)."""
 
     def __init__(self, text: str | None) -> None:
-        self.lines = text.split("\n") if text is not None else None
+        from compiler.text.parsed_file import split_lines  # lines as the spans count them
+
+        self.lines = split_lines(text) if text is not None else None
 
     def find(self, needle: str, first: int, last: int | None = None) -> Span | None:
         """The first occurrence of ``needle`` on lines ``first..last`` (1-based)."""

@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from compiler.analysis.symbols import Definition, SymbolIndex
 from compiler.diagnostics import ERROR, WARNING, Diagnostic
@@ -63,8 +63,7 @@ from compiler.ir.expr import (
     Var,
     index_lanes,
 )
-from compiler.ir.function import IRModule, PrimFunc
-from compiler.ir.relax import RelaxFunction
+from compiler.ir.function import PrimFunc
 from compiler.ir.span import Span
 from compiler.ir.stmt import (
     Allocate,
@@ -91,7 +90,6 @@ from compiler.ir.stmt import (
 )
 from compiler.text import syntax as S
 from compiler.text.kernel_dialect import SCOPE_ID_KINDS, is_tile_primitive, memory_span, registered_in_tvm
-from compiler.text.relax_builder import build_relax_function, dotted, is_relax_function, source_text
 
 NAMESPACES = ("T", "I", "tvm", "tir", "tirx")
 
@@ -125,12 +123,6 @@ def _seq_or_nop(stmts: list[Stmt]) -> Stmt:
     """The body of a function or block; one holding only frame statements (``T.reads``,
     ``T.func_attr``...) is ``T.evaluate(0)``, as TVM builds it and our printer prints it."""
     return seq(stmts) if stmts else Evaluate(IntImm(INT32, 0))
-
-
-class BuildResult(NamedTuple):
-    module: IRModule
-    index: SymbolIndex
-    diagnostics: list[Diagnostic]
 
 
 @dataclass
@@ -2247,142 +2239,15 @@ def build_function(fdef: S.FunctionDef, ctx: ModuleContext) -> tuple[PrimFunc | 
     return func, fb.index, fb.diags
 
 
-def _is_prim_func(fdef: S.FunctionDef) -> bool:
-    for d in fdef.decorators:
-        target = d.func if isinstance(d, S.Call) else d
-        if _t_name(target) == "prim_func":
-            return True
-    return False
-
-
-def _extern_func_assign(st: S.SStmt) -> bool:
-    """``name = R.ExternFunc("name")`` in a module class."""
-    return (isinstance(st, S.Assign) and isinstance(st.target, S.Name) and isinstance(st.value, S.Call)
-            and dotted(st.value.func) == "R.ExternFunc")
-
-
-def _type_var_assign(st: S.SStmt) -> tuple[str, Span, DataType] | None:
-    """``n = TypeVar("n")`` / ``n = T.int32()`` at module level, with the dtype of the size
-    it declares (a ``TypeVar`` is an int64 size in TVM)."""
-    if isinstance(st, S.Assign) and isinstance(st.target, S.Name) and isinstance(st.value, S.Call):
-        f = st.value.func
-        name = _call_name(st.value)
-        if isinstance(f, S.Name) and f.id == "TypeVar":
-            return st.target.id, st.target.span, INT64
-        if (isinstance(f, S.Name) and f.id in ("Var", "SizeVar")) or name in ("int32", "int64", "Var", "SizeVar"):
-            return st.target.id, st.target.span, INT64 if name == "int64" else INT32
-    return None
-
-
-def build_module(tree: S.Module, filename: str = "<input>") -> BuildResult:
-    """Build an IRModule from a parsed file: an ``@I.ir_module`` class or a standalone
-    ``@T.prim_func``. Never raises; problems come back as diagnostics."""
-    ctx = ModuleContext(filename, tree.dialect)
-    index = SymbolIndex()
-    diags: list[Diagnostic] = []
-    functions: list[PrimFunc] = []
-    relax_functions: list[RelaxFunction] = []
-    global_infos = ""
+def build_module_attrs(call: S.Call, ctx: ModuleContext) -> tuple[dict[str, object], list[Diagnostic]]:
+    """The attributes of an ``I.module_attrs({...})`` call (the module around the functions is
+    read by ``compiler.text.parsed_file``)."""
+    fb = FunctionBuilder(ctx)
+    fb.scopes.append({})
     attrs: dict[str, object] = {}
-    mod_name = "Module"
-    standalone = False
-    fn_spans: dict[str, Span] = {}
-
-    def err(code: str, msg: str, span: Span, severity: str = ERROR) -> None:
-        diags.append(Diagnostic(code, msg, span, severity, file=filename))
-
-    def add_function(fdef: S.FunctionDef) -> None:
-        func: PrimFunc | RelaxFunction | None
-        if is_relax_function(fdef):
-            func, idx, ds = build_relax_function(fdef, ctx.type_vars, filename)
-        else:
-            if not _is_prim_func(fdef):
-                err("TIR005", f"function '{fdef.name.id}' is not decorated with @T.prim_func", fdef.name.span)
-            func, idx, ds = build_function(fdef, ctx)
-        diags.extend(ds)
-        index.definitions.extend(idx.definitions)
-        index.references.extend(idx.references)
-        index.call_names.extend(idx.call_names)
-        if func is None:
-            return
-        if fdef.name.id in fn_spans:
-            err("TIR018", f"function '{fdef.name.id}' is defined twice in the module", fdef.name.span)
-            return
-        fn_spans[fdef.name.id] = fdef.name.span
-        if isinstance(func, RelaxFunction):
-            relax_functions.append(func)
-        else:
-            functions.append(func)
-
-    def add_type_var(name: str, span: Span, dtype: DataType) -> None:
-        v = Var(name, dtype, span=span)
-        ctx.type_vars[name] = v
-        index.definitions.append(Definition(v, name, span, "size_var", None, None))
-
-    def module_attrs_call(st: S.SStmt) -> S.Call | None:
-        if isinstance(st, S.ExprStmt) and isinstance(st.value, S.Call):
-            f = st.value.func
-            if isinstance(f, S.Attribute) and f.attr == "module_attrs" and isinstance(f.value, S.Name) and f.value.id == "I":
-                return st.value
-        return None
-
-    def module_global_infos_call(st: S.SStmt) -> S.Call | None:
-        if isinstance(st, S.ExprStmt) and isinstance(st.value, S.Call) and dotted(st.value.func) == "I.module_global_infos":
-            return st.value
-        return None
-
-    # Module-level type vars first: functions anywhere in the file may use them.
-    for st in tree.body:
-        tv = _type_var_assign(st)
-        if tv is not None:
-            add_type_var(*tv)
-        if isinstance(st, S.ClassDef):
-            for inner in st.body:
-                tv = _type_var_assign(inner)
-                if tv is not None:
-                    add_type_var(*tv)
-    for st in tree.body:
-        if isinstance(st, (S.Import, S.Pass)) or _type_var_assign(st) is not None:
-            continue
-        if isinstance(st, S.ClassDef):
-            mod_name = st.name.id
-            for inner in st.body:
-                if isinstance(inner, S.FunctionDef):
-                    add_function(inner)
-                elif (call := module_attrs_call(inner)) is not None:
-                    fb = FunctionBuilder(ctx)
-                    fb.scopes.append({})
-                    try:
-                        if call.args:
-                            attrs.update(fb._attr_dict(call.args[0]))
-                    except _Drop:
-                        pass
-                    diags.extend(fb.diags)
-                elif (infos := module_global_infos_call(inner)) is not None:
-                    global_infos = "\n".join(filter(None, (global_infos, source_text(infos))))
-                elif _extern_func_assign(inner):
-                    # `f = R.ExternFunc("f")`: a function of the module defined outside it.
-                    assert isinstance(inner, S.Assign)
-                    extern = f"{source_text(inner.target)} = {source_text(inner.value)}"
-                    global_infos = "\n".join(filter(None, (global_infos, extern)))
-                elif isinstance(inner, (S.Pass, S.Import)) or _type_var_assign(inner) is not None:
-                    continue
-                elif isinstance(inner, S.Error):
-                    for s2 in inner.body:
-                        if isinstance(s2, S.FunctionDef):
-                            add_function(s2)
-                else:
-                    err("TIR005", "only @T.prim_func functions and I.module_attrs belong in a module class", inner.span)
-        elif isinstance(st, S.FunctionDef):
-            standalone = True
-            add_function(st)
-        elif isinstance(st, S.Error):
-            for s2 in st.body:
-                if isinstance(s2, S.FunctionDef):
-                    add_function(s2)
-        else:
-            err("TIR005", "only an @I.ir_module class or @T.prim_func functions may appear at top level", st.span)
-    module = IRModule(tuple(functions), attrs, mod_name, standalone and len(functions) + len(relax_functions) <= 1,
-                      tuple(ctx.type_vars), tuple(relax_functions), global_infos, span=tree.span)
-    index.link_functions(module.functions)
-    return BuildResult(module, index, diags)
+    try:
+        if call.args:
+            attrs.update(fb._attr_dict(call.args[0]))
+    except _Drop:
+        pass
+    return attrs, fb.diags

@@ -752,7 +752,24 @@ def _syntax_errors() -> tuple[type[Exception], ...]:
     return (UnexpectedInput, LexError)
 
 
-def _classify(exc: Exception, lines: list[str], first_line: int) -> _Failure:
+_USER_TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\S")
+
+
+def _user_words(tok: Any, original: list[str], first_line: int) -> str:
+    """What the user wrote where the parser met ``tok``: a placeholder (recovery's
+    ``ERROR_MARK``, the ``pass`` standing for a function around the module) stands for the
+    statement it replaced, shown by that statement's first token."""
+    if tok.type in ("$END", "_NL", "_INDENT", "_DEDENT"):
+        return _unexpected_words(tok)
+    idx = tok.line - first_line
+    line = original[idx] if 0 <= idx < len(original) else ""
+    if line.startswith(str(tok), tok.column - 1):
+        return _unexpected_words(tok)
+    m = _USER_TOKEN.match(line, max(tok.column - 1, 0)) or _USER_TOKEN.search(line)
+    return f"'{m.group(0)}'" if m else "statement"
+
+
+def _classify(exc: Exception, lines: list[str], first_line: int, original: list[str] | None = None) -> _Failure:
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
     if isinstance(exc, LexError):
@@ -778,7 +795,7 @@ def _classify(exc: Exception, lines: list[str], first_line: int) -> _Failure:
         if at_line_start and unclosed is not None and tok.type != "_NL":
             line_idx, col, ch = unclosed
             return _Failure(first_line + line_idx, col, f"'{ch}' was never closed", "TIR001")
-        msg = f"unexpected {_unexpected_words(tok)}" + (f"; expected {words}" if words else "")
+        msg = f"unexpected {_user_words(tok, original or lines, first_line)}" + (f"; expected {words}" if words else "")
         return _Failure(tok.line, tok.column, msg, "TIR001")
     if isinstance(exc, UnexpectedCharacters):
         ch = exc.char
@@ -903,8 +920,10 @@ def _replace_statement(lines: list[str], idx: int, first_line: int, patched: set
     return True
 
 
-def _parse_lines(lines: list[str], first_line: int) -> tuple[tuple[Any, ...], list[Diagnostic]]:
-    """Parse lines that start at ``first_line`` (1-based), recovering from errors."""
+def _parse_lines(lines: list[str], first_line: int,
+                 shown: list[str] | None = None) -> tuple[tuple[Any, ...], list[Diagnostic]]:
+    """Parse lines that start at ``first_line`` (1-based), recovering from errors; messages
+    speak of ``shown`` (the lines as the user wrote them, when ``lines`` stand in for them)."""
     driver, lexer = _parser()
     work = list(lines)
     diags: list[Diagnostic] = []
@@ -921,7 +940,7 @@ def _parse_lines(lines: list[str], first_line: int) -> tuple[tuple[Any, ...], li
             result = driver.parse(tokens)
             return tuple(result), diags
         except _syntax_errors() as exc:
-            fail = _classify(exc, work, first_line)
+            fail = _classify(exc, work, first_line, shown or lines)
             if not diags or (diags[-1].span.line, diags[-1].message) != (fail.line, fail.message):
                 line_text = work[fail.line - first_line] if 0 <= fail.line - first_line < len(work) else ""
                 end_col = max(fail.column + 1, len(line_text) + 1) if fail.indent_error else fail.column + 1
@@ -933,9 +952,11 @@ def _parse_lines(lines: list[str], first_line: int) -> tuple[tuple[Any, ...], li
     return (S.Error((), span),), diags
 
 
-def parse_chunk(lines: list[str], first_line: int) -> tuple[tuple[Any, ...], list[Diagnostic]]:
-    """Parse one function's lines (as found by ``split_chunks``) on their own."""
-    return _parse_lines(lines, first_line)
+def parse_chunk(lines: list[str], first_line: int,
+                shown: list[str] | None = None) -> tuple[tuple[Any, ...], list[Diagnostic]]:
+    """Parse one function's lines (as found by ``split_chunks``) on their own; ``shown``, the
+    lines the user wrote where ``lines`` has placeholders, for the messages."""
+    return _parse_lines(lines, first_line, shown)
 
 
 def detect_dialect(lines: list[str]) -> str | None:
@@ -948,7 +969,8 @@ def detect_dialect(lines: list[str]) -> str | None:
 
 
 def parse_module(text: str) -> tuple[S.Module, list[Diagnostic]]:
-    """Parse a whole file: functions one by one, then the module around them."""
+    """Parse a whole file into one syntax tree: functions one by one, then the module around
+    them (text becomes a module through ``compiler.text.parsed_file``, not through this)."""
     if "\r" in text:  # CRLF and old Mac CR line ends count as one line end each, as in Python
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")

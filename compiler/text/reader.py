@@ -10,7 +10,6 @@ from compiler.analysis.symbols import SymbolIndex
 from compiler.diagnostics import Diagnostic, sort_key
 from compiler.ir.function import IRModule
 from compiler.ir.span import Span
-from compiler.text.builder import build_module
 
 
 class ReadResult(NamedTuple):
@@ -20,35 +19,24 @@ class ReadResult(NamedTuple):
 
 
 def read_tir(text: str, filename: str = "<input>") -> ReadResult:
-    """Parse and build ``text``; syntax and build diagnostics together, sorted by position."""
+    """Parse and build ``text`` (``ParsedFile``, the one parse path); syntax and build
+    diagnostics together, sorted by position."""
+    from compiler.text.parsed_file import ParsedFile
+
     # Reading allocates many small objects that all stay alive: the cyclic GC would only
     # re-scan them (it tripled the build time of a 10,000-line module).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read(text, filename)
+        parsed = ParsedFile.parse(text, filename)
+        return ReadResult(parsed.module, parsed.index(), sorted(parsed.diagnostics, key=sort_key))
+    except Exception as exc:  # noqa: BLE001 - the reader is an edge: report, never raise
+        diag = Diagnostic("TIR001", f"internal parser error: {type(exc).__name__}: {exc}", Span(1, 1, 1, 1),
+                          file=filename)
+        return ReadResult(IRModule(()), SymbolIndex(), [diag])
     finally:
         if gc_was_enabled:
             gc.enable()
-
-
-def _read(text: str, filename: str) -> ReadResult:
-    from compiler.text.parser import parse_module
-
-    try:
-        tree, syntax_diags = parse_module(text)
-    except Exception as exc:  # noqa: BLE001 - the reader is an edge: report, never raise
-        from compiler.text import syntax as S
-
-        end = Span(1, 1, 1, 1)
-        diag = Diagnostic("TIR001", f"internal parser error: {type(exc).__name__}: {exc}", end, file=filename)
-        tree, syntax_diags = S.Module((), end), [diag]
-    built = build_module(tree, filename)
-    diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, filename)
-             for d in syntax_diags]
-    diags += built.diagnostics
-    diags.sort(key=sort_key)
-    return ReadResult(built.module, built.index, diags)
 
 
 def _bad_byte_position(data: bytes, offset: int) -> Span:

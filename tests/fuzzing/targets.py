@@ -12,6 +12,11 @@ The oracle:
   known code, and no diagnostic is the reader's "internal parser error" (a crash it caught);
 - text our printer wrote from an error-free module reads back without errors, to the same
   IR, and printing is a fixed point;
+- no diagnostic message speaks of the parser's internals (its recovery placeholder,
+  terminal names such as ``_NL`` or ``RPAR``) rather than of what the user wrote;
+- the language server's document (fresh, and updated from an earlier version of the text),
+  ``tir-lsp check`` and ``read_tir`` report the same diagnostics for the same text
+  (``differential``);
 - no input takes longer than ``HANG_SECONDS`` of CPU time (``Hang`` is raised by the
   runner's watchdog when the wall clock runs far past it).
 """
@@ -33,7 +38,7 @@ HANG_SECONDS = 2.0
 FILENAME = "fuzz.tir"
 
 # Stage names, in chain order; `Stats.reached` counts inputs per stage.
-STAGES = ("check", "read", "analysis", "printer", "pipeline", "c_backend", "json", "json_reader")
+STAGES = ("check", "read", "differential", "analysis", "printer", "pipeline", "c_backend", "json", "json_reader")
 
 
 class Hang(BaseException):
@@ -73,6 +78,9 @@ class Stats:
     reached: Counter[str] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)
     slowest: float = 0.0
+    # CPU seconds of the differential's second reading of inputs (oracle work, which the hang
+    # limit of an input does not count).
+    oracle_cpu: float = 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,6 +106,31 @@ def check_diagnostics(stage: str, diags: Sequence[Diagnostic], text: str | None,
             raise Violation(stage, "no-position", f"line past the end ({n_lines} lines): {where}")
         if "internal" in d.message and "error" in d.message:
             raise Violation(stage, "crash", f"caught internally: {d.message[:200]}")
+        leaked = internal_words(d.message)
+        if leaked:
+            raise Violation(stage, "internal-token", f"{leaked[0]!r} in {where}")
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'")
+_PLACEHOLDER = "__tir_error__"
+
+
+def _terminal_names() -> frozenset[str]:
+    from compiler.text.parser import _plan
+
+    names = {t[0] for t in _plan()["terminals"]} | {"_NL", "_INDENT", "_DEDENT", "$END"}
+    # Keywords spelled in capitals (``NOT``, ``IN``...) may be quoted user text; the other
+    # names, outside quotes, are the parser's.
+    return frozenset(n for n in names if len(n) > 2 or n.startswith("_"))
+
+
+def internal_words(message: str) -> list[str]:
+    """The parser's internal names in ``message``: the recovery placeholder anywhere, terminal
+    names (``_NL``, ``RPAR``, ``$END``...) outside the quotes that show the user's text."""
+    found = [_PLACEHOLDER] if _PLACEHOLDER in message else []
+    bare = _QUOTED.sub("", message)
+    found += [w for w in re.findall(r"\$?[A-Z_][A-Z0-9_]*", bare) if w in _terminal_names()]
+    return found
 
 
 def _errors(diags: Sequence[Diagnostic]) -> list[Diagnostic]:
@@ -127,7 +160,7 @@ def _guard(stage: str, stats: Stats, text: str | None, fn: Callable[[], Any]) ->
 @dataclass
 class Options:
     """Which optional work to do: ``check_path`` runs `tir-lsp check`'s in-process entry point
-    (it repeats the analysis), ``round_trip`` compares IR after print/read, ``gcc`` compiles
+    (it repeats the analysis) and, with ``differential``, the language server's on the same text, ``round_trip`` compares IR after print/read, ``gcc`` compiles
     the C (slow: only for a sample)."""
 
     check_path: bool = True
@@ -135,6 +168,7 @@ class Options:
     round_trip: bool = True
     print_stages: bool = True
     gcc: bool = False
+    differential: bool = True
 
 
 def run_bytes(data: bytes, stats: Stats, opts: Options | None = None) -> None:
@@ -152,7 +186,7 @@ def run_bytes(data: bytes, stats: Stats, opts: Options | None = None) -> None:
     run_text(text, stats, opts, data=data)
 
 
-def _check_path(data: bytes, text: str | None, stats: Stats) -> None:
+def _check_path(data: bytes, text: str | None, stats: Stats) -> list[Diagnostic]:
     from tir_lsp import check
 
     def go() -> list[Diagnostic]:
@@ -165,6 +199,62 @@ def _check_path(data: bytes, text: str | None, stats: Stats) -> None:
 
     diags, _ = _guard("check", stats, text, go)
     check_diagnostics("check", diags or [], text, stats)
+    return diags or []
+
+
+def _comparable(diags: Sequence[Diagnostic]) -> list[tuple[object, ...]]:
+    """What a user sees of each diagnostic (the file is this one's in every path)."""
+    return sorted((d.span.line, d.span.column, d.span.end_line, d.span.end_column, d.code, d.severity, d.message,
+                   tuple((r.span, r.message) for r in d.related)) for d in diags)
+
+
+def _earlier_version(text: str) -> str:
+    """The text with its middle line removed: updating a document from it to ``text`` reuses
+    the functions before and after (moved by a line) and re-parses the rest."""
+    lines = text.split("\n")
+    del lines[len(lines) // 2]
+    return "\n".join(lines)
+
+
+def _first_difference(a: list[tuple[object, ...]], b: list[tuple[object, ...]]) -> str:
+    only_a = [x for x in a if x not in b]
+    only_b = [x for x in b if x not in a]
+    show = lambda x: f"{x[4]} {x[0]}:{x[1]} {str(x[6])[:70]!r}" if x else "nothing"
+    return f"{show(only_a[0] if only_a else None)} vs {show(only_b[0] if only_b else None)}"
+
+
+def differential(text: str, checked: Sequence[Diagnostic], read: Any, stats: Stats) -> None:
+    """The language server's diagnostics for ``text`` (a fresh document, and one edited to an
+    earlier version of the text and back) are ``tir-lsp check``'s (``checked``), and its parse
+    and build diagnostics are ``read_tir``'s (``read``)."""
+    from tir_lsp.documents import Document
+
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return  # a lone surrogate: `check` sees bytes that are not UTF-8, an editor never sends it
+
+    def go() -> tuple[Any, Any]:
+        fresh = Document("file:///fuzz.tir", FILENAME).updated(text, 1)
+        # Both edits re-read only what they touch: the functions around the middle line.
+        return fresh, fresh.updated(_earlier_version(text), 2).updated(text, 3)
+
+    t0 = time.process_time()
+    try:
+        (fresh, edited), _ = _guard("differential", stats, text, go)
+    finally:
+        stats.oracle_cpu += time.process_time() - t0
+    want = _comparable(checked)
+    for name, got in (("server", fresh.diagnostics), ("server after an edit", edited.diagnostics)):
+        have = _comparable(got)
+        if have != want:
+            raise Violation("differential", "mismatch",
+                            f"{name} vs tir-lsp check: {_first_difference(have, want)}")
+    if any(d.code == "TIR006" for d in checked):
+        return  # not text that is read at all (a NUL byte): nothing for read_tir to agree with
+    if _comparable(fresh.parsed.diagnostics) != _comparable(read.diagnostics):
+        raise Violation("differential", "mismatch", "server vs read_tir: " + _first_difference(
+            _comparable(fresh.parsed.diagnostics), _comparable(read.diagnostics)))
 
 
 def run_text(text: str, stats: Stats, opts: Options | None = None, data: bytes | None = None) -> None:
@@ -173,11 +263,14 @@ def run_text(text: str, stats: Stats, opts: Options | None = None, data: bytes |
     from compiler.text.reader import read_tir
 
     opts = opts or Options()
+    checked: list[Diagnostic] | None = None
     if opts.check_path:
-        _check_path(data if data is not None else text.encode("utf-8", "surrogatepass"), text, stats)
+        checked = _check_path(data if data is not None else text.encode("utf-8", "surrogatepass"), text, stats)
 
     result, _ = _guard("read", stats, text, lambda: read_tir(text, FILENAME))
     check_diagnostics("read", result.diagnostics, text, stats)
+    if checked is not None and opts.differential:
+        differential(text, checked, result, stats)
     checked, _ = _guard("analysis", stats, text,
                         lambda: analyze_module(result.module, result.index, FILENAME, text=text))
     check_diagnostics("analysis", checked, text, stats)

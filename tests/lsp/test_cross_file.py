@@ -196,3 +196,32 @@ async def test_hover_of_a_function_in_a_closed_file(client: LanguageClient) -> N
         "```\n\nfunction; calling convention: **packed** (C-runtime ABI, call it with `T.call_packed` / "
         "`T.call_cpacked`)\n\ndefined in `src/tir-lib.txt` line 7")
 
+
+async def _references(client: LanguageClient, uri: str, line: int, character: int) -> list[tuple[str, int, int, int]]:
+    res = await client.text_document_references_async(t.ReferenceParams(
+        text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=line, character=character),
+        context=t.ReferenceContext(include_declaration=True)))
+    return [(r.uri, r.range.start.line, r.range.start.character, r.range.end.character) for r in res or []]
+
+
+async def test_references_of_a_function_include_calls_in_a_closed_file(client: LanguageClient) -> None:
+    await open_doc(client, MAIN.as_uri(), MAIN.read_text())
+    await settle(client, MAIN.as_uri(), [ADD, SCALE])  # the index is ready
+    client.text_document_did_close(t.DidCloseTextDocumentParams(text_document=t.TextDocumentIdentifier(uri=MAIN.as_uri())))
+    await open_doc(client, LIB.as_uri(), LIB_TEXT)
+    try:
+        # `def add` in the open library: its call in tir-main.txt, a file no editor has open.
+        assert await _references(client, LIB.as_uri(), 6, 9) == [
+            (LIB.as_uri(), 6, 8, 11), (MAIN.as_uri(), 4, 38, 43)]
+        # `def scale` is called by its global symbol.
+        assert await _references(client, LIB.as_uri(), 16, 9) == [
+            (LIB.as_uri(), 16, 8, 13), (MAIN.as_uri(), 5, 38, 49)]
+    finally:
+        client.text_document_did_close(t.DidCloseTextDocumentParams(text_document=t.TextDocumentIdentifier(uri=LIB.as_uri())))
+
+
+async def test_references_from_a_call_include_the_closed_callee(client: LanguageClient) -> None:
+    await open_doc(client, MAIN.as_uri(), MAIN.read_text())
+    await settle(client, MAIN.as_uri(), [ADD, SCALE])
+    assert await _references(client, MAIN.as_uri(), 5, 40) == [
+        (LIB.as_uri(), 16, 8, 13), (MAIN.as_uri(), 5, 38, 49)]
