@@ -306,12 +306,16 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
         if type(st) is S.ClassDef:
             name = st.name.id
             for inner in st.body:
-                if is_function(inner) or type(inner) in (S.Pass, S.Import) or _size_var_assign(inner) is not None \
-                        or _extern_func_assign(inner):
+                if is_function(inner) or type(inner) in (S.Pass, S.Import) or _size_var_assign(inner) is not None:
                     continue
                 infos = _module_global_infos_call(inner)
                 if infos is not None:
-                    global_infos = source_text(infos)
+                    global_infos = "\n".join(filter(None, (global_infos, source_text(infos))))
+                    continue
+                if _extern_func_assign(inner):
+                    # `f = R.ExternFunc("f")`: a function of the module defined outside it.
+                    extern = f"{source_text(inner.target)} = {source_text(inner.value)}"
+                    global_infos = "\n".join(filter(None, (global_infos, extern)))
                     continue
                 call = _module_attrs_call(inner)
                 if call is not None:
