@@ -8,6 +8,7 @@ export const ClientCommand = {
   showTirAfterPass: "tir.showTirAfterPass",
   exportJson: "tir.exportJson",
   restartServer: "tir.restartServer",
+  showPassPipeline: "tir.showPassPipeline",
 } as const;
 
 /** Commands the extension sends to the server with `workspace/executeCommand`. */
@@ -16,6 +17,7 @@ export const ServerCommand = {
   showTirAfterPass: "tir.showTirAfterPass",
   exportJson: "tir.exportJson",
   listPasses: "tir.listPasses",
+  passPipeline: "tir.passPipeline",
 } as const;
 
 /** A document-producing server command and how to present it. */
@@ -46,6 +48,7 @@ export const COMMANDS_OWNED_BY_CLIENT: readonly string[] = [
   ClientCommand.showTirAfterPass,
   ClientCommand.exportJson,
   ClientCommand.restartServer,
+  ClientCommand.showPassPipeline,
 ];
 
 /** `commands` minus the ones the extension registers itself. */

@@ -37,6 +37,7 @@ import {
   resolveServerCommand,
   serverNotFoundMessage,
 } from "./serverOptions";
+import { showPassPipeline } from "./pipelinePanel";
 import { ServerState, statusPresentation } from "./serverStatus";
 
 const LANGUAGE_ID = "tir";
@@ -60,6 +61,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(ClientCommand.exportJson, (...args: unknown[]) => runDocumentCommand(exportJson, args)),
     vscode.commands.registerCommand(ClientCommand.showTirAfterPass, (...args: unknown[]) => runShowTirAfterPass(args)),
     vscode.commands.registerCommand(ClientCommand.restartServer, () => restartServer()),
+    vscode.commands.registerCommand(ClientCommand.showPassPipeline, () => runShowPassPipeline()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("tir.server") || event.affectsConfiguration("tir.check")) {
         void restartServer();
@@ -213,6 +215,14 @@ async function runShowTirAfterPass(invocationArgs: unknown[]): Promise<void> {
     await openUntitled(toUntitledDocument(showTirAfterPass, await executeOnServer(showTirAfterPass.command, args)));
   } catch (error) {
     void vscode.window.showErrorMessage(commandFailureMessage(showTirAfterPass.label, error));
+  }
+}
+
+async function runShowPassPipeline(): Promise<void> {
+  try {
+    await showPassPipeline(executeOnServer, activeTirDocumentUri());
+  } catch (error) {
+    void vscode.window.showErrorMessage(commandFailureMessage("Show Pass Pipeline", error));
   }
 }
 

@@ -45,11 +45,11 @@ describe("activate()", () => {
     assert.match(String(world.statusItems[0]?.tooltip), /tir-lsp: running/);
   });
 
-  it("registers the four commands", async () => {
+  it("registers the five commands", async () => {
     await loaded.extension.activate(context);
     assert.deepStrictEqual(
       [...world.commands.keys()].sort(),
-      ["tir.exportJson", "tir.lowerToC", "tir.restartServer", "tir.showTirAfterPass"],
+      ["tir.exportJson", "tir.lowerToC", "tir.restartServer", "tir.showPassPipeline", "tir.showTirAfterPass"],
     );
   });
 
