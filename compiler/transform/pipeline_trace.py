@@ -1,23 +1,21 @@
 """Every stage of one pipeline run as text: what ``tirc lower --print-after all`` prints, as data.
 
 The pipeline runs once; its ``on_stage`` hook prints the module after each pass. A pass that
-returns the very module it was given is unchanged without printing it again. Each stage's
-text carries where its functions are (``split_chunks`` on the printed lines), so a viewer can
-go from a line of a stage to the function it belongs to.
+returns the very module it was given is unchanged without printing it again, and a function a
+pass left alone (the same object) is not printed again either: passes touch few functions of
+a large module, and printing is most of the cost. Each stage's text carries where its
+functions are (known while printing it), so a viewer can go from a line of a stage to the
+function it belongs to.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
-from compiler.ir.function import IRModule
-from compiler.text.parser import split_chunks
-from compiler.text.printer import print_module
+from compiler.ir.function import IRModule, PrimFunc
+from compiler.text.printer import HEADER, print_function, print_module
 from compiler.transform.pass_api import PipelineOptions
 from compiler.transform.pipeline import run_pipeline
-
-_DEF_NAME = re.compile(r"[ \t]*def[ \t]+([A-Za-z_][A-Za-z_0-9]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +39,47 @@ class Stage:
     functions: tuple[StageFunction, ...]
 
 
-def stage_functions(text: str) -> tuple[StageFunction, ...]:
-    """The functions of a printed module, by the name on their ``def`` line."""
-    lines = text.split("\n")
-    out: list[StageFunction] = []
-    for chunk in split_chunks(lines):
-        name = next((m.group(1) for ln in lines[chunk.start:chunk.end] if (m := _DEF_NAME.match(ln))), None)
-        if name is not None:
-            out.append(StageFunction(name, chunk.start, chunk.end))
-    return tuple(out)
+class _StagePrinter:
+    """``print_module``'s text, each function object printed once.
+
+    A function's lines do not depend on the other functions (the printer scopes names per
+    function), so the module's text is its frame around the functions' texts, laid out as
+    ``print_module`` lays them out. tests/test_pipeline_trace.py holds the two equal.
+    """
+
+    def __init__(self) -> None:
+        self._functions: dict[int, tuple[PrimFunc, list[str]]] = {}
+
+    def _lines(self, f: PrimFunc, indent: str, kept: dict[int, tuple[PrimFunc, list[str]]]) -> list[str]:
+        hit = self._functions.get(id(f))
+        if hit is None or hit[0] is not f:
+            # print_function: HEADER[1:], an empty line, the function at level 0, a final line end.
+            hit = (f, print_function(f).split("\n")[len(HEADER):-1])
+        kept[id(f)] = hit
+        return [indent + ln for ln in hit[1]] if indent else hit[1]
+
+    def print(self, mod: IRModule) -> tuple[str, tuple[StageFunction, ...]]:
+        """The module's text and where each of its functions is in it."""
+        if not mod.functions:
+            return print_module(mod), ()
+        spans: list[StageFunction] = []
+        # Only this stage's functions are kept: a pass reuses functions of the stage before it.
+        kept: dict[int, tuple[PrimFunc, list[str]]] = {}
+        if mod.standalone:
+            out, indent, gap = list(HEADER[1:]), "", True
+        else:
+            out = print_module(mod.with_(functions=())).split("\n")[:-1]
+            if not mod.attrs:
+                out.pop()  # the `pass` of an empty class
+            indent, gap = "    ", False
+        for i, f in enumerate(mod.functions):
+            if i or gap:
+                out.append("")
+            lines = self._lines(f, indent, kept)
+            spans.append(StageFunction(f.name, len(out), len(out) + len(lines)))
+            out.extend(lines)
+        self._functions = kept
+        return "\n".join(out) + "\n", tuple(spans)
 
 
 def trace_pipeline(mod: IRModule, options: PipelineOptions | None = None) -> list[Stage]:
@@ -59,8 +89,9 @@ def trace_pipeline(mod: IRModule, options: PipelineOptions | None = None) -> lis
     function owns. Raises what ``run_pipeline`` raises (CompilerError for IR a pass cannot
     handle).
     """
-    first_text = print_module(mod)
-    stages = [Stage(None, first_text, True, stage_functions(first_text))]
+    printer = _StagePrinter()
+    first_text, first_functions = printer.print(mod)
+    stages = [Stage(None, first_text, True, first_functions)]
     last = {"mod": mod}
 
     def on_stage(pass_name: str, after: IRModule, when: str) -> None:
@@ -69,11 +100,11 @@ def trace_pipeline(mod: IRModule, options: PipelineOptions | None = None) -> lis
             stages.append(Stage(pass_name, prev.text, False, prev.functions))
             return
         last["mod"] = after
-        text = print_module(after)
+        text, functions = printer.print(after)
         if text == prev.text:
             stages.append(Stage(pass_name, prev.text, False, prev.functions))
         else:
-            stages.append(Stage(pass_name, text, True, stage_functions(text)))
+            stages.append(Stage(pass_name, text, True, functions))
 
     run_pipeline(mod, replace(options or PipelineOptions(), print_after="all", print_before=set(),
                               on_stage=on_stage))
