@@ -137,8 +137,39 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-function renderRows(rows: readonly DiffRow[]): string {
+/** Lines kept around each change; longer runs of unchanged lines fold into one marker row. */
+export const DIFF_CONTEXT = 3;
+
+/** `rows` with every run of unchanged lines longer than 2 * context + 1 folded to its ends. */
+export function foldUnchanged(rows: readonly DiffRow[], context = DIFF_CONTEXT): (DiffRow | { skipped: number })[] {
+  const out: (DiffRow | { skipped: number })[] = [];
+  let i = 0;
+  while (i < rows.length) {
+    if (rows[i].kind !== "same") {
+      out.push(rows[i++]);
+      continue;
+    }
+    let j = i;
+    while (j < rows.length && rows[j].kind === "same") {
+      j++;
+    }
+    const keepHead = i === 0 ? 0 : context;
+    const keepTail = j === rows.length ? 0 : context;
+    if (j - i > keepHead + keepTail + 1) {
+      out.push(...rows.slice(i, i + keepHead), { skipped: j - i - keepHead - keepTail }, ...rows.slice(j - keepTail, j));
+    } else {
+      out.push(...rows.slice(i, j));
+    }
+    i = j;
+  }
+  return out;
+}
+
+function renderRows(rows: readonly (DiffRow | { skipped: number })[]): string {
   return rows.map((r) => {
+    if ("skipped" in r) {
+      return `<div class="skipped">⋯ ${r.skipped} unchanged line${r.skipped === 1 ? "" : "s"}</div>`;
+    }
     const side = r.kind === "removed" ? "before" : "after";
     const line = side === "before" ? r.before : r.after;
     const mark = r.kind === "removed" ? "-" : r.kind === "added" ? "+" : " ";
@@ -169,7 +200,9 @@ export function renderPipelineHtml(pipeline: Pipeline, selected: number | undefi
       const added = rows.filter((r) => r.kind === "added").length;
       const removed = rows.filter((r) => r.kind === "removed").length;
       const summary = p.changed ? `+${added} −${removed} lines` : "did not change the module";
-      body = `${head}<p class="summary">${summary}</p><div class="diff">${renderRows(rows)}</div>`;
+      // A changed pass shows its changes in context; an unchanged one its whole text, to browse.
+      const shown = p.changed ? foldUnchanged(rows) : rows;
+      body = `${head}<p class="summary">${summary}</p><div class="diff">${renderRows(shown)}</div>`;
     }
   }
   return `<!DOCTYPE html>
@@ -192,6 +225,7 @@ main { flex: 1; padding: 0.5em 1em; overflow: auto; }
 .row.added { background: var(--vscode-diffEditor-insertedLineBackground, rgba(155, 185, 85, 0.2)); }
 .row.removed { background: var(--vscode-diffEditor-removedLineBackground, rgba(255, 0, 0, 0.2)); }
 .row:hover { outline: 1px solid var(--vscode-focusBorder); }
+.skipped { opacity: 0.6; font-style: italic; padding: 2px 0 2px 8.5em; }
 .hint, .summary { opacity: 0.8; }
 </style></head>
 <body>

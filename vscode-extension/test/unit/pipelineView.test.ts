@@ -2,6 +2,7 @@ import * as assert from "assert";
 
 import {
   Pipeline,
+  foldUnchanged,
   jumpTarget,
   parseWebviewMessage,
   passDiff,
@@ -67,6 +68,20 @@ describe("stages and navigation", () => {
     // A removed line is looked up in the stage before the pass.
     assert.deepStrictEqual(jumpTarget(p, 2, "before", 3), { name: "f", line: 7 });
     assert.strictEqual(jumpTarget(p, 9, "after", 0), undefined);
+  });
+});
+
+describe("foldUnchanged", () => {
+  it("keeps three lines of context around changes and folds the rest", () => {
+    const same = (n: number) => ({ kind: "same" as const, text: `s${n}`, before: n, after: n });
+    const rows = [...Array.from({ length: 10 }, (_, n) => same(n)), { kind: "added" as const, text: "x", after: 10 },
+      ...Array.from({ length: 10 }, (_, n) => same(n + 10))];
+    const folded = foldUnchanged(rows);
+    assert.deepStrictEqual(folded.map((r) => ("skipped" in r ? `…${r.skipped}` : r.text)),
+      ["…7", "s7", "s8", "s9", "x", "s10", "s11", "s12", "…7"]);
+    // A short run between two changes stays whole.
+    const short = [{ kind: "removed" as const, text: "a", before: 0 }, same(1), same(2), { kind: "added" as const, text: "b", after: 3 }];
+    assert.deepStrictEqual(foldUnchanged(short), short);
   });
 });
 
