@@ -188,6 +188,7 @@ async function main() {
     // 4. vector_add.tir: TIR: Show Pass Pipeline lists the passes (unchanged ones greyed) and
     // shows the first changed pass's diff; clicking its `def` line goes to the source function.
     await openFromExplorer(page, "vector_add.tir");
+    await page.keyboard.press("Control+B"); // hide the side bar: the panel opens beside the editor
     await runCommand(page, "TIR: Show Pass Pipeline");
     const view = page.frameLocator("iframe.webview.ready").frameLocator("iframe#active-frame");
     const passItems = view.locator("li.pass");

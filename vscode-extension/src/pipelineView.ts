@@ -183,8 +183,10 @@ function renderRows(rows: readonly (DiffRow | { skipped: number })[]): string {
 export function renderPipelineHtml(pipeline: Pipeline, selected: number | undefined, nonce: string, cspSource: string): string {
   const items = pipeline.passes.map((p, i) => {
     const classes = ["pass", p.changed ? "changed" : "unchanged", i === selected ? "selected" : ""].filter(Boolean).join(" ");
-    const note = p.omitted ? " (text left out)" : p.changed ? "" : " (unchanged)";
-    return `<li class="${classes}" data-index="${i}" title="${escapeHtml(p.name)}${note}">`
+    // Greyed is what says "unchanged"; the tooltip says it in words.
+    const note = p.omitted ? " (text left out)" : "";
+    const tip = p.omitted ? "changed; its text was left out" : p.changed ? "changed the module" : "did not change the module";
+    return `<li class="${classes}" data-index="${i}" title="${escapeHtml(p.name)}: ${tip}">`
       + `<span class="num">${i + 1}</span> ${escapeHtml(p.name)}${note}</li>`;
   }).join("\n");
   let body: string;
@@ -211,13 +213,13 @@ export function renderPipelineHtml(pipeline: Pipeline, selected: number | undefi
 <title>${escapeHtml(pipeline.title)}</title>
 <style nonce="${nonce}">
 body { display: flex; margin: 0; padding: 0; font-family: var(--vscode-font-family); color: var(--vscode-foreground); }
-nav { min-width: 14em; border-right: 1px solid var(--vscode-panel-border); padding: 0.5em; }
+nav { flex: none; border-right: 1px solid var(--vscode-panel-border); padding: 0.5em; }
 nav ul { list-style: none; margin: 0; padding: 0; }
 .pass { padding: 2px 6px; cursor: pointer; white-space: nowrap; }
 .pass .num { display: inline-block; min-width: 1.6em; text-align: right; opacity: 0.7; }
 .pass.unchanged { opacity: 0.45; }
 .pass.selected { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
-main { flex: 1; padding: 0.5em 1em; overflow: auto; }
+main { flex: 1; min-width: 0; padding: 0.5em 1em; overflow: auto; }
 .diff { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
 .row { white-space: pre; cursor: pointer; }
 .row .ln { display: inline-block; min-width: 3.5em; text-align: right; padding-right: 0.5em; opacity: 0.5; }
@@ -225,7 +227,7 @@ main { flex: 1; padding: 0.5em 1em; overflow: auto; }
 .row.added { background: var(--vscode-diffEditor-insertedLineBackground, rgba(155, 185, 85, 0.2)); }
 .row.removed { background: var(--vscode-diffEditor-removedLineBackground, rgba(255, 0, 0, 0.2)); }
 .row:hover { outline: 1px solid var(--vscode-focusBorder); }
-.skipped { opacity: 0.6; font-style: italic; padding: 2px 0 2px 8.5em; }
+.skipped { opacity: 0.6; font-style: italic; white-space: nowrap; padding: 2px 0 2px 8.5em; }
 .hint, .summary { opacity: 0.8; }
 </style></head>
 <body>

@@ -104,7 +104,7 @@ describe("renderPipelineHtml", () => {
     const items = [...html.matchAll(/<li class="([^"]*)" data-index="(\d+)"/g)].map((m) => [m[2], m[1]]);
     assert.deepStrictEqual(items, [["0", "pass changed"], ["1", "pass unchanged"], ["2", "pass changed selected"], ["3", "pass changed"]]);
     assert.match(html, /\.pass\.unchanged \{ opacity: 0\.45; \}/);
-    assert.match(html, /UnrollLoop \(unchanged\)<\/li>/);
+    assert.match(html, /title="UnrollLoop: did not change the module"><span class="num">2<\/span> UnrollLoop<\/li>/);
     assert.match(html, /LowerIntrin \(text left out\)<\/li>/);
   });
 
