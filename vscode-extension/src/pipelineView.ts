@@ -221,7 +221,8 @@ nav ul { list-style: none; margin: 0; padding: 0; }
 .pass.selected { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
 main { flex: 1; min-width: 0; padding: 0.5em 1em; overflow: auto; }
 .diff { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
-.row { white-space: pre; cursor: pointer; }
+.row { white-space: pre; cursor: pointer; line-height: 1.45; }
+.row code { background: none; padding: 0; font: inherit; color: inherit; }
 .row .ln { display: inline-block; min-width: 3.5em; text-align: right; padding-right: 0.5em; opacity: 0.5; }
 .row .mark { display: inline-block; width: 1.2em; }
 .row.added { background: var(--vscode-diffEditor-insertedLineBackground, rgba(155, 185, 85, 0.2)); }
