@@ -34,6 +34,7 @@ from tir_lsp.features import completion as comp
 from tir_lsp.features import definition as defn
 from tir_lsp.features import diagnostics as diag
 from tir_lsp.features import folding, formatting, hover, references, rename, semantic_tokens, signature_help
+from tir_lsp.features import pipeline_view as pview
 from tir_lsp.features import symbols as syms
 from tir_lsp.features.positions import from_lsp_position, to_lsp_range
 from tir_lsp.workspace_index import WorkspaceIndex
@@ -669,21 +670,22 @@ def list_passes(ls: TirLanguageServer, *args: Any) -> list[str]:
     return cmd.list_passes()
 
 
-@server.command(cmd.PIPELINE_STAGES)
-async def pipeline_stages(ls: TirLanguageServer, *args: Any) -> dict[str, Any]:
-    if not args:
-        raise RequestFailed("tir.pipelineStages expects [uri]")
-    doc = await _document_for_command(ls, args[0])
-    result: dict[str, Any] = await _run_command(ls, doc, "TIR pipeline", cmd.pipeline_stages, doc)
-    return result
-
-
 @server.command(cmd.EXPORT_JSON)
 async def export_json(ls: TirLanguageServer, *args: Any) -> dict[str, str]:
     if not args:
         raise RequestFailed("tir.exportJson expects [uri]")
     doc = await _document_for_command(ls, args[0])
     result: dict[str, str] = await _run_command(ls, doc, "Export JSON", cmd.export_json, doc)
+    return result
+
+
+@server.command(pview.PASS_PIPELINE)
+async def pass_pipeline(ls: TirLanguageServer, *args: Any) -> dict[str, Any]:
+    if not args:
+        raise RequestFailed("tir.passPipeline expects [uri, options?]")
+    doc = await _document_for_command(ls, args[0])
+    options = args[1] if len(args) > 1 and isinstance(args[1], dict) else None
+    result: dict[str, Any] = await _run_command(ls, doc, "Pass pipeline", pview.pass_pipeline, doc, options)
     return result
 
 

@@ -91,20 +91,4 @@ local c_file = os.getenv("TIR_C_OUT")
 result.lowered = vim.wait(30000, function() return vim.loop.fs_stat(c_file) ~= nil end, 100)
 result.c_buffer = vim.api.nvim_buf_get_name(0)
 
--- The pipeline viewer: the TIR before and after FlattenBuffer in a new tab, in diff mode.
-vim.api.nvim_set_current_buf(clean)
-local tabs = #vim.api.nvim_list_tabpages()
-vim.cmd("TirPipeline FlattenBuffer")
-vim.wait(30000, function()
-  return #vim.api.nvim_list_tabpages() > tabs and #vim.api.nvim_tabpage_list_wins(0) == 2
-end, 100)
-result.pipeline = {}
-for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
-  local buf = vim.api.nvim_win_get_buf(win)
-  table.insert(result.pipeline, {
-    name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(buf), ":t"),
-    diff = vim.wo[win].diff,
-    text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n"),
-  })
-end
 finish(true)

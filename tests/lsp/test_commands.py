@@ -7,7 +7,6 @@ import asyncio
 import json
 import shutil
 import subprocess
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -113,23 +112,3 @@ async def test_create_file_never_overwrites(client: LanguageClient, tmp_path: Pa
     assert text_edit.edits[0].new_text == res["content"]
     assert client.shown_documents[-1].uri == (tmp_path / "kernel.1.c").as_uri()
     assert (tmp_path / "kernel.c").read_text() == "/* mine */\n"
-
-
-async def test_pipeline_stages_show_each_pass_before_and_after(client: LanguageClient) -> None:
-    from compiler.transform.pass_api import PipelineOptions
-    from compiler.transform.pipeline import passes_for
-
-    await open_doc(client, MATMUL.as_uri(), MATMUL.read_text())
-    res = await _run(client, "tir.pipelineStages", MATMUL.as_uri())
-    assert isinstance(res, dict) and res["title"] == "04_LowerInitBlock.pipeline" and res["language"] == "tir"
-    stages = res["stages"]
-    assert [s["pass"] for s in stages] == [p.name for p in passes_for(PipelineOptions())]
-    # Each pass starts from the TIR the previous one left; the last is what showTirAfterPass gives.
-    assert all(a["after"] == b["before"] for a, b in pairwise(stages))
-    last = await _run(client, "tir.showTirAfterPass", MATMUL.as_uri(), stages[-1]["pass"])
-    assert isinstance(last, dict)
-    assert last["content"] == "# tir-lsp: TIR after LowerIntrin\n" + stages[-1]["after"]
-    flatten = next(s for s in stages if s["pass"] == "FlattenBuffer")
-    assert flatten["changed"] and flatten["diff"].startswith("--- before FlattenBuffer\n+++ after FlattenBuffer\n")
-    assert all(s["diff"] == "" for s in stages if not s["changed"])
-

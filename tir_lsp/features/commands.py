@@ -4,8 +4,6 @@
 - ``tir.showTirAfterPass [uri, passName]`` -> ``{"title", "language": "tir", "content"}``
 - ``tir.listPasses`` -> pass names in pipeline order
 - ``tir.exportJson [uri]`` -> ``{"title", "language": "json", "content"}``
-- ``tir.pipelineStages [uri]`` -> ``{"title", "language": "tir", "stages": [{"pass", "before",
-  "after", "changed", "diff"}, ...]}``: the TIR before and after each pass, in pipeline order
 
 Plain functions of a Document: the server runs them in a thread and turns CommandError
 into an LSP error response (and its diagnostics into published ones).
@@ -16,7 +14,6 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any
 
 from compiler.diagnostics import ERROR, CompilerError, Diagnostic
 from compiler.ir.function import IRModule
@@ -26,8 +23,7 @@ LOWER_TO_C = "tir.lowerToC"
 SHOW_TIR_AFTER_PASS = "tir.showTirAfterPass"
 LIST_PASSES = "tir.listPasses"
 EXPORT_JSON = "tir.exportJson"
-PIPELINE_STAGES = "tir.pipelineStages"
-ALL_COMMANDS = (LOWER_TO_C, SHOW_TIR_AFTER_PASS, LIST_PASSES, EXPORT_JSON, PIPELINE_STAGES)
+ALL_COMMANDS = (LOWER_TO_C, SHOW_TIR_AFTER_PASS, LIST_PASSES, EXPORT_JSON)
 
 
 @dataclass
@@ -76,15 +72,12 @@ def _unpacked(mod: IRModule) -> bool:
         return mod.attrs.get("unpacked-api") is True
 
 
-def _run(mod: IRModule, doc: Document, stop_after: str | None = None, on_stage: Any = None) -> IRModule:
+def _run(mod: IRModule, doc: Document, stop_after: str | None = None) -> IRModule:
     from compiler.transform.pass_api import PipelineOptions
     from compiler.transform.pipeline import run_pipeline
 
-    options = PipelineOptions(unpacked_api=_unpacked(mod), stop_after=stop_after)
-    if on_stage is not None:
-        options.print_after, options.on_stage = "all", on_stage
     try:
-        return run_pipeline(mod, options)
+        return run_pipeline(mod, PipelineOptions(unpacked_api=_unpacked(mod), stop_after=stop_after))
     except CompilerError as exc:
         diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, doc.filename)
                  for d in exc.diagnostics]
@@ -122,26 +115,6 @@ def show_tir_after_pass(doc: Document, pass_name: str) -> dict[str, str]:
     lowered = _run(_checked_module(doc, None), doc, stop_after=pass_name)
     content = print_module(lowered, header=[f"tir-lsp: TIR after {pass_name}"])
     return {"title": f"{_stem(doc)}.after.{pass_name}.tir", "language": "tir", "content": content}
-
-
-def pipeline_stages(doc: Document) -> dict[str, Any]:
-    """The TIR before and after each pass of the pipeline the file's options choose, with a
-    unified diff of each step (what the editors' pipeline views show)."""
-    import difflib
-
-    from compiler.text.printer import print_module
-
-    mod = _checked_module(doc, None)
-    after: list[tuple[str, str]] = []
-    _run(mod, doc, on_stage=lambda name, m, when: after.append((name, print_module(m))) if when == "after" else None)
-    stages = []
-    before = print_module(mod)
-    for name, text in after:
-        diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), text.splitlines(keepends=True),
-                                            f"before {name}", f"after {name}"))
-        stages.append({"pass": name, "before": before, "after": text, "changed": text != before, "diff": diff})
-        before = text
-    return {"title": f"{_stem(doc)}.pipeline", "language": "tir", "stages": stages}
 
 
 def export_json(doc: Document) -> dict[str, str]:

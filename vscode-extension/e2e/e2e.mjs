@@ -184,6 +184,30 @@ async function main() {
     const cText = plain((await page.locator(`${EDITOR} .view-lines`).first().innerText().catch(() => "")));
     check("the C document contains int32_t", cText.includes("int32_t"), cText.split("\n").slice(0, 6).join("\n"));
     await page.screenshot({ path: path.join(SHOTS, "vscode-lower-to-c.png") });
+
+    // 4. vector_add.tir: TIR: Show Pass Pipeline lists the passes (unchanged ones greyed) and
+    // shows the first changed pass's diff; clicking its `def` line goes to the source function.
+    await openFromExplorer(page, "vector_add.tir");
+    await page.keyboard.press("Control+B"); // hide the side bar: the panel opens beside the editor
+    await runCommand(page, "TIR: Show Pass Pipeline");
+    const view = page.frameLocator("iframe.webview.ready").frameLocator("iframe#active-frame");
+    const passItems = view.locator("li.pass");
+    const listed = await passItems.first().waitFor({ timeout: 30_000 }).then(() => true, () => false);
+    const names = listed ? (await passItems.allInnerTexts()).map((t) => plain(t).trim()) : [];
+    check("the pipeline panel lists the passes in order", names.length === 10 && /LowerInitBlock/.test(names[0])
+      && /MakePackedAPI/.test(names[8]), names);
+    const greyed = await view.locator("li.pass.unchanged").count();
+    check("unchanged passes are greyed (9 of 10 for vector_add)", greyed === 9, greyed);
+    const selectedPass = plain(await view.locator("li.pass.selected").innerText().catch(() => "")).trim();
+    check("the first changed pass (MakePackedAPI) is shown", /MakePackedAPI/.test(selectedPass), selectedPass);
+    const added = await view.locator(".row.added").count();
+    check("its diff has added lines", added > 0, added);
+    await page.screenshot({ path: path.join(SHOTS, "vscode-pass-pipeline.png") });
+    await view.locator(".row", { hasText: "def add_one(" }).first().click();
+    const tab = await page.locator(".tabs-container .tab.active", { hasText: "vector_add.tir" })
+      .waitFor({ timeout: 15_000 }).then(() => true, () => false);
+    const where = plain(await page.locator("#status\\.editor\\.selection").innerText().catch(() => "")).trim();
+    check("clicking the def line jumps to add_one in vector_add.tir", tab && /Ln 7,/.test(where), where);
   } catch (error) {
     check("no exception", false, String(error).slice(0, 500));
     await page.screenshot({ path: path.join(RUN, "failure.png") }).catch(() => {});

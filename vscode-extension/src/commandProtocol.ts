@@ -7,8 +7,8 @@ export const ClientCommand = {
   lowerToC: "tir.lowerToC",
   showTirAfterPass: "tir.showTirAfterPass",
   exportJson: "tir.exportJson",
-  showPipeline: "tir.showPipeline",
   restartServer: "tir.restartServer",
+  showPassPipeline: "tir.showPassPipeline",
 } as const;
 
 /** Commands the extension sends to the server with `workspace/executeCommand`. */
@@ -17,7 +17,7 @@ export const ServerCommand = {
   showTirAfterPass: "tir.showTirAfterPass",
   exportJson: "tir.exportJson",
   listPasses: "tir.listPasses",
-  pipelineStages: "tir.pipelineStages",
+  passPipeline: "tir.passPipeline",
 } as const;
 
 /** A document-producing server command and how to present it. */
@@ -47,8 +47,8 @@ export const COMMANDS_OWNED_BY_CLIENT: readonly string[] = [
   ClientCommand.lowerToC,
   ClientCommand.showTirAfterPass,
   ClientCommand.exportJson,
-  ClientCommand.showPipeline,
   ClientCommand.restartServer,
+  ClientCommand.showPassPipeline,
 ];
 
 /** `commands` minus the ones the extension registers itself. */
@@ -134,45 +134,6 @@ export function toPassList(result: unknown): string[] {
     throw new CommandProtocolError(`${ServerCommand.listPasses}: the server reported no passes`);
   }
   return [...result];
-}
-
-/** One pass of the `tir.pipelineStages` answer. */
-export interface PipelineStage {
-  pass: string;
-  before: string;
-  after: string;
-  changed: boolean;
-  /** A unified diff from `before` to `after` ("" when unchanged). */
-  diff: string;
-}
-
-export interface PipelineResult {
-  title: string;
-  stages: PipelineStage[];
-}
-
-/** Checks the `tir.pipelineStages` answer: `{ title, stages: [{ pass, before, after, changed, diff }] }`. */
-export function toPipeline(result: unknown): PipelineResult {
-  const command = ServerCommand.pipelineStages;
-  const expected = "{ title: string, stages: { pass, before, after, changed, diff }[] }";
-  if (typeof result !== "object" || result === null || Array.isArray(result)) {
-    throw new CommandProtocolError(`${command}: the server returned ${describe(result)}, expected ${expected}`);
-  }
-  const record = result as Record<string, unknown>;
-  if (!Array.isArray(record.stages) || record.stages.length === 0) {
-    throw new CommandProtocolError(`${command}: "stages" should be a non-empty array, got ${describe(record.stages)}`);
-  }
-  const stages = record.stages.map((stage, index): PipelineStage => {
-    const s = (typeof stage === "object" && stage !== null ? stage : {}) as Record<string, unknown>;
-    const { pass, before, after, changed, diff } = s;
-    if (typeof pass !== "string" || typeof before !== "string" || typeof after !== "string" ||
-        typeof changed !== "boolean" || typeof diff !== "string") {
-      throw new CommandProtocolError(`${command}: stage ${index} is ${describe(stage)}, expected { pass, before, after, changed, diff }`);
-    }
-    return { pass, before, after, changed, diff };
-  });
-  const title = typeof record.title === "string" && record.title !== "" ? record.title : "TIR pipeline";
-  return { title, stages };
 }
 
 /** The message shown when a command fails, whatever failed (server error, bad answer, no editor). */

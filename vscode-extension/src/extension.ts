@@ -25,10 +25,8 @@ import {
   planShowTirAfterPass,
   showTirAfterPass,
   toPassList,
-  toPipeline,
   toUntitledDocument,
 } from "./commandProtocol";
-import { renderPipelineHtml } from "./pipelineView";
 import {
   ServerCommandLine,
   buildInitializationOptions,
@@ -39,6 +37,7 @@ import {
   resolveServerCommand,
   serverNotFoundMessage,
 } from "./serverOptions";
+import { showPassPipeline } from "./pipelinePanel";
 import { ServerState, statusPresentation } from "./serverStatus";
 
 const LANGUAGE_ID = "tir";
@@ -61,8 +60,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(ClientCommand.lowerToC, (...args: unknown[]) => runDocumentCommand(lowerToC, args)),
     vscode.commands.registerCommand(ClientCommand.exportJson, (...args: unknown[]) => runDocumentCommand(exportJson, args)),
     vscode.commands.registerCommand(ClientCommand.showTirAfterPass, (...args: unknown[]) => runShowTirAfterPass(args)),
-    vscode.commands.registerCommand(ClientCommand.showPipeline, (...args: unknown[]) => runShowPipeline(args)),
     vscode.commands.registerCommand(ClientCommand.restartServer, () => restartServer()),
+    vscode.commands.registerCommand(ClientCommand.showPassPipeline, (...args: unknown[]) => runShowPassPipeline(args)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("tir.server") || event.affectsConfiguration("tir.check")) {
         void restartServer();
@@ -220,18 +219,13 @@ async function runShowTirAfterPass(invocationArgs: unknown[]): Promise<void> {
   }
 }
 
-/** The pipeline viewer: a webview panel with each pass's diff and TIR (scripts disabled). */
-async function runShowPipeline(invocationArgs: unknown[]): Promise<void> {
+/** The pass pipeline panel of the document named by the first argument (a URI), else of the active TIR editor's. */
+async function runShowPassPipeline(invocationArgs: unknown[]): Promise<void> {
   try {
-    const args = documentCommandArguments(serializable(invocationArgs), activeTirDocumentUri());
-    const result = toPipeline(await executeOnServer(ServerCommand.pipelineStages, args));
-    const panel = vscode.window.createWebviewPanel("tirPipeline", result.title, vscode.ViewColumn.Beside, {
-      enableScripts: false,
-    });
-    const nonce = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
-    panel.webview.html = renderPipelineHtml(result, nonce, panel.webview.cspSource);
+    const [uri] = documentCommandArguments(serializable(invocationArgs), activeTirDocumentUri());
+    await showPassPipeline(executeOnServer, typeof uri === "string" ? uri : undefined);
   } catch (error) {
-    void vscode.window.showErrorMessage(commandFailureMessage("Show pipeline", error));
+    void vscode.window.showErrorMessage(commandFailureMessage("Show Pass Pipeline", error));
   }
 }
 

@@ -15,7 +15,8 @@
 -- Mappings in tir buffers: K hover, gd definition, gr references, <leader>rn rename,
 -- <leader>ca code actions ("Lower to C"), [d / ]d previous / next diagnostic,
 -- <leader>e the diagnostic under the cursor. :TirLowerToC [function] lowers the buffer;
--- :TirPipeline [pass] shows the TIR before and after a pass side by side in diff mode.
+-- :TirPipeline lists the passes of the pipeline and :TirPassDiff PASS shows the TIR before
+-- and after a pass side by side in diff mode (see "Pass pipeline viewer" below).
 -- With nvim-lspconfig instead, see the README of this folder.
 local M = {}
 
@@ -94,53 +95,163 @@ local function lower_to_c(command, ctx)
     end, ctx.bufnr)
 end
 
--- Opens one stage of the pipeline in a new tab: the TIR before the pass on the left, after it
--- on the right, in diff mode (scratch buffers, nothing written).
-function M.open_stage(title, stage)
-  local function scratch(text, name, split)
-    vim.cmd(split)
+-- Pass pipeline viewer: `:TirPipeline` lists the passes of the current TIR buffer's module
+-- (unchanged ones marked), `:TirPassDiff PASS` opens the TIR after PASS next to the TIR
+-- before it in a diff tab. <CR> on a pass in the list opens its diff; <CR> on a line of a
+-- stage jumps to the definition of the function it belongs to in the source buffer. The
+-- server runs the pipeline once per request (tir.passPipeline); nothing is computed here.
+local function pipeline_source(bufnr)
+  return vim.b[bufnr].tir_pipeline_source or bufnr
+end
+
+local function request_pipeline(bufnr, callback)
+  local params = { command = "tir.passPipeline", arguments = { vim.uri_from_bufnr(bufnr) } }
+  vim.lsp.buf_request(bufnr, "workspace/executeCommand", params, function(err, result)
+    if err then
+      vim.notify("TIR pipeline: " .. (err.message or tostring(err)), vim.log.levels.ERROR)
+    elseif result then
+      callback(result)
+    end
+  end)
+end
+
+local function stage_text(pipeline, index)
+  if index < 0 then
+    return pipeline.input.text, pipeline.input.functions
+  end
+  local p = pipeline.passes[index + 1]
+  return p.text, p.functions
+end
+
+local scratch_count = 0
+
+local function scratch(name, text, functions, source)
+  scratch_count = scratch_count + 1
+  local buf = vim.api.nvim_create_buf(false, true)
+  local lines = vim.split(text or "", "\n", true)
+  if lines[#lines] == "" then
+    table.remove(lines)
+  end
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.api.nvim_buf_set_name(buf, name .. " #" .. scratch_count)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].syntax = "tir"
+  vim.b[buf].tir_pipeline_source = source
+  vim.b[buf].tir_stage_functions = functions or {}
+  vim.keymap.set("n", "<CR>", function() M.jump_to_source() end, { buffer = buf })
+  return buf
+end
+
+-- The source definition of the function holding the cursor line of a stage buffer.
+function M.jump_to_source()
+  local line = vim.api.nvim_win_get_cursor(0)[1] - 1
+  local source = vim.b.tir_pipeline_source
+  for _, f in ipairs(vim.b.tir_stage_functions or {}) do
+    if f.startLine <= line and line < f.endLine and f.sourceLine ~= vim.NIL and f.sourceLine then
+      local win = vim.fn.bufwinid(source)
+      if win == -1 then
+        vim.cmd("tabnew")
+        vim.api.nvim_win_set_buf(0, source)
+      else
+        vim.api.nvim_set_current_win(win)
+      end
+      vim.api.nvim_win_set_cursor(0, { f.sourceLine + 1, 0 })
+      return f.name
+    end
+  end
+  vim.notify("TIR pipeline: no function at this line", vim.log.levels.WARN)
+end
+
+-- Open the stage after `pass_name` and the stage before it side by side with :diffthis.
+function M.pass_diff(bufnr, pass_name, done)
+  local source = pipeline_source(bufnr)
+  request_pipeline(source, function(pipeline)
+    for i, p in ipairs(pipeline.passes) do
+      if p.name == pass_name then
+        local before, before_fns = stage_text(pipeline, p.before)
+        local after, after_fns = stage_text(pipeline, p.after)
+        if p.omitted or before == vim.NIL or after == vim.NIL then
+          vim.notify("TIR pipeline: " .. pipeline.omittedNote, vim.log.levels.WARN)
+          return
+        end
+        local tag = vim.api.nvim_buf_get_name(source) .. " [" .. i .. " " .. pass_name .. "]"
+        vim.cmd("tabnew")
+        local empty = vim.api.nvim_get_current_buf()
+        vim.api.nvim_win_set_buf(0, scratch(tag .. " after", after, after_fns, source))
+        vim.api.nvim_buf_delete(empty, { force = true })
+        vim.cmd("diffthis")
+        vim.cmd("leftabove vsplit")
+        vim.api.nvim_win_set_buf(0, scratch(tag .. " before", before, before_fns, source))
+        vim.cmd("diffthis")
+        vim.cmd("wincmd l")
+        vim.t.tir_pass_diff = { pass = pass_name, changed = p.changed }
+        if not p.changed then
+          vim.notify("TIR pipeline: " .. pass_name .. " did not change the module")
+        end
+        if done then
+          done(pass_name)
+        end
+        return
+      end
+    end
+    local names = vim.tbl_map(function(p) return p.name end, pipeline.passes)
+    vim.notify("TIR pipeline: no pass " .. pass_name .. " in this pipeline (" .. table.concat(names, ", ") .. ")",
+      vim.log.levels.ERROR)
+  end)
+end
+
+-- A scratch buffer listing the passes in order; unchanged ones are marked and <CR> diffs one.
+function M.pipeline(bufnr, done)
+  local source = pipeline_source(bufnr)
+  request_pipeline(source, function(pipeline)
+    local lines = {}
+    for i, p in ipairs(pipeline.passes) do
+      local mark = p.changed and "changed" or "unchanged"
+      if p.omitted then
+        mark = "changed (text left out)"
+      end
+      table.insert(lines, string.format("%2d  %-20s %s", i, p.name, mark))
+    end
+    vim.cmd("botright new")
     local buf = vim.api.nvim_get_current_buf()
     vim.bo[buf].buftype = "nofile"
     vim.bo[buf].bufhidden = "wipe"
-    vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(text:gsub("\n$", ""), "\n", { plain = true }))
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
     vim.bo[buf].modifiable = false
-    vim.bo[buf].filetype = "tir"
-    pcall(vim.api.nvim_buf_set_name, buf, name)
-    vim.cmd("diffthis")
-  end
-  scratch(stage.before, title .. ": before " .. stage.pass, "tabnew")
-  scratch(stage.after, title .. ": after " .. stage.pass, "rightbelow vnew")
+    vim.b[buf].tir_pipeline_source = source
+    vim.b[buf].tir_pipeline_passes = vim.tbl_map(function(p) return p.name end, pipeline.passes)
+    vim.cmd("syntax match Comment /^.* unchanged$/")
+    vim.keymap.set("n", "<CR>", function()
+      local name = vim.b.tir_pipeline_passes[vim.api.nvim_win_get_cursor(0)[1]]
+      M.pass_diff(source, name)
+    end, { buffer = buf })
+    if done then
+      done(lines)
+    end
+  end)
 end
 
--- :TirPipeline [pass]: the TIR before and after a pass of the pipeline (picked from a list
--- that marks the passes that changed something, when no pass is named).
-local function pipeline(client, bufnr, pass)
-  client.request("workspace/executeCommand", { command = "tir.pipelineStages", arguments = { vim.uri_from_bufnr(bufnr) } },
-    function(err, result)
-      if err then
-        vim.notify("TIR: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-        return
-      end
-      local stages = type(result) == "table" and result.stages or {}
-      if pass ~= "" then
-        for _, stage in ipairs(stages) do
-          if stage.pass == pass then
-            return M.open_stage(result.title, stage)
-          end
+function M.create_pipeline_commands()
+  vim.api.nvim_create_user_command("TirPipeline", function()
+    M.pipeline(vim.api.nvim_get_current_buf())
+  end, { desc = "TIR: list the passes of the pipeline" })
+  vim.api.nvim_create_user_command("TirPassDiff", function(args)
+    M.pass_diff(vim.api.nvim_get_current_buf(), args.args)
+  end, {
+    nargs = 1,
+    desc = "TIR: diff the TIR before and after a pass",
+    complete = function(lead)
+      local names = vim.b.tir_pipeline_passes
+      if not names then
+        local res = vim.lsp.buf_request_sync(pipeline_source(0), "workspace/executeCommand",
+          { command = "tir.listPasses", arguments = {} }, 2000) or {}
+        for _, r in pairs(res) do
+          names = names or r.result
         end
-        local names = vim.tbl_map(function(s) return s.pass end, stages)
-        vim.notify("TIR: no pass " .. pass .. " in this pipeline (" .. table.concat(names, ", ") .. ")", vim.log.levels.ERROR)
-        return
       end
-      vim.ui.select(stages, {
-        prompt = "TIR before and after which pass?",
-        format_item = function(s) return s.pass .. (s.changed and "" or " (no change)") end,
-      }, function(stage)
-        if stage then
-          M.open_stage(result.title, stage)
-        end
-      end)
-    end, bufnr)
+      return vim.tbl_filter(function(n) return vim.startswith(n, lead) end, names or {})
+    end,
+  })
 end
 
 -- Client-side commands, for `vim.lsp.start_client` or an nvim-lspconfig `commands` table.
@@ -203,9 +314,6 @@ function M.setup(opts)
               end
               lower_to_c({ command = "tir.lowerToC", arguments = arguments }, { client_id = client.id, bufnr = bufnr })
             end, { nargs = "?", desc = "Lower this TIR file (or one function) to C" })
-            vim.api.nvim_buf_create_user_command(bufnr, "TirPipeline", function(c)
-              pipeline(client, bufnr, c.args)
-            end, { nargs = "?", desc = "The TIR before and after a pass of the pipeline, as a diff" })
             if opts.on_attach then
               opts.on_attach(client, bufnr)
             end
@@ -218,6 +326,7 @@ function M.setup(opts)
       end
     end,
   })
+  M.create_pipeline_commands()
 end
 
 return M

@@ -52,38 +52,8 @@ describe("activate()", () => {
     await loaded.extension.activate(context);
     assert.deepStrictEqual(
       [...world.commands.keys()].sort(),
-      ["tir.exportJson", "tir.lowerToC", "tir.restartServer", "tir.showPipeline", "tir.showTirAfterPass"],
+      ["tir.exportJson", "tir.lowerToC", "tir.restartServer", "tir.showPassPipeline", "tir.showTirAfterPass"],
     );
-  });
-
-  describe("TIR: Show pipeline", () => {
-    const stage = (pass: string, before: string, after: string) =>
-      ({ pass, before, after, changed: before !== after, diff: before !== after ? `--- a\n+++ b\n-${before}+${after}` : "" });
-
-    it("asks the server for every stage and shows them in a webview without scripts", async () => {
-      world.respond = () => ({ title: "matmul.pipeline", language: "tir", stages: [
-        stage("LowerInitBlock", "x = 1\n", "x = 1\n"), stage("FlattenBuffer", "x = 1\n", "A[0] < B[1]\n")] });
-      await loaded.extension.activate(context);
-      await world.commands.get("tir.showPipeline")!();
-
-      assert.deepStrictEqual(world.lastClient.requests, [{ command: "tir.pipelineStages", arguments: [DOCUMENT_URI] }]);
-      assert.strictEqual(world.webviewPanels.length, 1);
-      const [panel] = world.webviewPanels;
-      assert.strictEqual(panel!.title, "matmul.pipeline");
-      assert.strictEqual(panel!.options.enableScripts, false);
-      assert.match(panel!.webview.html, /1\. LowerInitBlock <span class="state">unchanged<\/span>/);
-      assert.match(panel!.webview.html, /2\. FlattenBuffer <span class="state">changed<\/span>/);
-      assert.match(panel!.webview.html, /<span class="add">\+A\[0\] &lt; B\[1\]<\/span>/);
-      assert.deepStrictEqual(world.errorMessages, []);
-    });
-
-    it("reports an answer that breaks the contract instead of opening a panel", async () => {
-      world.respond = () => ({ title: "x", stages: [{ pass: "P" }] });
-      await loaded.extension.activate(context);
-      await world.commands.get("tir.showPipeline")!();
-      assert.strictEqual(world.webviewPanels.length, 0);
-      assert.match(world.errorMessages[0]!.message, /^TIR: Show pipeline failed: tir\.pipelineStages: stage 0 is/);
-    });
   });
 
   it("runs `<python> -m tir_lsp serve <extraArgs>` when tir.server.pythonPath is set", async () => {

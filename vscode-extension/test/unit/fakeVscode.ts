@@ -116,6 +116,36 @@ export class FakeLanguageClient {
   }
 }
 
+/** A webview panel: the HTML it was given and a way to send it the webview's messages. */
+export class FakeWebviewPanel {
+  revealed = 0;
+  readonly messageListeners: Listener<unknown>[] = [];
+  readonly disposeListeners: (() => void)[] = [];
+  readonly webview = {
+    html: "",
+    cspSource: "vscode-webview:",
+    onDidReceiveMessage: (listener: Listener<unknown>) => {
+      this.messageListeners.push(listener);
+      return { dispose: () => undefined };
+    },
+  };
+  constructor(readonly viewType: string, readonly title: string, readonly options: unknown) {}
+  reveal(): void {
+    this.revealed++;
+  }
+  onDidDispose(listener: () => void): { dispose(): void } {
+    this.disposeListeners.push(listener);
+    return { dispose: () => undefined };
+  }
+  /** What the webview's script would post. */
+  async post(message: unknown): Promise<void> {
+    await Promise.all(this.messageListeners.map((listener) => listener(message)));
+  }
+  dispose(): void {
+    this.disposeListeners.forEach((listener) => listener());
+  }
+}
+
 /** Everything the fakes record, and the scripted answers they give. */
 export class FakeWorld {
   /** `tir.*` settings by key without the prefix, e.g. "server.path". */
@@ -130,11 +160,12 @@ export class FakeWorld {
   quickPickChoice: string | undefined;
   readonly openedDocuments: { language?: string; content?: string }[] = [];
   readonly shownDocuments: unknown[] = [];
+  readonly shownOptions: unknown[] = [];
+  readonly webviewPanels: FakeWebviewPanel[] = [];
   readonly statusItems: FakeStatusBarItem[] = [];
   readonly clients: FakeLanguageClient[] = [];
   readonly configurationListeners: Listener<{ affectsConfiguration(section: string): boolean }>[] = [];
   activeEditor: { document: { languageId: string; uri: FakeUri } } | undefined;
-  readonly webviewPanels: { viewType: string; title: string; options: { enableScripts?: boolean }; webview: { html: string } }[] = [];
   /** Workspace folders on disk, and whether the workspace is trusted. */
   workspaceFolders: string[] = [];
   trusted = true;
@@ -159,8 +190,14 @@ export class FakeWorld {
     const disposable = { dispose: () => undefined };
     return {
       Uri: FakeUri,
+      ViewColumn: { One: 1, Beside: -2 },
+      Position: class {
+        constructor(readonly line: number, readonly character: number) {}
+      },
+      Range: class {
+        constructor(readonly start: unknown, readonly end: unknown) {}
+      },
       StatusBarAlignment: { Left: 1, Right: 2 },
-      ViewColumn: { Active: -1, Beside: -2 },
       ThemeColor: class {
         constructor(readonly id: string) {}
       },
@@ -195,13 +232,14 @@ export class FakeWorld {
           world.quickPicks.push(items);
           return items.find((item) => item.label === world.quickPickChoice);
         },
-        async showTextDocument(document: unknown) {
+        async showTextDocument(document: unknown, options?: unknown) {
           world.shownDocuments.push(document);
+          world.shownOptions.push(options);
           return {};
         },
         setStatusBarMessage: () => disposable,
-        createWebviewPanel(viewType: string, title: string, column: unknown, options: { enableScripts?: boolean }) {
-          const panel = { viewType, title, column, options, webview: { html: "", cspSource: "vscode-webview://fake" } };
+        createWebviewPanel(viewType: string, title: string, _column: unknown, options: unknown) {
+          const panel = new FakeWebviewPanel(viewType, title, options);
           world.webviewPanels.push(panel);
           return panel;
         },
@@ -223,7 +261,10 @@ export class FakeWorld {
           world.configurationListeners.push(listener);
           return disposable;
         },
-        async openTextDocument(spec: { language?: string; content?: string }) {
+        async openTextDocument(spec: { language?: string; content?: string } | FakeUri) {
+          if (spec instanceof FakeUri) {
+            return { uri: spec, isUntitled: false };
+          }
           world.openedDocuments.push(spec);
           return { ...spec, isUntitled: true };
         },
@@ -270,6 +311,8 @@ export function loadExtensionWith(world: FakeWorld): {
   };
   const extensionPath = require.resolve("../../src/extension");
   delete require.cache[extensionPath];
+  // Modules extension.ts imports that import `vscode` themselves are loaded afresh too.
+  delete require.cache[require.resolve("../../src/pipelinePanel")];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const extension = require(extensionPath) as ReturnType<typeof loadExtensionWith>["extension"];
   return { extension, restore: () => void (moduleInternals._load = originalLoad) };

@@ -21,8 +21,7 @@ describe("package.json", () => {
     assert.deepStrictEqual(commands.map((c) => c.command).sort(), [...COMMANDS_OWNED_BY_CLIENT].sort());
     assert.deepStrictEqual(
       commands.map((c) => `${c.category}: ${c.title}`),
-      ["TIR: Lower to C", "TIR: Show TIR after pass...", "TIR: Export JSON",
-        "TIR: Show pipeline (TIR before and after each pass)", "TIR: Restart server"],
+      ["TIR: Lower to C", "TIR: Show TIR after pass...", "TIR: Export JSON", "TIR: Restart server", "TIR: Show Pass Pipeline"],
     );
   });
 
