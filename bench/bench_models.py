@@ -28,23 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from light_models import NAMES, input_of, with_weights
+from light_models import NAMES, NO_MALLOC, input_of, with_weights
 
 from compiler.backend.mlf import archive_bytes
 from compiler.executor.build import compile_model
 from compiler.executor.c_interface import params_blob
 from compiler.executor.options import resolve
-
-NO_MALLOC = """
-#include <stdlib.h>
-extern void* __libc_malloc(size_t n);
-extern void* __libc_calloc(size_t n, size_t m);
-extern void* __libc_realloc(void* p, size_t n);
-static int forbid_malloc;
-void* malloc(size_t n) { if (forbid_malloc) abort(); return __libc_malloc(n); }
-void* calloc(size_t n, size_t m) { if (forbid_malloc) abort(); return __libc_calloc(n, m); }
-void* realloc(void* p, size_t n) { if (forbid_malloc) abort(); return __libc_realloc(p, n); }
-"""
 
 
 def _main_c(c: object, runs: int) -> str:

@@ -18,6 +18,21 @@ import onnx
 from onnx import numpy_helper
 
 LIGHT_DIR = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
+# A malloc/calloc/realloc that abort while a model runs (between TIR_TEST_BEFORE_RUN and
+# TIR_TEST_AFTER_RUN): the generated C must need no heap. Linked into the test and bench programs.
+NO_MALLOC = """
+#include <stdlib.h>
+extern void* __libc_malloc(size_t n);
+extern void* __libc_calloc(size_t n, size_t m);
+extern void* __libc_realloc(void* p, size_t n);
+static int forbid_malloc;
+void* malloc(size_t n) { if (forbid_malloc) abort(); return __libc_malloc(n); }
+void* calloc(size_t n, size_t m) { if (forbid_malloc) abort(); return __libc_calloc(n, m); }
+void* realloc(void* p, size_t n) { if (forbid_malloc) abort(); return __libc_realloc(p, n); }
+#define TIR_TEST_BEFORE_RUN() (forbid_malloc = 1)
+#define TIR_TEST_AFTER_RUN() (forbid_malloc = 0)
+"""
+
 NAMES = ["bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet50", "shufflenet", "squeezenet",
          "vgg19", "zfnet512"]
 PASS_THROUGH = ("Unsqueeze", "Reshape", "Squeeze", "Identity")

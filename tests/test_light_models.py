@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aot_models import HAVE_GCC, reference, run_models
-from light_models import NAMES, input_of, light_path, with_weights
+from light_models import NAMES, NO_MALLOC, input_of, light_path, with_weights
 
 from compiler.executor.build import compile_model
 from compiler.executor.options import resolve
@@ -20,18 +20,6 @@ from compiler.executor.options import resolve
 # pooled logits); float32 sums in another order differ by a few ulps per layer.
 ATOL = 1e-4
 
-NO_MALLOC = """
-#include <stdlib.h>
-extern void* __libc_malloc(size_t n);
-extern void* __libc_calloc(size_t n, size_t m);
-extern void* __libc_realloc(void* p, size_t n);
-static int forbid_malloc;
-void* malloc(size_t n) { if (forbid_malloc) abort(); return __libc_malloc(n); }
-void* calloc(size_t n, size_t m) { if (forbid_malloc) abort(); return __libc_calloc(n, m); }
-void* realloc(void* p, size_t n) { if (forbid_malloc) abort(); return __libc_realloc(p, n); }
-#define TIR_TEST_BEFORE_RUN() (forbid_malloc = 1)
-#define TIR_TEST_AFTER_RUN() (forbid_malloc = 0)
-"""
 
 
 @pytest.mark.parametrize("name", NAMES)
