@@ -332,6 +332,37 @@ def test_layouts_tile_primitives_and_local_views() -> None:
     assert [e.value for e in local.buffer.shape] == [8]  # type: ignore[attr-defined]
 
 
+def test_local_view_of_a_laid_out_view_and_its_own_layout() -> None:
+    # TVM: ``A.view(..., layout=L)`` carries L; ``.local()`` is the span of L's memory part
+    # (offset included), ``.local(layout=M)`` its size.
+    head = HEAD.replace("as T\n", "as T\n# from tvm.tirx.layout import Axis\n")
+    text = head + ("def f():\n"
+                   "    T.attr({\"tirx.device_entry\": T.bool(True)})\n"
+                   "    A = T.alloc_buffer((6,), scope=\"local\")\n"
+                   "    B = A.view(32, 2, layout=T.TileLayout(T.S[(32, 2):(1 @ Axis.laneid, 2)] + 3))\n"
+                   "    B_flat = B.local()\n"
+                   "    B_storage = B.local(layout=T.TileLayout(T.S[2:2] + 3))\n"
+                   "    B_flat[5] = T.float32(1.0)\n"
+                   "    B_storage[1] = T.float32(3.0)\n")
+    assert diagnostics(text) == []
+    assert reprint(text) == text
+    shapes = {d.buffer.name: [e.value for e in d.buffer.shape] for d in nodes_of(text, DeclBuffer)}  # type: ignore[attr-defined]
+    assert shapes["B_flat"] == [6] and shapes["B_storage"] == [2]
+
+
+def test_permuted_buffer() -> None:
+    text = HEAD + ("def f():\n"
+                   "    A = T.alloc_buffer((8, 4), \"float16\", scope=\"local\")\n"
+                   "    B = A.permute(1, 0)\n"
+                   "    B[3, 7] = T.float16(0.0)\n")
+    assert diagnostics(text) == []
+    assert reprint(text) == text
+    perm = next(d for d in nodes_of(text, DeclBuffer) if d.form == "permute")  # type: ignore[attr-defined]
+    assert [e.value for e in perm.buffer.shape] == [4, 8]  # type: ignore[attr-defined]
+    bad = diagnostics(text.replace("permute(1, 0)", "permute(0, 0)"))
+    assert [d[0] for d in bad] == ["TIR012"]
+
+
 def test_one_element_buffer_by_its_bare_name() -> None:
     text = HEAD + ("def f(A: T.Buffer((1,), \"float32\"), B: T.Buffer((1,), \"float32\", offset_factor=16)):\n"
                    "    A = B[0] + T.float32(1.0)\n"

@@ -1132,6 +1132,9 @@ class FunctionBuilder:
         if (isinstance(val, S.Call) and isinstance(val.func, S.Attribute) and val.func.attr == "local"
                 and isinstance(val.func.value, S.Name)):
             return [self._local_view(tgt, val)]
+        if (isinstance(val, S.Call) and isinstance(val.func, S.Attribute) and val.func.attr == "permute"
+                and isinstance(val.func.value, S.Name)):
+            return [self._permute(tgt, val)]
         existing = self.lookup(tgt.id)
         if existing is not None and (existing.mutable or isinstance(existing.obj, Var)
                                      or not self._in_current_scope(tgt.id)
@@ -1393,8 +1396,31 @@ class FunctionBuilder:
             shape = self._shape(shape_kw, False) if shape_kw is not None else src.shape
         dt_e = strs[0] if strs else _kw(call, "dtype")
         dtype = self._dtype_arg(dt_e) if dt_e is not None else src.dtype
-        buf = Buffer(tgt.id, src.data, dtype, shape, scope=src.scope, span=tgt.span)
+        # ``A.view(8, 8, layout=T.TileLayout(...))``: a view laid out across threads; without
+        # ``layout=`` a same-dtype view keeps its source's layout, as TVM does.
+        lay = _kw(call, "layout")
+        layout = self.py_value(lay) if lay is not None else src.layout if dtype == src.dtype else None
+        buf = Buffer(tgt.id, src.data, dtype, shape, scope=src.scope, layout=layout, span=tgt.span)
         node = DeclBuffer(buf, "view", src, span=call.span)
+        self.define(tgt.id, tgt.span, buf, "view", node)
+        return node
+
+    def _permute(self, tgt: S.Name, call: S.Call) -> Stmt:
+        """``B = A.permute(1, 0)``: A's storage with its dimensions reordered (TVM 0.27
+        kernels). The permuted layout needs TVM's layout algebra, so it is not kept."""
+        assert isinstance(call.func, S.Attribute) and isinstance(call.func.value, S.Name)
+        src = self._buffer_named(call.func.value)
+        dims: list[int] = []
+        for a in call.args:
+            if not (isinstance(a, S.Constant) and type(a.value) is int):
+                raise self.fail("TIR019", "A.permute takes dimension numbers: A.permute(1, 0)", a.span)
+            dims.append(a.value)
+        if sorted(dims) != list(range(len(src.shape))):
+            raise self.fail("TIR012", f"A.permute needs each of the {len(src.shape)} dimensions of "
+                                      f"'{src.name}' once, got {tuple(dims)}", call.span)
+        shape = tuple(src.shape[d] for d in dims)
+        buf = Buffer(tgt.id, src.data, src.dtype, shape, scope=src.scope, span=tgt.span)
+        node = DeclBuffer(buf, "permute", src, span=call.span, dims=tuple(dims))
         self.define(tgt.id, tgt.span, buf, "view", node)
         return node
 
@@ -1410,7 +1436,9 @@ class FunctionBuilder:
             shape = tuple(self.expr(a, INT32) for a in call.args)
             form = "local_shaped"
         else:
-            span = memory_span(src.layout)
+            # TVM: the span of the source layout's memory part, or its size when the local
+            # view is given its own layout.
+            span = memory_span(src.layout, size=layout is not None)
             if span is None:
                 raise self.fail("TIR019", f"cannot tell the local size of '{src.name}' from its layout; "
                                           f"give it: {src.name}.local(n)", call.span)
