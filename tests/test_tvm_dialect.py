@@ -14,7 +14,7 @@ import pytest
 from compiler.analysis.run import analyze_text
 from compiler.ir.dtype import INT32, INT64, parse_dtype
 from compiler.ir.expr import ArrayExpr, BufferLoad, Call, GlobalCall, IntImm, LambdaExpr, Ramp, Var
-from compiler.ir.stmt import AllocBuffer, BufferStore, DeclBuffer, Evaluate, ScopeIdDef, flatten_seq
+from compiler.ir.stmt import AllocBuffer, BufferStore, DeclBuffer, Evaluate, For, ScopeIdDef, flatten_seq
 from compiler.ir.visitor import walk
 from compiler.text.printer import print_module
 from compiler.text.reader import read_tir
@@ -361,6 +361,24 @@ def test_permuted_buffer() -> None:
     assert [e.value for e in perm.buffer.shape] == [4, 8]  # type: ignore[attr-defined]
     bad = diagnostics(text.replace("permute(1, 0)", "permute(0, 0)"))
     assert bad[0][0] == "TIR012" and "dimensions of 'A' once" in bad[0][2]
+
+
+def test_uint32_loop_and_elect_sync_have_tvm_dtypes() -> None:
+    # TVM: ``range(T.uint32(4))`` counts in uint32, and T.cuda.elect_sync() is uint32; mixing
+    # them with uint32 values is no implicit conversion.
+    text = HEAD + ("def f(A: T.Buffer((32,), \"int32\")):\n"
+                   "    T.attr({\"tirx.device_entry\": T.bool(True)})\n"
+                   "    tx = T.thread_id([128], dtype=\"uint32\")\n"
+                   "    for k in range(T.uint32(4)):\n"
+                   "        T.evaluate(tx + k)\n"
+                   "    if T.cuda.elect_sync() != T.uint32(0):\n"
+                   "        A[0] = 1\n")
+    assert diagnostics(text) == []
+    loop = nodes_of(text, For)[0]
+    assert str(loop.loop_var.dtype) == "uint32" and str(loop.min.dtype) == "uint32"  # type: ignore[attr-defined]
+    elect = next(c for c in nodes_of(text, Call) if c.op == "cuda.elect_sync")
+    assert str(elect.dtype) == "uint32"  # type: ignore[attr-defined]
+    assert [d[0] for d in diagnostics(text.replace("T.uint32(4)", "4"))] == ["TIR017"]
 
 
 def test_one_element_buffer_by_its_bare_name() -> None:

@@ -90,7 +90,13 @@ from compiler.ir.stmt import (
     seq,
 )
 from compiler.text import syntax as S
-from compiler.text.kernel_dialect import SCOPE_ID_KINDS, is_tile_primitive, memory_span, registered_in_tvm
+from compiler.text.kernel_dialect import (
+    RESULT_DTYPES,
+    SCOPE_ID_KINDS,
+    is_tile_primitive,
+    memory_span,
+    registered_in_tvm,
+)
 from compiler.text.relax_builder import build_relax_function, dotted, is_relax_function, source_text
 
 NAMESPACES = ("T", "I", "tvm", "tir", "tirx")
@@ -795,7 +801,7 @@ class FunctionBuilder:
             lvars: list[Var] = []
             defs: list[Definition] = []
             for t, (mn, ext, _) in zip(targets, loops):
-                dt = ext.dtype if ext.dtype.is_int else INT32
+                dt = ext.dtype if ext.dtype.is_int or ext.dtype.is_uint else INT32
                 if mn.dtype != dt and mn.dtype.is_int and mn.dtype.bits > dt.bits:
                     dt = mn.dtype
                 v = Var(t.id, dt, span=t.span)
@@ -826,7 +832,9 @@ class FunctionBuilder:
             raise self.fail("TIR012", f"{what} needs an extent", it.span)
         if stop_e is None:
             ext = self.expr(start_e, INT32)
-            return IntImm(ext.dtype if ext.dtype.is_int else INT32, 0, span=start_e.span), ext, None
+            # ``range(T.uint32(4))``: the loop counts in its extent's dtype, as in TVM.
+            is_index = ext.dtype.is_int or ext.dtype.is_uint
+            return IntImm(ext.dtype if is_index else INT32, 0, span=start_e.span), ext, None
         if _is_literal(start_e) and not _is_literal(stop_e):
             stop = self.expr(stop_e, INT32)
             start = self.expr(start_e, stop.dtype)
@@ -1896,7 +1904,9 @@ class FunctionBuilder:
             if not registered_in_tvm(name):
                 self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
             args = tuple(self._call_arg(a) for a in e.args)
-            return Call(hint if hint is not None else INT32, name, args, kwargs=self._kwargs(e), span=span)
+            known = RESULT_DTYPES.get(name)
+            dt = parse_dtype(known) if known is not None else hint if hint is not None else INT32
+            return Call(dt, name, args, kwargs=self._kwargs(e), span=span)
         self._check_arity(name, e)
         if len(e.args) < info.min_args:
             # The arity counted a keyword, but what follows reads the arguments by position.

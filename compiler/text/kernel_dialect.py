@@ -18,6 +18,9 @@ _TVM_OP_NAMESPACES = frozenset(n.partition(".")[0] for n in TVM_OP_NAMES if "." 
 
 # ``T.cta.copy(...)``, ``T.warp.sum(...)``: a tile primitive (``tirx.tile.copy``) run by the
 # threads of one scope.
+# Registered ops whose result dtype is fixed by TVM (not taken from where they are used).
+RESULT_DTYPES = {"cuda.elect_sync": "uint32"}
+
 _TILE_SCOPES = frozenset({"cluster", "cta", "wg", "warpgroup", "warp", "thread"})
 
 
