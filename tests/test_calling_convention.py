@@ -271,3 +271,11 @@ def test_call_cpacked_of_an_unlowered_operator_depends_on_the_options(options: s
     text = AOT_BEFORE_PACKING.replace("I.module_attrs({OPTIONS})", options)
     got = [d.code for d in analyze_text(text, "m.tir").diagnostics if d.code.startswith("TIR1")]
     assert got == codes
+
+
+def test_trn_is_a_device_target_for_a_kernel_launch() -> None:
+    # TVM registers "trn" with kDLTrn: a device kernel (calling_conv 2) may target it; "c" may not.
+    text = (DATA / "TIR106_calling_conv.tir").read_text()
+    trn = text.replace('T.target("c")', 'T.target({"kind": "trn", "keys": []})')
+    assert [d.span.line for d in analyze_text(trn, "m.tir").diagnostics] == [8]
+    assert [d.span.line for d in analyze_text(text, "m.tir").diagnostics] == [8, 13]

@@ -14,7 +14,7 @@ import pytest
 from compiler.analysis.run import analyze_text
 from compiler.ir.dtype import INT32, INT64, parse_dtype
 from compiler.ir.expr import ArrayExpr, BufferLoad, Call, GlobalCall, IntImm, LambdaExpr, Ramp, Var
-from compiler.ir.stmt import AllocBuffer, BufferStore, DeclBuffer, Evaluate, ScopeIdDef, flatten_seq
+from compiler.ir.stmt import AllocBuffer, BufferStore, DeclBuffer, Evaluate, For, ScopeIdDef, flatten_seq
 from compiler.ir.visitor import walk
 from compiler.text.printer import print_module
 from compiler.text.reader import read_tir
@@ -330,6 +330,55 @@ def test_layouts_tile_primitives_and_local_views() -> None:
     assert reprint(text) == text
     local = next(d for d in nodes_of(text, DeclBuffer) if d.form == "local")  # type: ignore[attr-defined]
     assert [e.value for e in local.buffer.shape] == [8]  # type: ignore[attr-defined]
+
+
+def test_local_view_of_a_laid_out_view_and_its_own_layout() -> None:
+    # TVM: ``A.view(..., layout=L)`` carries L; ``.local()`` is the span of L's memory part
+    # (offset included), ``.local(layout=M)`` its size.
+    head = HEAD.replace("as T\n", "as T\n# from tvm.tirx.layout import Axis\n")
+    text = head + ("def f():\n"
+                   "    T.attr({\"tirx.device_entry\": T.bool(True)})\n"
+                   "    A = T.alloc_buffer((6,), scope=\"local\")\n"
+                   "    B = A.view(32, 2, layout=T.TileLayout(T.S[(32, 2):(1 @ Axis.laneid, 2)] + 3))\n"
+                   "    B_flat = B.local()\n"
+                   "    B_storage = B.local(layout=T.TileLayout(T.S[2:2] + 3))\n"
+                   "    B_flat[5] = T.float32(1.0)\n"
+                   "    B_storage[1] = T.float32(3.0)\n")
+    assert diagnostics(text) == []
+    assert reprint(text) == text
+    shapes = {d.buffer.name: [e.value for e in d.buffer.shape] for d in nodes_of(text, DeclBuffer)}  # type: ignore[attr-defined]
+    assert shapes["B_flat"] == [6] and shapes["B_storage"] == [2]
+
+
+def test_permuted_buffer() -> None:
+    text = HEAD + ("def f():\n"
+                   "    A = T.alloc_buffer((8, 4), \"float16\", scope=\"local\")\n"
+                   "    B = A.permute(1, 0)\n"
+                   "    B[3, 7] = T.float16(0.0)\n")
+    assert diagnostics(text) == []
+    assert reprint(text) == text
+    perm = next(d for d in nodes_of(text, DeclBuffer) if d.form == "permute")  # type: ignore[attr-defined]
+    assert [e.value for e in perm.buffer.shape] == [4, 8]  # type: ignore[attr-defined]
+    bad = diagnostics(text.replace("permute(1, 0)", "permute(0, 0)"))
+    assert bad[0][0] == "TIR012" and "dimensions of 'A' once" in bad[0][2]
+
+
+def test_uint32_loop_and_elect_sync_have_tvm_dtypes() -> None:
+    # TVM: ``range(T.uint32(4))`` counts in uint32, and T.cuda.elect_sync() is uint32; mixing
+    # them with uint32 values is no implicit conversion.
+    text = HEAD + ("def f(A: T.Buffer((32,), \"int32\")):\n"
+                   "    T.attr({\"tirx.device_entry\": T.bool(True)})\n"
+                   "    tx = T.thread_id([128], dtype=\"uint32\")\n"
+                   "    for k in range(T.uint32(4)):\n"
+                   "        T.evaluate(tx + k)\n"
+                   "    if T.cuda.elect_sync() != T.uint32(0):\n"
+                   "        A[0] = 1\n")
+    assert diagnostics(text) == []
+    loop = nodes_of(text, For)[0]
+    assert str(loop.loop_var.dtype) == "uint32" and str(loop.min.dtype) == "uint32"  # type: ignore[attr-defined]
+    elect = next(c for c in nodes_of(text, Call) if c.op == "cuda.elect_sync")
+    assert str(elect.dtype) == "uint32"  # type: ignore[attr-defined]
+    assert [d[0] for d in diagnostics(text.replace("T.uint32(4)", "4"))] == ["TIR017"]
 
 
 def test_one_element_buffer_by_its_bare_name() -> None:

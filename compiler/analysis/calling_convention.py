@@ -47,7 +47,9 @@ CONVENTION_CALLS = EXTERN_CALLS | PACKED_CALLS | CPACKED_CALLS | LOWERED_CALLS
 ENTRY_ATTRS = ("tir.is_entry_func", "tirx.is_entry_func")
 ENTRY_NAMES = ("__tvm_main__", "tvm_module_main")
 # Device targets: a function with one of these kinds may be a kernel launched with calling_conv 2.
-DEVICE_KINDS = frozenset({"cuda", "rocm", "opencl", "vulkan", "metal", "webgpu", "hexagon", "nvptx"})
+# TVM's target kinds registered with a device type other than kDLCPU (trn is kDLTrn, ext_dev kDLExtDev).
+DEVICE_KINDS = frozenset({"cuda", "rocm", "opencl", "vulkan", "metal", "webgpu", "hexagon", "nvptx", "trn",
+                          "ext_dev"})
 
 # tvm_struct_get field of a DLTensor read only from a tensor argument (ndim).
 _ARR_NDIM = 4

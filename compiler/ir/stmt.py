@@ -138,7 +138,7 @@ class DeclBuffer(Stmt):
     """A buffer declared over existing memory.
 
     ``form`` keeps the spelling: ``decl_buffer`` (``T.decl_buffer(..., data=p)``), ``buffer``
-    (``A = T.Buffer(...)`` in a body), ``view`` (``A_1 = A.view(256)``, with ``view_of``).
+    (``A = T.Buffer(...)`` in a body), ``view`` (``A_1 = A.view(256)``, with ``view_of``), ``permute`` (``B = A.permute(1, 0)``).
     """
 
     buffer: Buffer
@@ -147,6 +147,8 @@ class DeclBuffer(Stmt):
     # ``data=<expr>`` that is not a plain var (``T.reinterpret(...)``, a workspace call): the
     # value ``buffer.data`` is bound to here, as TVM 0.27 keeps it.
     data_value: Expr | None = None
+    # ``permute``: ``B = A.permute(1, 0)``, the source dimension each new dimension takes.
+    dims: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)

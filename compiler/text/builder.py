@@ -89,7 +89,13 @@ from compiler.ir.stmt import (
     seq,
 )
 from compiler.text import syntax as S
-from compiler.text.kernel_dialect import SCOPE_ID_KINDS, is_tile_primitive, memory_span, registered_in_tvm
+from compiler.text.kernel_dialect import (
+    RESULT_DTYPES,
+    SCOPE_ID_KINDS,
+    is_tile_primitive,
+    memory_span,
+    registered_in_tvm,
+)
 
 NAMESPACES = ("T", "I", "tvm", "tir", "tirx")
 
@@ -787,7 +793,7 @@ class FunctionBuilder:
             lvars: list[Var] = []
             defs: list[Definition] = []
             for t, (mn, ext, _) in zip(targets, loops):
-                dt = ext.dtype if ext.dtype.is_int else INT32
+                dt = ext.dtype if ext.dtype.is_int or ext.dtype.is_uint else INT32
                 if mn.dtype != dt and mn.dtype.is_int and mn.dtype.bits > dt.bits:
                     dt = mn.dtype
                 v = Var(t.id, dt, span=t.span)
@@ -818,7 +824,9 @@ class FunctionBuilder:
             raise self.fail("TIR012", f"{what} needs an extent", it.span)
         if stop_e is None:
             ext = self.expr(start_e, INT32)
-            return IntImm(ext.dtype if ext.dtype.is_int else INT32, 0, span=start_e.span), ext, None
+            # ``range(T.uint32(4))``: the loop counts in its extent's dtype, as in TVM.
+            is_index = ext.dtype.is_int or ext.dtype.is_uint
+            return IntImm(ext.dtype if is_index else INT32, 0, span=start_e.span), ext, None
         if _is_literal(start_e) and not _is_literal(stop_e):
             stop = self.expr(stop_e, INT32)
             start = self.expr(start_e, stop.dtype)
@@ -1124,6 +1132,9 @@ class FunctionBuilder:
         if (isinstance(val, S.Call) and isinstance(val.func, S.Attribute) and val.func.attr == "local"
                 and isinstance(val.func.value, S.Name)):
             return [self._local_view(tgt, val)]
+        if (isinstance(val, S.Call) and isinstance(val.func, S.Attribute) and val.func.attr == "permute"
+                and isinstance(val.func.value, S.Name)):
+            return [self._permute(tgt, val)]
         existing = self.lookup(tgt.id)
         if existing is not None and (existing.mutable or isinstance(existing.obj, Var)
                                      or not self._in_current_scope(tgt.id)
@@ -1385,8 +1396,31 @@ class FunctionBuilder:
             shape = self._shape(shape_kw, False) if shape_kw is not None else src.shape
         dt_e = strs[0] if strs else _kw(call, "dtype")
         dtype = self._dtype_arg(dt_e) if dt_e is not None else src.dtype
-        buf = Buffer(tgt.id, src.data, dtype, shape, scope=src.scope, span=tgt.span)
+        # ``A.view(8, 8, layout=T.TileLayout(...))``: a view laid out across threads; without
+        # ``layout=`` a same-dtype view keeps its source's layout, as TVM does.
+        lay = _kw(call, "layout")
+        layout = self.py_value(lay) if lay is not None else src.layout if dtype == src.dtype else None
+        buf = Buffer(tgt.id, src.data, dtype, shape, scope=src.scope, layout=layout, span=tgt.span)
         node = DeclBuffer(buf, "view", src, span=call.span)
+        self.define(tgt.id, tgt.span, buf, "view", node)
+        return node
+
+    def _permute(self, tgt: S.Name, call: S.Call) -> Stmt:
+        """``B = A.permute(1, 0)``: A's storage with its dimensions reordered (TVM 0.27
+        kernels). The permuted layout needs TVM's layout algebra, so it is not kept."""
+        assert isinstance(call.func, S.Attribute) and isinstance(call.func.value, S.Name)
+        src = self._buffer_named(call.func.value)
+        dims: list[int] = []
+        for a in call.args:
+            if not (isinstance(a, S.Constant) and type(a.value) is int):
+                raise self.fail("TIR019", "A.permute takes dimension numbers: A.permute(1, 0)", a.span)
+            dims.append(a.value)
+        if sorted(dims) != list(range(len(src.shape))):
+            raise self.fail("TIR012", f"A.permute needs each of the {len(src.shape)} dimensions of "
+                                      f"'{src.name}' once, got {tuple(dims)}", call.span)
+        shape = tuple(src.shape[d] for d in dims)
+        buf = Buffer(tgt.id, src.data, src.dtype, shape, scope=src.scope, span=tgt.span)
+        node = DeclBuffer(buf, "permute", src, span=call.span, dims=tuple(dims))
         self.define(tgt.id, tgt.span, buf, "view", node)
         return node
 
@@ -1402,7 +1436,9 @@ class FunctionBuilder:
             shape = tuple(self.expr(a, INT32) for a in call.args)
             form = "local_shaped"
         else:
-            span = memory_span(src.layout)
+            # TVM: the span of the source layout's memory part, or its size when the local
+            # view is given its own layout.
+            span = memory_span(src.layout, size=layout is not None)
             if span is None:
                 raise self.fail("TIR019", f"cannot tell the local size of '{src.name}' from its layout; "
                                           f"give it: {src.name}.local(n)", call.span)
@@ -1860,7 +1896,9 @@ class FunctionBuilder:
             if not registered_in_tvm(name):
                 self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
             args = tuple(self._call_arg(a) for a in e.args)
-            return Call(hint if hint is not None else INT32, name, args, kwargs=self._kwargs(e), span=span)
+            known = RESULT_DTYPES.get(name)
+            dt = parse_dtype(known) if known is not None else hint if hint is not None else INT32
+            return Call(dt, name, args, kwargs=self._kwargs(e), span=span)
         self._check_arity(name, e)
         if len(e.args) < info.min_args:
             # The arity counted a keyword, but what follows reads the arguments by position.

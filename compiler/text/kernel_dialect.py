@@ -18,6 +18,9 @@ _TVM_OP_NAMESPACES = frozenset(n.partition(".")[0] for n in TVM_OP_NAMES if "." 
 
 # ``T.cta.copy(...)``, ``T.warp.sum(...)``: a tile primitive (``tirx.tile.copy``) run by the
 # threads of one scope.
+# Registered ops whose result dtype is fixed by TVM (not taken from where they are used).
+RESULT_DTYPES = {"cuda.elect_sync": "uint32"}
+
 _TILE_SCOPES = frozenset({"cluster", "cta", "wg", "warpgroup", "warp", "thread"})
 
 
@@ -39,14 +42,19 @@ def is_tile_primitive(name: str) -> bool:
     return f"tile.{op}" in TVM_OP_NAMES if scope in _TILE_SCOPES else f"tile.{name}" in TVM_OP_NAMES
 
 
-def memory_span(layout: Expr | None) -> int | None:
+def memory_span(layout: Expr | None, size: bool = False) -> int | None:
     """Elements one thread stores of ``T.TileLayout(T.S[(e0, e1...):(s0, s1 @ Axis.x...)])``:
-    1 + sum((e - 1) * s) over the iterators on memory (no ``@`` axis). None for any other
-    layout (the span would need TVM's layout algebra)."""
+    1 + sum((e - 1) * s) over the iterators on memory (no ``@`` axis); with ``size``, the
+    product of their extents instead (TVM's ``storage().size()``, what ``B.local(layout=L)``
+    takes). None for any other layout (that would need TVM's layout algebra)."""
     if not (isinstance(layout, PyValue) and layout.form == "call" and layout.name == "T.TileLayout"
             and len(layout.items) == 1 and not layout.keywords):
         return None
-    spec = layout.items[0]
+    spec, offset = layout.items[0], 0
+    if (isinstance(spec, PyValue) and spec.form == "op" and spec.name == "+" and len(spec.items) == 2
+            and isinstance(spec.items[1], IntImm)):
+        # ``T.S[...] + 3``: the layout starts 3 elements in; the span counts them.
+        spec, offset = spec.items[0], spec.items[1].value
     if not (isinstance(spec, PyValue) and spec.form == "index" and len(spec.items) == 2):
         return None
     head, sl = spec.items
@@ -65,5 +73,5 @@ def memory_span(layout: Expr | None) -> int | None:
             return None
         if not (isinstance(e, IntImm) and isinstance(st, IntImm)):
             return None
-        span += (e.value - 1) * st.value
-    return span
+        span = span * e.value if size else span + (e.value - 1) * st.value
+    return span if size else span + offset

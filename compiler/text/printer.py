@@ -763,9 +763,15 @@ class _Printer:
             name = self.define_buffer(buf)
             self.line(level, f"{name} = {self.name_of(src)}.local({', '.join(args)})")
             return
+        if s.form == "permute" and src is not None:
+            name = self.define_buffer(buf)
+            self.line(level, f"{name} = {self.name_of(src)}.permute({', '.join(map(str, s.dims))})")
+            return
         if s.form == "view" and src is not None and (buf.dtype == src.dtype or _same_shape(buf, src)):
             if buf.dtype == src.dtype:
                 args = ", ".join([self.expr(e) for e in buf.shape])
+                if buf.layout is not None and buf.layout is not src.layout:
+                    args += f", layout={self.expr(buf.layout)}"
             else:
                 args = f'"{buf.dtype}"'
             text = f"{self.name_of(src)}.view({args})"
