@@ -91,6 +91,20 @@ def test_cr_only_line_ends_give_the_server_and_check_the_same_diagnostic() -> No
     assert [(d.span.line, d.span.column, d.code) for d in checked] == [(18, 20, "TIR101")]
 
 
+def test_a_byte_order_mark_is_not_text_for_the_server_either() -> None:
+    """`tir-lsp check` reads files as utf-8-sig; the server, sent the same text with its BOM,
+    reported TIR003 'invalid character U+FEFF' at 1:1 (found by the differential target)."""
+    from tir_lsp import check
+    from tir_lsp.documents import Document
+
+    data = (corpus.REGRESSIONS / "bom_sent_by_the_client.tir").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    checked = check.check_bytes(data, "fuzz.tir")
+    served = Document("file:///fuzz.tir", "fuzz.tir").updated(data.decode("utf-8")).diagnostics
+    assert [d.render() for d in served] == [d.render() for d in checked] == []
+    assert read_tir(data.decode("utf-8")).diagnostics == []
+
+
 def test_a_decorator_typed_above_a_def_joins_its_function_after_the_edit() -> None:
     from tir_lsp.documents import Document
 

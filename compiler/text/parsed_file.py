@@ -370,6 +370,10 @@ class ParsedFile:
     def parse(cls, text: str, filename: str = "<input>", prev: ParsedFile | None = None) -> ParsedFile:
         """``text`` parsed and built, reusing ``prev``'s functions whose text is unchanged
         (``prev`` must be a parse of the same file). Never raises for any text."""
+        # A byte order mark is not part of the text: files are read as utf-8-sig
+        # (``decode_tir_bytes``) and editors send text without it; a client that does send one
+        # gets the same diagnostics, not a TIR003 at 1:1.
+        text = text.removeprefix("\ufeff")
         return cls.parse_lines(split_lines(text), filename, prev)
 
     @classmethod
