@@ -159,6 +159,7 @@ def kitchen_sink() -> IRModule:
         LaunchThread(Var("bx", I32), "blockIdx.x", i32(2), body=Evaluate(i32(0))),
         AllocBuffer(B, annotations={"note": "scalar"}, scalar=True),
         DeclBuffer(B_view, form="view", view_of=B),
+        DeclBuffer(Buffer("B_t", B_data, F32, (i32(2), i32(2)), scope="local"), form="permute", view_of=B, dims=(1, 0)),
         DeclBuffer(Buffer("D", a_data, F32, (i32(16),)), form="buffer"),
         DeclBuffer(Buffer("W", Var("W_data", HANDLE, PointerType(F32)), F32, (i32(8),)),
                    data_value=Call(HANDLE, "reinterpret", (TypeLiteral(PointerType(F32)), n))),
