@@ -233,11 +233,7 @@ class Document:
         src.lines = _ShiftedLines(self.lines, v.start, r.base)
         checked = self._analyze(functions, self.module, files, src)
         if v.delta == 0 and not moved or not any(d.related or "(line " in d.message for d in checked):
-            last = r.base + (v.end - v.start)
-            mine_file = (None, self.filename)
-            return relax + [(d, (r.base < d.span.line <= last,
-                                 *(x.file in mine_file and r.base < x.span.line <= last for x in d.related)))
-                            for d in checked]
+            return relax + self._at_base(v, checked)
         if v.delta != 0:
             moved[id(v)] = v
         current: dict[int, PrimFunc] = {}  # by id of the function as built at its base
@@ -269,10 +265,16 @@ class Document:
                 found = relax_calls.check_relax_function(rf, self.module, self.filename)
             except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
                 continue
-            last = v.result.base + (v.end - v.start)
-            out.extend((d, (True, *(x.file in (None, self.filename) and v.result.base < x.span.line <= last
-                                    for x in d.related))) for d in found)
+            out += self._at_base(v, found)
         return out
+
+    def _at_base(self, v: ChunkView, diags: list[Diagnostic]) -> Checked:
+        """``diags`` computed at the chunk's base, each with which of its spans lie in the chunk."""
+        base, last = v.result.base, v.result.base + (v.end - v.start)
+        mine_file = (None, self.filename)
+        return [(d, (base < d.span.line <= last,
+                     *(x.file in mine_file and base < x.span.line <= last for x in d.related)))
+                for d in diags]
 
     def _analyze(self, functions: list[PrimFunc], module: IRModule, files: dict[str, IRModule] | None,
                  src: SourceText) -> list[Diagnostic]:
