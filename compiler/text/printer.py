@@ -631,12 +631,15 @@ class _Printer:
     def _hint(self, s: HintStmt, level: int) -> None:
         args = [quote(s.message)] if s.message else []
         args += [f"{k}={self.expr(v)}" for k, v in s.attrs]
-        call = f"T.hint({', '.join(args)})"
-        if s.body is None:
+        self._call_or_scope(f"T.hint({', '.join(args)})", s.body, level)
+
+    def _call_or_scope(self, call: str, body: Stmt | None, level: int) -> None:
+        """``call`` as a statement, or as ``with call:`` over ``body`` (T.attr, T.hint)."""
+        if body is None:
             self.line(level, call)
         else:
             self.line(level, f"with {call}:")
-            self.body(s.body, level + 1)
+            self.body(body, level + 1)
 
     def _scope_id(self, s: ScopeIdDef, level: int) -> None:
         args = []
@@ -669,11 +672,7 @@ class _Printer:
             call = f"T.attr({self.value(s.value)})"
         else:
             call = f"T.attr({self.value(s.node)}, {quote(s.key)}, {self.value(s.value)})"
-        if s.body is None:
-            self.line(level, call)
-        else:
-            self.line(level, f"with {call}:")
-            self.body(s.body, level + 1)
+        self._call_or_scope(call, s.body, level)
 
     def _launch(self, s: LaunchThread, level: int) -> None:
         extent = self.expr(s.extent)
