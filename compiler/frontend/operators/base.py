@@ -85,6 +85,17 @@ def affine(base: str, stride: int, offset: str, dil: int, pad: int) -> str:
     return out if pad == 0 else f"{out} - {pad}"
 
 
+def axes_input_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict[str, np.ndarray]]:
+    """Axes given as a constant second input (Unsqueeze / Squeeze from opset 13, ReduceSum from
+    13 and the other reductions from 18) -> the ``axes`` attribute older opsets use."""
+    if len(node.inputs) > 1 and node.inputs[1]:
+        if node.inputs[1] not in consts:
+            raise OpError(f"input {node.inputs[1]} (axes) must be a constant")
+        attrs = {**node.attrs, "axes": [int(a) for a in consts[node.inputs[1]].reshape(-1)]}
+        return OpNode(node.name, node.op_type, node.inputs[:1], node.outputs, attrs), {}
+    return node, {}
+
+
 @dataclass
 class StageWriter:
     """Collects the TIR text of a function body: buffers it allocates and its loop nests."""

@@ -18,6 +18,7 @@ from compiler.frontend.operators.base import (
     OpError,
     StageWriter,
     affine,
+    axes_input_fold,
     broadcast,
     buffer_operand,
     f32,
@@ -586,15 +587,6 @@ def _reduce(kind: str) -> object:
     return compute
 
 
-def _reduce_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict[str, np.ndarray]]:
-    # Opset 13+ (ReduceSum) / 18+ (others) pass axes as a constant input.
-    if len(node.inputs) > 1 and node.inputs[1]:
-        if node.inputs[1] not in consts:
-            raise OpError(f"input {node.inputs[1]} (axes) must be a constant")
-        attrs = {**node.attrs, "axes": [int(a) for a in consts[node.inputs[1]].reshape(-1)]}
-        return OpNode(node.name, node.op_type, node.inputs[:1], node.outputs, attrs), {}
-    return node, {}
-
 
 def _global_max(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     x = ins[0]
@@ -626,12 +618,12 @@ OPS = [
     OpDef("Softmax", "nn_softmax", COMPLEX, {"axis": None}, 1, 1, _softmax_shape, _softmax(False)),  # type: ignore[arg-type]
     OpDef("LogSoftmax", "nn_log_softmax", COMPLEX, {"axis": None}, 1, 1, _softmax_shape, _softmax(True)),  # type: ignore[arg-type]
     OpDef("LRN", "nn_lrn", COMPLEX, {"alpha": 1e-4, "beta": 0.75, "bias": 1.0, "size": None}, 1, 1, _lrn_shape, _lrn),
-    OpDef("ReduceSum", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("sum"), fold=_reduce_fold),  # type: ignore[arg-type]
-    OpDef("ReduceMean", "mean", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("mean"), fold=_reduce_fold),  # type: ignore[arg-type]
-    OpDef("ReduceMax", "max", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("max"), fold=_reduce_fold),  # type: ignore[arg-type]
-    OpDef("ReduceMin", "min", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("min"), fold=_reduce_fold),  # type: ignore[arg-type]
-    OpDef("ReduceProd", "prod", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("prod"), fold=_reduce_fold),  # type: ignore[arg-type]
+    OpDef("ReduceSum", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("sum"), fold=axes_input_fold),  # type: ignore[arg-type]
+    OpDef("ReduceMean", "mean", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("mean"), fold=axes_input_fold),  # type: ignore[arg-type]
+    OpDef("ReduceMax", "max", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("max"), fold=axes_input_fold),  # type: ignore[arg-type]
+    OpDef("ReduceMin", "min", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("min"), fold=axes_input_fold),  # type: ignore[arg-type]
+    OpDef("ReduceProd", "prod", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("prod"), fold=axes_input_fold),  # type: ignore[arg-type]
     OpDef("ReduceSumSquare", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("sumsquare"),  # type: ignore[arg-type]
-          fold=_reduce_fold),
-    OpDef("ReduceL1", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("l1"), fold=_reduce_fold),  # type: ignore[arg-type]
+          fold=axes_input_fold),
+    OpDef("ReduceL1", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("l1"), fold=axes_input_fold),  # type: ignore[arg-type]
 ]

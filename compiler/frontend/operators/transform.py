@@ -6,7 +6,17 @@ from __future__ import annotations
 import numpy as np
 
 from compiler.frontend.graph import OpNode
-from compiler.frontend.operators.base import INJECTIVE, Expr, Index, OpDef, Operand, OpError, StageWriter, f32
+from compiler.frontend.operators.base import (
+    INJECTIVE,
+    Expr,
+    Index,
+    OpDef,
+    Operand,
+    OpError,
+    StageWriter,
+    axes_input_fold,
+    f32,
+)
 
 
 def _strides(shape: tuple[int, ...]) -> list[int]:
@@ -145,15 +155,6 @@ def _reshape_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, 
             {name: np.asarray(node.attrs["shape"], np.int64)}
     return node, {}
 
-
-def _axes_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict[str, np.ndarray]]:
-    """Unsqueeze / Squeeze / ReduceX from opset 13: ``axes`` as a constant input -> attribute."""
-    if len(node.inputs) > 1 and node.inputs[1]:
-        if node.inputs[1] not in consts:
-            raise OpError(f"input {node.inputs[1]} (axes) must be a constant")
-        attrs = {**node.attrs, "axes": [int(a) for a in consts[node.inputs[1]].reshape(-1)]}
-        return OpNode(node.name, node.op_type, node.inputs[:1], node.outputs, attrs), {}
-    return node, {}
 
 
 def _unsqueeze_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
@@ -407,8 +408,8 @@ OPS = [
     OpDef("Flatten", "nn_batch_flatten", INJECTIVE, {"axis": 1}, 1, 1, _flatten_shape, _reshape_like),
     OpDef("Reshape", "reshape", INJECTIVE, {"allowzero": 0, "shape": None, "consumed_inputs": None}, 1, 2, _reshape_shape,
           _reshape_like, const_inputs=(1,), fold=_reshape_fold),
-    OpDef("Unsqueeze", "expand_dims", INJECTIVE, {"axes": None}, 1, 2, _unsqueeze_shape, _reshape_like, fold=_axes_fold),
-    OpDef("Squeeze", "squeeze", INJECTIVE, {"axes": None}, 1, 2, _squeeze_shape, _reshape_like, fold=_axes_fold),
+    OpDef("Unsqueeze", "expand_dims", INJECTIVE, {"axes": None}, 1, 2, _unsqueeze_shape, _reshape_like, fold=axes_input_fold),
+    OpDef("Squeeze", "squeeze", INJECTIVE, {"axes": None}, 1, 2, _squeeze_shape, _reshape_like, fold=axes_input_fold),
     OpDef("Transpose", "transpose", INJECTIVE, {"perm": None}, 1, 1, _transpose_shape, _transpose),
     OpDef("Concat", "concatenate", INJECTIVE, {"axis": None}, 1, 64, _concat_shape, _concat),
     OpDef("Slice", "strided_slice", INJECTIVE, {"starts": None, "ends": None, "axes": None, "steps": None}, 1, 5,
