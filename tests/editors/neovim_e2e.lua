@@ -2,35 +2,12 @@
 -- open a TIR file, wait for the server's diagnostics, ask hover and definition, read the
 -- syntax groups and mappings, open a second file of the same project and run "Lower to C"
 -- through the code action menu; write the answers as JSON for tests/editors/test_neovim.py.
-local repo = os.getenv("TIR_REPO")
-local out = os.getenv("TIR_OUT")
-local python = os.getenv("TIR_PYTHON")
-package.path = repo .. "/editors/neovim/lua/?.lua;" .. package.path
-
-local attached = false
-require("tir_lsp").setup({
-  cmd = { python, "-m", "tir_lsp", "serve" },
-  on_attach = function() attached = true end,
-})
-
-local result = { nvim = tostring(vim.version().major) .. "." .. tostring(vim.version().minor) }
-local function finish(ok)
-  result.ok = ok
-  local f = io.open(out, "w")
-  f:write(vim.fn.json_encode(result))
-  f:close()
-  vim.cmd(ok and "qall!" or "cquit! 1")
-end
-
--- Neovim turns syntax on after the init file; this script is the init file and edits now.
-vim.cmd("syntax on")
-vim.cmd("edit " .. os.getenv("TIR_FILE"))
-local bufnr = vim.api.nvim_get_current_buf()
+local h = dofile(os.getenv("TIR_REPO") .. "/tests/editors/harness.lua")
+local result, finish = h.result, h.finish
+result.nvim = tostring(vim.version().major) .. "." .. tostring(vim.version().minor)
+local bufnr = h.open_and_attach()
+if bufnr == nil then return end
 result.filetype = vim.bo[bufnr].filetype
-if not vim.wait(20000, function() return attached end, 50) then
-  result.error = "server did not attach"
-  return finish(false)
-end
 vim.wait(10000, function() return #vim.diagnostic.get(bufnr) > 0 end, 50)
 result.diagnostics = {}
 for _, d in ipairs(vim.diagnostic.get(bufnr)) do

@@ -1,34 +1,10 @@
 -- Headless run of the pass pipeline viewer (editors/neovim/lua/tir_lsp.lua): :TirPipeline lists
 -- the passes, :TirPassDiff opens a diff tab, <CR> in a stage jumps to the source function.
 -- Writes what it saw as JSON for tests/editors/test_neovim_pipeline.py.
-local repo = os.getenv("TIR_REPO")
-local out = os.getenv("TIR_OUT")
-local python = os.getenv("TIR_PYTHON")
-package.path = repo .. "/editors/neovim/lua/?.lua;" .. package.path
-
-local attached = false
-require("tir_lsp").setup({
-  cmd = { python, "-m", "tir_lsp", "serve" },
-  on_attach = function() attached = true end,
-})
-
-local result = {}
-local function finish(ok)
-  result.ok = ok
-  local f = io.open(out, "w")
-  f:write(vim.fn.json_encode(result))
-  f:close()
-  vim.cmd(ok and "qall!" or "cquit! 1")
-end
-
--- Neovim turns syntax on after the init file; this script is the init file and edits now.
-vim.cmd("syntax on")
-vim.cmd("edit " .. os.getenv("TIR_FILE"))
-local source = vim.api.nvim_get_current_buf()
-if not vim.wait(20000, function() return attached end, 50) then
-  result.error = "server did not attach"
-  return finish(false)
-end
+local h = dofile(os.getenv("TIR_REPO") .. "/tests/editors/harness.lua")
+local result, finish = h.result, h.finish
+local source = h.open_and_attach()
+if source == nil then return end
 
 -- :TirPipeline opens the list of passes in a new window.
 vim.cmd("TirPipeline")
