@@ -42,9 +42,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from compiler.backend.mlf import archive_bytes
-from compiler.executor.build import compile_model
-from compiler.executor.options import resolve
+from tir_lsp.compiler.backend.mlf import archive_bytes
+from tir_lsp.compiler.executor.build import compile_model
+from tir_lsp.compiler.executor.options import resolve
 
 OPTIONS = {"executor": "aot", "interface-api": "c", "unpacked-api": True}
 SIZES = {"full": (32, 16), "tiny": (8, 4)}  # (image side, base channels)
@@ -151,8 +151,8 @@ def build_once(model: onnx.ModelProto, link_params: bool = False) -> BuildTiming
 
 def memory_rows(models: dict[str, onnx.ModelProto]) -> list[tuple[str, int, int, int]]:
     """(model, pool bytes, lower bound, naive bytes) for each model."""
-    from compiler.executor.aot import build_aot
-    from compiler.frontend.onnx_import import import_onnx
+    from tir_lsp.compiler.executor.aot import build_aot
+    from tir_lsp.compiler.frontend.onnx_import import import_onnx
 
     rows = []
     for name, model in models.items():
@@ -166,7 +166,7 @@ PHASES = ("import", "generate", "lower", "emit", "archive")
 
 def build_process(model_path: Path, out: Path, link_params: bool = False) -> tuple[float, float]:
     """(wall, cpu of the child) of one ``tirc build`` process, start-up and imports included."""
-    cmd = [sys.executable, "-c", "import sys; from compiler.cli import main; sys.exit(main())", "build",
+    cmd = [sys.executable, "-c", "import sys; from tir_lsp.compiler.cli import main; sys.exit(main())", "build",
            str(model_path), "-o", str(out), "-f", *(f"--{k}={v}" if v is not True else f"--{k}" for k, v in OPTIONS.items())]
     if link_params:
         cmd.append("--link-params")

@@ -40,13 +40,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from compiler.backend.c_codegen import c_symbol, emit_c, storage_type
-from compiler.backend.runtime_header import HEADER_NAME, runtime_header
-from compiler.diagnostics import ERROR
-from compiler.ir.dtype import parse_dtype
-from compiler.text.reader import read_tir
-from compiler.transform.pass_api import PipelineOptions
-from compiler.transform.pipeline import run_pipeline
+from tir_lsp.compiler.backend.c_codegen import c_symbol, emit_c, storage_type
+from tir_lsp.compiler.backend.runtime_header import HEADER_NAME, runtime_header
+from tir_lsp.compiler.diagnostics import ERROR
+from tir_lsp.compiler.ir.dtype import parse_dtype
+from tir_lsp.compiler.text.reader import read_tir
+from tir_lsp.compiler.transform.pass_api import PipelineOptions
+from tir_lsp.compiler.transform.pipeline import run_pipeline
 
 CORPUS = ROOT / "tests" / "fixtures" / "tvm" / "0.27.0.post1"
 KERNELS = ("bench_matmul_256_naive", "bench_matmul_256_scheduled", "bench_conv2d_3x3")

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from test_json_format import big_module
 
-from compiler.backend.json_format import dumps, loads
+from tir_lsp.compiler.backend.json_format import dumps, loads
 
 
 def main() -> int:

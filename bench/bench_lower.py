@@ -33,12 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from compiler.backend.c_codegen import emit_c
-from compiler.diagnostics import ERROR
-from compiler.ir.function import IRModule
-from compiler.text.reader import read_tir
-from compiler.transform.pass_api import PipelineOptions
-from compiler.transform.pipeline import run_pipeline
+from tir_lsp.compiler.backend.c_codegen import emit_c
+from tir_lsp.compiler.diagnostics import ERROR
+from tir_lsp.compiler.ir.function import IRModule
+from tir_lsp.compiler.text.reader import read_tir
+from tir_lsp.compiler.transform.pass_api import PipelineOptions
+from tir_lsp.compiler.transform.pipeline import run_pipeline
 
 CORPUS = ROOT / "tests" / "fixtures" / "tvm" / "0.27.0.post1"
 KERNELS = (

@@ -66,7 +66,7 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
 
 def grammar_load_ms(runs: int) -> float:
     # Imports are not the grammar's load: time load_grammar() alone, in a fresh process.
-    code = ("import time; from compiler.text.parser import load_grammar; t=time.perf_counter(); "
+    code = ("import time; from tir_lsp.compiler.text.parser import load_grammar; t=time.perf_counter(); "
             "load_grammar(); print((time.perf_counter()-t)*1000)")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=ROOT)  # warm the cache
     return statistics.median(float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,

@@ -196,8 +196,8 @@ def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]],
     and return each model's outputs. ``extra_c`` goes into the test main (e.g. a malloc
     that aborts); it may define ``TIR_TEST_BEFORE_RUN()`` / ``TIR_TEST_AFTER_RUN()``, run
     around each ``tvmgen_<m>_run``."""
-    from compiler.executor.build import compile_model
-    from compiler.executor.options import resolve
+    from tir_lsp.compiler.executor.build import compile_model
+    from tir_lsp.compiler.executor.options import resolve
 
     include = workdir / "include"
     include.mkdir(parents=True, exist_ok=True)
@@ -230,7 +230,7 @@ def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]],
             body.append(f"    out.{cname} = {m}_out{k};")
             outs.append((t, p.graph.tensors[t].shape))
         if p.param_names and not link_params:
-            from compiler.executor.c_interface import params_blob
+            from tir_lsp.compiler.executor.c_interface import params_blob
 
             blob = params_blob(p)
             (workdir / f"{m}.params.bin").write_bytes(blob)

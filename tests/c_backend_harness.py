@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.backend import emit_c, runtime_header
-from compiler.backend.c_codegen import c_symbol, storage_type
-from compiler.ir.dtype import DataType
-from compiler.ir.expr import IntImm, Var
-from compiler.ir.function import IRModule, PrimFunc
-from compiler.transform import PipelineOptions, run_pipeline
-from compiler.transform.make_packed_api import dl_bits, dl_type_code
+from tir_lsp.compiler.backend import emit_c, runtime_header
+from tir_lsp.compiler.backend.c_codegen import c_symbol, storage_type
+from tir_lsp.compiler.ir.dtype import DataType
+from tir_lsp.compiler.ir.expr import IntImm, Var
+from tir_lsp.compiler.ir.function import IRModule, PrimFunc
+from tir_lsp.compiler.transform import PipelineOptions, run_pipeline
+from tir_lsp.compiler.transform.make_packed_api import dl_bits, dl_type_code
 
 GCC_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
 HAVE_GCC = shutil.which("gcc") is not None

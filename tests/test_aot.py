@@ -22,13 +22,13 @@ from packed_runner import (
     run_packed_entry,
 )
 
-from compiler.backend.mlf import archive_bytes
-from compiler.diagnostics import CompilerError
-from compiler.executor.aot import build_aot
-from compiler.executor.build import compile_model
-from compiler.executor.c_interface import interface_header
-from compiler.executor.options import resolve
-from compiler.frontend.onnx_import import import_onnx
+from tir_lsp.compiler.backend.mlf import archive_bytes
+from tir_lsp.compiler.diagnostics import CompilerError
+from tir_lsp.compiler.executor.aot import build_aot
+from tir_lsp.compiler.executor.build import compile_model
+from tir_lsp.compiler.executor.c_interface import interface_header
+from tir_lsp.compiler.executor.options import resolve
+from tir_lsp.compiler.frontend.onnx_import import import_onnx
 
 C_OPTS = {"executor": "aot", "interface-api": "c", "unpacked-api": True}
 
@@ -68,7 +68,7 @@ def test_target_string_disagreeing_with_the_command_line_names_both() -> None:
 
 
 def test_config_file_under_the_command_line(tmp_path: Path) -> None:
-    from compiler.executor.options import read_config
+    from tir_lsp.compiler.executor.options import read_config
 
     cfg = tmp_path / "opts.toml"
     cfg.write_text('executor = "aot"\ninterface-api = "c"\nunpacked_api = true\nmodel-name = "net"\n')
@@ -99,7 +99,7 @@ def test_link_params_compiles_weights_in_as_bytes_not_tir_numbers() -> None:
 
 
 def test_without_link_params_weights_stay_in_the_archive_with_a_loader(tmp_path: Path) -> None:
-    from compiler.executor.c_interface import params_layout
+    from tir_lsp.compiler.executor.c_interface import params_layout
 
     c = compile_model(mlp(), resolve(C_OPTS))
     offsets, size = params_layout(c.program)
@@ -228,7 +228,7 @@ def test_target_string_errors_name_the_target() -> None:
 
 
 def test_target_string_disagreeing_with_the_config_file_names_both(tmp_path: Path) -> None:
-    from compiler.executor.options import read_config
+    from tir_lsp.compiler.executor.options import read_config
 
     cfg = tmp_path / "opts.json"
     cfg.write_text('{"unpacked_api": false}')
@@ -320,8 +320,8 @@ def test_packed_entry_rejects_bad_arguments_with_a_message(config: str, who: str
 
 
 def test_c_backend_calls_only_packed_functions_it_defines() -> None:
-    from compiler.backend.c_codegen import emit_c
-    from compiler.text.reader import read_tir
+    from tir_lsp.compiler.backend.c_codegen import emit_c
+    from tir_lsp.compiler.text.reader import read_tir
 
     text = '''# from tvm.script import tirx as T
 

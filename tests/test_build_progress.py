@@ -15,20 +15,20 @@ import onnx
 from aot_models import mlp
 from onnx import helper
 
-from compiler.cli_build import ProgressLine, progress_for
-from compiler.executor.build import compile_model
-from compiler.executor.options import resolve
-from compiler.ir.function import IRModule
-from compiler.text.printer import print_module
-from compiler.transform.pass_api import PipelineOptions
-from compiler.transform.pipeline import run_pipeline
+from tir_lsp.compiler.cli_build import ProgressLine, progress_for
+from tir_lsp.compiler.executor.build import compile_model
+from tir_lsp.compiler.executor.options import resolve
+from tir_lsp.compiler.ir.function import IRModule
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.transform.pass_api import PipelineOptions
+from tir_lsp.compiler.transform.pipeline import run_pipeline
 
 C_OPTS = ["--executor", "aot", "--interface-api", "c", "--unpacked-api"]
 MLP_STEPS = ["fused_nn_matmul_add_nn_relu", "fused_nn_dense_sigmoid", "__tvm_main__"]
 
 
 def _tirc(*args: str) -> list[str]:
-    return [sys.executable, "-c", "import sys; from compiler.cli import main; sys.exit(main())", *args]
+    return [sys.executable, "-c", "import sys; from tir_lsp.compiler.cli import main; sys.exit(main())", *args]
 
 
 def _model_file(tmp_path: Path, model: onnx.ModelProto | None = None) -> Path:

@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from compiler.diagnostics import ERROR
-from compiler.ir import (
+from tir_lsp.compiler.diagnostics import ERROR
+from tir_lsp.compiler.ir import (
     Allocate,
     AllocateConst,
     AllocBuffer,
@@ -37,9 +37,9 @@ from compiler.ir import (
     While,
     parse_dtype,
 )
-from compiler.ir.builtins import BUILTINS, lookup_builtin
-from compiler.ir.stmt import flatten_seq
-from compiler.text.reader import read_tir, read_tir_file
+from tir_lsp.compiler.ir.builtins import BUILTINS, lookup_builtin
+from tir_lsp.compiler.ir.stmt import flatten_seq
+from tir_lsp.compiler.text.reader import read_tir, read_tir_file
 
 F32, I32, I64 = parse_dtype("float32"), parse_dtype("int32"), parse_dtype("int64")
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from c_backend_harness import HAVE_GCC, TensorOverride, run_kernel
 
-from compiler.backend import emit_c, runtime_header
-from compiler.diagnostics import CompilerError
-from compiler.ir.function import IRModule
-from compiler.text.reader import read_tir
-from compiler.transform import PipelineOptions, run_pipeline
+from tir_lsp.compiler.backend import emit_c, runtime_header
+from tir_lsp.compiler.diagnostics import CompilerError
+from tir_lsp.compiler.ir.function import IRModule
+from tir_lsp.compiler.text.reader import read_tir
+from tir_lsp.compiler.transform import PipelineOptions, run_pipeline
 
 pytestmark = pytest.mark.skipif(not HAVE_GCC, reason="gcc is required to compile generated C")
 

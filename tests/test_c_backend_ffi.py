@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from c_backend_harness import HAVE_GCC, TensorOverride, run_kernel
 
-from compiler.backend import emit_c
-from compiler.ir.function import IRModule
-from compiler.text.printer import print_module
-from compiler.text.reader import read_tir
-from compiler.transform import run_pipeline
+from tir_lsp.compiler.backend import emit_c
+from tir_lsp.compiler.ir.function import IRModule
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.text.reader import read_tir
+from tir_lsp.compiler.transform import run_pipeline
 
 # What TVM's MakePackedAPI prints for ``B[i] = A[i] * s`` (n symbolic), trimmed to the checks
 # that matter here.

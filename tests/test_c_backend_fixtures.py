@@ -29,11 +29,11 @@ import numpy as np
 import pytest
 from c_backend_harness import HAVE_GCC, Variant, params_of, run_variants, variant_of
 
-from compiler.backend import emit_c
-from compiler.diagnostics import CompilerError
-from compiler.ir.function import IRModule
-from compiler.text.reader import read_tir
-from compiler.transform import PipelineOptions, run_pipeline
+from tir_lsp.compiler.backend import emit_c
+from tir_lsp.compiler.diagnostics import CompilerError
+from tir_lsp.compiler.ir.function import IRModule
+from tir_lsp.compiler.text.reader import read_tir
+from tir_lsp.compiler.transform import PipelineOptions, run_pipeline
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tvm"
 

@@ -7,12 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from compiler.analysis.calling_convention import C_RUNTIME_ABI, FFI_ABI, PACKED, UNLOWERED, UNPACKED, classify
-from compiler.analysis.fixes import Fix, quick_fixes
-from compiler.analysis.run import analyze_function, analyze_text
-from compiler.diagnostics import CODES
-from compiler.ir.span import Span
-from compiler.text.reader import read_tir
+from tir_lsp.compiler.analysis.calling_convention import (
+    C_RUNTIME_ABI,
+    FFI_ABI,
+    PACKED,
+    UNLOWERED,
+    UNPACKED,
+    classify,
+)
+from tir_lsp.compiler.analysis.fixes import Fix, quick_fixes
+from tir_lsp.compiler.analysis.run import analyze_function, analyze_text
+from tir_lsp.compiler.diagnostics import CODES
+from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.text.reader import read_tir
 
 DATA = Path(__file__).parent / "data" / "diagnostics"
 

@@ -15,7 +15,7 @@ EXAMPLE = ROOT / "examples" / "matmul.tir"
 
 
 def tirc(*args: str, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tir_lsp.compiler.cli", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, input=stdin, check=False)
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler import cli as tirc_cli
-from compiler.transform.pass_api import PipelineOptions
-from compiler.transform.pipeline import passes_for
+from tir_lsp.compiler import cli as tirc_cli
+from tir_lsp.compiler.transform.pass_api import PipelineOptions
+from tir_lsp.compiler.transform.pipeline import passes_for
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "matmul.tir"
@@ -49,7 +49,7 @@ def run(module: str, *args: str, cwd: Path | None = None, timeout: float = 60) -
 
 
 def tirc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return run("compiler.cli", *args, cwd=cwd)
+    return run("tir_lsp.compiler.cli", *args, cwd=cwd)
 
 
 def tir_lsp(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:

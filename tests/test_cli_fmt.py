@@ -18,7 +18,7 @@ MESSY = CLEAN.replace("    ", "  ").replace(" = ", "=").replace(", ", ",")
 
 
 def tirc(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tir_lsp.compiler.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, input=stdin, check=False)
 
 

@@ -13,12 +13,12 @@ from fuzzing.strategies import modules
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.ir.function import IRModule
-from compiler.ir.structural import structural_diff
-from compiler.text import formatter
-from compiler.text.formatter import _TOKEN_RE, format_range, format_tir, layout
-from compiler.text.printer import print_module
-from compiler.text.reader import read_tir
+from tir_lsp.compiler.ir.function import IRModule
+from tir_lsp.compiler.ir.structural import structural_diff
+from tir_lsp.compiler.text import formatter
+from tir_lsp.compiler.text.formatter import _TOKEN_RE, format_range, format_tir, layout
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.text.reader import read_tir
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "tvm"
 TVM_027 = sorted((CORPUS / "0.27.0.post1").rglob("*.tir"))

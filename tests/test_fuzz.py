@@ -18,11 +18,11 @@ from fuzzing.targets import Options, Stats, Violation, check_diagnostics, run_mo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.diagnostics import Diagnostic
-from compiler.ir.span import Span
-from compiler.ir.structural import structural_diff
-from compiler.text.printer import print_module
-from compiler.text.reader import read_tir
+from tir_lsp.compiler.diagnostics import Diagnostic
+from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.ir.structural import structural_diff
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.text.reader import read_tir
 
 # Seconds of mutation fuzzing in the suite (the issue asks for about a minute).
 FUZZ_SECONDS = float(os.environ.get("TIR_FUZZ_SECONDS", "60"))
@@ -169,10 +169,10 @@ def test_oracle_rejects_internal_token_names_in_messages() -> None:
 
 
 def test_json_call_with_too_few_arguments_is_a_backend_error() -> None:
-    from compiler.backend.c_codegen import emit_c
-    from compiler.backend.json_format import loads
-    from compiler.diagnostics import CompilerError
-    from compiler.transform import PipelineOptions, run_pipeline
+    from tir_lsp.compiler.backend.c_codegen import emit_c
+    from tir_lsp.compiler.backend.json_format import loads
+    from tir_lsp.compiler.diagnostics import CompilerError
+    from tir_lsp.compiler.transform import PipelineOptions, run_pipeline
 
     mod = loads((corpus.REGRESSIONS / "json_struct_get_arity.json").read_text())
     with pytest.raises(CompilerError) as info:
@@ -182,8 +182,8 @@ def test_json_call_with_too_few_arguments_is_a_backend_error() -> None:
 
 
 def test_json_span_that_ends_before_it_starts_is_tir007() -> None:
-    from compiler.backend.json_format import loads
-    from compiler.diagnostics import CompilerError
+    from tir_lsp.compiler.backend.json_format import loads
+    from tir_lsp.compiler.diagnostics import CompilerError
 
     with pytest.raises(CompilerError) as info:
         loads((corpus.REGRESSIONS / "json_span_end_before_start.json").read_text())
@@ -250,7 +250,7 @@ def test_oracle_rejects_a_diagnostic_without_a_real_position() -> None:
 
 
 def test_oracle_reports_an_exception_as_a_crash_with_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
-    from compiler.text import printer
+    from tir_lsp.compiler.text import printer
 
     def broken(mod: object, header: object = None) -> str:
         raise KeyError("boom")

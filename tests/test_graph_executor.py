@@ -11,13 +11,13 @@ import pytest
 from aot_models import HAVE_GCC, MODELS, mlp, random_inputs, reference, resblock
 from packed_runner import load_archive, run_graph
 
-from compiler.backend.mlf import archive_bytes
-from compiler.cli_build import read_archive
-from compiler.executor.build import compile_model
-from compiler.executor.graph_json import assign_storage
-from compiler.executor.options import resolve
-from compiler.frontend.fuse import fuse
-from compiler.frontend.onnx_import import import_onnx
+from tir_lsp.compiler.backend.mlf import archive_bytes
+from tir_lsp.compiler.cli_build import read_archive
+from tir_lsp.compiler.executor.build import compile_model
+from tir_lsp.compiler.executor.graph_json import assign_storage
+from tir_lsp.compiler.executor.options import resolve
+from tir_lsp.compiler.frontend.fuse import fuse
+from tir_lsp.compiler.frontend.onnx_import import import_onnx
 
 GRAPH: dict[str, object] = {"executor": "graph"}
 MATMUL = "tvmgen_default_fused_nn_matmul_add_nn_relu"
@@ -57,7 +57,7 @@ def test_intermediates_share_storage_only_when_not_live_together() -> None:
     # concat's output is read; the outputs t and y2 never share.
     assert [storage[g.output] for g in fused] == [7, 8, 7, 8, 9, 7, 10]
     assert sizes[7] == 1152 and sizes[8] == 576
-    from compiler.executor.aot import liveness
+    from tir_lsp.compiler.executor.aot import liveness
 
     lives = {b.name: b for b in liveness(graph, fused)}
     for a in lives.values():
@@ -99,7 +99,7 @@ def test_graph_archive_layout(tmp_path: Path) -> None:
 
 
 def test_every_stage_of_a_graph_build_passes_the_checker() -> None:
-    from compiler.analysis.run import analyze_text
+    from tir_lsp.compiler.analysis.run import analyze_text
 
     c = compile_model(mlp(), resolve(GRAPH), "all")
     assert len(c.tir_stages) == 11

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from compiler.analysis.run import analyze_text
-from compiler.ir.structural import structural_diff
-from compiler.text.printer import print_module
-from compiler.text.reader import decode_tir_bytes, read_tir, read_tir_file
 from tir_lsp.check import check_bytes
+from tir_lsp.compiler.analysis.run import analyze_text
+from tir_lsp.compiler.ir.structural import structural_diff
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.text.reader import decode_tir_bytes, read_tir, read_tir_file
 
 ROOT = Path(__file__).resolve().parents[1]
 MATMUL = (ROOT / "examples" / "matmul.tir").read_text()
@@ -129,8 +129,8 @@ def test_fifty_thousand_lines_read_fast_in_bounded_memory(tmp_path: Path) -> Non
     path.write_text(text)
     script = (
         "import resource, sys, time, json\n"
-        "from compiler.analysis.run import analyze_text\n"
-        "from compiler.text.reader import read_tir\n"
+        "from tir_lsp.compiler.analysis.run import analyze_text\n"
+        "from tir_lsp.compiler.text.reader import read_tir\n"
         "text = open(sys.argv[1]).read()\n"
         "t0 = time.process_time()\n"
         "read_tir(text, 'big.tir')\n"
@@ -234,7 +234,7 @@ HOSTILE_FILES = {
 
 
 @pytest.mark.parametrize("name", HOSTILE_FILES)
-@pytest.mark.parametrize("command", [["compiler.cli", "print"], ["tir_lsp", "check", "--no-config"]],
+@pytest.mark.parametrize("command", [["tir_lsp.compiler.cli", "print"], ["tir_lsp", "check", "--no-config"]],
                          ids=["tirc", "tir-lsp"])
 def test_command_lines_report_without_a_traceback(tmp_path: Path, name: str, command: list[str]) -> None:
     path = tmp_path / name
@@ -248,5 +248,5 @@ def test_command_lines_report_without_a_traceback(tmp_path: Path, name: str, com
         assert proc.returncode == 0, proc.stderr
     else:
         assert proc.returncode == 1, proc.stderr
-        report = proc.stderr if command[0] == "compiler.cli" else proc.stdout
+        report = proc.stderr if command[0] == "tir_lsp.compiler.cli" else proc.stdout
         assert f"{name}:" in report and "error:" in report

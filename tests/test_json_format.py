@@ -14,11 +14,11 @@ import jsonschema
 import numpy as np
 import pytest
 
-from compiler import ir
-from compiler.backend import json_format
-from compiler.backend.json_format import dumps, json_schema, loads, module_from_json, module_to_json
-from compiler.diagnostics import CODES, CompilerError
-from compiler.ir import (
+from tir_lsp.compiler import ir
+from tir_lsp.compiler.backend import json_format
+from tir_lsp.compiler.backend.json_format import dumps, json_schema, loads, module_from_json, module_to_json
+from tir_lsp.compiler.diagnostics import CODES, CompilerError
+from tir_lsp.compiler.ir import (
     Allocate,
     AllocateConst,
     AllocBuffer,
@@ -71,8 +71,8 @@ from compiler.ir import (
     While,
     parse_dtype,
 )
-from compiler.ir.node import Node, node_fields
-from compiler.ir.structural import structural_diff, structural_equal
+from tir_lsp.compiler.ir.node import Node, node_fields
+from tir_lsp.compiler.ir.structural import structural_diff, structural_equal
 
 ROOT = Path(__file__).resolve().parent.parent
 I32, F32, BOOL, HANDLE = (parse_dtype(t) for t in ("int32", "float32", "bool", "handle"))
@@ -254,7 +254,7 @@ def test_registry_holds_every_concrete_ir_node_class() -> None:
 
     # dataclass(slots=True) replaces each class; keep the one its module exports.
     ir_classes = {c for c in subclasses(Node)
-                  if c.__module__.startswith("compiler.ir.") and getattr(sys.modules[c.__module__], c.__name__) is c}
+                  if c.__module__.startswith("tir_lsp.compiler.ir.") and getattr(sys.modules[c.__module__], c.__name__) is c}
     abstract = {Node, ir.Expr, ir.Stmt}
     tables = {Var, Buffer}
     assert ir_classes - abstract - tables == {c for c in json_format._REGISTRY.values() if issubclass(c, Node)}
@@ -536,7 +536,7 @@ def test_tir007_is_a_known_code() -> None:
 
 
 def test_schema_file_is_the_generated_schema() -> None:
-    # After an IR change: python3 -m compiler.backend.json_format --schema > docs/tir-ir.schema.json
+    # After an IR change: python3 -m tir_lsp.compiler.backend.json_format --schema > docs/tir-ir.schema.json
     on_disk = json.loads((ROOT / "docs" / "tir-ir.schema.json").read_text())
     assert on_disk == json_schema()
 
@@ -593,7 +593,7 @@ FIXTURE_KERNELS = ("matmul_f32", "const_vector_f32", "dyn_rows_softmax_f32", "mu
 
 @pytest.mark.parametrize("kernel", FIXTURE_KERNELS)
 def test_every_stage_of_a_tvm_fixture_round_trips_with_its_spans(kernel: str) -> None:
-    from compiler.text.reader import read_tir_file
+    from tir_lsp.compiler.text.reader import read_tir_file
 
     stages = sorted((FIXTURES / kernel).glob("*.tir"))
     assert len(stages) > 5

@@ -1,4 +1,4 @@
-"""Our LALR driver (compiler/text/lalr_driver.py) against Lark's own parse loop on the same
+"""Our LALR driver (tir_lsp/compiler/text/lalr_driver.py) against Lark's own parse loop on the same
 tables, lexer and callbacks: the same syntax trees on every fixture, the same errors."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import pytest
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedToken
 
-from compiler.text import parser as P
-from compiler.text.lalr_driver import LalrDriver, plan_from_lark
-from compiler.text.lexer import LexInput, Tok, lark_lexer
-from compiler.text.printer import print_module
-from compiler.text.reader import read_tir
+from tir_lsp.compiler.text import parser as P
+from tir_lsp.compiler.text.lalr_driver import LalrDriver, plan_from_lark
+from tir_lsp.compiler.text.lexer import LexInput, Tok, lark_lexer
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.text.reader import read_tir
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "tvm").glob("*/*/*.tir"))
@@ -142,7 +142,7 @@ def test_tirc_print_process_writes_everything(tmp_path: Path) -> None:
         sys.path.remove(str(ROOT / "bench"))
     src = tmp_path / "big.tir"
     src.write_text(make_module(2000))
-    proc = subprocess.run([sys.executable, "-m", "compiler.cli", "print", str(src)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "tir_lsp.compiler.cli", "print", str(src)], capture_output=True,
                           text=True, check=False, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == print_module(read_tir(src.read_text(), str(src)).module)
@@ -165,7 +165,7 @@ def test_saved_plan_parses_like_a_fresh_one(lark_reference: Lark) -> None:
 
 
 def test_parsing_valid_text_does_not_import_lark() -> None:
-    code = ("import sys; from compiler.text.parser import parse_module; "
+    code = ("import sys; from tir_lsp.compiler.text.parser import parse_module; "
             "m, d = parse_module('@T.prim_func\\ndef f(a: T.int32):\\n    T.evaluate(a + 1)\\n'); "
             "assert not d and len(m.body) == 1; print('lark' in sys.modules)")
     P.load_grammar()  # the saved plan exists

@@ -13,8 +13,8 @@ import pytest
 from aot_models import HAVE_GCC, reference, run_models
 from light_models import NAMES, NO_MALLOC, input_of, light_path, with_weights
 
-from compiler.executor.build import compile_model
-from compiler.executor.options import resolve
+from tir_lsp.compiler.executor.build import compile_model
+from tir_lsp.compiler.executor.options import resolve
 
 # The tolerance of the numeric comparison: outputs are softmax probabilities (densenet121:
 # pooled logits); float32 sums in another order differ by a few ulps per layer.

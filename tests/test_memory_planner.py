@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler.executor.memory_planner import BufferLife, plan_memory
+from tir_lsp.compiler.executor.memory_planner import BufferLife, plan_memory
 
 
 def test_chain_reuses_memory_two_steps_apart() -> None:
@@ -83,9 +83,9 @@ def test_every_test_model_gets_the_peak_live_workspace() -> None:
 
     from aot_models import MODELS
 
-    from compiler.executor.aot import build_aot
-    from compiler.executor.options import resolve
-    from compiler.frontend.onnx_import import import_onnx
+    from tir_lsp.compiler.executor.aot import build_aot
+    from tir_lsp.compiler.executor.options import resolve
+    from tir_lsp.compiler.frontend.onnx_import import import_onnx
 
     spec = importlib.util.spec_from_file_location("bench_build", Path(__file__).resolve().parents[1] / "bench" / "bench_build.py")
     assert spec is not None and spec.loader is not None

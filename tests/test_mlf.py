@@ -10,10 +10,10 @@ import onnx
 import pytest
 from aot_models import mlp, resblock
 
-from compiler.cli import UsageError
-from compiler.cli_build import add_build_parser, cmd_build, read_archive
-from compiler.diagnostics import CompilerError
-from compiler.text.reader import read_tir
+from tir_lsp.compiler.cli import UsageError
+from tir_lsp.compiler.cli_build import add_build_parser, cmd_build, read_archive
+from tir_lsp.compiler.diagnostics import CompilerError
+from tir_lsp.compiler.text.reader import read_tir
 
 
 def _build(tmp_path: Path, model: onnx.ModelProto, *flags: str, out: str = "out.tar") -> dict[str, bytes]:
@@ -96,7 +96,7 @@ def test_deprecated_target_string_warns(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_the_checker_accepts_every_stage_in_the_archive(tmp_path: Path) -> None:
-    from compiler.analysis.run import analyze_text
+    from tir_lsp.compiler.analysis.run import analyze_text
 
     files = _build(tmp_path, mlp(), *C_FLAGS, "--link-params", "--print-after", "all")
     stages = sorted(k for k in files if k.startswith("src/"))
@@ -106,7 +106,7 @@ def test_the_checker_accepts_every_stage_in_the_archive(tmp_path: Path) -> None:
 
 
 def test_graph_of_the_generated_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from compiler.cli_build import add_graph_parser, cmd_graph
+    from tir_lsp.compiler.cli_build import add_graph_parser, cmd_graph
 
     files = _build(tmp_path, mlp(), *C_FLAGS)
     (tmp_path / "m.tir").write_bytes(files["src/tir-0.txt"])
@@ -139,7 +139,7 @@ def test_packed_interface_archive_has_the_packed_entry(tmp_path: Path) -> None:
 def test_the_checker_accepts_every_stage_of_a_packed_interface_build(tmp_path: Path, flags: tuple[str, ...]) -> None:
     # Before MakePackedAPI, main calls still-unlowered operators with T.call_cpacked: the
     # module's options say they will be lowered packed, so that is not TIR102.
-    from compiler.analysis.run import analyze_text
+    from tir_lsp.compiler.analysis.run import analyze_text
 
     files = _build(tmp_path, mlp(), *flags, "--print-after", "all")
     stages = sorted(k for k in files if k.startswith("src/"))

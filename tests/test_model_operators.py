@@ -13,8 +13,8 @@ import pytest
 from aot_models import HAVE_GCC, IR_VERSION, reference, run_models
 from onnx import TensorProto, helper, numpy_helper
 
-from compiler.diagnostics import CompilerError
-from compiler.frontend.onnx_import import import_onnx
+from tir_lsp.compiler.diagnostics import CompilerError
+from tir_lsp.compiler.frontend.onnx_import import import_onnx
 
 
 def _model(nodes: list, x: list[int], inits: dict[str, np.ndarray] | None = None, opset: int = 13,

@@ -14,8 +14,8 @@ import pytest
 from aot_models import HAVE_GCC, run_models
 from onnx import numpy_helper
 
-from compiler.diagnostics import CompilerError
-from compiler.frontend.onnx_import import import_onnx
+from tir_lsp.compiler.diagnostics import CompilerError
+from tir_lsp.compiler.frontend.onnx_import import import_onnx
 
 DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
 DIRS = ("pytorch-converted", "pytorch-operator", "simple")

@@ -11,11 +11,11 @@ import pytest
 from aot_models import IR_VERSION, lenet, mlp, resblock
 from onnx import TensorProto, helper, numpy_helper
 
-from compiler.cli import main as tirc
-from compiler.diagnostics import CODES, CompilerError
-from compiler.frontend.fuse import fuse
-from compiler.frontend.onnx_import import import_onnx
-from compiler.text.reader import read_tir
+from tir_lsp.compiler.cli import main as tirc
+from tir_lsp.compiler.diagnostics import CODES, CompilerError
+from tir_lsp.compiler.frontend.fuse import fuse
+from tir_lsp.compiler.frontend.onnx_import import import_onnx
+from tir_lsp.compiler.text.reader import read_tir
 
 
 def _one_node(node: onnx.NodeProto, in_shape: list, out_shape: list, inits: dict | None = None,

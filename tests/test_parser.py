@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.text import syntax as S
-from compiler.text.parser import parse_chunk, parse_module, split_chunks
+from tir_lsp.compiler.text import syntax as S
+from tir_lsp.compiler.text.parser import parse_chunk, parse_module, split_chunks
 
 MODULE = '''# from tvm.script import ir as I
 # from tvm.script import tirx as T

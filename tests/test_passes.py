@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from compiler.backend import emit_c
-from compiler.diagnostics import CompilerError
-from compiler.ir.function import IRModule
-from compiler.text.printer import print_module
-from compiler.text.reader import read_tir
-from compiler.transform import PipelineOptions, list_passes, run_pipeline
-from compiler.transform.registry import get_pass
+from tir_lsp.compiler.backend import emit_c
+from tir_lsp.compiler.diagnostics import CompilerError
+from tir_lsp.compiler.ir.function import IRModule
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.text.reader import read_tir
+from tir_lsp.compiler.transform import PipelineOptions, list_passes, run_pipeline
+from tir_lsp.compiler.transform.registry import get_pass
 
 
 def read(text: str) -> IRModule:

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diagnostics import ERROR
-from compiler.ir.function import IRModule
-from compiler.text.printer import print_module
-from compiler.text.reader import read_tir
-from compiler.transform.pass_api import PipelineOptions
-from compiler.transform.pipeline import passes_for, run_pipeline
-from compiler.transform.pipeline_trace import trace_pipeline
 from tests.bench_modules import load_bench
+from tir_lsp.compiler.diagnostics import ERROR
+from tir_lsp.compiler.ir.function import IRModule
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.text.reader import read_tir
+from tir_lsp.compiler.transform.pass_api import PipelineOptions
+from tir_lsp.compiler.transform.pipeline import passes_for, run_pipeline
+from tir_lsp.compiler.transform.pipeline_trace import trace_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "fixtures" / "tvm" / "0.27.0.post1"

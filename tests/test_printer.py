@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tvm_reference import tvm_python
 
-from compiler.ir import (
+from tir_lsp.compiler.ir import (
     Allocate,
     AllocateConst,
     AllocBuffer,
@@ -51,8 +51,8 @@ from compiler.ir import (
     Var,
     While,
 )
-from compiler.ir.dtype import BOOL_T, FLOAT32, HANDLE_T, INT32, INT64
-from compiler.text.printer import format_float, print_expr, print_function, print_module
+from tir_lsp.compiler.ir.dtype import BOOL_T, FLOAT32, HANDLE_T, INT32, INT64
+from tir_lsp.compiler.text.printer import format_float, print_expr, print_function, print_module
 
 TVM_PYTHON = tvm_python() or "(no TVM 0.27 interpreter)"
 F16 = DataType("float", 16)
@@ -497,7 +497,7 @@ def test_float_repr_matches_tvm(value: float, text: str) -> None:
 
 # ---------------------------------------------------------------------------- round trip
 def _reader():  # type: ignore[no-untyped-def]
-    reader = pytest.importorskip("compiler.text.reader", reason="the reader has not landed yet")
+    reader = pytest.importorskip("tir_lsp.compiler.text.reader", reason="the reader has not landed yet")
     return reader.read_tir
 
 
@@ -508,7 +508,7 @@ def _reader():  # type: ignore[no-untyped-def]
     (lambda: IRModule((block_function(),), standalone=True), False),
 ])
 def test_round_trip_is_a_fixed_point_and_structurally_equal(make, renamed) -> None:  # type: ignore[no-untyped-def]
-    from compiler.ir.structural import structural_diff
+    from tir_lsp.compiler.ir.structural import structural_diff
     read_tir = _reader()
     mod = make()
     text = print_module(mod)
@@ -549,7 +549,7 @@ def test_region_stop_read_back_as_a_difference_prints_as_written() -> None:
     v = Var("v", INT32)
     start = mul(v, i32(4))
     extent = BinOp("sub", add(mul(v, i32(4)), i32(4)), mul(v, i32(4)), INT32)
-    p = __import__("compiler.text.printer", fromlist=["_Printer"])._Printer()
+    p = __import__("tir_lsp.compiler.text.printer", fromlist=["_Printer"])._Printer()
     assert p.region(BufferRegion(A, (Range(start, extent),))) == "A[v * 4:v * 4 + 4]"
 
 
@@ -560,7 +560,7 @@ FIXTURES = sorted(Path(__file__).parent.glob("fixtures/tvm/0.27*/*/*.tir"))
 def test_tvm_fixtures_round_trip() -> None:
     """Every 7th fixture of the corpus: read, print, read again, print: the same text and
     the same IR (up to the shadowed names the printer renames)."""
-    from compiler.ir.structural import structural_diff
+    from tir_lsp.compiler.ir.structural import structural_diff
     read_tir = _reader()
     failures = []
     for path in FIXTURES[::7]:

@@ -15,12 +15,12 @@ import pytest
 from c_backend_harness import HAVE_GCC, run_kernel
 from tvm_reference import tvm_python
 
-from compiler.analysis.run import analyze_text
-from compiler.executor.relax_entry import compile_entries
-from compiler.ir import relax as X
-from compiler.text.printer import print_module
-from compiler.text.reader import read_tir
-from compiler.text.relax_printer import print_relax_function, var_text
+from tir_lsp.compiler.analysis.run import analyze_text
+from tir_lsp.compiler.executor.relax_entry import compile_entries
+from tir_lsp.compiler.ir import relax as X
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.text.reader import read_tir
+from tir_lsp.compiler.text.relax_printer import print_relax_function, var_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "relax"
@@ -171,7 +171,7 @@ def test_call_tir_inplace_and_tir_vars_count_their_parameters() -> None:
 
 
 def tirc(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tir_lsp.compiler.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=300, check=False)
 
 
@@ -197,7 +197,7 @@ def test_tirc_print_of_a_mixed_module_is_a_fixed_point() -> None:
     first = tirc("print", str(DATA / "features.tir"))
     assert first.returncode == 0, first.stderr
     assert "@R.function(pure=False)" in first.stdout and "@T.prim_func" in first.stdout
-    again = subprocess.run([sys.executable, "-m", "compiler.cli", "print", "-"], input=first.stdout,
+    again = subprocess.run([sys.executable, "-m", "tir_lsp.compiler.cli", "print", "-"], input=first.stdout,
                            capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
     assert again.returncode == 0 and again.stdout == first.stdout
 

@@ -3,7 +3,7 @@
 1. Opening or checking a file never executes anything from it (read_tir, tirc, tir-lsp
    check, the server), and the sources contain no eval/exec/pickle/import of input.
 2. No process is started with a shell, without an argument list or without a timeout; the
-   product (compiler/, tir_lsp/) starts none at all.
+   product (tir_lsp/compiler/, tir_lsp/) starts none at all.
 3. Paths tirc and the server derive themselves (dump names, archive members, model and
    function names) never leave the output directory; writes never follow a symlink out.
 4. Existing files are never replaced without --force (tirc) and never at all (the server).
@@ -28,11 +28,11 @@ import onnx
 import pytest
 from aot_models import extract_data, mlp
 
-from compiler.backend.mlf import member_name
-from compiler.text.reader import read_tir, read_tir_file
+from tir_lsp.compiler.backend.mlf import member_name
+from tir_lsp.compiler.text.reader import read_tir, read_tir_file
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = [ROOT / "compiler", ROOT / "tir_lsp"]
+PRODUCT = [ROOT / "tir_lsp"]
 EXAMPLE = ROOT / "examples" / "matmul.tir"
 
 
@@ -44,7 +44,7 @@ def run(*command: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
 
 def tirc(*args: str) -> subprocess.CompletedProcess[str]:
     """``tirc ARGS`` in this process (a process start costs more than the command)."""
-    from compiler.cli import main
+    from tir_lsp.compiler.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -114,7 +114,7 @@ def test_reading_never_executes(hostile: tuple[Path, Path]) -> None:
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("command", [["compiler.cli", "print"], ["compiler.cli", "lower", "--emit", "c"],
+@pytest.mark.parametrize("command", [["tir_lsp.compiler.cli", "print"], ["tir_lsp.compiler.cli", "lower", "--emit", "c"],
                                      ["tir_lsp", "check"]], ids=["tirc print", "tirc lower", "tir-lsp check"])
 def test_command_lines_never_execute(hostile: tuple[Path, Path], command: list[str]) -> None:
     path, marker = hostile
@@ -179,9 +179,9 @@ _FORBIDDEN_MODULES = {"pickle", "cPickle", "dill", "cloudpickle", "marshal", "sh
 _ALLOWED = {
     # The parser's reduction callbacks: lambdas generated from the grammar's rule shapes, in
     # which only integers (child positions, through int()) are formatted; never the input.
-    ("compiler/text/lalr_driver.py", "eval"),
+    ("tir_lsp/compiler/text/lalr_driver.py", "eval"),
     # Visitors specialised per IR node class: code made from our own dataclasses' field names.
-    ("compiler/ir/visitor.py", "exec"),
+    ("tir_lsp/compiler/ir/visitor.py", "exec"),
 }
 
 
@@ -247,7 +247,7 @@ def test_the_scan_finds_what_it_forbids() -> None:
 def test_generated_parser_callbacks_format_only_integers() -> None:
     # The one eval: a rule shape read from the (cached) plan reaches it only through int(),
     # so even a tampered plan cannot put code into it.
-    from compiler.text.lalr_driver import _rule_callback
+    from tir_lsp.compiler.text.lalr_driver import _rule_callback
 
     class Builder:
         def __default__(self, *a: object) -> None:
@@ -289,7 +289,7 @@ def process_calls(path: str, source: str) -> list[str]:
 
 
 def test_the_product_starts_no_process() -> None:
-    # gcc and other tools never run from compiler/ or tir_lsp/: `tirc lower` and "Lower to C"
+    # gcc and other tools never run from tir_lsp/compiler/ or tir_lsp/: `tirc lower` and "Lower to C"
     # write C, the user compiles it. The one process started is `tir-lsp check`'s pool of
     # Python workers. A process added later must pass `process_calls`.
     starts = {(path, m.group(0)) for path, text in product_sources()
@@ -465,7 +465,7 @@ def test_lower_to_c_file_names_stay_next_to_the_file(tmp_path: Path) -> None:
 def test_the_parser_cache_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    from compiler.text import parser
+    from tir_lsp.compiler.text import parser
 
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     private = parser._private_cache_dir()

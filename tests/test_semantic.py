@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from compiler.analysis.run import analyze_text
-from compiler.analysis.semantic import check_function
-from compiler.diagnostics import ERROR
-from compiler.ir.buffer import Buffer
-from compiler.ir.dtype import FLOAT32, HANDLE_T, INT32, INT64, PointerType
-from compiler.ir.expr import BinOp, BufferLoad, Call, IntImm, Var
-from compiler.ir.function import PrimFunc
-from compiler.ir.span import Span
-from compiler.ir.stmt import BufferStore, Evaluate, SeqStmt
+from tir_lsp.compiler.analysis.run import analyze_text
+from tir_lsp.compiler.analysis.semantic import check_function
+from tir_lsp.compiler.diagnostics import ERROR
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.dtype import FLOAT32, HANDLE_T, INT32, INT64, PointerType
+from tir_lsp.compiler.ir.expr import BinOp, BufferLoad, Call, IntImm, Var
+from tir_lsp.compiler.ir.function import PrimFunc
+from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.ir.stmt import BufferStore, Evaluate, SeqStmt
 
 DATA = Path(__file__).parent / "data" / "diagnostics"
 CORPUS = Path(__file__).parent / "fixtures" / "tvm"
@@ -94,7 +94,7 @@ def test_ir_store_without_cast_is_an_error() -> None:
 
 
 def test_ir_vector_store_needs_matching_lanes() -> None:
-    from compiler.ir.expr import Ramp
+    from tir_lsp.compiler.ir.expr import Ramp
 
     idx = Ramp(IntImm(INT32, 0), IntImm(INT32, 1), 4)
     ok = _func(BufferStore(A, BufferLoad(A, (idx,), FLOAT32.with_lanes(4)), (idx,)))

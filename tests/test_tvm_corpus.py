@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.analysis.run import Analysis, analyze_text
+from tir_lsp.compiler.analysis.run import Analysis, analyze_text
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))

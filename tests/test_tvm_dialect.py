@@ -11,13 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from compiler.analysis.run import analyze_text
-from compiler.ir.dtype import INT32, INT64, parse_dtype
-from compiler.ir.expr import ArrayExpr, BufferLoad, Call, GlobalCall, IntImm, LambdaExpr, Ramp, Var
-from compiler.ir.stmt import AllocBuffer, BufferStore, DeclBuffer, Evaluate, For, ScopeIdDef, flatten_seq
-from compiler.ir.visitor import walk
-from compiler.text.printer import print_module
-from compiler.text.reader import read_tir
+from tir_lsp.compiler.analysis.run import analyze_text
+from tir_lsp.compiler.ir.dtype import INT32, INT64, parse_dtype
+from tir_lsp.compiler.ir.expr import ArrayExpr, BufferLoad, Call, GlobalCall, IntImm, LambdaExpr, Ramp, Var
+from tir_lsp.compiler.ir.stmt import (
+    AllocBuffer,
+    BufferStore,
+    DeclBuffer,
+    Evaluate,
+    For,
+    ScopeIdDef,
+    flatten_seq,
+)
+from tir_lsp.compiler.ir.visitor import walk
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.text.reader import read_tir
 
 DATA = Path(__file__).parent / "data" / "dialect"
 HEAD = "# from tvm.script import tirx as T\n\n@T.prim_func\n"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from tvm_reference import tvm_python
 
-from compiler.text.printer import print_module
-from compiler.text.reader import read_tir
+from tir_lsp.compiler.text.printer import print_module
+from tir_lsp.compiler.text.reader import read_tir
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "tvm" / "0.27.0.post1").glob("*/*.tir"))

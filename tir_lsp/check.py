@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from compiler.diagnostics import CODES, ERROR, INFO, WARNING, Diagnostic, sort_key
-from compiler.ir.span import Span
+from tir_lsp.compiler.diagnostics import CODES, ERROR, INFO, WARNING, Diagnostic, sort_key
+from tir_lsp.compiler.ir.span import Span
 
 if TYPE_CHECKING:
     from tir_lsp.cross_file import FileSet
@@ -68,7 +68,7 @@ def _diagnose(text: str, filename: str) -> list[Diagnostic]:
     """Diagnostics for one document, exactly as the language server publishes them (calls
     to functions of the other files checked are resolved in those files, as the server
     resolves them in the other files of its workspace)."""
-    from compiler.analysis.run import analyze_text
+    from tir_lsp.compiler.analysis.run import analyze_text
 
     resolve = _WORKSPACE.resolver_for(filename) if _WORKSPACE is not None else None
     return analyze_text(text, filename, resolve_files=resolve).diagnostics
@@ -76,7 +76,7 @@ def _diagnose(text: str, filename: str) -> list[Diagnostic]:
 
 def check_bytes(data: bytes, display: str) -> list[Diagnostic]:
     """Diagnostics for the raw bytes of one file (bad encodings become TIR006, never a crash)."""
-    from compiler.text.reader import decode_tir_bytes
+    from tir_lsp.compiler.text.reader import decode_tir_bytes
 
     text, bad = decode_tir_bytes(data, display)
     if bad is not None:

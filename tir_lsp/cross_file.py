@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from compiler.ir.function import IRModule
+from tir_lsp.compiler.ir.function import IRModule
 
 Resolver = Callable[[set[str]], dict[str, IRModule]]
 
@@ -29,7 +29,7 @@ def search_order(paths: Iterable[str], own: str) -> list[str]:
 
 def read_module(path: str, name: str | None = None) -> IRModule | None:
     """The module of the file at ``path`` (named ``name`` in diagnostics), None if unreadable."""
-    from compiler.text.reader import decode_tir_bytes, read_tir
+    from tir_lsp.compiler.text.reader import decode_tir_bytes, read_tir
 
     try:
         data = Path(path).read_bytes()
@@ -93,7 +93,7 @@ class FileSet:
 
     def _all_texts(self) -> list[tuple[str, str]]:
         if self._texts is None:
-            from compiler.text.reader import decode_tir_bytes
+            from tir_lsp.compiler.text.reader import decode_tir_bytes
 
             texts = []
             for path, display in self.files:
@@ -109,7 +109,7 @@ class FileSet:
     def _functions_of(self, path: str, text: str) -> set[str]:
         found = self._defines.get(path)
         if found is None:
-            from compiler.text.parsed_file import ParsedFile
+            from tir_lsp.compiler.text.parsed_file import ParsedFile
 
             # Read once: the module found here is the one calls into the file are checked against.
             parsed = ParsedFile.parse(text, self._display.get(path, path))

@@ -1,5 +1,5 @@
 """Per-document state for the language server: a ``ParsedFile`` (the one parse path of
-``compiler.text.parsed_file``: functions as chunks, reused across edits when their text is
+``tir_lsp.compiler.text.parsed_file``: functions as chunks, reused across edits when their text is
 unchanged) plus the semantic and calling-convention checks of its functions, re-run only for
 the functions an edit touched. No LSP types here: positions are 1-based lines and code-point
 columns, as in the compiler's spans.
@@ -11,13 +11,13 @@ import dataclasses
 import gc
 from collections.abc import Callable, Iterator
 
-from compiler.analysis.calling_convention import SourceText
-from compiler.analysis.symbols import Definition
-from compiler.diagnostics import Diagnostic, Related
-from compiler.ir.function import IRModule, PrimFunc
-from compiler.ir.relax import RelaxFunction
-from compiler.ir.span import Span
-from compiler.text.parsed_file import (
+from tir_lsp.compiler.analysis.calling_convention import SourceText
+from tir_lsp.compiler.analysis.symbols import Definition
+from tir_lsp.compiler.diagnostics import Diagnostic, Related
+from tir_lsp.compiler.ir.function import IRModule, PrimFunc
+from tir_lsp.compiler.ir.relax import RelaxFunction
+from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.text.parsed_file import (
     ChunkView,
     Located,
     ParsedFile,
@@ -118,7 +118,7 @@ class Document:
         new.resolve = resolve if resolve is not None else self.resolve
         if "\x00" in text:
             # As `tir-lsp check` reads a file: text holding a NUL byte is not TIR at all.
-            from compiler.text.reader import decode_tir_bytes
+            from tir_lsp.compiler.text.reader import decode_tir_bytes
 
             _text, bad = decode_tir_bytes(text.encode("utf-8", "surrogatepass"), self.filename)
             if bad is not None:
@@ -144,8 +144,8 @@ class Document:
 
     def _external_callees(self) -> dict[str, PrimFunc | None]:
         """The function each external name resolves to (as ``find_callee`` resolves it)."""
-        from compiler.analysis.calling_convention import find_callee
-        from compiler.analysis.run import external_call_names
+        from tir_lsp.compiler.analysis.calling_convention import find_callee
+        from tir_lsp.compiler.analysis.run import external_call_names
 
         self.external = external_call_names(self.module, (c for v in self.chunks for c in v.result.index.call_names))
         self.files = self.resolve(set(self.external)) if self.resolve is not None and self.external else {}
@@ -159,8 +159,8 @@ class Document:
         """Semantic and calling-convention diagnostics; a function is checked again only when
         it was re-parsed, a function it calls changed (here or in another file), or the
         module's options changed."""
-        from compiler.analysis import calling_convention
-        from compiler.analysis.calling_convention import SourceText as source_text
+        from tir_lsp.compiler.analysis import calling_convention
+        from tir_lsp.compiler.analysis.calling_convention import SourceText as source_text
 
         out: list[Diagnostic] = []
         try:
@@ -257,7 +257,7 @@ class Document:
     def _check_relax(self, v: ChunkView) -> Checked:
         """TIR020/TIR010 of the chunk's ``@R.function`` functions against the module's PrimFuncs
         (at the chunk's base; their spans all lie in the chunk)."""
-        from compiler.analysis import relax_calls
+        from tir_lsp.compiler.analysis import relax_calls
 
         out: Checked = []
         for rf in v.result.relax_functions:
@@ -278,7 +278,7 @@ class Document:
 
     def _analyze(self, functions: list[PrimFunc], module: IRModule, files: dict[str, IRModule] | None,
                  src: SourceText) -> list[Diagnostic]:
-        from compiler.analysis import run
+        from tir_lsp.compiler.analysis import run
 
         checked: list[Diagnostic] = []
         for f in functions:

@@ -23,10 +23,10 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from compiler.diagnostics import Diagnostic
-from compiler.ir.function import PrimFunc
-from compiler.ir.span import Span
 from tir_lsp import cross_file, transport
+from tir_lsp.compiler.diagnostics import Diagnostic
+from tir_lsp.compiler.ir.function import PrimFunc
+from tir_lsp.compiler.ir.span import Span
 from tir_lsp.documents import Document
 from tir_lsp.features import code_actions as ca
 from tir_lsp.features import commands as cmd

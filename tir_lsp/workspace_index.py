@@ -1,7 +1,7 @@
 """Functions, buffers and calls by name of the workspace's TIR files that are not open, for
 definition, references, workspace symbols and cross-file calling-convention checks.
 
-Closed files are read through the one parse path (``compiler.text.parsed_file``), exactly as
+Closed files are read through the one parse path (``tir_lsp.compiler.text.parsed_file``), exactly as
 an open document or ``tir-lsp check`` reads them; what is kept of each is small: its
 functions (name, ``global_symbol``, span), the buffers they declare, and the functions its
 calls name by string (``T.call_extern("int32", "f", ...)``), which find references reports
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from compiler.ir.span import Span
+from tir_lsp.compiler.ir.span import Span
 
 if TYPE_CHECKING:
-    from compiler.text.parsed_file import ParsedFile
+    from tir_lsp.compiler.text.parsed_file import ParsedFile
 
 MAX_FILES = 5000
 # What a buffer is declared by (parameters and statements of a function body).
@@ -41,14 +41,14 @@ class Symbol:
 
 def scan_text(text: str, path: str) -> list[Symbol]:
     """The functions, the buffers they declare and the calls by name in ``text``, in order."""
-    from compiler.text.parsed_file import ParsedFile
+    from tir_lsp.compiler.text.parsed_file import ParsedFile
 
     return symbols_of(ParsedFile.parse(text, path), path)
 
 
 def symbols_of(parsed: ParsedFile, path: str) -> list[Symbol]:
     """The functions, the buffers they declare and the calls by name of a parsed file."""
-    from compiler.ir.buffer import Buffer
+    from tir_lsp.compiler.ir.buffer import Buffer
 
     out: list[Symbol] = []
     for v in parsed.chunks:
@@ -145,7 +145,7 @@ class WorkspaceIndex:
             data = Path(path).read_bytes()
         except OSError:
             return False
-        from compiler.text.reader import decode_tir_bytes
+        from tir_lsp.compiler.text.reader import decode_tir_bytes
 
         text, bad = decode_tir_bytes(data, path)
         syms = scan_text(text, path) if text is not None and bad is None else []

@@ -22,8 +22,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from compiler.analysis.run import analyze_text
-from compiler.text.reader import read_tir
+from tir_lsp.compiler.analysis.run import analyze_text
+from tir_lsp.compiler.text.reader import read_tir
 
 
 def normalize(message: str) -> str:
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         out += [args.header, ""]
     out += ["# Real-TVM corpus: failure report", "",
             (f"TVM tests from apache/tvm `{runs.get('commit', '?')}`, printed by TVM {runs.get('tvm', '?')}. "
-            "Only files TVM re-parses itself count. `reader` = `compiler.text.reader.read_tir` "
+            "Only files TVM re-parses itself count. `reader` = `tir_lsp.compiler.text.reader.read_tir` "
             "(what tests/test_tvm_corpus.py requires clean); `analysis` = `analyze_text`, what "
             "the language server and `tir-lsp check` report (reader diagnostics included). "
             "Regenerate: `.venv/bin/python tests/corpus/failure_report.py --out <file>`."), "",

@@ -19,7 +19,7 @@ TWO = ROOT / "tests" / "lsp" / "data" / "pipeline_view" / "two_funcs.tir"
 
 
 def _tirc_after(path: Path, pass_name: str, tmp_path: Path) -> list[str]:
-    proc = subprocess.run([sys.executable, "-m", "compiler.cli", "lower", str(path), "--print-after", pass_name,
+    proc = subprocess.run([sys.executable, "-m", "tir_lsp.compiler.cli", "lower", str(path), "--print-after", pass_name,
                            "--emit", "tir", "-o", str(tmp_path / "out.tir")],
                           capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
     return [ln for ln in proc.stdout.splitlines() if not ln.startswith("# tirc:")]
@@ -43,8 +43,8 @@ def test_pipeline_list_diff_and_jump_in_headless_neovim(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     assert result["ok"], result
 
-    from compiler.transform.pass_api import PipelineOptions
-    from compiler.transform.pipeline import passes_for
+    from tir_lsp.compiler.transform.pass_api import PipelineOptions
+    from tir_lsp.compiler.transform.pipeline import passes_for
 
     names = [p.name for p in passes_for(PipelineOptions())]
     assert [ln.split()[1] for ln in result["list"]] == names

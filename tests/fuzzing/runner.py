@@ -138,8 +138,8 @@ class Fuzzer:
 
     def _json_seed(self) -> Any | None:
         """A decoded JSON document of a seed that reads without errors (cached)."""
-        from compiler.backend.json_format import module_to_json
-        from compiler.text.reader import read_tir
+        from tir_lsp.compiler.backend.json_format import module_to_json
+        from tir_lsp.compiler.text.reader import read_tir
 
         i = self.rng.randrange(len(self.corpus))
         if i not in self._json_seeds:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from compiler.ir import (
+from tir_lsp.compiler.ir import (
     Bind,
     BinOp,
     Buffer,
@@ -30,7 +30,7 @@ from compiler.ir import (
     Stmt,
     Var,
 )
-from compiler.ir.dtype import BOOL_T, FLOAT32, HANDLE_T, INT32, DataType
+from tir_lsp.compiler.ir.dtype import BOOL_T, FLOAT32, HANDLE_T, INT32, DataType
 
 INT_OPS = ("add", "sub", "mul", "floordiv", "floormod", "min", "max")
 FLOAT_OPS = ("add", "sub", "mul", "min", "max")

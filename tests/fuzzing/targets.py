@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from compiler.diagnostics import CODES, ERROR, CompilerError, Diagnostic
+from tir_lsp.compiler.diagnostics import CODES, ERROR, CompilerError, Diagnostic
 
 HANG_SECONDS = 2.0
 FILENAME = "fuzz.tir"
@@ -116,7 +116,7 @@ _PLACEHOLDER = "__tir_error__"
 
 
 def _terminal_names() -> frozenset[str]:
-    from compiler.text.parser import _plan
+    from tir_lsp.compiler.text.parser import _plan
 
     names = {t[0] for t in _plan()["terminals"]} | {"_NL", "_INDENT", "_DEDENT", "$END"}
     # Keywords spelled in capitals (``NOT``, ``IN``...) may be quoted user text; the other
@@ -174,7 +174,7 @@ class Options:
 def run_bytes(data: bytes, stats: Stats, opts: Options | None = None) -> None:
     """Raw bytes through `tir-lsp check` (decode, analysis, every report format), then the
     text chain when they decode."""
-    from compiler.text.reader import decode_tir_bytes
+    from tir_lsp.compiler.text.reader import decode_tir_bytes
 
     opts = opts or Options()
     text, bad = decode_tir_bytes(data, FILENAME)
@@ -259,8 +259,8 @@ def differential(text: str, checked: Sequence[Diagnostic], read: Any, stats: Sta
 
 def run_text(text: str, stats: Stats, opts: Options | None = None, data: bytes | None = None) -> None:
     """``text`` down the whole chain; raises Violation for what the oracle rejects."""
-    from compiler.analysis.run import analyze_module
-    from compiler.text.reader import read_tir
+    from tir_lsp.compiler.analysis.run import analyze_module
+    from tir_lsp.compiler.text.reader import read_tir
 
     opts = opts or Options()
     checked: list[Diagnostic] | None = None
@@ -284,11 +284,11 @@ def run_text(text: str, stats: Stats, opts: Options | None = None, data: bytes |
 
 def run_module(module: Any, stats: Stats, opts: Options, source: str | None = None) -> None:
     """An error-free module through printer, pipeline, C backend and JSON."""
-    from compiler.backend.json_format import dumps, loads
-    from compiler.ir.structural import structural_diff
-    from compiler.text.printer import print_module
-    from compiler.text.reader import read_tir
-    from compiler.transform import PipelineOptions, run_pipeline
+    from tir_lsp.compiler.backend.json_format import dumps, loads
+    from tir_lsp.compiler.ir.structural import structural_diff
+    from tir_lsp.compiler.text.printer import print_module
+    from tir_lsp.compiler.text.reader import read_tir
+    from tir_lsp.compiler.transform import PipelineOptions, run_pipeline
 
     printed, _ = _guard("printer", stats, source, lambda: print_module(module))
     again, _ = _guard("printer", stats, printed, lambda: read_tir(printed, FILENAME))
@@ -329,7 +329,7 @@ def run_module(module: Any, stats: Stats, opts: Options, source: str | None = No
 
 
 def emit(mod: Any) -> str:
-    from compiler.backend.c_codegen import emit_c
+    from tir_lsp.compiler.backend.c_codegen import emit_c
 
     return emit_c(mod)
 
@@ -347,7 +347,7 @@ def _compile(c_text: str) -> None:
     import tempfile
     from pathlib import Path
 
-    from compiler.backend import runtime_header
+    from tir_lsp.compiler.backend import runtime_header
 
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "tir_runtime.h").write_text(runtime_header())
@@ -360,7 +360,7 @@ def _compile(c_text: str) -> None:
 
 def run_json(text: str, stats: Stats, opts: Options | None = None) -> None:
     """JSON IR text through our JSON reader; a module it accepts goes on down the chain."""
-    from compiler.backend.json_format import loads
+    from tir_lsp.compiler.backend.json_format import loads
 
     opts = opts or Options()
     module, err = _guard("json_reader", stats, text, lambda: loads(text))

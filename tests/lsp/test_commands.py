@@ -25,7 +25,7 @@ async def _run(client: LanguageClient, command: str, *args: object) -> object:
 
 
 async def test_list_passes(client: LanguageClient) -> None:
-    from compiler.transform.pipeline import list_passes
+    from tir_lsp.compiler.transform.pipeline import list_passes
 
     names = await _run(client, "tir.listPasses")
     assert names == list_passes()  # the compiler's own order (the pipeline grows over time)

@@ -16,9 +16,9 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from compiler.diagnostics import Diagnostic
 from tests.lsp.conftest import CONFIG, DATA, initialize, open_doc
 from tir_lsp import check
+from tir_lsp.compiler.diagnostics import Diagnostic
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

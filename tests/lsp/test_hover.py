@@ -97,7 +97,7 @@ class Module:
 
 async def test_hover_names_the_calling_convention_the_checker_uses(client: LanguageClient) -> None:
     # A device kernel and a function with neither pointers nor buffers were both "unpacked"
-    # to hover; the checker (compiler.analysis.calling_convention) says otherwise.
+    # to hover; the checker (tir_lsp.compiler.analysis.calling_convention) says otherwise.
     uri = "file:///tmp/tir-lsp-tests/kernels.tir"
     await open_doc(client, uri, KERNELS)
     h = await _hover(client, uri, 16, 33)  # "kernel" in T.call_extern

@@ -27,7 +27,7 @@ async def _pipeline(client: LanguageClient, *args: object) -> Any:
 
 def _tirc_after(path: Path, pass_name: str, tmp_path: Path) -> str:
     """What `tirc lower --print-after PASS` prints for the stage, without its header comments."""
-    proc = subprocess.run([sys.executable, "-m", "compiler.cli", "lower", str(path), "--print-after", pass_name,
+    proc = subprocess.run([sys.executable, "-m", "tir_lsp.compiler.cli", "lower", str(path), "--print-after", pass_name,
                            "--emit", "tir", "-o", str(tmp_path / "out.tir")],
                           capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
     return "".join(ln for ln in proc.stdout.splitlines(keepends=True) if not ln.startswith("# tirc:"))
@@ -39,8 +39,8 @@ def _text_after(res: dict[str, Any], i: int) -> str:
 
 
 async def test_passes_in_pipeline_order_with_unchanged_flagged(client: LanguageClient) -> None:
-    from compiler.transform.pass_api import PipelineOptions
-    from compiler.transform.pipeline import passes_for
+    from tir_lsp.compiler.transform.pass_api import PipelineOptions
+    from tir_lsp.compiler.transform.pipeline import passes_for
 
     await open_doc(client, TWO.as_uri(), TWO.read_text())
     res = await _pipeline(client, TWO.as_uri())

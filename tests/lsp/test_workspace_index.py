@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from compiler.ir.span import Span
+from tir_lsp.compiler.ir.span import Span
 from tir_lsp.cross_file import FileSet, search_order
 from tir_lsp.workspace_index import Symbol, WorkspaceIndex, scan_text
 
@@ -78,7 +78,7 @@ def test_check_reads_other_files_only_for_names_they_may_define(tmp_path: Path) 
 
 
 def test_unreadable_or_broken_callee_files_are_skipped(tmp_path: Path) -> None:
-    from compiler.analysis.run import analyze_text
+    from tir_lsp.compiler.analysis.run import analyze_text
 
     caller = ('# from tvm.script import tirx as T\n@T.prim_func\ndef main(a: T.handle("float32")) -> T.int32:\n'
               '    T.evaluate(T.call_extern("int32", "lib", a))\n    return 0\n')

@@ -1,4 +1,4 @@
-"""Code actions: quick fixes for diagnostics (``compiler.analysis.fixes.quick_fixes``) and
+"""Code actions: quick fixes for diagnostics (``tir_lsp.compiler.analysis.fixes.quick_fixes``) and
 "Lower to C" (kind ``source``), which runs the ``tir.lowerToC`` command."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.diagnostics import Diagnostic
-from compiler.ir.span import Span
+from tir_lsp.compiler.diagnostics import Diagnostic
+from tir_lsp.compiler.ir.span import Span
 from tir_lsp.documents import Document
 from tir_lsp.features.commands import LOWER_TO_C
 
@@ -26,7 +26,7 @@ class Action:
 
 
 def _quick_fixes(doc: Document, diags: list[Diagnostic]) -> list[Action]:
-    from compiler.analysis.fixes import quick_fixes
+    from tir_lsp.compiler.analysis.fixes import quick_fixes
 
     text = "\n".join(doc.lines) + "\n"
     out: list[Action] = []

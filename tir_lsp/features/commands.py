@@ -15,8 +15,8 @@ import os
 import posixpath
 from dataclasses import dataclass, field
 
-from compiler.diagnostics import ERROR, CompilerError, Diagnostic
-from compiler.ir.function import IRModule
+from tir_lsp.compiler.diagnostics import ERROR, CompilerError, Diagnostic
+from tir_lsp.compiler.ir.function import IRModule
 from tir_lsp.documents import Document
 
 LOWER_TO_C = "tir.lowerToC"
@@ -65,7 +65,7 @@ def _checked_module(doc: Document, function: str | None) -> IRModule:
 def _unpacked(mod: IRModule) -> bool:
     """The module's own ``"unpacked-api"`` option (I.module_attrs or a target string)."""
     try:
-        from compiler.analysis.calling_convention import module_options
+        from tir_lsp.compiler.analysis.calling_convention import module_options
 
         return module_options(mod).get("unpacked-api") is True
     except Exception:  # noqa: BLE001 - fall back to the plain attribute
@@ -73,8 +73,8 @@ def _unpacked(mod: IRModule) -> bool:
 
 
 def _run(mod: IRModule, doc: Document, stop_after: str | None = None) -> IRModule:
-    from compiler.transform.pass_api import PipelineOptions
-    from compiler.transform.pipeline import run_pipeline
+    from tir_lsp.compiler.transform.pass_api import PipelineOptions
+    from tir_lsp.compiler.transform.pipeline import run_pipeline
 
     try:
         return run_pipeline(mod, PipelineOptions(unpacked_api=_unpacked(mod), stop_after=stop_after))
@@ -85,8 +85,8 @@ def _run(mod: IRModule, doc: Document, stop_after: str | None = None) -> IRModul
 
 
 def lower_to_c(doc: Document, function: str | None = None) -> dict[str, str]:
-    from compiler.backend.c_codegen import emit_c
-    from compiler.backend.runtime_header import with_runtime_inlined
+    from tir_lsp.compiler.backend.c_codegen import emit_c
+    from tir_lsp.compiler.backend.runtime_header import with_runtime_inlined
 
     lowered = _run(_checked_module(doc, function), doc)
     try:
@@ -101,13 +101,13 @@ def lower_to_c(doc: Document, function: str | None = None) -> dict[str, str]:
 
 
 def list_passes() -> list[str]:
-    from compiler.transform.pipeline import list_passes as names
+    from tir_lsp.compiler.transform.pipeline import list_passes as names
 
     return names()
 
 
 def show_tir_after_pass(doc: Document, pass_name: str) -> dict[str, str]:
-    from compiler.text.printer import print_module
+    from tir_lsp.compiler.text.printer import print_module
 
     known = list_passes()
     if pass_name not in known:
@@ -118,7 +118,7 @@ def show_tir_after_pass(doc: Document, pass_name: str) -> dict[str, str]:
 
 
 def export_json(doc: Document) -> dict[str, str]:
-    from compiler.backend.json_format import dumps
+    from tir_lsp.compiler.backend.json_format import dumps
 
     mod = _checked_module(doc, None)
     return {"title": f"{_stem(doc)}.json", "language": "json", "content": dumps(mod, indent=1) + "\n"}

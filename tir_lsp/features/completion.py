@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.ir.buffer import Buffer
-from compiler.ir.builtins import BUILTINS
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.builtins import BUILTINS
 from tir_lsp.documents import Document
 
 DTYPE_NAMES = ("float32", "float16", "float64", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "uint16",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from compiler.ir.span import Span
+from tir_lsp.compiler.ir.span import Span
 from tir_lsp.documents import Document
 from tir_lsp.workspace_index import WorkspaceIndex
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from compiler.diagnostics import ERROR, INFO, WARNING, Diagnostic
+from tir_lsp.compiler.diagnostics import ERROR, INFO, WARNING, Diagnostic
 from tir_lsp.features.positions import to_lsp_range
 
 SOURCE = "tir-lsp"

@@ -1,4 +1,4 @@
-"""Document and range formatting: the compiler's formatter (``compiler.text.formatter``) as
+"""Document and range formatting: the compiler's formatter (``tir_lsp.compiler.text.formatter``) as
 LSP edits.
 
 The formatter only moves whitespace and checks that the text still means the same; a text it
@@ -11,7 +11,7 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from compiler.text.formatter import Formatted, format_range, format_tir, lines_with_ends
+from tir_lsp.compiler.text.formatter import Formatted, format_range, format_tir, lines_with_ends
 
 
 def formatting_edits(text: str, codec: PositionCodec) -> tuple[list[types.TextEdit], str | None]:

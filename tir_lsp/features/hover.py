@@ -1,7 +1,7 @@
 """Hover: what the name or expression under the cursor is, as markdown (MLIR-style).
 
 Names come from the def-use index (vars, buffers, functions, functions named by string in
-calls); ``T.*`` builtins from ``compiler.ir.builtins``; anything else from the smallest IR
+calls); ``T.*`` builtins from ``tir_lsp.compiler.ir.builtins``; anything else from the smallest IR
 expression whose span holds the position.
 """
 
@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import os
 
-from compiler.analysis.calling_convention import DEVICE, PACKED, UNLOWERED, UNPACKED, classify
-from compiler.analysis.symbols import Definition
-from compiler.ir.buffer import Buffer
-from compiler.ir.builtins import lookup_builtin
-from compiler.ir.expr import Expr, IntImm, Var
-from compiler.ir.function import PrimFunc
-from compiler.ir.node import Node
-from compiler.ir.relax import RELAX_BUILTINS, RelaxFunction, RelaxVar
-from compiler.ir.span import Span
-from compiler.ir.stmt import Allocate, AllocBuffer, Bind, DeclBuffer, For, IterVar, LaunchThread
-from compiler.ir.visitor import child_values, iter_nodes
-from compiler.text.printer import print_expr, type_text
-from compiler.text.relax_printer import signature, var_text
+from tir_lsp.compiler.analysis.calling_convention import DEVICE, PACKED, UNLOWERED, UNPACKED, classify
+from tir_lsp.compiler.analysis.symbols import Definition
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.builtins import lookup_builtin
+from tir_lsp.compiler.ir.expr import Expr, IntImm, Var
+from tir_lsp.compiler.ir.function import PrimFunc
+from tir_lsp.compiler.ir.node import Node
+from tir_lsp.compiler.ir.relax import RELAX_BUILTINS, RelaxFunction, RelaxVar
+from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.ir.stmt import Allocate, AllocBuffer, Bind, DeclBuffer, For, IterVar, LaunchThread
+from tir_lsp.compiler.ir.visitor import child_values, iter_nodes
+from tir_lsp.compiler.text.printer import print_expr, type_text
+from tir_lsp.compiler.text.relax_printer import signature, var_text
 from tir_lsp.documents import ChunkView, Document
 from tir_lsp.features.positions import word_at
 
@@ -79,7 +79,7 @@ _CALL_HINT = {
 
 def function_hover(f: PrimFunc) -> str:
     """The signature and calling convention of ``f``, as the checker classifies it
-    (``compiler.analysis.calling_convention``: hover and diagnostics never disagree)."""
+    (``tir_lsp.compiler.analysis.calling_convention``: hover and diagnostics never disagree)."""
     conv = classify(f)
     state = "device kernel" if conv.state == DEVICE else conv.state
     abi = f"{conv.abi} ABI, " if conv.abi else ""

@@ -28,7 +28,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from compiler.diagnostics import CompilerError, Diagnostic
+from tir_lsp.compiler.diagnostics import CompilerError, Diagnostic
 from tir_lsp.documents import Document
 from tir_lsp.features.commands import CommandError, _checked_module, _render, _unpacked
 
@@ -54,8 +54,8 @@ def _source_lines(doc: Document) -> dict[str, int]:
 def pass_pipeline(doc: Document, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """The stages of the document's module (see the module docstring); CommandError when the
     document has errors or a pass refuses the module."""
-    from compiler.transform.pass_api import PipelineOptions
-    from compiler.transform.pipeline_trace import trace_pipeline
+    from tir_lsp.compiler.transform.pass_api import PipelineOptions
+    from tir_lsp.compiler.transform.pipeline_trace import trace_pipeline
 
     options = options if isinstance(options, dict) else {}
     max_chars = options.get("maxChars", DEFAULT_MAX_CHARS)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from compiler.ir.span import Span
+from tir_lsp.compiler.ir.span import Span
 
 
 def _units(codec: PositionCodec, line: str, column0: int) -> int:

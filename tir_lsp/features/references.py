@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compiler.ir.buffer import Buffer
-from compiler.ir.expr import Var
-from compiler.ir.function import PrimFunc
-from compiler.ir.relax import RelaxFunction
-from compiler.ir.span import Span
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.expr import Var
+from tir_lsp.compiler.ir.function import PrimFunc
+from tir_lsp.compiler.ir.relax import RelaxFunction
+from tir_lsp.compiler.ir.span import Span
 from tir_lsp.documents import Document, Located
 from tir_lsp.workspace_index import WorkspaceIndex
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import keyword
 
-from compiler.analysis.symbols import Definition, SymbolIndex
-from compiler.ir.buffer import Buffer
-from compiler.ir.expr import Var
-from compiler.ir.function import PrimFunc
-from compiler.ir.node import Node
-from compiler.ir.relax import RelaxVar
-from compiler.ir.span import Span
-from compiler.ir.stmt import (
+from tir_lsp.compiler.analysis.symbols import Definition, SymbolIndex
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.expr import Var
+from tir_lsp.compiler.ir.function import PrimFunc
+from tir_lsp.compiler.ir.node import Node
+from tir_lsp.compiler.ir.relax import RelaxVar
+from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.ir.stmt import (
     Allocate,
     AllocateConst,
     AttrStmt,
@@ -23,7 +23,7 @@ from compiler.ir.stmt import (
     Stmt,
     While,
 )
-from compiler.ir.visitor import child_values, iter_nodes
+from tir_lsp.compiler.ir.visitor import child_values, iter_nodes
 from tir_lsp.documents import Document
 from tir_lsp.features.references import same_token_symbols
 

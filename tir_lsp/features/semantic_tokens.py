@@ -9,9 +9,9 @@ import re
 
 from pygls.workspace.position_codec import PositionCodec
 
-from compiler.ir.builtins import lookup_builtin
-from compiler.ir.dtype import is_dtype_name
-from compiler.ir.function import PrimFunc
+from tir_lsp.compiler.ir.builtins import lookup_builtin
+from tir_lsp.compiler.ir.dtype import is_dtype_name
+from tir_lsp.compiler.ir.function import PrimFunc
 from tir_lsp.documents import Document
 
 TOKEN_TYPES = ["variable", "parameter", "function", "type", "keyword", "number", "string", "comment", "namespace",

@@ -1,12 +1,12 @@
 """Signature help for ``T.*`` builtins: the innermost open call before the cursor, its
-parameters from ``compiler.ir.builtins`` and the active one by counting top-level commas."""
+parameters from ``tir_lsp.compiler.ir.builtins`` and the active one by counting top-level commas."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.analysis.calling_convention import split_arguments
-from compiler.ir.builtins import lookup_builtin
+from tir_lsp.compiler.analysis.calling_convention import split_arguments
+from tir_lsp.compiler.ir.builtins import lookup_builtin
 from tir_lsp.documents import Document
 
 _MAX_LINES_BACK = 30

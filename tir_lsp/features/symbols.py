@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compiler.ir.buffer import Buffer
-from compiler.ir.span import Span
-from compiler.ir.stmt import For
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.ir.stmt import For
 from tir_lsp.documents import Document
 from tir_lsp.workspace_index import WorkspaceIndex
 

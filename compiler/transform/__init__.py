@@ -1,6 +1,0 @@
-"""Passes over the IR, one per file, found through ``registry``; ``pipeline`` orders them."""
-
-from compiler.transform.pass_api import Pass, PipelineOptions
-from compiler.transform.pipeline import list_passes, run_pipeline
-
-__all__ = ["Pass", "PipelineOptions", "list_passes", "run_pipeline"]

@@ -1,0 +1,131 @@
+"""Operator fusion and TIR generation: a ``Graph`` -> fused groups, each one PrimFunc in TIR text.
+
+Fusion folds every elementwise operator into the group before it when the tensor between
+them has no other consumer, is not a model output and has the operator's output shape
+(``conv -> add(bias) -> relu`` is one function). Functions are named like TVM's:
+``tvmgen_<model>_fused_<op>_<op>...`` with TVM's operator names (``nn_conv2d``, ``add``,
+``nn_relu``, ``nn_dense``...), a ``_1``, ``_2`` suffix telling repeated groups apart. Params
+are ``p0, p1, ...`` (the group's inputs in order of first use) and the output ``T_<op>``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tir_lsp.compiler.frontend.graph import Graph, OpNode
+from tir_lsp.compiler.frontend.operators import ELEMENTWISE, OPERATORS
+from tir_lsp.compiler.frontend.operators.base import Expr, Operand, StageWriter, buffer_operand, shape_text
+
+
+@dataclass
+class FusedOp:
+    """One generated function: the nodes it computes, its input tensors (params in order)
+    and output tensor, and its ``@T.prim_func`` text (indented for a module body)."""
+
+    name: str
+    nodes: list[OpNode]
+    inputs: list[str]
+    output: str
+    text: str = ""
+    # Intermediate buffers passed in before the output (``fuse(..., scratch_params=True)``):
+    # (param name, shape), float32.
+    scratch: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+
+
+def c_identifier(name: str) -> str:
+    """A C-safe identifier for ``name`` (model names, tensor names)."""
+    out = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    if not out or out[0].isdigit():
+        out = "v_" + out
+    return out
+
+
+def _consumers(graph: Graph) -> dict[str, int]:
+    count: dict[str, int] = {}
+    for n in graph.nodes:
+        for i in n.inputs:
+            count[i] = count.get(i, 0) + 1
+    for o in graph.outputs:
+        count[o] = count.get(o, 0) + 1
+    return count
+
+
+def fuse(graph: Graph, model: str = "default", scratch_params: bool = False) -> list[FusedOp]:
+    """The fused groups of ``graph`` in execution order, each with its TIR text. With
+    ``scratch_params`` every intermediate buffer of a function is a parameter (before the
+    output) that the caller places, instead of an allocation inside it."""
+    uses = _consumers(graph)
+    groups: list[FusedOp] = []
+    for node in graph.nodes:
+        op = OPERATORS[node.op_type]
+        last = groups[-1] if groups else None
+        if (op.kind == ELEMENTWISE and last is not None and last.output in node.inputs
+                and uses.get(last.output, 0) == 1 and last.output not in graph.outputs
+                and graph.tensors[last.output].shape == graph.tensors[node.outputs[0]].shape):
+            last.nodes.append(node)
+            last.output = node.outputs[0]
+            continue
+        groups.append(FusedOp("", [node], [], node.outputs[0]))
+    seen: dict[str, int] = {}
+    for g in groups:
+        base = f"tvmgen_{c_identifier(model)}_fused_" + "_".join(OPERATORS[n.op_type].tvm_name for n in g.nodes)
+        k = seen.get(base, 0)
+        seen[base] = k + 1
+        g.name = base if k == 0 else f"{base}_{k}"
+        g.text = _function_text(graph, g, scratch_params)
+    return groups
+
+
+def _function_text(graph: Graph, g: FusedOp, scratch_params: bool = False) -> str:
+    w = StageWriter(scratch_params=scratch_params)
+    params: dict[str, str] = {}
+    chain: tuple[str, Expr] | None = None
+    for node in g.nodes:
+        op = OPERATORS[node.op_type]
+        operands: list[Operand] = []
+        for pos, name in enumerate(node.inputs):
+            if pos in op.const_inputs or not name:
+                continue
+            shape = graph.tensors[name].shape
+            if chain is not None and name == chain[0]:
+                # Parenthesized: the producer's expression becomes an operand of an operator.
+                producer = chain[1]
+                operands.append(Operand(shape, lambda idx, producer=producer: f"({producer(idx)})"))
+                continue
+            if name not in params:
+                params[name] = f"p{len(params)}"
+                g.inputs.append(name)
+                w.taken.add(params[name])
+            operands.append(buffer_operand(params[name], shape))
+        out_shape = graph.tensors[node.outputs[0]].shape
+        chain = (node.outputs[0], op.compute(w, node, operands, out_shape))
+    assert chain is not None
+    last_op = OPERATORS[g.nodes[-1].op_type].tvm_name.removeprefix("nn_")
+    out_name = w.fresh(f"T_{last_op}")
+    out_shape = graph.tensors[g.output].shape
+    final = chain[1]
+    w.stage(out_name, list(out_shape), "S" * len(out_shape), final, lambda v: f"{out_name}[{', '.join(v)}]")
+
+    def buf(shape: tuple[int, ...]) -> str:
+        return f"T.Buffer({shape_text(shape)}, \"float32\")"
+
+    same = [name for name, shape in w.scratch if shape == tuple(out_shape)]
+    if len(same) == 1:
+        # The accumulator has the output's shape and the last stage reads it only at the
+        # index it writes: accumulate in the output itself (no scratch, no copy of memory).
+        acc = same[0]
+        w.lines = [re.sub(rf"\b{re.escape(acc)}\[", f"{out_name}[", line) for line in w.lines]
+        w.scratch = [(n, sh) for n, sh in w.scratch if n != acc]
+    g.scratch = list(w.scratch)
+    # The output stays the last parameter (as TVM's fused functions have it).
+    sig = [f"{params[t]}: {buf(graph.tensors[t].shape)}" for t in g.inputs]
+    sig += [f"{name}: {buf(shape)}" for name, shape in g.scratch] + [f"{out_name}: {buf(out_shape)}"]
+    ind = "    "
+    lines = [
+        f"{ind}@T.prim_func(s_tir=True)",
+        f"{ind}def {g.name}({', '.join(sig)}):",
+        f"{ind * 2}T.func_attr({{\"global_symbol\": \"{g.name}\", \"tirx.noalias\": True}})",
+    ]
+    lines += [f"{ind * 2}{line}" for line in w.lines]
+    return "\n".join(lines) + "\n"
