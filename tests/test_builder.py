@@ -37,7 +37,7 @@ from tir_lsp.compiler.ir import (
     While,
     parse_dtype,
 )
-from tir_lsp.compiler.ir.builtins import BUILTINS, lookup_builtin
+from tir_lsp.compiler.ir.builtins import BUILTINS, OwnName, lookup_builtin
 from tir_lsp.compiler.ir.stmt import flatten_seq
 from tir_lsp.compiler.text.reader import read_tir, read_tir_file
 
@@ -583,7 +583,7 @@ def test_every_printed_builtin_is_known():
     missing = sorted(n for n in names if lookup_builtin(n) is None and lookup_builtin(n.split(".")[0]) is None)
     assert missing == []
     assert lookup_builtin("T.exp").signature == "T.exp(x)"
-    assert lookup_builtin("float16x8").result == "self" and "int64" in BUILTINS
+    assert isinstance(lookup_builtin("float16x8").result, OwnName) and "int64" in BUILTINS
 
 
 # ----------------------------------------------------------------- corpus

@@ -21,7 +21,7 @@ from dataclasses import fields
 
 from tir_lsp.compiler.diagnostics import ERROR, WARNING, Diagnostic, Related
 from tir_lsp.compiler.ir.buffer import Buffer
-from tir_lsp.compiler.ir.builtins import lookup_builtin
+from tir_lsp.compiler.ir.builtins import TypeArg, lookup_builtin
 from tir_lsp.compiler.ir.dtype import DataType
 from tir_lsp.compiler.ir.expr import (
     BinOp,
@@ -227,13 +227,11 @@ class SemanticChecker:
         if call.span is not None:
             return
         info = lookup_builtin(call.op)
-        if info is None or info.kind != "expr" or info.result.startswith("from_arg"):
+        if info is None or info.kind != "expr" or isinstance(info.result, TypeArg):
             return
         n = len(call.args)
         if n < info.min_args or (info.max_args is not None and n > info.max_args):
-            self.report("TIR012", f"T.{call.op} takes {info.min_args}"
-                        f"{'' if info.max_args == info.min_args else ' or more' if info.max_args is None else f' to {info.max_args}'}"
-                        f" argument(s), got {n}: {info.signature}", call)
+            self.report("TIR012", f"T.{call.op} takes {info.arity_text()} argument(s), got {n}: {info.signature}", call)
 
     # ------------------------------------------------------------------ conditions
     def check_condition(self, cond: Expr, node: Node) -> None:

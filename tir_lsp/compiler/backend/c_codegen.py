@@ -19,10 +19,12 @@ from __future__ import annotations
 import math
 import re
 import struct
+from collections.abc import Callable
 
 from tir_lsp.compiler.backend.runtime_header import HEADER_NAME
 from tir_lsp.compiler.diagnostics import CompilerError, Diagnostic
 from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.builtins import BUILTINS, BuiltinInfo, CTemplate, CUnsupported
 from tir_lsp.compiler.ir.dtype import INT32, DataType, PointerType
 from tir_lsp.compiler.ir.expr import (
     BinOp,
@@ -81,7 +83,6 @@ _RUNTIME_NAMES = frozenset(
 )
 _ARITH_C = {"add": "+", "sub": "-", "mul": "*"}
 _COMPARE_C = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_BITWISE_C = {"bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^", "shift_left": "<<", "shift_right": ">>"}
 # tvm_struct_get kinds on a DLTensor handle -> field access.
 _DLTENSOR_FIELDS = {
     1: "data", 2: "shape", 3: "strides", 4: "ndim", 5: "dtype.code", 6: "dtype.bits", 7: "dtype.lanes",
@@ -427,12 +428,11 @@ class _FunctionEmitter:
 
     def stmt_Evaluate(self, s: Evaluate) -> None:
         v = s.value
-        if isinstance(v, Call) and v.op == "ret":
-            self.emit(f"return {self.expr(v.args[0], None)};" if v.args else "return 0;")
-            return
-        if isinstance(v, Call) and v.op == "tvm_throw_last_error":
-            self.emit("return -1;")
-            return
+        if isinstance(v, Call):
+            info = BUILTINS.get(v.op)
+            if info is not None and info.c_stmt is not None:  # ``return x;``
+                self.emit(self.c_template(info.c_stmt, info, v, None))
+                return
         if isinstance(v, (IntImm, FloatImm)):
             return
         if v.dtype.lanes > 1:
@@ -832,59 +832,43 @@ class _FunctionEmitter:
         return f"({{ {compute_type(e.var.dtype)} {name} = {value}; ({self.sub(e.body, lane)}); }})"
 
     def expr_Call(self, e: Call, lane: Lane) -> str:
-        op, args = e.op, e.args
-        want = _ARITY.get(op, 2 if op in _BITWISE_C else None)
-        if want is not None and len(args) != want:  # JSON IR is not checked as text is
-            raise _error(f"T.{op} takes {want} argument(s) in lowered IR, got {len(args)}", e)
-        if op in ("call_extern", "call_pure_extern", "call_llvm_pure_intrin"):
-            if not args or not isinstance(args[0], StringImm):
-                raise _error(f"T.{op} needs the function name first", e)
-            if not _C_NAME.fullmatch(args[0].value):
-                # The name is pasted into the C as is: anything else could smuggle in code.
-                raise _error(f"T.{op}: {args[0].value!r} is not a C function name", e)
-            rendered = [self.sub(a, lane) for a in args[1:]]
-            return f"{args[0].value}({', '.join(rendered)})"
-        if op == "if_then_else":
-            c, t, f = args
-            return f"({self.sub(c, lane)} ? {self.sub(t, lane)} : {self.sub(f, lane)})"
-        if op == "isnullptr":
-            return f"({self.expr(args[0], None)} == NULL)"
-        if op in _BITWISE_C:
-            return self._round(e.dtype, f"({self.sub(args[0], lane)} {_BITWISE_C[op]} {self.sub(args[1], lane)})")
-        if op == "bitwise_not":
-            return self._round(e.dtype, f"(~{self.sub(args[0], lane)})")
-        if op == "reinterpret":
-            return self.reinterpret(e, lane)
-        if op == "tvm_struct_get":
-            return self.struct_get(e)
-        if op == "address_of":
-            load = args[0]
-            if not isinstance(load, BufferLoad):
-                raise _error("T.address_of needs a buffer element", e)
-            return f"(&{self.element(load.buffer, load.indices, None, load)})"
-        if op == "handle_add_byte_offset":
-            return f"((void*)((char*)({self.expr(args[0], None)}) + {self.expr(args[1], None)}))"
-        if op == "TVMBackendAllocWorkspace":
-            rendered = [self.expr(a, None) for a in args]
-            return f"TVMBackendAllocWorkspace({', '.join(rendered)})"
-        if op == "TVMBackendFreeWorkspace":
-            rendered = [self.expr(a, None) for a in args]
-            return f"TVMBackendFreeWorkspace({', '.join(rendered)})"
-        if op == "likely":
-            return self.sub(args[0], lane)
-        if op == "call_cpacked":
-            return self.cpacked_call(e)
-        if op == "tvm_stack_make_array":
-            return self.stack_make_array(e)
-        if op == "tvm_stack_make_shape":
-            return self.int64_array(e.args, e)
-        if op in ("tvm_call_packed_lowered", "tvm_call_cpacked_lowered", "call_packed", "tvm_stack_alloca"):
-            raise _error(f"T.{op} (packed calls through the TVM runtime) is not supported", e)
-        raise _error(f"builtin T.{op} is not supported (run LowerIntrin, or use T.call_extern)", e)
+        """A builtin call, written as its entry in ``ir/builtins.py`` says: a C template or a
+        renderer below (``_C_HOOKS``)."""
+        info = BUILTINS.get(e.op)
+        form = info.c if info is not None else None
+        if form is None or info is None:
+            raise _error(f"builtin T.{e.op} is not supported (run LowerIntrin, or use T.call_extern)", e)
+        if isinstance(form, CUnsupported):
+            raise _error(f"T.{e.op} ({form.reason}) is not supported", e)
+        if isinstance(form, CTemplate):
+            return self.c_template(form, info, e, lane)
+        _check_ir_arity(info, e)
+        return _C_HOOKS[form.name](self, e, lane)
+
+    def c_template(self, form: CTemplate, info: BuiltinInfo, e: Call, lane: Lane) -> str:
+        _check_ir_arity(info, e)
+        parts = [self.sub(a, lane) for a in e.args] if form.per_lane else [self.expr(a, None) for a in e.args]
+        text = form.text.format(*parts, args=", ".join(parts))
+        return self._round(e.dtype, text) if form.rounded else text
+
+    def extern_call(self, e: Call, lane: Lane) -> str:
+        """``T.call_extern("float32", "f", x)``: ``f(x)``."""
+        args = e.args
+        if not isinstance(args[0], StringImm):
+            raise _error(f"T.{e.op} needs the function name first", e)
+        if not _C_NAME.fullmatch(args[0].value):
+            # The name is pasted into the C as is: anything else could smuggle in code.
+            raise _error(f"T.{e.op}: {args[0].value!r} is not a C function name", e)
+        rendered = [self.sub(a, lane) for a in args[1:]]
+        return f"{args[0].value}({', '.join(rendered)})"
+
+    def address_of(self, e: Call, lane: Lane) -> str:
+        load = e.args[0]
+        if not isinstance(load, BufferLoad):
+            raise _error("T.address_of needs a buffer element", e)
+        return f"(&{self.element(load.buffer, load.indices, None, load)})"
 
     def reinterpret(self, e: Call, lane: Lane) -> str:
-        if not e.args:  # JSON IR is not checked as text is
-            raise _error("T.reinterpret needs a value", e)
         src = e.args[-1]
         value = self.sub(src, lane)
         to, frm = e.dtype.element_of(), src.dtype.element_of()
@@ -951,8 +935,6 @@ class _FunctionEmitter:
     def stack_make_array(self, e: Call) -> str:
         """``T.tvm_stack_make_array(data, shape, strides, ndim, dtype_value, elem_offset)``: a
         CPU DLTensor in a compound literal (TVM's stack, kept by the enclosing block)."""
-        if len(e.args) != 6:
-            raise _error("T.tvm_stack_make_array takes (data, shape, strides, ndim, dtype value, elem_offset)", e)
         data, shape, strides, ndim, carrier, offset = e.args
 
         def dims(a: Expr) -> str:
@@ -1018,9 +1000,23 @@ class _VectorParts(IRVisitor):
             self.opaque = True
 
 
-# Argument counts of the builtins rendered below by position.
-_ARITY = {"if_then_else": 3, "isnullptr": 1, "bitwise_not": 1, "tvm_struct_get": 3, "address_of": 1,
-          "handle_add_byte_offset": 2, "likely": 1}
+def _check_ir_arity(info: BuiltinInfo, e: Call) -> None:
+    n = len(e.args)
+    if n < info.ir_min_args or (info.ir_max_args is not None and n > info.ir_max_args):
+        # JSON IR is not checked as text is.
+        raise _error(f"T.{e.op} takes {info.arity_text(ir=True)} argument(s) in lowered IR, got {n}", e)
+
+
+# The C renderers the builtin table names by CHook.
+_C_HOOKS: dict[str, Callable[[_FunctionEmitter, Call, Lane], str]] = {
+    "extern_call": _FunctionEmitter.extern_call,
+    "reinterpret": _FunctionEmitter.reinterpret,
+    "address_of": _FunctionEmitter.address_of,
+    "struct_get": lambda em, e, lane: em.struct_get(e),
+    "cpacked_call": lambda em, e, lane: em.cpacked_call(e),
+    "stack_make_array": lambda em, e, lane: em.stack_make_array(e),
+    "stack_make_shape": lambda em, e, lane: em.int64_array(e.args, e),
+}
 
 
 def _is_workspace_alloc(value: Expr) -> bool:

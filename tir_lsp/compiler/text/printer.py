@@ -23,6 +23,7 @@ from typing import Any
 
 from tir_lsp.compiler.ir.attrs import MetadataRef, TargetLiteral
 from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.builtins import BINOP_SPELLING, BUILTINS, TypeArg
 from tir_lsp.compiler.ir.dtype import INT32 as _INT32
 from tir_lsp.compiler.ir.dtype import INT64 as _INT64
 from tir_lsp.compiler.ir.dtype import DataType, PointerType, Type
@@ -94,15 +95,8 @@ _BINOPS: dict[str, tuple[str, int]] = {
     "gt": (">", _P_CMP), "ge": (">=", _P_CMP),
     "and": ("and", _P_AND), "or": ("or", _P_OR),
 }
-_BINOP_CALLS = {"truncmod": "T.truncmod", "min": "T.min", "max": "T.max", "div": "T.Div"}
-_BITWISE_CALLS: dict[str, tuple[str, int]] = {
-    "shift_left": ("<<", _P_SHIFT), "shift_right": (">>", _P_SHIFT),
-    "bitwise_and": ("&", _P_BAND), "bitwise_or": ("|", _P_BOR), "bitwise_xor": ("^", _P_BXOR),
-}
-# Calls whose text starts with the result dtype, which the IR keeps as the call's type.
-_TYPED_FIRST = frozenset({"reinterpret", "type_annotation", "min_value", "max_value", "infinity"})
-_UNTYPED_CALLS = frozenset({"call_packed", "call_cpacked", "call_packed_lowered", "call_cpacked_lowered",
-                            "call_ffi_kernel"})
+# Binding strength of the operators builtin calls are written as (``operator`` in their entry).
+_OPERATOR_PRECEDENCE = {"<<": _P_SHIFT, ">>": _P_SHIFT, "&": _P_BAND, "|": _P_BOR, "^": _P_BXOR, "~": _P_UNARY}
 _AXIS_KINDS = {"S": "spatial", "R": "reduce", "O": "opaque", "scan": "scan", "ordered": "ordered"}
 _RESERVED = frozenset(keyword.kwlist) | {"T", "I", "range"}
 _NOT_IDENT = re.compile(r"\W")
@@ -341,7 +335,7 @@ class _Printer:
         sym = _BINOPS.get(op)
         if sym is not None:
             return self._infix(sym[0], sym[1], e.a, e.b)
-        return self._fn(_BINOP_CALLS.get(op, f"T.{op}"), (e.a, e.b))
+        return self._fn(f"T.{BINOP_SPELLING.get(op, op)}", (e.a, e.b))
 
     def _fn(self, name: str, args: tuple[Expr, ...] | list[Expr]) -> _Expr:
         return f"{name}({', '.join([self.expr(a) for a in args])})", _P_ATOM
@@ -385,17 +379,19 @@ class _Printer:
 
     def _call(self, e: Call) -> _Expr:
         op = e.op
-        bit = _BITWISE_CALLS.get(op)
-        if bit is not None and len(e.args) == 2:
-            return self._infix(bit[0], bit[1], e.args[0], e.args[1])
-        if op == "bitwise_not" and len(e.args) == 1:
-            return f"~{self._operand(e.args[0], _P_UNARY, False)}", _P_UNARY
-        if op in _TYPED_FIRST or (op.startswith("call_") and op not in _UNTYPED_CALLS):
-            args = [self._result_type(e)] + [self.expr(a) for a in e.args]
-            return f"T.{op}({', '.join(args)})", _P_ATOM
-        if op == "tvm_struct_get" and len(e.args) == 3:
-            args = [self.expr(a) for a in e.args] + [self._result_type(e)]
-            return f"T.{op}({', '.join(args)})", _P_ATOM
+        info = BUILTINS.get(op)
+        if info is not None:
+            sym = info.operator
+            if sym is not None and len(e.args) == info.min_args:
+                if len(e.args) == 2:
+                    return self._infix(sym, _OPERATOR_PRECEDENCE[sym], e.args[0], e.args[1])
+                return f"{sym}{self._operand(e.args[0], _P_UNARY, False)}", _P_UNARY
+            rule = info.result
+            if isinstance(rule, TypeArg) and len(e.args) >= rule.index:
+                # The dtype argument the reader folded into the call's type, back in its place.
+                args = [self.expr(a) for a in e.args]
+                args.insert(rule.index, self._result_type(e, rule.handle_ty))
+                return f"T.{op}({', '.join(args)})", _P_ATOM
         if e.kwargs:
             args = [self.expr(a) for a in e.args] + [f"{k}={self.expr(v)}" for k, v in e.kwargs]
             return f"T.{op}({', '.join(args)})", _P_ATOM
@@ -445,11 +441,11 @@ class _Printer:
     def _global_call(self, e: GlobalCall) -> _Expr:
         return self._fn(f"{self.module_name}.{e.callee}", e.args)
 
-    def _result_type(self, e: Call) -> str:
+    def _result_type(self, e: Call, handle_ty: bool) -> str:
         """The dtype argument the reader folds into a call's type (``"int32"``, ``T.handle().ty``)."""
         if e.ret_type is not None:
             return f"{e.ret_type}.ty"
-        if e.dtype.is_handle and not e.op.startswith("call_"):
+        if e.dtype.is_handle and handle_ty:
             return "T.handle().ty"
         return f'"{_dt(e.dtype)}"'
 
@@ -606,8 +602,9 @@ class _Printer:
     def _evaluate(self, s: Evaluate, level: int) -> None:
         v = s.value
         if isinstance(v, Call):
-            if v.op == "ret" and len(v.args) == 1:
-                self.line(level, f"return {self.expr(v.args[0])}")
+            info = BUILTINS.get(v.op)
+            if info is not None and info.print_stmt is not None and len(v.args) == info.min_args:
+                self.line(level, info.print_stmt.format(*[self.expr(a) for a in v.args]))  # ``return x``
             else:
                 self.line(level, self.expr(v))
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.builtins import BUILTINS
 from tir_lsp.compiler.ir.expr import (
     BinOp,
     BufferLoad,
@@ -27,14 +28,10 @@ from tir_lsp.compiler.transform.pass_api import PipelineOptions, pass_error
 
 NAME = "VectorizeLoop"
 
-# Builtins that apply lane by lane, so a vector call means one scalar call per lane.
-ELEMENTWISE_CALLS = frozenset({
-    "exp", "exp2", "exp10", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan",
-    "sinh", "cosh", "tanh", "asin", "acos", "atan", "atan2", "pow", "fabs", "abs", "floor", "ceil",
-    "round", "nearbyint", "trunc", "erf", "sigmoid", "fmod", "copysign", "hypot", "if_then_else",
-    "isnan", "isinf", "isfinite", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-    "shift_left", "shift_right", "call_pure_extern", "likely",
-})
+def _lanewise(op: str) -> bool:
+    """Whether the builtin applies lane by lane, so a vector call means one scalar call per lane."""
+    info = BUILTINS.get(op)
+    return info is not None and info.lanewise
 
 
 class _ExprVectorizer:
@@ -74,7 +71,7 @@ class _ExprVectorizer:
             if not self._any_vector(indices):
                 return e.with_(indices=tuple(indices))
             return e.with_(indices=tuple(self._widen(i) for i in indices), dtype=e.dtype.with_lanes(self.lanes))  # type: ignore[arg-type]
-        if isinstance(e, Call) and e.op in ELEMENTWISE_CALLS:
+        if isinstance(e, Call) and _lanewise(e.op):
             args = [self.vec(a) for a in e.args]
             if any(a is None for a in args):
                 return None
