@@ -117,6 +117,8 @@ def completion(doc: Document, line: int, column: int) -> list[Item]:
         scope = dotted[2:].rpartition(".")[0]
         items = []
         for name, info in BUILTINS.items():
+            if not info.tvm:
+                continue  # a libm name LowerIntrin knows, which TVM would reject
             if scope:
                 if not name.startswith(scope + "."):
                     continue
