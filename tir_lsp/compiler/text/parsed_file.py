@@ -31,7 +31,7 @@ from tir_lsp.compiler.ir.function import IRModule, PrimFunc
 from tir_lsp.compiler.ir.relax import RelaxFunction
 from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.text import syntax as S
-from tir_lsp.compiler.text.build import ModuleContext, build_function, build_module_attrs
+from tir_lsp.compiler.text.builder import ModuleContext, build_function, build_module_attrs
 from tir_lsp.compiler.text.parser import Chunk, detect_dialect, parse_chunk, split_chunks
 from tir_lsp.compiler.text.relax_builder import build_relax_function, dotted, source_text
 

@@ -1,7 +1,7 @@
 """The syntax tree: what the grammar recognises, before any TIR meaning is given to it.
 
 The Lark parser builds these directly (an inline transformer, no parse tree); the builder
-(``tir_lsp.compiler.text.build``) then resolves names and turns them into IR. NamedTuples keep
+(``tir_lsp.compiler.text.builder``) then resolves names and turns them into IR. NamedTuples keep
 construction cheap on the parser's hot path.
 """
 
