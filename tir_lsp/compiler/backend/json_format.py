@@ -702,7 +702,7 @@ def _decode_document(obj: object) -> IRModule:
     return mod
 
 
-# As deep as the text reader builds (tir_lsp/compiler/text/builder.py MAX_NESTING): the printer,
+# As deep as the text reader builds (tir_lsp/compiler/text/builder MAX_NESTING): the printer,
 # passes and C backend recurse through the IR, a few frames per level.
 MAX_DEPTH = 160
 
