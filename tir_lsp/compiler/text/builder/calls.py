@@ -6,11 +6,12 @@ other data a kernel-dialect call carries.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from tir_lsp.compiler.diagnostics import WARNING
 from tir_lsp.compiler.ir.buffer import Buffer
-from tir_lsp.compiler.ir.builtins import lookup_builtin
-from tir_lsp.compiler.ir.dtype import BOOL_T, FLOAT32, HANDLE_T, INT32, DataType, PointerType, parse_dtype
+from tir_lsp.compiler.ir.builtins import ARG0, ArgKind, Build, BuiltinInfo, lookup_builtin
+from tir_lsp.compiler.ir.dtype import BOOL_T, HANDLE_T, INT32, DataType, PointerType, parse_dtype
 from tir_lsp.compiler.ir.expr import (
     ArrayExpr,
     Broadcast,
@@ -35,17 +36,6 @@ from tir_lsp.compiler.text.builder.access import BufferAccess
 from tir_lsp.compiler.text.builder.forms import NAMESPACES, call_name, keyword, literal_value, t_name
 from tir_lsp.compiler.text.kernel_dialect import RESULT_DTYPES, is_tile_primitive, registered_in_tvm
 
-# T.<name>(a, b) spellings of binary ops.
-_BINOP_BUILTINS = {
-    "Div": "div", "truncdiv": "div", "truncmod": "truncmod", "floordiv": "floordiv",
-    "floormod": "floormod", "min": "min", "max": "max", "Add": "add", "Sub": "sub", "Mul": "mul",
-    "FloorDiv": "floordiv", "FloorMod": "floormod", "Mod": "truncmod", "Min": "min", "Max": "max",
-    "EQ": "eq", "NE": "ne", "LT": "lt", "LE": "le", "GT": "gt", "GE": "ge", "And": "and", "Or": "or",
-}
-# Calls whose string argument at this position names a function (for the def-use index).
-_CALLEE_ARG = {"call_extern": 1, "call_pure_extern": 1, "call_packed": 0, "call_cpacked": 0,
-               "tvm_call_packed": 0, "tvm_call_cpacked": 0, "tvm_call_packed_lowered": 0,
-               "tvm_call_cpacked_lowered": 0, "call_packed_lowered": 0, "call_cpacked_lowered": 0}
 _FLOAT_WORDS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan, "+inf": math.inf}
 # Keywords that do not count as arguments in an arity check.
 _OPTIONAL_KWARGS = {"annotations", "dtype", "scope", "strides", "elem_offset", "align", "offset_factor",
@@ -91,25 +81,24 @@ class CallBuilder(BufferAccess):
             return
         n = len(call.args) + len([k for k in call.keywords if k.name not in _OPTIONAL_KWARGS])
         if n < info.min_args or (info.max_args is not None and n > info.max_args):
-            want = (f"{info.min_args}" if info.min_args == info.max_args
-                    else f"{info.min_args} or more" if info.max_args is None
-                    else f"{info.min_args} to {info.max_args}")
-            raise self.fail("TIR012", f"T.{name} takes {want} argument(s), got {n}: {info.signature}", call.span)
+            raise self.fail("TIR012", f"T.{name} takes {info.arity_text()} argument(s), got {n}: {info.signature}",
+                            call.span)
 
     def _builtin_call(self, name: str, e: S.Call, hint: DataType | None) -> Expr:
         info = lookup_builtin(name)
         span = e.span
-        if info is None:
-            if is_tile_primitive(name):
+        if info is None or not info.tvm:
+            if info is None and is_tile_primitive(name):
                 args = tuple(self.tile_arg(a) for a in e.args)
                 kwargs = tuple((k.name, self.tile_arg(k.value)) for k in e.keywords)
                 return Call(hint if hint is not None else INT32, name, args, kwargs=kwargs, span=span)
             if not registered_in_tvm(name):
                 self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
-            args = tuple(self._call_arg(a) for a in e.args)
-            known = RESULT_DTYPES.get(name)
-            dt = parse_dtype(known) if known is not None else hint if hint is not None else INT32
-            return Call(dt, name, args, kwargs=self._kwargs(e), span=span)
+            if info is None:
+                args = tuple(self._call_arg(a) for a in e.args)
+                known = RESULT_DTYPES.get(name)
+                dt = parse_dtype(known) if known is not None else hint if hint is not None else INT32
+                return Call(dt, name, args, kwargs=self._kwargs(e), span=span)
         self.check_arity(name, e)
         if len(e.args) < info.min_args:
             # The arity counted a keyword, but what follows reads the arguments by position.
@@ -123,78 +112,90 @@ class CallBuilder(BufferAccess):
             raise self.fail("TIR005", f"T.{name}(...) is a statement, not a value", span)
         if name == "handle":
             raise self.fail("TIR005", "T.handle(...) is a type; use T.handle(...).ty as a value", span)
-        if name == "Cast":
-            dt = self.dtype_arg(e.args[0])
-            # No dtype hint for the operand: a bare literal is int32 (or float32) as in TVM,
-            # which is how the printer writes it back.
-            return Cast(dt, self.expr(e.args[1]), span=span)
-        if name == "Select":
-            c = self.expr(e.args[0], BOOL_T)
-            t, f = self.operands(e.args[1], e.args[2], hint)
-            t, f = self.match_dtypes(t, f)
-            return Select(c, t, f, span=span)
-        if name == "if_then_else":
-            c = self.expr(e.args[0], BOOL_T)
-            t, f = self.operands(e.args[1], e.args[2], hint)
-            t, f = self.match_dtypes(t, f)
-            return Call(t.dtype, "if_then_else", (c, t, f), span=span)
-        if name in _BINOP_BUILTINS:
-            a, b = self.operands(e.args[0], e.args[1], hint)
-            return self.binop(_BINOP_BUILTINS[name], a, b, span)
-        if name == "Not":
-            return Not(self.expr(e.args[0], BOOL_T), span=span)
-        if name == "Ramp":
-            base, stride = self.operands(e.args[0], e.args[1], hint.element_of() if hint else None)
-            base, stride = self.match_dtypes(base, stride)
-            return Ramp(base, stride, self.lanes(e.args[2]), span=span)
-        if name == "Broadcast":
-            v = self.expr(e.args[0], hint.element_of() if hint else None)
-            return Broadcast(v, self.lanes(e.args[1]), span=span)
-        if name == "Shuffle":
-            vecs_e, idx_e = e.args[0], e.args[1]
-            vecs = tuple(self.expr(x) for x in (vecs_e.elts if isinstance(vecs_e, (S.ListExpr, S.TupleExpr)) else (vecs_e,)))
-            idxs = tuple(self.expr(x, INT32) for x in (idx_e.elts if isinstance(idx_e, (S.ListExpr, S.TupleExpr)) else (idx_e,)))
-            dt = vecs[0].dtype.element_of().with_lanes(len(idxs)) if vecs else INT32
-            return Shuffle(vecs, idxs, dt, span=span)
-        if name == "Let":
-            return self._let_expr(e)
-        if name == "call_ffi_kernel":
-            # ``T.call_ffi_kernel("kernel", *args, launch_params=[...], ret_ty="int32")``
-            ret = keyword(e, "ret_ty")
-            dt = self.dtype_arg(ret) if ret is not None else INT32
-            self.index.call_names.append((self.const_str(e.args[0], "kernel name"), e.args[0].span))
-            return Call(dt, name, tuple(self._call_arg(a) for a in e.args), kwargs=self._kwargs(e), span=span)
-        if name in ("reinterpret", "type_annotation", "min_value", "max_value", "infinity") or name.startswith("call_") and name not in ("call_packed", "call_cpacked", "call_packed_lowered", "call_cpacked_lowered"):
+        if info.build is not None:
+            return _BUILDS[info.build](self, info, e, hint)
+        # Generic builtin: build args by their kinds, then type by the entry's rule.
+        self._note_callee(info, e)
+        rule, t = info.result, info.type_arg
+        if t is not None:
             # The dtype argument (a string or a T.handle(...).ty) becomes the call's type.
-            dt, ptr = self._result_type_arg(e.args[0])
-            rest = e.args[1:]
-            args = tuple(self._call_arg(a) for a in rest)
-            self._note_callee(name, e)
+            dt, ptr = self._result_type_arg(e.args[t])
+            args = tuple(self._builtin_arg(info, i, a, None) for i, a in enumerate(e.args) if i != t)
             return Call(dt, name, args, ptr, span=span)
-        if name == "tvm_struct_get":
-            dt, ptr = self._result_type_arg(e.args[3])
-            args = tuple(self.expr(a, INT32) for a in e.args[:3])
-            return Call(dt, name, args, ptr, span=span)
-        # Generic builtin: build args, then type by the rule.
-        self._note_callee(name, e)
-        if info.result == "arg0" and len(e.args) == 2:
+        if rule == ARG0 and len(e.args) == 2:
             a, b = self.operands(e.args[0], e.args[1], hint)
             a, b = self.match_dtypes(a, b)
             args = (a, b)
         else:
-            args = tuple(self._call_arg(a, hint if i == 0 and info.result == "arg0" else None)
+            args = tuple(self._builtin_arg(info, i, a, hint if i == 0 and rule == ARG0 else None)
                          for i, a in enumerate(e.args))
-        return Call(self._result_dtype(info.result, args, hint), name, args, span=span)
+        return Call(rule.dtype(args, hint), name, args, span=span)
 
-    def _note_callee(self, name: str, e: S.Call) -> None:
-        pos = _CALLEE_ARG.get(name)
-        if pos is None:
-            return
-        # call_extern's position counts the dtype argument.
-        if pos < len(e.args):
-            a = e.args[pos]
-            if isinstance(a, S.Constant) and isinstance(a.value, str):
-                self.index.call_names.append((a.value, a.span))
+    def _builtin_arg(self, info: BuiltinInfo, i: int, a: S.SExpr, hint: DataType | None) -> Expr:
+        if info.arg_kind(i) is ArgKind.INDEX:
+            return self.expr(a, INT32)
+        return self._call_arg(a, hint)
+
+    def _note_callee(self, info: BuiltinInfo, e: S.Call) -> None:
+        """Records the function a call names by a string (``T.call_extern("float32", "f", x)``)
+        in the def-use index."""
+        for i, kind in enumerate(info.args):
+            if kind is ArgKind.CALLEE and i < len(e.args):
+                a = e.args[i]
+                if isinstance(a, S.Constant) and isinstance(a.value, str):
+                    self.index.call_names.append((a.value, a.span))
+
+    # ---------------------------------------------------------------- builtins with a form of their own
+    def _build_cast(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
+        dt = self.dtype_arg(e.args[0])
+        # No dtype hint for the operand: a bare literal is int32 (or float32) as in TVM,
+        # which is how the printer writes it back.
+        return Cast(dt, self.expr(e.args[1]), span=e.span)
+
+    def _build_select(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
+        c = self.expr(e.args[0], BOOL_T)
+        t, f = self.operands(e.args[1], e.args[2], hint)
+        t, f = self.match_dtypes(t, f)
+        return Select(c, t, f, span=e.span)
+
+    def _build_if_then_else(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
+        c = self.expr(e.args[0], BOOL_T)
+        t, f = self.operands(e.args[1], e.args[2], hint)
+        t, f = self.match_dtypes(t, f)
+        return Call(t.dtype, info.name, (c, t, f), span=e.span)
+
+    def _build_binop(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
+        a, b = self.operands(e.args[0], e.args[1], hint)
+        return self.binop(info.binop or "", a, b, e.span)
+
+    def _build_not(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
+        return Not(self.expr(e.args[0], BOOL_T), span=e.span)
+
+    def _build_ramp(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
+        base, stride = self.operands(e.args[0], e.args[1], hint.element_of() if hint else None)
+        base, stride = self.match_dtypes(base, stride)
+        return Ramp(base, stride, self.lanes(e.args[2]), span=e.span)
+
+    def _build_broadcast(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
+        v = self.expr(e.args[0], hint.element_of() if hint else None)
+        return Broadcast(v, self.lanes(e.args[1]), span=e.span)
+
+    def _build_shuffle(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
+        vecs_e, idx_e = e.args[0], e.args[1]
+        vecs = tuple(self.expr(x) for x in (vecs_e.elts if isinstance(vecs_e, (S.ListExpr, S.TupleExpr)) else (vecs_e,)))
+        idxs = tuple(self.expr(x, INT32) for x in (idx_e.elts if isinstance(idx_e, (S.ListExpr, S.TupleExpr)) else (idx_e,)))
+        dt = vecs[0].dtype.element_of().with_lanes(len(idxs)) if vecs else INT32
+        return Shuffle(vecs, idxs, dt, span=e.span)
+
+    def _build_let(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
+        return self._let_expr(e)
+
+    def _build_ffi_kernel(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
+        # ``T.call_ffi_kernel("kernel", *args, launch_params=[...], ret_ty="int32")``
+        ret = keyword(e, "ret_ty")
+        dt = self.dtype_arg(ret) if ret is not None else INT32
+        self.index.call_names.append((self.const_str(e.args[0], "kernel name"), e.args[0].span))
+        return Call(dt, info.name, tuple(self._call_arg(a) for a in e.args), kwargs=self._kwargs(e), span=e.span)
 
     def _call_arg(self, a: S.SExpr, hint: DataType | None = None) -> Expr:
         t = type(a)
@@ -282,22 +283,6 @@ class CallBuilder(BufferAccess):
         """The keyword arguments of a call kept as written (``launch_params=[...]``)."""
         return tuple((k.name, self._call_arg(k.value)) for k in e.keywords)
 
-    def _result_dtype(self, rule: str, args: tuple[Expr, ...], hint: DataType | None) -> DataType:
-        if rule == "arg0" or rule == "arg1":
-            k = 0 if rule == "arg0" else 1
-            return args[k].dtype if len(args) > k else (hint or INT32)
-        if rule == "float_of_arg0":
-            return args[0].dtype if args and args[0].dtype.is_float else FLOAT32
-        if rule == "bool":
-            return BOOL_T.with_lanes(args[0].dtype.lanes) if args and args[0].dtype.lanes > 1 else BOOL_T
-        if rule == "handle":
-            return HANDLE_T
-        if rule == "void":
-            return parse_dtype("void")
-        if rule in ("int32",):
-            return INT32
-        return hint or INT32
-
     def _result_type_arg(self, e: S.SExpr) -> tuple[DataType, PointerType | None]:
         if isinstance(e, S.Constant) and isinstance(e.value, str):
             return self.dtype_of(e.value, e.span), None
@@ -366,3 +351,18 @@ class CallBuilder(BufferAccess):
                 return x
             return Cast(dt, x, span=e.span)
         return Broadcast(val, dt.lanes, span=e.span) if dt.lanes > 1 else val
+
+
+# The builder's method for each Build form an entry of the builtin table names.
+_BUILDS: dict[Build, Callable[[CallBuilder, BuiltinInfo, S.Call, DataType | None], Expr]] = {
+    Build.CAST: CallBuilder._build_cast,
+    Build.SELECT: CallBuilder._build_select,
+    Build.IF_THEN_ELSE: CallBuilder._build_if_then_else,
+    Build.BINOP: CallBuilder._build_binop,
+    Build.NOT: CallBuilder._build_not,
+    Build.RAMP: CallBuilder._build_ramp,
+    Build.BROADCAST: CallBuilder._build_broadcast,
+    Build.SHUFFLE: CallBuilder._build_shuffle,
+    Build.LET: CallBuilder._build_let,
+    Build.FFI_KERNEL: CallBuilder._build_ffi_kernel,
+}

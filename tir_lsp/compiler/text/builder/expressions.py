@@ -5,6 +5,7 @@ bare literal takes and for bringing two operands to one dtype.
 from __future__ import annotations
 
 from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.builtins import OPERATOR_BUILTINS
 from tir_lsp.compiler.ir.dtype import BOOL_T, FLOAT32, INT32, INT64, DataType
 from tir_lsp.compiler.ir.expr import (
     BinOp,
@@ -24,11 +25,10 @@ from tir_lsp.compiler.text import syntax as S
 from tir_lsp.compiler.text.builder.forms import NAMESPACES, is_literal, literal_value
 from tir_lsp.compiler.text.builder.literals import LiteralReader
 
-# Python operator -> IR BinOp name (arithmetic and comparison) or builtin call name.
+# Python operator -> IR BinOp name (arithmetic and comparison); the bitwise operators are the
+# builtins whose entry names them (OPERATOR_BUILTINS).
 _ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "floormod"}
 _COMPARE = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
-_BITWISE = {"&": "bitwise_and", "|": "bitwise_or", "^": "bitwise_xor", "<<": "shift_left",
-            ">>": "shift_right"}
 
 
 def _fits_int32(v: int) -> bool:
@@ -108,9 +108,10 @@ class ExprBuilder(LiteralReader):
         if e.op == "not":
             a = self.expr(e.operand, BOOL_T)
             return Not(a, span=e.span)
-        if e.op == "~":
+        builtin = OPERATOR_BUILTINS.get((e.op, 1))  # ``~x``
+        if builtin is not None:
             a = self.expr(e.operand, hint)
-            return Call(a.dtype, "bitwise_not", (a,), span=e.span)
+            return Call(a.dtype, builtin, (a,), span=e.span)
         raise self.fail("TIR005", f"unary '{e.op}' is not TIR", e.span)
 
     def operands(self, left: S.SExpr, right: S.SExpr, hint: DataType | None) -> tuple[Expr, Expr]:
@@ -140,10 +141,11 @@ class ExprBuilder(LiteralReader):
         if op in _ARITH:
             a, b = self.operands(e.left, e.right, hint)
             return self.binop(_ARITH[op], a, b, e.span)
-        if op in _BITWISE:
+        builtin = OPERATOR_BUILTINS.get((op, 2))  # ``a & b``, ``a << b``
+        if builtin is not None:
             a, b = self.operands(e.left, e.right, hint)
             a, b = self.match_dtypes(a, b)
-            return Call(a.dtype, _BITWISE[op], (a, b), span=e.span)
+            return Call(a.dtype, builtin, (a, b), span=e.span)
         if op == "**":
             a, b = self.operands(e.left, e.right, hint)
             a, b = self.match_dtypes(a, b)
