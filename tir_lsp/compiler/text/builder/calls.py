@@ -30,6 +30,7 @@ from tir_lsp.compiler.ir.expr import (
     Shuffle,
     Var,
 )
+from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.text import syntax as S
 from tir_lsp.compiler.text.builder.access import BufferAccess
 from tir_lsp.compiler.text.builder.forms import NAMESPACES, call_name, keyword, literal_value, t_name
@@ -51,6 +52,11 @@ _FLOAT_WORDS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan, "+inf": mat
 _OPTIONAL_KWARGS = {"annotations", "dtype", "scope", "strides", "elem_offset", "align", "offset_factor",
                     "buffer_type", "axis_separators", "data", "where", "thread", "is_size_var",
                     "storage_scope", "condition", "step", "name", "no_realize", "span", "layout"}
+
+
+def _spans(args: tuple[S.SExpr, ...]) -> tuple[Span, ...]:
+    """Where each argument of a call is written (``Call.arg_spans``)."""
+    return tuple(a.span for a in args)
 
 
 def _dotted(e: S.SExpr) -> str | None:
@@ -103,13 +109,14 @@ class CallBuilder(BufferAccess):
             if is_tile_primitive(name):
                 args = tuple(self.tile_arg(a) for a in e.args)
                 kwargs = tuple((k.name, self.tile_arg(k.value)) for k in e.keywords)
-                return Call(hint if hint is not None else INT32, name, args, kwargs=kwargs, span=span)
+                return Call(hint if hint is not None else INT32, name, args, kwargs=kwargs, span=span,
+                            arg_spans=_spans(e.args))
             if not registered_in_tvm(name):
                 self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
             args = tuple(self._call_arg(a) for a in e.args)
             known = RESULT_DTYPES.get(name)
             dt = parse_dtype(known) if known is not None else hint if hint is not None else INT32
-            return Call(dt, name, args, kwargs=self._kwargs(e), span=span)
+            return Call(dt, name, args, kwargs=self._kwargs(e), span=span, arg_spans=_spans(e.args))
         self.check_arity(name, e)
         if len(e.args) < info.min_args:
             # The arity counted a keyword, but what follows reads the arguments by position.
@@ -137,7 +144,7 @@ class CallBuilder(BufferAccess):
             c = self.expr(e.args[0], BOOL_T)
             t, f = self.operands(e.args[1], e.args[2], hint)
             t, f = self.match_dtypes(t, f)
-            return Call(t.dtype, "if_then_else", (c, t, f), span=span)
+            return Call(t.dtype, "if_then_else", (c, t, f), span=span, arg_spans=_spans(e.args))
         if name in _BINOP_BUILTINS:
             a, b = self.operands(e.args[0], e.args[1], hint)
             return self.binop(_BINOP_BUILTINS[name], a, b, span)
@@ -163,18 +170,19 @@ class CallBuilder(BufferAccess):
             ret = keyword(e, "ret_ty")
             dt = self.dtype_arg(ret) if ret is not None else INT32
             self.index.call_names.append((self.const_str(e.args[0], "kernel name"), e.args[0].span))
-            return Call(dt, name, tuple(self._call_arg(a) for a in e.args), kwargs=self._kwargs(e), span=span)
+            return Call(dt, name, tuple(self._call_arg(a) for a in e.args), kwargs=self._kwargs(e), span=span,
+                        arg_spans=_spans(e.args))
         if name in ("reinterpret", "type_annotation", "min_value", "max_value", "infinity") or name.startswith("call_") and name not in ("call_packed", "call_cpacked", "call_packed_lowered", "call_cpacked_lowered"):
             # The dtype argument (a string or a T.handle(...).ty) becomes the call's type.
             dt, ptr = self._result_type_arg(e.args[0])
             rest = e.args[1:]
             args = tuple(self._call_arg(a) for a in rest)
             self._note_callee(name, e)
-            return Call(dt, name, args, ptr, span=span)
+            return Call(dt, name, args, ptr, span=span, arg_spans=_spans(rest))
         if name == "tvm_struct_get":
             dt, ptr = self._result_type_arg(e.args[3])
             args = tuple(self.expr(a, INT32) for a in e.args[:3])
-            return Call(dt, name, args, ptr, span=span)
+            return Call(dt, name, args, ptr, span=span, arg_spans=_spans(e.args[:3]))
         # Generic builtin: build args, then type by the rule.
         self._note_callee(name, e)
         if info.result == "arg0" and len(e.args) == 2:
@@ -184,7 +192,7 @@ class CallBuilder(BufferAccess):
         else:
             args = tuple(self._call_arg(a, hint if i == 0 and info.result == "arg0" else None)
                          for i, a in enumerate(e.args))
-        return Call(self._result_dtype(info.result, args, hint), name, args, span=span)
+        return Call(self._result_dtype(info.result, args, hint), name, args, span=span, arg_spans=_spans(e.args))
 
     def _note_callee(self, name: str, e: S.Call) -> None:
         pos = _CALLEE_ARG.get(name)
