@@ -286,3 +286,51 @@ def test_trn_is_a_device_target_for_a_kernel_launch() -> None:
     trn = text.replace('T.target("c")', 'T.target({"kind": "trn", "keys": []})')
     assert [d.span.line for d in analyze_text(trn, "m.tir").diagnostics] == [8]
     assert [d.span.line for d in analyze_text(text, "m.tir").diagnostics] == [8, 13]
+
+
+SAME_WORDS_TWICE = """# from tvm.script import ir as I
+# from tvm.script import tirx as T
+
+@I.ir_module
+class Module:
+    I.module_attrs({"target": T.target({"kind": "c", "executor": "graph"}), "executor": "aot"})
+
+    @T.prim_func
+    def f(A: T.handle("float32")) -> T.int32:
+        T.func_attr({"global_symbol": "calling_conv", "calling_conv": 5})
+        return 0
+"""
+
+
+def test_attribute_diagnostics_point_at_the_value_not_at_the_same_words_earlier_on_the_line() -> None:
+    # Spans of attribute values come from the IR: a search of the text for '"calling_conv"' or
+    # '"executor"' found the global_symbol's value and the key inside the target first.
+    by_code = {d.code: d for d in analyze_text(SAME_WORDS_TWICE, "m.tir").diagnostics}
+    assert by_code["TIR106"].span == Span(10, 71, 10, 72)  # the 5
+    conflict = by_code["TIR107"]
+    assert conflict.span == Span(6, 31, 6, 75)  # the T.target(...) holding "graph"
+    assert conflict.related[0].span == Span(6, 89, 6, 94)  # "aot"
+    assert by_code["TIR109"].span == conflict.span
+    (fix,) = quick_fixes(by_code["TIR106"], SAME_WORDS_TWICE)
+    assert fix.edits == ((Span(10, 71, 10, 72), "0"),)
+
+
+def test_argument_diagnostic_points_at_the_argument() -> None:
+    text = (DATA / "TIR104_tensor_vs_pointer.tir").read_text()
+    lines = text.split("\n")
+    d = next(d for d in analyze_text(text, "m.tir").diagnostics if d.code == "TIR104" and d.span.line == 28)
+    assert d.span.line == d.span.end_line
+    assert lines[27][d.span.column - 1:d.span.end_column - 1] == "a.data"  # not the whole call
+
+
+def test_quick_fix_keeps_arguments_as_written_when_one_repeats_another() -> None:
+    # The arguments are read at their spans: a text split would work too, but no search.
+    text = (DATA / "TIR102_packed_call_of_unpacked.tir").read_text()
+    d = next(d for d in analyze_text(text, "m.tir").diagnostics if d.code == "TIR102")
+    line = text.split("\n")[d.span.line - 1]
+    call = line[d.span.column - 1:d.span.end_column - 1]
+    twice = call.replace("b.data", "a.data")
+    text2 = text.replace(call, twice)
+    d2 = next(d for d in analyze_text(text2, "m.tir").diagnostics if d.code == "TIR102")
+    (fix,) = quick_fixes(d2, text2)
+    assert fix.new_text == 'T.call_extern("int32", "scale", a.data, a.data, 16)'

@@ -34,8 +34,8 @@ Resolver = Callable[[set[str]], dict[str, IRModule]]
 
 
 class _ShiftedLines:
-    """The lines of a chunk placed at its ``base``: what ``SourceText`` needs to find attribute
-    values of a function whose spans are at ``base``, without copying the whole document."""
+    """The lines of a chunk placed at its ``base``: what ``SourceText`` needs to read the text at
+    spans of a function built at ``base``, without copying the whole document."""
 
     def __init__(self, lines: list[str], start: int, base: int) -> None:
         self._lines, self._start, self._base = lines, start, base
@@ -160,15 +160,12 @@ class Document:
         it was re-parsed, a function it calls changed (here or in another file), or the
         module's options changed."""
         from tir_lsp.compiler.analysis import calling_convention
-        from tir_lsp.compiler.analysis.calling_convention import SourceText as source_text
 
         out: list[Diagnostic] = []
         try:
-            text = source_text(None)
-            text.lines = self.lines
-            out.extend(calling_convention.check_module_options(self.module, self.filename, text))
-        except Exception:  # noqa: BLE001 - an analysis bug must not take the server down
-            text = source_text(None)
+            out.extend(calling_convention.check_module_options(self.module, self.filename))
+        except Exception:  # noqa: BLE001, S110 - an analysis bug must not take the server down
+            pass
         options_changed = "\0options" in changed
         try:
             outside = self._external_callees()

@@ -280,41 +280,14 @@ def _target_kind(f: PrimFunc) -> str | None:
 
 # =========================================================================== text positions
 class SourceText:
-    """The lines of the analysed file, to put a span on attribute values that the IR keeps
-    as plain Python values (``calling_conv``, option keys, target strings)."""
+    """The lines of the analysed file, to read how an argument is written at its span (a
+    buffer passed to a packed call as ``A`` or as ``A.data``: the IR holds its data pointer
+    either way)."""
 
     def __init__(self, text: str | None) -> None:
         from tir_lsp.compiler.text.parsed_file import split_lines  # lines as the spans count them
 
         self.lines = split_lines(text) if text is not None else None
-
-    def find(self, needle: str, first: int, last: int | None = None) -> Span | None:
-        """The first occurrence of ``needle`` on lines ``first..last`` (1-based)."""
-        if self.lines is None:
-            return None
-        end = min(len(self.lines), last if last is not None else len(self.lines))
-        for ln in range(max(first, 1), end + 1):
-            col = self.lines[ln - 1].find(needle)
-            if col >= 0:
-                return Span(ln, col + 1, ln, col + 1 + len(needle))
-        return None
-
-    def find_value(self, key: str, first: int, last: int | None = None) -> Span | None:
-        """The span of the value after ``"key": `` (to the next comma or brace)."""
-        k = self.find(f'"{key}"', first, last)
-        if k is None or self.lines is None:
-            return k
-        line = self.lines[k.line - 1]
-        i = k.end_column - 1
-        while i < len(line) and line[i] in ": ":
-            i += 1
-        j = i
-        while j < len(line) and line[j] not in ",}":
-            j += 1
-        while j > i and line[j - 1] == " ":
-            j -= 1
-        return Span(k.line, i + 1, k.line, j + 1) if j > i else k
-
 
     def slice(self, span: Span) -> str:
         """The text ``span`` covers ("" without text)."""
@@ -327,16 +300,6 @@ class SourceText:
         parts += lines[span.line:span.end_line - 1]
         parts.append(lines[span.end_line - 1][:span.end_column - 1])
         return "\n".join(parts)
-
-
-def split_call(source: str) -> tuple[str, list[str]] | None:
-    """``T.call_extern("int32", "f", a, b)`` -> ("T.call_extern", ['"int32"', '"f"', 'a', 'b']):
-    the callee text and the top-level arguments, as written."""
-    open_at = source.find("(")
-    if open_at < 0 or not source.rstrip().endswith(")"):
-        return None
-    inner = source[open_at + 1:source.rstrip().rfind(")")]
-    return source[:open_at].strip(), split_arguments(inner)
 
 
 def split_arguments(inner: str) -> list[str]:
@@ -361,12 +324,6 @@ def split_arguments(inner: str) -> list[str]:
     if last:
         args.append(last)
     return args
-
-
-def _func_lines(f: PrimFunc) -> tuple[int, int | None]:
-    if f.span is None:
-        return (f.name_span.line if f.name_span else 1), None
-    return f.span.line, f.span.end_line
 
 
 # =========================================================================== executor options
@@ -454,34 +411,28 @@ def _show(v: object) -> str:
     return f'"{v}"' if isinstance(v, str) else repr(v)
 
 
-def read_options(module: IRModule, text: SourceText, filename: str | None) -> ExecutorOptions:
+def read_options(module: IRModule, filename: str | None) -> ExecutorOptions:
     """The module's executor options, the TIR109 deprecation warnings for options in target
     strings, and a TIR107 error for each option two places give different values."""
     opts = ExecutorOptions()
-    mod_line = 1
-    anchor = text.find("I.module_attrs(", 1)
-    if anchor is not None:
-        mod_line = anchor.line
-    fallback = anchor or module.span or _NO_SPAN
+    fallback = module.span or _NO_SPAN
     for key in OPTION_DEFAULTS:
         if key in module.attrs:
-            span = text.find_value(key, mod_line) or fallback
+            span = module.attr_spans.get(key, fallback)
             opts.sources.setdefault(key, []).append(OptionSource(module.attrs[key], "in I.module_attrs", span, False))
-    targets: list[tuple[TargetLiteral, str, int, int | None, Span]] = []
+    targets: list[tuple[TargetLiteral, str, Span]] = []
     t = module.attrs.get("target")
     if isinstance(t, TargetLiteral):
-        targets.append((t, "in the module's target string", mod_line, None, fallback))
+        targets.append((t, "in the module's target string", module.attr_spans.get("target", fallback)))
     for f in module.functions:
         t = f.attrs.get("target")
         if isinstance(t, TargetLiteral):
-            first, last = _func_lines(f)
-            targets.append((t, f"in the target string of function '{f.name}'", first, last,
-                            f.name_span or f.span or _NO_SPAN))
-    for lit, place, first, last, fb in targets:
+            targets.append((t, f"in the target string of function '{f.name}'",
+                            f.attr_spans.get("target") or f.name_span or f.span or _NO_SPAN))
+    for lit, place, where in targets:
         found = _target_options(lit.config)
         if not found:
             continue
-        where = (text.find(f'"{lit.config}"', first, last) if isinstance(lit.config, str) else None) or fb
         for key, value, _ in found:
             opts.sources.setdefault(key, []).append(OptionSource(value, place, where, True))
         moved = ", ".join(f"{_show(k)}: {_show(v) if not isinstance(v, bool) else v}" for k, v, _ in found)
@@ -544,12 +495,12 @@ def check_options(opts: ExecutorOptions, filename: str | None) -> list[Diagnosti
 _OPTIONS_CACHE: dict[int, tuple[IRModule, ExecutorOptions]] = {}
 
 
-def module_options(module: IRModule, text: SourceText | None = None, filename: str | None = None) -> ExecutorOptions:
+def module_options(module: IRModule, filename: str | None = None) -> ExecutorOptions:
     """``read_options`` cached per module object (for re-checking one function at a time)."""
     hit = _OPTIONS_CACHE.get(id(module))
     if hit is not None and hit[0] is module:
         return hit[1]
-    opts = read_options(module, text or SourceText(None), filename)
+    opts = read_options(module, filename)
     if len(_OPTIONS_CACHE) > 64:
         _OPTIONS_CACHE.clear()
     _OPTIONS_CACHE[id(module)] = (module, opts)
@@ -717,8 +668,7 @@ class ConventionChecker:
         if raw is None:
             return
         cc = _int_attr(raw)
-        first, last = _func_lines(self.func)
-        span = self.text.find_value("calling_conv", first, last) or self.func.name_span
+        span = self.func.attr_spans.get("calling_conv") or self.func.name_span
         if isinstance(cc, bool) or cc not in (0, 1, 2):
             self.report("TIR106", f"\"calling_conv\": {cc!r} in function '{self.func.name}' is not a calling "
                         "convention: use 0 (default), 1 (packed) or 2 (device kernel launch)", span)
@@ -734,7 +684,7 @@ class ConventionChecker:
     def check_entry(self) -> None:
         if not is_entry(self.func):
             return
-        opts = module_options(self.module, self.text, self.file)
+        opts = module_options(self.module, self.file)
         if not opts.explicit or self.conv.state in (UNLOWERED, DEVICE):
             return  # unlowered: the compiler lowers it as the options demand
         iface = opts.get("interface-api")
@@ -784,8 +734,8 @@ class ConventionChecker:
         # An unlowered callee in a module whose options choose packed operators is lowered
         # packed by the compiler (as TVM's AOT main calls its operators before MakePackedAPI).
         lowered_packed = (conv.state == UNLOWERED and found.file is None
-                          and module_options(self.module, self.text, self.file).explicit
-                          and module_options(self.module, self.text, self.file).get("unpacked-api") is False)
+                          and module_options(self.module, self.file).explicit
+                          and module_options(self.module, self.file).get("unpacked-api") is False)
         if packed_call and conv.state in (UNPACKED, UNLOWERED) and not lowered_packed:
             fix = (f"use T.call_extern(\"int32\", \"{name}\", ...)" if conv.state == UNPACKED
                    else f"lower '{callee.name}' to packed first (MakePackedAPI)")
@@ -807,10 +757,9 @@ class ConventionChecker:
         assert conv.params is not None
         if self._kinds is None:
             self._kinds = ArgKinds(self.func, self.nodes, self.conv)
-        written: list[str] = []
-        if packed_call and call.span is not None:
-            parts = split_call(self.text.slice(call.span))
-            written = parts[1][1:] if parts is not None else []
+        # Where each argument is written (after the callee's name), as args counts them.
+        spans = call.arg_spans[1:1 + len(args)]
+        written = [self.text.slice(s) if s is not None else "" for s in spans] if packed_call else []
         for i, (arg, param) in enumerate(zip(args, conv.params)):
             kind, dtype, shown = self._kinds.kind(arg)
             if packed_call and id(arg) in self._kinds.data_of:
@@ -822,7 +771,7 @@ class ConventionChecker:
                     kind, shown = "tensor", f"'{spelled}'"
                 elif not spelled.endswith(".data"):
                     kind = "unknown"
-            span = arg.span if isinstance(arg, Call) and arg.span is not None else call.span
+            span = spans[i] if i < len(spans) and spans[i] is not None else call.span
             if param.kind == "tensor" and not packed_call:
                 # An unlowered callee called with C arguments takes the data pointer of each buffer.
                 param = Param("pointer", param.name, param.dtype)
@@ -849,8 +798,8 @@ def check_function(func: PrimFunc, module: IRModule, filename: str | None, *,
                              nodes if nodes is not None else function_nodes(func)).run()
 
 
-def check_module_options(module: IRModule, filename: str | None, text: SourceText | None = None) -> list[Diagnostic]:
+def check_module_options(module: IRModule, filename: str | None) -> list[Diagnostic]:
     """TIR107 and TIR109: the module's executor options, read fresh (not from the cache)."""
-    opts = read_options(module, text or SourceText(None), filename)
+    opts = read_options(module, filename)
     _OPTIONS_CACHE[id(module)] = (module, opts)
     return opts.diagnostics + check_options(opts, filename)

@@ -15,7 +15,6 @@ from tir_lsp.compiler.analysis.calling_convention import (
     classify,
     find_callee,
     packed_abi,
-    split_call,
 )
 from tir_lsp.compiler.analysis.semantic import function_nodes
 from tir_lsp.compiler.analysis.symbols import SymbolIndex
@@ -67,15 +66,13 @@ def _dltensor(buf: Buffer, data: str) -> str | None:
             f"{len(buf.shape)}, T.{buf.dtype}(0), 0)")
 
 
-def _as_packed_arguments(span: Span, module: IRModule, written: list[str],
+def _as_packed_arguments(caller: PrimFunc, call: Call, module: IRModule, written: list[str],
                          files: Mapping[str, IRModule] | None) -> list[str] | None:
     """The arguments of a call_extern (as ``written``) as a packed callee takes them: each raw
     data pointer where the callee reads a DLTensor becomes a DLTensor over that pointer's
     buffer. None when one cannot be made (a pointer of no known buffer or shape): no fix is
     better than a call that still passes a pointer where a tensor is read."""
-    caller = _function_at(module, span.line)
-    call = _call_at(caller, span) if caller is not None else None
-    if caller is None or call is None or not call.args or not isinstance(call.args[0], StringImm):
+    if not isinstance(call.args[0], StringImm):
         return None
     found = find_callee(call.args[0].value, module, files, None)
     params = classify(found.func).params if found is not None else None
@@ -97,41 +94,51 @@ def _as_packed_arguments(span: Span, module: IRModule, written: list[str],
     return out
 
 
+def _respelled_call(diag: Diagnostic, module: IRModule, src: SourceText,
+                    files: Mapping[str, IRModule] | None) -> list[Fix]:
+    """TIR101: the call_extern as a call_cpacked; TIR102: the packed call as a call_extern.
+    The arguments are kept as written, read at their spans."""
+    caller = _function_at(module, diag.span.line)
+    call = _call_at(caller, diag.span) if caller is not None else None
+    if caller is None or call is None or not call.args or len(call.arg_spans) != len(call.args):
+        return []
+    written = [src.slice(s) if s is not None else "" for s in call.arg_spans]
+    if not all(written):
+        return []
+    if diag.code == "TIR101" and call.op == "call_extern":
+        packed_args = _as_packed_arguments(caller, call, module, written[1:], files)
+        if packed_args is None:
+            return []
+        new = f"T.call_cpacked({', '.join([written[0], *packed_args, NULL_RESOURCE_HANDLE])})"
+        return [Fix("Call it as a packed function: T.call_cpacked", diag.span, new)]
+    if diag.code == "TIR102" and call.op in ("call_cpacked", "call_packed"):
+        rest = written[1:-1] if call.op == "call_cpacked" else written[1:]
+        new = "T.call_extern(" + ", ".join(['"int32"', written[0], *rest]) + ")"
+        return [Fix("Call it directly with C arguments: T.call_extern", diag.span, new)]
+    return []
+
+
 def quick_fixes(diag: Diagnostic, module: IRModule | str, index: SymbolIndex | None = None,
                 text: str | None = None, files: Mapping[str, IRModule] | None = None) -> list[Fix]:
     """The fixes of ``diag`` (TIR101, TIR102: respell the call; TIR106: the calling_conv
     value the function's params call for). ``text`` is the document the diagnostic is on;
     without it no fix is offered. ``quick_fixes(diag, text)`` works too: the module is then
-    read from the text when a fix needs it."""
+    read from the text when a fix needs it. The module's spans must be those of ``text``."""
     if isinstance(module, str):
         text = module
-        if diag.code not in ("TIR101", "TIR106"):
+        if diag.code not in ("TIR101", "TIR102", "TIR106"):
             return quick_fixes(diag, IRModule(()), index, text, files)
         from tir_lsp.compiler.text.reader import read_tir
 
         return quick_fixes(diag, read_tir(text).module, index, text, files)
-    src = SourceText(text)
-    if diag.code in ("TIR101", "TIR102") and text is not None:
-        parts = split_call(src.slice(diag.span))
-        if parts is None:
-            return []
-        head, args = parts
-        if diag.code == "TIR101" and head == "T.call_extern" and len(args) >= 2:
-            packed_args = _as_packed_arguments(diag.span, module, args[2:], files)
-            if packed_args is None:
-                return []
-            new = f"T.call_cpacked({', '.join([args[1], *packed_args, NULL_RESOURCE_HANDLE])})"
-            return [Fix("Call it as a packed function: T.call_cpacked", diag.span, new)]
-        if diag.code == "TIR102" and head in ("T.call_cpacked", "T.call_packed") and args:
-            rest = args[1:-1] if head == "T.call_cpacked" else args[1:]
-            new = "T.call_extern(" + ", ".join(['"int32"', args[0], *rest]) + ")"
-            return [Fix("Call it directly with C arguments: T.call_extern", diag.span, new)]
+    if text is None:
         return []
+    if diag.code in ("TIR101", "TIR102"):
+        return _respelled_call(diag, module, SourceText(text), files)
     if diag.code == "TIR106":
         f = _function_at(module, diag.span.line)
-        if f is None:
-            return []
+        if f is None or f.attr_spans.get("calling_conv") != diag.span:
+            return []  # the diagnostic is not on the value (a calling_conv read from elsewhere)
         value = "1" if packed_abi(f) is not None else "0"
-        if text is not None and src.slice(diag.span).strip().lstrip("-").isdigit():
-            return [Fix(f'Set "calling_conv" to {value}', diag.span, value)]
+        return [Fix(f'Set "calling_conv" to {value}', diag.span, value)]
     return []

@@ -61,7 +61,7 @@ def analyze_module(module: IRModule, index: SymbolIndex, filename: str, *,
     gc.disable()
     try:
         src = SourceText(text)
-        out = calling_convention.check_module_options(module, filename, src)
+        out = calling_convention.check_module_options(module, filename)
         for func in module.functions:
             out += analyze_function(func, module, filename, files=files, text=src)
         for rfunc in module.relax_functions:

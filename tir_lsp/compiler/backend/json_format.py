@@ -37,6 +37,7 @@ from tir_lsp.compiler.ir import (
     Var,
 )
 from tir_lsp.compiler.ir.dtype import DTypeError, parse_dtype
+from tir_lsp.compiler.ir.node import is_source_spans
 
 FORMAT = "tir-lsp.ir"
 VERSION = 1
@@ -95,7 +96,7 @@ def _make_fields(cls: type) -> tuple[_Field, ...]:
     hints = typing.get_type_hints(cls, localns=ns)
     out = []
     for f in fields(cls):
-        if f.name == "span" or f.name in skip:
+        if f.name == "span" or f.name in skip or is_source_spans(f):  # spans of parts: server only
             continue
         hint = hints[f.name]
         required = f.default is MISSING and f.default_factory is MISSING

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tir_lsp.compiler.ir.attrs import MetadataRef
 from tir_lsp.compiler.ir.dtype import BOOL_T, HANDLE_T, DataType, PointerType, Type
-from tir_lsp.compiler.ir.node import Node
+from tir_lsp.compiler.ir.node import SOURCE_SPANS, Node
+from tir_lsp.compiler.ir.span import Span
 
 if TYPE_CHECKING:
     from tir_lsp.compiler.ir.buffer import Buffer
@@ -165,6 +166,8 @@ class Call(Expr):
     ret_type: PointerType | None = None
     # Keyword arguments as written (``launch_params=["threadIdx.x"]``), in order.
     kwargs: tuple[tuple[str, Expr], ...] = ()
+    # Where each of ``args`` is written (a var's own span is where it is defined, not used).
+    arg_spans: tuple[Span | None, ...] = field(default_factory=tuple, compare=False, repr=False, kw_only=True, metadata=SOURCE_SPANS)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.dtype import Type
 from tir_lsp.compiler.ir.expr import Var
-from tir_lsp.compiler.ir.node import Node
+from tir_lsp.compiler.ir.node import SOURCE_SPANS, Node
 from tir_lsp.compiler.ir.relax import RelaxFunction
 from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.ir.stmt import Stmt
@@ -32,6 +32,8 @@ class PrimFunc(Node):
     private: bool = False
     type_params: tuple[str, ...] = ()
     name_span: Span | None = field(default=None, compare=False, repr=False)
+    # Where the value of each of ``attrs`` is written (``T.func_attr({"calling_conv": 1})``).
+    attr_spans: dict[str, Span] = field(default_factory=dict, compare=False, repr=False, kw_only=True, metadata=SOURCE_SPANS)
 
     def buffer_of(self, param: Var) -> Buffer | None:
         """The buffer bound to ``param``, if any."""
@@ -65,6 +67,8 @@ class IRModule(Node):
     type_vars: tuple[str, ...] = ()
     relax_functions: tuple[RelaxFunction, ...] = ()
     global_infos: str = ""
+    # Where the value of each of ``attrs`` is written (``I.module_attrs({"executor": "aot"})``).
+    attr_spans: dict[str, Span] = field(default_factory=dict, compare=False, repr=False, kw_only=True, metadata=SOURCE_SPANS)
 
     def get(self, name: str) -> PrimFunc | None:
         """The function named ``name`` (its Python name, not its global symbol)."""

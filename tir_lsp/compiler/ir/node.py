@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import Field, dataclass, field, fields, replace
 from functools import cache
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from tir_lsp.compiler.ir.span import Span
@@ -26,7 +28,21 @@ class Node:
         return replace(self, **changes)
 
 
+# The metadata of a field holding the spans of parts of a node as written (attribute values,
+# call arguments), so that analysis points at them without searching the text. Like ``span``,
+# such a field is not part of the node: visitors, structural equality and the JSON format skip
+# it, and a node made by a pass may leave it empty. Declare it as
+# ``field(default_factory=..., compare=False, repr=False, kw_only=True, metadata=SOURCE_SPANS)``.
+SOURCE_SPANS: Mapping[str, object] = MappingProxyType({"source_spans": True})
+
+
+def is_source_spans(f: Field[Any]) -> bool:
+    """Whether dataclass field ``f`` holds source spans (``SOURCE_SPANS``)."""
+    return bool(f.metadata.get("source_spans"))
+
+
 @cache
 def node_fields(cls: type) -> tuple[str, ...]:
-    """Names of a node class's fields, minus the span: what visitors and comparisons walk."""
-    return tuple(f.name for f in fields(cls) if f.name != "span")
+    """Names of a node class's fields, minus the span and source spans: what visitors and
+    comparisons walk."""
+    return tuple(f.name for f in fields(cls) if f.name != "span" and not is_source_spans(f))

@@ -113,6 +113,7 @@ class Skeleton:
     standalone: bool = False
     heads: tuple[str, ...] = ()  # the first line of each function (messages may show them)
     global_infos: str = ""  # ``I.module_global_infos({...})`` as written (Relax modules)
+    attr_spans: dict[str, Span] = field(default_factory=dict)  # where each of ``attrs`` is written
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,13 +255,14 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
     heads = tuple(lines[c.start] for c in chunks)
     if prev is not None and prev.key == key and (not prev.diagnostics or prev.heads == heads):
         return Skeleton(key, line_map, prev.ctx, prev.attrs, prev.name, prev.index, prev.diagnostics,
-                        prev.standalone, heads, prev.global_infos)
+                        prev.standalone, heads, prev.global_infos, prev.attr_spans)
     shown = [lines[line_map[k - 1] - 1] if k in placeholders else ln for k, ln in enumerate(compact, 1)]
     body, diags = parse_chunk(compact, 1, shown) if compact else ((), [])
     ctx = ModuleContext(filename, dialect)  # type: ignore[arg-type]
     index = SymbolIndex()
     diags = list(diags)
     attrs: dict[str, object] = {}
+    attr_spans: dict[str, Span] = {}
     global_infos = ""
     name = "Module"
     standalone = False
@@ -319,8 +321,9 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
                     continue
                 call = _module_attrs_call(inner)
                 if call is not None:
-                    found, ds = build_module_attrs(call, ctx)
+                    found, spans, ds = build_module_attrs(call, ctx)
                     attrs.update(found)
+                    attr_spans.update(spans)
                     diags.extend(ds)
                 else:
                     err("only @T.prim_func functions and I.module_attrs belong in a module class", inner.span)
@@ -341,7 +344,7 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
         index.definitions.extend(extra.index.definitions)
     diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, filename)
              for d in diags]
-    return Skeleton(key, line_map, ctx, attrs, name, index, diags, standalone, heads, global_infos)
+    return Skeleton(key, line_map, ctx, attrs, name, index, diags, standalone, heads, global_infos, attr_spans)
 
 
 # ------------------------------------------------------------------------------ the file
@@ -525,7 +528,8 @@ class ParsedFile:
         n = len(self.lines)
         end = len(self.lines[-1]) + 1 if self.lines else 1
         self.module = IRModule(tuple(functions), sk.attrs, sk.name, sk.standalone and len(functions) + len(relax) <= 1,
-                               tuple(sk.ctx.type_vars), tuple(relax), sk.global_infos, span=Span(1, 1, n or 1, end))
+                               tuple(sk.ctx.type_vars), tuple(relax), sk.global_infos, span=Span(1, 1, n or 1, end),
+                               attr_spans={k: _map_span(s, sk.line_map) for k, s in sk.attr_spans.items()})
         self._functions = seen
         self.diagnostics = unique_sorted(diags)
 

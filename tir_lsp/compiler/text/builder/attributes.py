@@ -93,6 +93,13 @@ class AttrBuilder(CallBuilder):
         return self._value_or_buffer(e)
 
 
+def value_spans(e: S.SExpr) -> dict[str, Span]:
+    """Where each value of an attribute dict literal is written, by its key."""
+    if not isinstance(e, S.DictExpr):
+        return {}
+    return {k.value: v.span for k, v in e.items if isinstance(k, S.Constant) and isinstance(k.value, str)}
+
+
 def _json_like(value: object) -> bool:
     """Strings, numbers, bools and None in lists and in dicts with string keys (and targets)."""
     if isinstance(value, TargetLiteral):

@@ -31,6 +31,7 @@ from tir_lsp.compiler.ir.expr import (
     Shuffle,
     Var,
 )
+from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.text import syntax as S
 from tir_lsp.compiler.text.builder.access import BufferAccess
 from tir_lsp.compiler.text.builder.forms import NAMESPACES, call_name, keyword, literal_value, t_name
@@ -41,6 +42,11 @@ _FLOAT_WORDS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan, "+inf": mat
 _OPTIONAL_KWARGS = {"annotations", "dtype", "scope", "strides", "elem_offset", "align", "offset_factor",
                     "buffer_type", "axis_separators", "data", "where", "thread", "is_size_var",
                     "storage_scope", "condition", "step", "name", "no_realize", "span", "layout"}
+
+
+def _spans(args: tuple[S.SExpr, ...]) -> tuple[Span, ...]:
+    """Where each argument of a call is written (``Call.arg_spans``)."""
+    return tuple(a.span for a in args)
 
 
 def _dotted(e: S.SExpr) -> str | None:
@@ -91,14 +97,15 @@ class CallBuilder(BufferAccess):
             if info is None and is_tile_primitive(name):
                 args = tuple(self.tile_arg(a) for a in e.args)
                 kwargs = tuple((k.name, self.tile_arg(k.value)) for k in e.keywords)
-                return Call(hint if hint is not None else INT32, name, args, kwargs=kwargs, span=span)
+                return Call(hint if hint is not None else INT32, name, args, kwargs=kwargs, span=span,
+                            arg_spans=_spans(e.args))
             if not registered_in_tvm(name):
                 self.error("TIR004", f"unknown builtin T.{name}", e.func.span, WARNING)
             if info is None:
                 args = tuple(self._call_arg(a) for a in e.args)
                 known = RESULT_DTYPES.get(name)
                 dt = parse_dtype(known) if known is not None else hint if hint is not None else INT32
-                return Call(dt, name, args, kwargs=self._kwargs(e), span=span)
+                return Call(dt, name, args, kwargs=self._kwargs(e), span=span, arg_spans=_spans(e.args))
         self.check_arity(name, e)
         if len(e.args) < info.min_args:
             # The arity counted a keyword, but what follows reads the arguments by position.
@@ -121,7 +128,8 @@ class CallBuilder(BufferAccess):
             # The dtype argument (a string or a T.handle(...).ty) becomes the call's type.
             dt, ptr = self._result_type_arg(e.args[t])
             args = tuple(self._builtin_arg(info, i, a, None) for i, a in enumerate(e.args) if i != t)
-            return Call(dt, name, args, ptr, span=span)
+            arg_spans = tuple(a.span for i, a in enumerate(e.args) if i != t)
+            return Call(dt, name, args, ptr, span=span, arg_spans=arg_spans)
         if rule == ARG0 and len(e.args) == 2:
             a, b = self.operands(e.args[0], e.args[1], hint)
             a, b = self.match_dtypes(a, b)
@@ -129,7 +137,7 @@ class CallBuilder(BufferAccess):
         else:
             args = tuple(self._builtin_arg(info, i, a, hint if i == 0 and rule == ARG0 else None)
                          for i, a in enumerate(e.args))
-        return Call(rule.dtype(args, hint), name, args, span=span)
+        return Call(rule.dtype(args, hint), name, args, span=span, arg_spans=_spans(e.args))
 
     def _builtin_arg(self, info: BuiltinInfo, i: int, a: S.SExpr, hint: DataType | None) -> Expr:
         if info.arg_kind(i) is ArgKind.INDEX:
@@ -162,7 +170,7 @@ class CallBuilder(BufferAccess):
         c = self.expr(e.args[0], BOOL_T)
         t, f = self.operands(e.args[1], e.args[2], hint)
         t, f = self.match_dtypes(t, f)
-        return Call(t.dtype, info.name, (c, t, f), span=e.span)
+        return Call(t.dtype, info.name, (c, t, f), span=e.span, arg_spans=_spans(e.args))
 
     def _build_binop(self, info: BuiltinInfo, e: S.Call, hint: DataType | None) -> Expr:
         a, b = self.operands(e.args[0], e.args[1], hint)
@@ -195,7 +203,8 @@ class CallBuilder(BufferAccess):
         ret = keyword(e, "ret_ty")
         dt = self.dtype_arg(ret) if ret is not None else INT32
         self.index.call_names.append((self.const_str(e.args[0], "kernel name"), e.args[0].span))
-        return Call(dt, info.name, tuple(self._call_arg(a) for a in e.args), kwargs=self._kwargs(e), span=e.span)
+        return Call(dt, info.name, tuple(self._call_arg(a) for a in e.args), kwargs=self._kwargs(e), span=e.span,
+                    arg_spans=_spans(e.args))
 
     def _call_arg(self, a: S.SExpr, hint: DataType | None = None) -> Expr:
         t = type(a)

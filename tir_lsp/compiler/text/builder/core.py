@@ -95,6 +95,7 @@ class BuilderCore:
         self.placeholders: set[int] = set()  # ids of Vars standing for undefined names
         self.fname: str | None = None
         self.attrs: dict[str, object] = {}
+        self.attr_spans: dict[str, Span] = {}  # where each of ``attrs`` is written
         self.buffer_map: list[tuple[Var, Buffer]] = []
         self.params: list[Var] = []
         self.handle_params: dict[int, Var] = {}

@@ -9,8 +9,10 @@ from tir_lsp.compiler.diagnostics import Diagnostic
 from tir_lsp.compiler.ir.dtype import BOOL_T, HANDLE_T, INT32, INT64, PointerType, Type
 from tir_lsp.compiler.ir.expr import IntImm, Var
 from tir_lsp.compiler.ir.function import PrimFunc
+from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.ir.stmt import SBlock, SBlockRealize, Stmt
 from tir_lsp.compiler.text import syntax as S
+from tir_lsp.compiler.text.builder.attributes import value_spans
 from tir_lsp.compiler.text.builder.core import BlockFrame, Drop, ModuleContext, seq_or_nop
 from tir_lsp.compiler.text.builder.forms import call_name
 from tir_lsp.compiler.text.builder.statements import StmtBuilder
@@ -84,7 +86,7 @@ class FunctionBuilder(StmtBuilder):
         func = PrimFunc(
             fdef.name.id, tuple(self.params), tuple(self.buffer_map), body, ret_type=ret_type,
             attrs=self.attrs, s_tir=s_tir, private=private, type_params=tuple(type_params),
-            span=fdef.span, name_span=fdef.name.span,
+            span=fdef.span, name_span=fdef.name.span, attr_spans=self.attr_spans,
         )
         d = Definition(func, fdef.name.id, fdef.name.span, "function", func, self.fname)
         self.index.define(d)
@@ -150,15 +152,18 @@ def build_function(fdef: S.FunctionDef, ctx: ModuleContext) -> tuple[PrimFunc | 
     return func, fb.index, fb.diags
 
 
-def build_module_attrs(call: S.Call, ctx: ModuleContext) -> tuple[dict[str, object], list[Diagnostic]]:
-    """The attributes of an ``I.module_attrs({...})`` call (the module around the functions is
-    read by ``tir_lsp.compiler.text.parsed_file``)."""
+def build_module_attrs(call: S.Call, ctx: ModuleContext) -> tuple[dict[str, object], dict[str, Span], list[Diagnostic]]:
+    """The attributes of an ``I.module_attrs({...})`` call, where each value is written, and
+    the diagnostics (the module around the functions is read by
+    ``tir_lsp.compiler.text.parsed_file``)."""
     fb = FunctionBuilder(ctx)
     fb.scopes.append({})
     attrs: dict[str, object] = {}
+    spans: dict[str, Span] = {}
     try:
         if call.args:
             attrs.update(fb.attr_dict(call.args[0]))
+            spans.update(value_spans(call.args[0]))
     except Drop:
         pass
-    return attrs, fb.diags
+    return attrs, spans, fb.diags

@@ -25,6 +25,7 @@ from tir_lsp.compiler.ir.stmt import (
     While,
 )
 from tir_lsp.compiler.text import syntax as S
+from tir_lsp.compiler.text.builder.attributes import value_spans
 from tir_lsp.compiler.text.builder.blocks import BlockBuilder
 from tir_lsp.compiler.text.builder.core import Drop
 from tir_lsp.compiler.text.builder.forms import call_name, keyword, t_name
@@ -105,6 +106,7 @@ class StmtBuilder(BlockBuilder):
             if name == "func_attr":
                 if e.args:
                     self.attrs.update(self.attr_dict(e.args[0]))
+                    self.attr_spans.update(value_spans(e.args[0]))
                 return []
             if name in ("reads", "writes"):
                 frame = self.block_frame(e.span, f"T.{name}")
