@@ -12,7 +12,6 @@ import gc
 from collections.abc import Callable, Iterator
 
 from tir_lsp.compiler.analysis.calling_convention import SourceText
-from tir_lsp.compiler.analysis.symbols import Definition
 from tir_lsp.compiler.diagnostics import Diagnostic, Related
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
 from tir_lsp.compiler.ir.relax import RelaxFunction
@@ -26,6 +25,7 @@ from tir_lsp.compiler.text.parsed_file import (
     split_lines,
     unique_sorted,
 )
+from tir_lsp.compiler.text.symbols import Definition
 
 __all__ = ["ChunkView", "Document", "Located", "Resolver"]
 

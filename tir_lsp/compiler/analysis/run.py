@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from tir_lsp.compiler.analysis import calling_convention, relax_calls, semantic
 from tir_lsp.compiler.analysis.calling_convention import SourceText
-from tir_lsp.compiler.analysis.symbols import SymbolIndex
 from tir_lsp.compiler.diagnostics import Diagnostic, sort_key
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
 from tir_lsp.compiler.text.reader import ReadResult, read_tir
+from tir_lsp.compiler.text.symbols import SymbolIndex
 
 
 @dataclass

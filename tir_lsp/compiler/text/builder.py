@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tir_lsp.compiler.analysis.symbols import Definition, SymbolIndex
 from tir_lsp.compiler.diagnostics import ERROR, WARNING, Diagnostic
 from tir_lsp.compiler.ir.attrs import MetadataRef, TargetLiteral
 from tir_lsp.compiler.ir.buffer import Buffer
@@ -96,6 +95,7 @@ from tir_lsp.compiler.text.kernel_dialect import (
     memory_span,
     registered_in_tvm,
 )
+from tir_lsp.compiler.text.symbols import Definition, SymbolIndex
 
 NAMESPACES = ("T", "I", "tvm", "tir", "tirx")
 

@@ -6,10 +6,10 @@ import gc
 from pathlib import Path
 from typing import NamedTuple
 
-from tir_lsp.compiler.analysis.symbols import SymbolIndex
 from tir_lsp.compiler.diagnostics import Diagnostic, sort_key
 from tir_lsp.compiler.ir.function import IRModule
 from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.text.symbols import SymbolIndex
 
 
 class ReadResult(NamedTuple):
