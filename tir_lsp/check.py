@@ -502,12 +502,13 @@ def _uri(file: str) -> str:
     return quote(file)
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
+def package_version() -> str:
+    """The installed distribution's version (a checkout that is not installed says 0.1.0)."""
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("tir-lsp")
-    except Exception:  # noqa: BLE001 - not installed (running from a checkout)
+    except PackageNotFoundError:
         return "0.1.0"
 
 
@@ -540,7 +541,7 @@ def sarif_log(diags: Sequence[Diagnostic]) -> dict[str, Any]:
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "tir-lsp", "version": _version(), "informationUri": PROJECT_URL,
+            "tool": {"driver": {"name": "tir-lsp", "version": package_version(), "informationUri": PROJECT_URL,
                                 "rules": rules}},
             "columnKind": "unicodeCodePoints",
             "results": results,
