@@ -39,9 +39,6 @@ CONFIG_KEYS = ("select", "ignore", "error-on", "include", "exclude", "output-for
 # Where the project lives; SARIF rules point at the README's table of codes.
 PROJECT_URL = "https://github.com/tir-lsp/tir-lsp"
 CODES_HELP_URI = PROJECT_URL + "#diagnostic-codes"
-# Codes that are always warnings (SARIF `defaultConfiguration.level`); the rest are errors by default
-# (TIR013 and TIR017 are warnings when the conversion is implicit, errors otherwise).
-WARNING_CODES = frozenset({"TIR004", "TIR109"})
 # Below this many files a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 8
 _SEVERITY_RANK = {INFO: 0, WARNING: 1, ERROR: 2}
@@ -517,10 +514,10 @@ def sarif_log(diags: Sequence[Diagnostic]) -> dict[str, Any]:
     rule_index = {code: i for i, code in enumerate(codes)}
     rules = [{
         "id": code,
-        "name": _rule_name(CODES[code]),
-        "shortDescription": {"text": CODES[code]},
-        "fullDescription": {"text": f"{code}: {CODES[code]}."},
-        "defaultConfiguration": {"level": "warning" if code in WARNING_CODES else "error"},
+        "name": _rule_name(CODES[code].title),
+        "shortDescription": {"text": CODES[code].title},
+        "fullDescription": {"text": f"{code}: {CODES[code].meaning}."},
+        "defaultConfiguration": {"level": _sarif_level(CODES[code].severity)},
         "helpUri": CODES_HELP_URI,
     } for code in codes]
     results = []
