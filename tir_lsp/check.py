@@ -13,6 +13,7 @@ import fnmatch
 import gc
 import glob
 import json
+import logging
 import os
 import re
 import stat
@@ -669,6 +670,10 @@ def run(argv: list[str] | None, stdin: Any, stdout: TextIO, stderr: TextIO) -> i
 
 def main(argv: list[str] | None = None) -> int:
     """`tir-lsp check [options] PATH...`; returns the exit code (0 clean, 1 findings, 2 error)."""
+    # What the analysis logs (the traceback behind a TIR900 diagnostic) goes to stderr.
+    log = logging.StreamHandler(sys.stderr)
+    log.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+    logging.getLogger("tir_lsp").addHandler(log)
     try:
         return run(argv, sys.stdin.buffer, sys.stdout, sys.stderr)
     except SystemExit as exc:  # argparse: --help (0) or a bad option (2, usage already printed)
@@ -685,6 +690,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the edge: a message, never a traceback
         print(f"{PROG}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+    finally:
+        logging.getLogger("tir_lsp").removeHandler(log)
 
 
 if __name__ == "__main__":

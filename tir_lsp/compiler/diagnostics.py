@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from tir_lsp.compiler.ir.span import Span
@@ -102,6 +103,21 @@ class CompilerError(Exception):
     def __init__(self, diagnostics: list[Diagnostic] | Diagnostic) -> None:
         self.diagnostics = [diagnostics] if isinstance(diagnostics, Diagnostic) else list(diagnostics)
         super().__init__("; ".join(d.message for d in self.diagnostics))
+
+
+# Where the compiler logs what it cannot return as a value (an internal error's traceback).
+# The language server forwards these records to the client's log; `tir-lsp check` and `tirc`
+# write them on stderr.
+log = logging.getLogger("tir_lsp.compiler")
+
+
+def internal_error(what: str, exc: BaseException, span: Span, file: str | None = None) -> Diagnostic:
+    """A bug caught at a boundary (one function's checks, one file's reading): its traceback
+    goes to the log, and the user gets a TIR900 diagnostic at ``span`` saying what failed
+    (``what``: "checking function 'f'", "reading this file")."""
+    log.error("internal error while %s in %s: %s: %s", what, file or "<input>", type(exc).__name__, exc, exc_info=exc)
+    return Diagnostic("TIR900", f"internal error while {what} ({type(exc).__name__}: {exc}); its other diagnostics "
+                      "may be missing. This is a bug in tir-lsp: the traceback is in the log.", span, ERROR, file=file)
 
 
 def sort_key(d: Diagnostic) -> tuple[object, ...]:

@@ -67,12 +67,9 @@ def checked_module(doc: Document, function: str | None) -> IRModule:
 
 def wants_unpacked(mod: IRModule) -> bool:
     """The module's own ``"unpacked-api"`` option (I.module_attrs or a target string)."""
-    try:
-        from tir_lsp.compiler.analysis.calling_convention import module_options
+    from tir_lsp.compiler.analysis.calling_convention import module_options
 
-        return module_options(mod).get("unpacked-api") is True
-    except Exception:  # noqa: BLE001 - fall back to the plain attribute
-        return mod.attrs.get("unpacked-api") is True
+    return module_options(mod).get("unpacked-api") is True
 
 
 def _run(mod: IRModule, doc: Document, stop_after: str | None = None) -> IRModule:
