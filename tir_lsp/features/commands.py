@@ -23,7 +23,6 @@ LOWER_TO_C = "tir.lowerToC"
 SHOW_TIR_AFTER_PASS = "tir.showTirAfterPass"
 LIST_PASSES = "tir.listPasses"
 EXPORT_JSON = "tir.exportJson"
-ALL_COMMANDS = (LOWER_TO_C, SHOW_TIR_AFTER_PASS, LIST_PASSES, EXPORT_JSON)
 
 
 @dataclass

@@ -67,14 +67,6 @@ class DataType:
         return self.code == VOID
 
     @property
-    def is_vector(self) -> bool:
-        return self.lanes > 1
-
-    @property
-    def is_scalable(self) -> bool:
-        return self.lanes < 0
-
-    @property
     def bytes(self) -> int:
         """Storage size of one element of this type (all lanes), in bytes."""
         if self.code == BOOL:
@@ -87,9 +79,6 @@ class DataType:
 
     def with_lanes(self, lanes: int) -> DataType:
         return DataType(self.code, self.bits, lanes)
-
-    def with_code(self, code: str) -> DataType:
-        return DataType(code, self.bits, self.lanes)
 
     def __str__(self) -> str:
         if self.code in (HANDLE, VOID):
@@ -171,5 +160,4 @@ INT64 = DataType(INT, 64)
 BOOL_T = DataType(BOOL, 1)
 FLOAT32 = DataType(FLOAT, 32)
 HANDLE_T = DataType(HANDLE, 64)
-VOID_T = DataType(VOID, 0)
 UINT8 = DataType(UINT, 8)
