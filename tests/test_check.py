@@ -226,19 +226,8 @@ def test_internal_error_is_a_message_not_a_traceback(project: Path, capsys, monk
     assert err == "tir-lsp check: internal error: src/good.tir: ValueError: boom\n"
 
 
-TWO_FUNCTIONS = """# from tvm.script import tirx as T
-
-@T.prim_func
-def f(A: T.Buffer((4,), "float16"), B: T.Buffer((4,), "float32")):
-    for i in range(4):
-        A[i] = B[i]
-
-
-@T.prim_func
-def boom(A: T.Buffer((4,), "float32")):
-    for i in range(4):
-        A[i] = T.float32(0)
-"""
+# boom is the function whose checks the tests below make crash.
+TWO_FUNCTIONS = (REPO / "tests" / "data" / "two_functions.tir").read_text()
 
 
 def _crash_on_boom(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -91,19 +91,7 @@ semantic.check_function = check_function
 sys.exit(server.start_io())
 """
 
-TWO_FUNCTIONS = '''# from tvm.script import tirx as T
-
-@T.prim_func
-def f(A: T.Buffer((4,), "float16"), B: T.Buffer((4,), "float32")):
-    for i in range(4):
-        A[i] = B[i]
-
-
-@T.prim_func
-def boom(A: T.Buffer((4,), "float32")):
-    for i in range(4):
-        A[i] = T.float32(0)
-'''
+TWO_FUNCTIONS = (ROOT / "tests" / "data" / "two_functions.tir").read_text()
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-c", CRASHING_CHECK],
