@@ -226,6 +226,54 @@ def test_internal_error_is_a_message_not_a_traceback(project: Path, capsys, monk
     assert err == "tir-lsp check: internal error: src/good.tir: ValueError: boom\n"
 
 
+# boom is the function whose checks the tests below make crash.
+TWO_FUNCTIONS = (REPO / "tests" / "data" / "two_functions.tir").read_text()
+
+
+def _crash_on_boom(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tir_lsp.compiler.analysis import semantic
+
+    real = semantic.check_function
+
+    def check_function(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if func.name == "boom":
+            raise KeyError("forced by the test")
+        return real(func, *args, **kwargs)
+
+    monkeypatch.setattr(semantic, "check_function", check_function)
+
+
+def test_a_function_whose_check_crashes_is_a_tir900_at_its_name(tmp_path: Path, capsys, monkeypatch) -> None:
+    _crash_on_boom(monkeypatch)
+    (tmp_path / "two.tir").write_text(TWO_FUNCTIONS)
+    code, out, err = run_main(["two.tir"], tmp_path, capsys, monkeypatch)
+    assert code == 1
+    # The other function is still checked; the crash is at boom's name, not a lost file.
+    assert out.splitlines()[:4] == [
+        ("two.tir:6:9: warning: store of a float32 value into buffer 'A' of dtype float16 without a cast; it is "
+         'converted implicitly: write T.Cast("float16", ...) if that is meant [TIR013]'),
+        "two.tir:4:7: note: buffer 'A' declared here as float16 with shape (4)",
+        ("two.tir:10:5: error: internal error while checking function 'boom' (KeyError: 'forced by the test'); its "
+         "other diagnostics may be missing. This is a bug in tir-lsp: the traceback is in the log. [TIR900]"),
+        "Found 1 error, 1 warning in 1 file (1 file checked)."]
+    assert err.startswith("tir-lsp check: internal error while checking function 'boom' in two.tir: KeyError: ")
+    assert "Traceback (most recent call last)" in err and err.rstrip().endswith("KeyError: 'forced by the test'")
+
+
+def test_the_server_reports_a_crashing_check_as_check_does(monkeypatch) -> None:
+    """The differential fuzz target's promise, on a crash: the server's document (fresh and
+    after an edit) and `tir-lsp check` give the same diagnostics."""
+    from tests.fuzzing.targets import _comparable, _earlier_version
+    from tir_lsp.documents import Document
+
+    _crash_on_boom(monkeypatch)
+    checked = check.check_bytes(TWO_FUNCTIONS.encode(), "two.tir")
+    assert [d.code for d in checked] == ["TIR013", "TIR900"]
+    fresh = Document("file:///two.tir", "two.tir").updated(TWO_FUNCTIONS, 1)
+    edited = fresh.updated(_earlier_version(TWO_FUNCTIONS), 2).updated(TWO_FUNCTIONS, 3)
+    assert _comparable(fresh.diagnostics) == _comparable(edited.diagnostics) == _comparable(checked)
+
+
 # ---------------------------------------------------------------------------------------------
 # Inputs: stdin, unreadable, binary and non-UTF-8 files, empty folders, discovery
 

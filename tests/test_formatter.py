@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tir_lsp.compiler.ir.function import IRModule
 from tir_lsp.compiler.ir.structural import structural_diff
 from tir_lsp.compiler.text import formatter
-from tir_lsp.compiler.text.formatter import _TOKEN_RE, format_range, format_tir, layout
+from tir_lsp.compiler.text.formatter import TOKEN_RE, format_range, format_tir, layout
 from tir_lsp.compiler.text.printer import print_module
 from tir_lsp.compiler.text.reader import read_tir
 
@@ -199,7 +199,7 @@ def whitespace_variant(text: str, rnd: random.Random, blank_lines: bool) -> str:
         depth = (len(line) - len(body)) // 4
         if blank_lines and rnd.random() < 0.15:
             out.append(rnd.choice(["", "  ", "\t"]))
-        words = [m.group(m.lastgroup) for m in _TOKEN_RE.finditer(body)]  # type: ignore[arg-type]
+        words = [m.group(m.lastgroup) for m in TOKEN_RE.finditer(body)]  # type: ignore[arg-type]
         gaps = _gaps(body, words)
         parts = [words[0]] if words else []
         for gap, left, right in zip(gaps, words, words[1:]):
@@ -225,7 +225,7 @@ def _gaps(body: str, words: list[str]) -> list[str]:
 
 def _stays_apart(left: str, right: str) -> bool:
     """Whether ``left + right`` still lexes as these two tokens."""
-    m = _TOKEN_RE.match(left + right)
+    m = TOKEN_RE.match(left + right)
     return m is not None and m.group(m.lastgroup) == left  # type: ignore[arg-type]
 
 

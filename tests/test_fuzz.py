@@ -263,6 +263,22 @@ def test_oracle_reports_an_exception_as_a_crash_with_its_place(monkeypatch: pyte
     assert violation.signature()[-1] == ""  # raised in the test, not in the project
 
 
+def test_oracle_reports_a_crash_caught_as_tir900_with_its_logged_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tir_lsp.compiler.analysis import semantic
+
+    def broken(*args: object, **kwargs: object) -> list[Diagnostic]:
+        return {}["missing"]  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(semantic, "check_function", broken)
+    text = (corpus.ROOT / "examples" / "matmul.tir").read_text()
+    violation, _ = judge("text", text.encode(), Stats(), Options())
+    assert violation is not None
+    assert (violation.stage, violation.kind) == ("check", "crash")
+    assert violation.message.startswith("caught internally: internal error while checking function ")
+    assert "KeyError: 'missing'" in violation.detail
+    assert violation.signature()[-1].startswith("analysis/run.py:")  # the boundary's frame, from the log
+
+
 def test_minimiser_keeps_only_what_the_failure_needs() -> None:
     text = "\n".join(f"line {i} filler tokens here" for i in range(40)) + "\nbad BOOM token\n"
     small = minimize(text, lambda t: "BOOM" in t, budget=10)

@@ -528,7 +528,7 @@ def test_unencodable_value_is_reported_with_its_path() -> None:
 
 
 def test_tir007_is_a_known_code() -> None:
-    assert CODES["TIR007"] == "invalid JSON IR"
+    assert CODES["TIR007"].title == "invalid JSON IR"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ def test_shape_mismatch_in_gemm_names_the_node() -> None:
 
 
 def test_import_errors_have_their_own_code() -> None:
-    assert CODES["TIR203"] == "model import error: unsupported operator, attribute or shape"
+    assert CODES["TIR203"].title == "model import error: unsupported operator, attribute or shape"
 
 
 def test_malformed_attributes_name_the_attribute_instead_of_crashing() -> None:

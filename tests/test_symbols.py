@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from tir_lsp.compiler.analysis.symbols import Definition, Reference, SymbolIndex
 from tir_lsp.compiler.ir import Span
 from tir_lsp.compiler.text.reader import read_tir
+from tir_lsp.compiler.text.symbols import Definition, Reference, SymbolIndex
 
 SRC = textwrap.dedent('''
     # from tvm.script import tirx as T

@@ -13,6 +13,7 @@ import fnmatch
 import gc
 import glob
 import json
+import logging
 import os
 import re
 import stat
@@ -39,9 +40,6 @@ CONFIG_KEYS = ("select", "ignore", "error-on", "include", "exclude", "output-for
 # Where the project lives; SARIF rules point at the README's table of codes.
 PROJECT_URL = "https://github.com/tir-lsp/tir-lsp"
 CODES_HELP_URI = PROJECT_URL + "#diagnostic-codes"
-# Codes that are always warnings (SARIF `defaultConfiguration.level`); the rest are errors by default
-# (TIR013 and TIR017 are warnings when the conversion is implicit, errors otherwise).
-WARNING_CODES = frozenset({"TIR004", "TIR109"})
 # Below this many files a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 8
 _SEVERITY_RANK = {INFO: 0, WARNING: 1, ERROR: 2}
@@ -502,12 +500,13 @@ def _uri(file: str) -> str:
     return quote(file)
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
+def package_version() -> str:
+    """The installed distribution's version (a checkout that is not installed says 0.1.0)."""
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("tir-lsp")
-    except Exception:  # noqa: BLE001 - not installed (running from a checkout)
+    except PackageNotFoundError:
         return "0.1.0"
 
 
@@ -516,10 +515,10 @@ def sarif_log(diags: Sequence[Diagnostic]) -> dict[str, Any]:
     rule_index = {code: i for i, code in enumerate(codes)}
     rules = [{
         "id": code,
-        "name": _rule_name(CODES[code]),
-        "shortDescription": {"text": CODES[code]},
-        "fullDescription": {"text": f"{code}: {CODES[code]}."},
-        "defaultConfiguration": {"level": "warning" if code in WARNING_CODES else "error"},
+        "name": _rule_name(CODES[code].title),
+        "shortDescription": {"text": CODES[code].title},
+        "fullDescription": {"text": f"{code}: {CODES[code].meaning}."},
+        "defaultConfiguration": {"level": _sarif_level(CODES[code].severity)},
         "helpUri": CODES_HELP_URI,
     } for code in codes]
     results = []
@@ -540,7 +539,7 @@ def sarif_log(diags: Sequence[Diagnostic]) -> dict[str, Any]:
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "tir-lsp", "version": _version(), "informationUri": PROJECT_URL,
+            "tool": {"driver": {"name": "tir-lsp", "version": package_version(), "informationUri": PROJECT_URL,
                                 "rules": rules}},
             "columnKind": "unicodeCodePoints",
             "results": results,
@@ -671,6 +670,10 @@ def run(argv: list[str] | None, stdin: Any, stdout: TextIO, stderr: TextIO) -> i
 
 def main(argv: list[str] | None = None) -> int:
     """`tir-lsp check [options] PATH...`; returns the exit code (0 clean, 1 findings, 2 error)."""
+    # What the analysis logs (the traceback behind a TIR900 diagnostic) goes to stderr.
+    log = logging.StreamHandler(sys.stderr)
+    log.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+    logging.getLogger("tir_lsp").addHandler(log)
     try:
         return run(argv, sys.stdin.buffer, sys.stdout, sys.stderr)
     except SystemExit as exc:  # argparse: --help (0) or a bad option (2, usage already printed)
@@ -687,6 +690,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the edge: a message, never a traceback
         print(f"{PROG}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+    finally:
+        logging.getLogger("tir_lsp").removeHandler(log)
 
 
 if __name__ == "__main__":

@@ -64,9 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(__doc__.strip())
         return 0
     if args and args[0] in ("--version", "-V"):
-        from tir_lsp.check import _version
+        from tir_lsp.check import package_version
 
-        print(f"tir-lsp {_version()}")
+        print(f"tir-lsp {package_version()}")
         return 0
     if args and args[0] == "serve":
         args = args[1:]

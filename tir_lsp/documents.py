@@ -12,7 +12,6 @@ import gc
 from collections.abc import Callable, Iterator
 
 from tir_lsp.compiler.analysis.calling_convention import SourceText
-from tir_lsp.compiler.analysis.symbols import Definition
 from tir_lsp.compiler.diagnostics import Diagnostic, Related
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
 from tir_lsp.compiler.ir.relax import RelaxFunction
@@ -26,6 +25,7 @@ from tir_lsp.compiler.text.parsed_file import (
     split_lines,
     unique_sorted,
 )
+from tir_lsp.compiler.text.symbols import Definition
 
 __all__ = ["ChunkView", "Document", "Located", "Resolver"]
 
@@ -159,18 +159,17 @@ class Document:
         """Semantic and calling-convention diagnostics; a function is checked again only when
         it was re-parsed, a function it calls changed (here or in another file), or the
         module's options changed."""
-        from tir_lsp.compiler.analysis import calling_convention
+        from tir_lsp.compiler.analysis import run
 
-        out: list[Diagnostic] = []
-        try:
-            out.extend(calling_convention.check_module_options(self.module, self.filename))
-        except Exception:  # noqa: BLE001, S110 - an analysis bug must not take the server down
-            pass
+        # The checks run through the analysis layer's boundary (analysis.run), as `tir-lsp
+        # check` runs them: a check that raises is a TIR900 at its function, never a gap.
+        out = run.analyze_module_options(self.module, self.filename)
         options_changed = "\0options" in changed
         try:
             outside = self._external_callees()
-        except Exception:  # noqa: BLE001 - another file that cannot be read must not hide our own checks
+        except Exception as exc:  # noqa: BLE001 - the boundary of resolving: TIR900 (logged), our own checks go on
             outside, self.files = {}, {}
+            out.append(run.resolve_crash(exc, self.filename))
         files = self.files or None
         for v in self.chunks:
             r = v.result
@@ -254,15 +253,11 @@ class Document:
     def _check_relax(self, v: ChunkView) -> Checked:
         """TIR020/TIR010 of the chunk's ``@R.function`` functions against the module's PrimFuncs
         (at the chunk's base; their spans all lie in the chunk)."""
-        from tir_lsp.compiler.analysis import relax_calls
+        from tir_lsp.compiler.analysis import run
 
         out: Checked = []
         for rf in v.result.relax_functions:
-            try:
-                found = relax_calls.check_relax_function(rf, self.module, self.filename)
-            except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
-                continue
-            out += self._at_base(v, found)
+            out += self._at_base(v, run.analyze_relax_function(rf, self.module, self.filename))
         return out
 
     def _at_base(self, v: ChunkView, diags: list[Diagnostic]) -> Checked:
@@ -279,10 +274,7 @@ class Document:
 
         checked: list[Diagnostic] = []
         for f in functions:
-            try:
-                checked += run.analyze_function(f, module, self.filename, files=files, text=src)
-            except Exception:  # noqa: BLE001, S112 - one failing check must not hide the rest
-                continue
+            checked += run.analyze_function(f, module, self.filename, files=files, text=src)
         return checked
 
     # ------------------------------------------------------------------ lookups

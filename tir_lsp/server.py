@@ -10,6 +10,7 @@ immutable snapshot, so a query never sees a half-updated state.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import traceback
@@ -235,12 +236,38 @@ class TirLanguageServer(LanguageServer):
         return None
 
 
+class ClientLog(logging.Handler):
+    """Records logged by the compiler and the features (an internal error's traceback) in the
+    client's log (window/logMessage), sent on the event loop whichever thread logged them."""
+
+    def __init__(self, ls: TirLanguageServer, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(logging.INFO)
+        self.ls, self.loop = ls, loop
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kind = (types.MessageType.Error if record.levelno >= logging.ERROR
+                else types.MessageType.Warning if record.levelno >= logging.WARNING else types.MessageType.Info)
+        params = types.LogMessageParams(type=kind, message=f"tir-lsp: {self.format(record)}")
+        try:
+            self.loop.call_soon_threadsafe(self.ls.window_log_message, params)
+        except RuntimeError:
+            pass  # the loop has ended: the server is shutting down and nobody reads the log
+
+
+def _log_to_client(ls: TirLanguageServer, loop: asyncio.AbstractEventLoop) -> None:
+    logger = logging.getLogger("tir_lsp")
+    for old in [h for h in logger.handlers if isinstance(h, ClientLog)]:
+        logger.removeHandler(old)
+    logger.addHandler(ClientLog(ls, loop))
+
+
 server = TirLanguageServer()
 
 
 # ---------------------------------------------------------------------- lifecycle
 @server.feature(types.INITIALIZE)
 def initialize(ls: TirLanguageServer, params: types.InitializeParams) -> None:
+    _log_to_client(ls, asyncio.get_running_loop())
     opts = params.initialization_options if isinstance(params.initialization_options, dict) else {}
     check = opts.get("check") if isinstance(opts.get("check"), dict) else {}
     ls.select = [str(c) for c in check.get("select", []) or []]

@@ -9,7 +9,8 @@ The oracle:
 - only ``CompilerError`` may escape a stage (the reader and the analysis return
   diagnostics and may raise nothing); anything else is a crash;
 - every diagnostic has a real position (1-based, inside the text, end after start) and a
-  known code, and no diagnostic is the reader's "internal parser error" (a crash it caught);
+  known code, and no diagnostic is an internal error (TIR900: a crash caught at a boundary,
+  whose logged traceback is the finding's detail);
 - text our printer wrote from an error-free module reads back without errors, to the same
   IR, and printing is a fixed point;
 - no diagnostic message speaks of the parser's internals (its recovery placeholder,
@@ -24,6 +25,7 @@ The oracle:
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import traceback
@@ -39,6 +41,22 @@ FILENAME = "fuzz.tir"
 
 # Stage names, in chain order; `Stats.reached` counts inputs per stage.
 STAGES = ("check", "read", "differential", "analysis", "printer", "pipeline", "c_backend", "json", "json_reader")
+
+
+class _LastTraceback(logging.Handler):
+    """The traceback of the last internal error the product logged (behind a TIR900)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.text = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[0] is not None:
+            self.text = "".join(traceback.format_exception(*record.exc_info))
+
+
+_LOGGED = _LastTraceback()
+logging.getLogger("tir_lsp").addHandler(_LOGGED)
 
 
 class Hang(BaseException):
@@ -105,7 +123,7 @@ def check_diagnostics(stage: str, diags: Sequence[Diagnostic], text: str | None,
         if n_lines is not None and s.line > n_lines + 1:
             raise Violation(stage, "no-position", f"line past the end ({n_lines} lines): {where}")
         if "internal" in d.message and "error" in d.message:
-            raise Violation(stage, "crash", f"caught internally: {d.message[:200]}")
+            raise Violation(stage, "crash", f"caught internally: {d.message[:200]}", _LOGGED.text)
         leaked = internal_words(d.message)
         if leaked:
             raise Violation(stage, "internal-token", f"{leaked[0]!r} in {where}")

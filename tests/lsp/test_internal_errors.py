@@ -72,3 +72,56 @@ async def test_an_analysis_crash_is_a_diagnostic_and_a_log_message(crashing: Lan
         text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[t.TextDocumentContentChangeWholeDocument(text=GOOD)]))
     assert await wait_diagnostics(lsp_client, uri, 2) == []
+
+
+# One function's checks crash: that function gets a TIR900 at its name, the others keep theirs.
+CRASHING_CHECK = """
+import sys
+from tir_lsp import server
+from tir_lsp.compiler.analysis import semantic
+
+real = semantic.check_function
+
+def check_function(func, *args, **kwargs):
+    if func.name == "boom":
+        raise KeyError("forced by the test")
+    return real(func, *args, **kwargs)
+
+semantic.check_function = check_function
+sys.exit(server.start_io())
+"""
+
+TWO_FUNCTIONS = (ROOT / "tests" / "data" / "two_functions.tir").read_text()
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-c", CRASHING_CHECK],
+                                              client_factory=make_client, server_env={"PYTHONPATH": str(ROOT)}),
+                    scope="module")
+async def crashing_check(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    await initialize(lsp_client)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_function_whose_check_crashes_gets_a_diagnostic_at_its_name(crashing_check: LanguageClient) -> None:
+    lsp_client = crashing_check
+    uri = "file:///tmp/tir-lsp-tests/crash-one.tir"
+    diags = await asyncio.wait_for(open_doc(lsp_client, uri, TWO_FUNCTIONS), 30)
+    found = sorted((d.code, d.severity, d.range.start.line, d.range.start.character, d.range.end.character)
+                   for d in diags)
+    # f's own check still runs (TIR013 on line 6); boom's name is at line 10, columns 5-8.
+    assert found == [("TIR013", t.DiagnosticSeverity.Warning, 5, 8, 19),
+                     ("TIR900", t.DiagnosticSeverity.Error, 9, 4, 8)]
+    crash = next(d for d in diags if d.code == "TIR900")
+    assert crash.message.startswith("internal error while checking function 'boom' (KeyError: 'forced by the test')")
+    logged = [m.message for m in lsp_client.log_messages if m.type == t.MessageType.Error]
+    assert len(logged) == 1
+    assert logged[0].startswith("tir-lsp: internal error while checking function 'boom' in /tmp/tir-lsp-tests/")
+    assert "Traceback (most recent call last)" in logged[0] and "forced by the test" in logged[0]
+
+    # An edit above boom moves its diagnostic with it.
+    lsp_client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text="\n" + TWO_FUNCTIONS)]))
+    moved = await wait_diagnostics(lsp_client, uri, 2)
+    assert sorted((d.code, d.range.start.line) for d in moved) == [("TIR013", 6), ("TIR900", 10)]

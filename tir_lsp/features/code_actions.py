@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from tir_lsp.documents import Document
 from tir_lsp.features.commands import LOWER_TO_C
 
 LOWER_TITLE = "Lower to C"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,7 +36,8 @@ def _quick_fixes(doc: Document, diags: list[Diagnostic]) -> list[Action]:
         try:
             # The other files' modules, where a call's callee may live (a packed call's arguments).
             fixes = quick_fixes(d, text, files=doc.files or None)
-        except Exception:  # noqa: BLE001, S112 - a broken fix must not break the menu
+        except Exception:  # a broken fix must not break the menu: logged, the other fixes offered
+            log.exception("internal error computing the quick fixes of %s at %s:%s", d.code, d.span.line, d.span.column)
             continue
         for fx in fixes:
             out.append(Action(fx.title, "quickfix", edits=list(fx.edits), diagnostic=d, preferred=fx.preferred))

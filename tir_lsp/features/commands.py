@@ -23,7 +23,6 @@ LOWER_TO_C = "tir.lowerToC"
 SHOW_TIR_AFTER_PASS = "tir.showTirAfterPass"
 LIST_PASSES = "tir.listPasses"
 EXPORT_JSON = "tir.exportJson"
-ALL_COMMANDS = (LOWER_TO_C, SHOW_TIR_AFTER_PASS, LIST_PASSES, EXPORT_JSON)
 
 
 @dataclass
@@ -42,14 +41,17 @@ def _stem(doc: Document) -> str:
     return base.rsplit(".", 1)[0] if "." in base else base
 
 
-def _render(diags: list[Diagnostic], doc: Document) -> str:
+def render_errors(diags: list[Diagnostic], doc: Document) -> str:
+    """``diags`` as the text of a failed command's message, one gcc-style line each."""
     return "\n".join(d.render(doc.filename) for d in diags)
 
 
-def _checked_module(doc: Document, function: str | None) -> IRModule:
+def checked_module(doc: Document, function: str | None) -> IRModule:
+    """The module of ``doc`` (only ``function`` when named) to lower; CommandError when the
+    document has errors or no such function."""
     errors = [d for d in doc.diagnostics if d.severity == ERROR]
     if errors:
-        raise CommandError(_render(errors, doc), errors)
+        raise CommandError(render_errors(errors, doc), errors)
     mod = doc.module
     if not mod.functions:
         raise CommandError(f"{doc.filename}: the file defines no function to lower")
@@ -62,14 +64,11 @@ def _checked_module(doc: Document, function: str | None) -> IRModule:
     return mod
 
 
-def _unpacked(mod: IRModule) -> bool:
+def wants_unpacked(mod: IRModule) -> bool:
     """The module's own ``"unpacked-api"`` option (I.module_attrs or a target string)."""
-    try:
-        from tir_lsp.compiler.analysis.calling_convention import module_options
+    from tir_lsp.compiler.analysis.calling_convention import module_options
 
-        return module_options(mod).get("unpacked-api") is True
-    except Exception:  # noqa: BLE001 - fall back to the plain attribute
-        return mod.attrs.get("unpacked-api") is True
+    return module_options(mod).get("unpacked-api") is True
 
 
 def _run(mod: IRModule, doc: Document, stop_after: str | None = None) -> IRModule:
@@ -77,25 +76,25 @@ def _run(mod: IRModule, doc: Document, stop_after: str | None = None) -> IRModul
     from tir_lsp.compiler.transform.pipeline import run_pipeline
 
     try:
-        return run_pipeline(mod, PipelineOptions(unpacked_api=_unpacked(mod), stop_after=stop_after))
+        return run_pipeline(mod, PipelineOptions(unpacked_api=wants_unpacked(mod), stop_after=stop_after))
     except CompilerError as exc:
         diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, doc.filename)
                  for d in exc.diagnostics]
-        raise CommandError(_render(diags, doc), diags) from exc
+        raise CommandError(render_errors(diags, doc), diags) from exc
 
 
 def lower_to_c(doc: Document, function: str | None = None) -> dict[str, str]:
     from tir_lsp.compiler.backend.c_codegen import emit_c
     from tir_lsp.compiler.backend.runtime_header import with_runtime_inlined
 
-    lowered = _run(_checked_module(doc, function), doc)
+    lowered = _run(checked_module(doc, function), doc)
     try:
         # Shown in an editor or saved anywhere, the C has no header next to it: it carries it.
         content = with_runtime_inlined(emit_c(lowered))
     except CompilerError as exc:
         diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, doc.filename)
                  for d in exc.diagnostics]
-        raise CommandError(_render(diags, doc), diags) from exc
+        raise CommandError(render_errors(diags, doc), diags) from exc
     title = f"{_stem(doc)}.{function}.c" if function else f"{_stem(doc)}.c"
     return {"title": title, "language": "c", "content": content}
 
@@ -112,7 +111,7 @@ def show_tir_after_pass(doc: Document, pass_name: str) -> dict[str, str]:
     known = list_passes()
     if pass_name not in known:
         raise CommandError(f"unknown pass '{pass_name}'; known passes: {', '.join(known)}")
-    lowered = _run(_checked_module(doc, None), doc, stop_after=pass_name)
+    lowered = _run(checked_module(doc, None), doc, stop_after=pass_name)
     content = print_module(lowered, header=[f"tir-lsp: TIR after {pass_name}"])
     return {"title": f"{_stem(doc)}.after.{pass_name}.tir", "language": "tir", "content": content}
 
@@ -120,7 +119,7 @@ def show_tir_after_pass(doc: Document, pass_name: str) -> dict[str, str]:
 def export_json(doc: Document) -> dict[str, str]:
     from tir_lsp.compiler.backend.json_format import dumps
 
-    mod = _checked_module(doc, None)
+    mod = checked_module(doc, None)
     return {"title": f"{_stem(doc)}.json", "language": "json", "content": dumps(mod, indent=1) + "\n"}
 
 

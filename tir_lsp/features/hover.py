@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 from tir_lsp.compiler.analysis.calling_convention import DEVICE, PACKED, UNLOWERED, UNPACKED, classify
-from tir_lsp.compiler.analysis.symbols import Definition
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.builtins import lookup_builtin
 from tir_lsp.compiler.ir.expr import Expr, IntImm, Var
@@ -22,6 +21,7 @@ from tir_lsp.compiler.ir.stmt import Allocate, AllocBuffer, Bind, DeclBuffer, Fo
 from tir_lsp.compiler.ir.visitor import child_values, iter_nodes
 from tir_lsp.compiler.text.printer import print_expr, type_text
 from tir_lsp.compiler.text.relax_printer import signature, var_text
+from tir_lsp.compiler.text.symbols import Definition
 from tir_lsp.documents import ChunkView, Document
 from tir_lsp.features.positions import word_at
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from tir_lsp.compiler.diagnostics import CompilerError, Diagnostic
 from tir_lsp.documents import Document
-from tir_lsp.features.commands import CommandError, _checked_module, _render, _unpacked
+from tir_lsp.features.commands import CommandError, checked_module, render_errors, wants_unpacked
 
 PASS_PIPELINE = "tir.passPipeline"
 DEFAULT_MAX_CHARS = 16_000_000
@@ -61,16 +61,16 @@ def pass_pipeline(doc: Document, options: dict[str, Any] | None = None) -> dict[
     max_chars = options.get("maxChars", DEFAULT_MAX_CHARS)
     if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 0:
         raise CommandError(f"{PASS_PIPELINE}: maxChars must be a non-negative integer, got {max_chars!r}")
-    mod = _checked_module(doc, None)
+    mod = checked_module(doc, None)
     unpacked = options.get("unpackedApi")
     if not isinstance(unpacked, bool):
-        unpacked = _unpacked(mod)
+        unpacked = wants_unpacked(mod)
     try:
         stages = trace_pipeline(mod, PipelineOptions(unpacked_api=unpacked))
     except CompilerError as exc:
         diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, doc.filename)
                  for d in exc.diagnostics]
-        raise CommandError(_render(diags, doc), diags) from exc
+        raise CommandError(render_errors(diags, doc), diags) from exc
     except RecursionError:
         raise CommandError(f"{doc.filename}: the module is nested too deeply to lower") from None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import keyword
 
-from tir_lsp.compiler.analysis.symbols import Definition, SymbolIndex
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.expr import Var
 from tir_lsp.compiler.ir.function import PrimFunc
@@ -24,6 +23,7 @@ from tir_lsp.compiler.ir.stmt import (
     While,
 )
 from tir_lsp.compiler.ir.visitor import child_values, iter_nodes
+from tir_lsp.compiler.text.symbols import Definition, SymbolIndex
 from tir_lsp.documents import Document
 from tir_lsp.features.references import same_token_symbols
 

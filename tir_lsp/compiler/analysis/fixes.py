@@ -17,13 +17,13 @@ from tir_lsp.compiler.analysis.calling_convention import (
     packed_abi,
 )
 from tir_lsp.compiler.analysis.semantic import function_nodes
-from tir_lsp.compiler.analysis.symbols import SymbolIndex
 from tir_lsp.compiler.diagnostics import Diagnostic
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.expr import Call, IntImm, StringImm
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
 from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.ir.visitor import walk
+from tir_lsp.compiler.text.symbols import SymbolIndex
 
 # The null resource handle TVM's AOT executor passes as the last argument of call_cpacked.
 NULL_RESOURCE_HANDLE = "T.reinterpret(T.handle().ty, T.uint64(0))"

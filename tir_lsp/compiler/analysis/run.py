@@ -3,6 +3,11 @@
 ``tir-lsp check``, the language server and ``tirc`` all call ``analyze_text``, so they
 report the same things in the same order. ``analyze_function`` re-checks one function after
 an edit; ``analyze_module`` runs the checks beyond parsing on a module built elsewhere.
+
+These functions are the analysis layer's error boundary: a check that raises (a bug) costs
+the diagnostics of its one function (or of the module's options), which become one TIR900
+diagnostic at that function's name, its traceback logged; the other functions are checked.
+The server checks function by function through the same functions, so it reports the same.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from dataclasses import dataclass
 
 from tir_lsp.compiler.analysis import calling_convention, relax_calls, semantic
 from tir_lsp.compiler.analysis.calling_convention import SourceText
-from tir_lsp.compiler.analysis.symbols import SymbolIndex
-from tir_lsp.compiler.diagnostics import Diagnostic, sort_key
+from tir_lsp.compiler.diagnostics import Diagnostic, internal_error, sort_key
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
+from tir_lsp.compiler.ir.relax import RelaxFunction
+from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.text.reader import ReadResult, read_tir
+from tir_lsp.compiler.text.symbols import SymbolIndex
 
 
 @dataclass
@@ -43,11 +50,34 @@ def analyze_function(func: PrimFunc, module: IRModule, filename: str, *,
                      files: Mapping[str, IRModule] | None = None, text: str | SourceText | None = None) -> list[Diagnostic]:
     """Semantic and calling-convention diagnostics of one function of ``module`` (calls are
     resolved in ``module`` and ``files``; ``text``, when given, places attribute values)."""
-    src = text if isinstance(text, SourceText) else SourceText(text)
-    nodes = semantic.function_nodes(func)
-    out = semantic.check_function(func, filename, nodes)
-    out += calling_convention.check_function(func, module, filename, files=files, text=src, nodes=nodes)
-    return out
+    try:
+        src = text if isinstance(text, SourceText) else SourceText(text)
+        nodes = semantic.function_nodes(func)
+        out = semantic.check_function(func, filename, nodes)
+        out += calling_convention.check_function(func, module, filename, files=files, text=src, nodes=nodes)
+        return out
+    except Exception as exc:  # noqa: BLE001 - the boundary: logged, and a TIR900 at the function
+        return [internal_error(f"checking function '{func.name}'", exc, _name_span(func), filename)]
+
+
+def analyze_relax_function(func: RelaxFunction, module: IRModule, filename: str) -> list[Diagnostic]:
+    """The checks of one ``@R.function`` against the module's PrimFuncs (TIR020, TIR010)."""
+    try:
+        return relax_calls.check_relax_function(func, module, filename)
+    except Exception as exc:  # noqa: BLE001 - the boundary: logged, and a TIR900 at the function
+        return [internal_error(f"checking function '{func.name}'", exc, _name_span(func), filename)]
+
+
+def analyze_module_options(module: IRModule, filename: str) -> list[Diagnostic]:
+    """The checks of the module's executor options (``I.module_attrs``, target strings)."""
+    try:
+        return calling_convention.check_module_options(module, filename)
+    except Exception as exc:  # noqa: BLE001 - the boundary: logged, and a TIR900 at the file's start
+        return [internal_error("checking the module's options", exc, Span(1, 1, 1, 1), filename)]
+
+
+def _name_span(func: PrimFunc | RelaxFunction) -> Span:
+    return func.name_span or func.span or Span(1, 1, 1, 1)
 
 
 def analyze_module(module: IRModule, index: SymbolIndex, filename: str, *,
@@ -61,11 +91,11 @@ def analyze_module(module: IRModule, index: SymbolIndex, filename: str, *,
     gc.disable()
     try:
         src = SourceText(text)
-        out = calling_convention.check_module_options(module, filename)
+        out = analyze_module_options(module, filename)
         for func in module.functions:
             out += analyze_function(func, module, filename, files=files, text=src)
         for rfunc in module.relax_functions:
-            out += relax_calls.check_relax_function(rfunc, module, filename)
+            out += analyze_relax_function(rfunc, module, filename)
         return _unique_sorted(out)
     finally:
         if was_enabled:
@@ -87,9 +117,18 @@ def analyze_text(text: str, filename: str = "<input>", *,
     (by file name) where calls to functions defined elsewhere are resolved, or
     ``resolve_files`` gives them for the names called but not defined in ``text``."""
     result = read_tir(text, filename)
+    crashed: list[Diagnostic] = []
     if resolve_files is not None:
         names = external_call_names(result.module, result.index.call_names)
-        if names:
-            files = {**(files or {}), **resolve_files(names)}
+        try:
+            if names:
+                files = {**(files or {}), **resolve_files(names)}
+        except Exception as exc:  # noqa: BLE001 - the boundary: logged and a TIR900; our own checks go on
+            crashed = [resolve_crash(exc, filename)]
     checked = analyze_module(result.module, result.index, filename, files=files, text=text)
-    return Analysis(result, _unique_sorted(result.diagnostics + checked))
+    return Analysis(result, _unique_sorted(result.diagnostics + crashed + checked))
+
+
+def resolve_crash(exc: Exception, filename: str) -> Diagnostic:
+    """The TIR900 for a failure to find the functions of other files this file calls."""
+    return internal_error("finding the functions this file calls in other files", exc, Span(1, 1, 1, 1), filename)

@@ -67,14 +67,6 @@ class DataType:
         return self.code == VOID
 
     @property
-    def is_vector(self) -> bool:
-        return self.lanes > 1
-
-    @property
-    def is_scalable(self) -> bool:
-        return self.lanes < 0
-
-    @property
     def bytes(self) -> int:
         """Storage size of one element of this type (all lanes), in bytes."""
         if self.code == BOOL:
@@ -87,9 +79,6 @@ class DataType:
 
     def with_lanes(self, lanes: int) -> DataType:
         return DataType(self.code, self.bits, lanes)
-
-    def with_code(self, code: str) -> DataType:
-        return DataType(code, self.bits, self.lanes)
 
     def __str__(self) -> str:
         if self.code in (HANDLE, VOID):

@@ -58,16 +58,15 @@ class Var(Expr):
     type_annotation: PointerType | None = None
 
 
-# Binary operators, by the name passes and printers use.
-ARITH_OPS = ("add", "sub", "mul", "div", "truncmod", "floordiv", "floormod", "min", "max")
-COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
-LOGIC_OPS = ("and", "or")
-BINARY_OPS = ARITH_OPS + COMPARE_OPS + LOGIC_OPS
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class BinOp(Expr):
-    """``a <op> b``; comparisons and logic ops have dtype bool (with the operands' lanes)."""
+    """``a <op> b``; comparisons and logic ops have dtype bool (with the operands' lanes).
+
+    ``op`` is one of add, sub, mul, div, truncmod, floordiv, floormod, min, max (arithmetic),
+    eq, ne, lt, le, gt, ge (comparisons), and, or (logic).
+    """
 
     op: str
     a: Expr

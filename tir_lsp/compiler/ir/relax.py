@@ -79,7 +79,6 @@ class RelaxVar(Node):
 
     name: str
     sinfo: StructInfo | None
-    dataflow: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)

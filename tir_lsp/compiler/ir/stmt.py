@@ -105,7 +105,8 @@ class ScopeIdDef(Stmt):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class For(Stmt):
-    """A loop ``for v in T.<kind>(min, min+extent)``; kind in FOR_KINDS."""
+    """A loop ``for v in T.<kind>(min, min+extent)``; ``kind`` is serial, parallel, vectorized,
+    unroll or thread_binding."""
 
     loop_var: Var
     min: Expr
@@ -115,9 +116,6 @@ class For(Stmt):
     thread_binding: str | None = None
     annotations: dict[str, object] = field(default_factory=dict)
     step: Expr | None = None
-
-
-FOR_KINDS = ("serial", "parallel", "vectorized", "unroll", "thread_binding")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -30,7 +30,7 @@ from tir_lsp.compiler.ir.structural import structural_diff
 
 # The lexer's own token pattern and indentation width: the formatter sees the tokens and
 # blocks the parser sees (plus the comments and line breaks the parser skips).
-from tir_lsp.compiler.text.lexer import _TOKEN_RE, _width
+from tir_lsp.compiler.text.lexer import TOKEN_RE, indent_width
 
 if TYPE_CHECKING:
     from tir_lsp.compiler.text.reader import ReadResult
@@ -115,7 +115,7 @@ def _scan(text: str) -> list[_Item]:
     line, line_start, pos, n = 1, 0, 0, len(text)
     line_has_comment = False
     while pos < n:
-        m = _TOKEN_RE.match(text, pos)
+        m = TOKEN_RE.match(text, pos)
         if m is None:
             rest = text[pos:].lstrip(" \t\f")
             if not rest:
@@ -145,7 +145,7 @@ def _scan(text: str) -> list[_Item]:
         if kind == "comment":
             line_has_comment = True
             if stmt is None:
-                items.append(_Comment(value.rstrip(), _indent_width(text[line_start:start]), tuple(indents)))
+                items.append(_Comment(value.rstrip(), indent_width(text[line_start:start]), tuple(indents)))
             else:
                 if broken:
                     stmt.pieces.append(_break(text[line_start:start], open_columns))
@@ -153,7 +153,7 @@ def _scan(text: str) -> list[_Item]:
                 stmt.pieces.append(("comment", value.rstrip()))
             continue
         if stmt is None:
-            width = _indent_width(text[line_start:start])
+            width = indent_width(text[line_start:start])
             if width > indents[-1]:
                 indents.append(width)
             while width < indents[-1]:
@@ -168,7 +168,7 @@ def _scan(text: str) -> list[_Item]:
         if kind == "op":
             if value in _OPEN:
                 brackets += 1
-                open_columns.append(_indent_width(text[line_start:start]))
+                open_columns.append(indent_width(text[line_start:start]))
             elif value in _CLOSE:
                 if brackets == 0:
                     raise LayoutError(line, start - line_start + 1, f"unmatched '{value}'")
@@ -185,12 +185,8 @@ def _scan(text: str) -> list[_Item]:
 
 
 def _break(prefix: str, open_columns: list[int]) -> tuple[str, int, bool]:
-    width = _indent_width(prefix)
+    width = indent_width(prefix)
     return ("break", width, bool(open_columns) and width == open_columns[-1] + 1)
-
-
-def _indent_width(prefix: str) -> int:
-    return len(prefix) if "\t" not in prefix else _width(prefix)
 
 
 def _settle_comment_depths(items: list[_Item]) -> None:
@@ -444,12 +440,12 @@ def _where(d: Diagnostic) -> str:
 def _difference(source: str, out: str, before: ReadResult, filename: str) -> str | None:
     """None when ``out`` means what ``source`` (read as ``before``) means, else the first
     difference found."""
-    from tir_lsp.compiler.text.parser import _parser
+    from tir_lsp.compiler.text.parser import tir_lexer
     from tir_lsp.compiler.text.reader import read_tir
 
     if _words(source) != _words(out):
         return "tokens or comments differ"
-    lexer = _parser()[1]
+    lexer = tir_lexer()
     if _blocks(lexer, source) != _blocks(lexer, out):
         return "block structure differs"
     after = read_tir(out, filename)
@@ -463,7 +459,7 @@ def _difference(source: str, out: str, before: ReadResult, filename: str) -> str
 
 def _words(text: str) -> list[str]:
     """Every token and comment of ``text``, in order, without the whitespace between them."""
-    return [m.group(m.lastgroup).rstrip() for m in _TOKEN_RE.finditer(text)  # type: ignore[arg-type]
+    return [m.group(m.lastgroup).rstrip() for m in TOKEN_RE.finditer(text)  # type: ignore[arg-type]
             if m.lastgroup not in ("nl", "cont")]
 
 

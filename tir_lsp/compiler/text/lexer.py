@@ -27,7 +27,7 @@ _MULTI = {
 # alternatives are tried in order: a string's prefix letter is not read as a name, and ".5"
 # is a number, not ".". Every operator must be a grammar literal: ";" is not one (TIR has no
 # statement separator), so it is left out and reported as an invalid character.
-_TOKEN_RE = re.compile(
+TOKEN_RE = re.compile(
     r"""
     [ \t\f]*(?:
     (?P<string>[rRbBuU]{0,2}(?:"(?!"")(?:[^"\\\n]|\\.)*"|'(?!'')(?:[^'\\\n]|\\.)*'|\"\"\"(?:[^\\]|\\.)*?\"\"\"|'''(?:[^\\]|\\.)*?'''))
@@ -127,7 +127,7 @@ class TirLexer:
         return self.tokenize(text.text if hasattr(text, "text") else str(text), 1)
 
     def tokenize(self, text: str, first_line: int) -> Iterator[Tok]:
-        match = _TOKEN_RE.match
+        match = TOKEN_RE.match
         literals = self.literals
         keywords = self.keywords
         n = len(text)
@@ -179,7 +179,7 @@ class TirLexer:
                 # The first token of a logical line: compare its indentation with the blocks'.
                 at_line_start = False
                 prefix = text[line_start:start]
-                width = len(prefix) if "\t" not in prefix else _width(prefix)
+                width = indent_width(prefix)
                 if width > indents[-1]:
                     indents.append(width)
                     yield Tok(("_INDENT", "", start, line, col, line, col))
@@ -255,8 +255,10 @@ def __getattr__(name: str) -> Any:
         return lark_lexer()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-def _width(prefix: str) -> int:
+def indent_width(prefix: str) -> int:
     """Indentation width of leading blanks, a tab reaching the next multiple of 8 (as Python)."""
+    if "\t" not in prefix:
+        return len(prefix)
     width = 0
     for c in prefix:
         width = (width // 8 + 1) * 8 if c == "\t" else width + 1

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tir_lsp.compiler.analysis.symbols import Definition, Reference, SymbolIndex
 from tir_lsp.compiler.diagnostics import ERROR, Diagnostic, Related
 from tir_lsp.compiler.ir.dtype import INT32, INT64, DataType
 from tir_lsp.compiler.ir.expr import Var
@@ -34,6 +33,7 @@ from tir_lsp.compiler.text import syntax as S
 from tir_lsp.compiler.text.builder import ModuleContext, build_function, build_module_attrs
 from tir_lsp.compiler.text.parser import Chunk, detect_dialect, parse_chunk, split_chunks
 from tir_lsp.compiler.text.relax_builder import build_relax_function, dotted, source_text
+from tir_lsp.compiler.text.symbols import Definition, Reference, SymbolIndex
 
 # The builder of each kind of function, by its decorator (``@T.prim_func``): a chunk holds
 # one function, built by the builder of its decorator. A new kind of function (Relax's

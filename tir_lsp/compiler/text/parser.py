@@ -561,6 +561,11 @@ def _parser() -> tuple[LalrDriver, TirLexer]:
     return _PARSER
 
 
+def tir_lexer() -> TirLexer:
+    """The lexer the parser reads with (shared: it keeps no state between texts)."""
+    return _parser()[1]
+
+
 def load_grammar() -> None:
     """Load (or build and cache) the parser now rather than on the first parse."""
     _parser()

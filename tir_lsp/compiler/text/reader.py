@@ -6,10 +6,10 @@ import gc
 from pathlib import Path
 from typing import NamedTuple
 
-from tir_lsp.compiler.analysis.symbols import SymbolIndex
-from tir_lsp.compiler.diagnostics import Diagnostic, sort_key
+from tir_lsp.compiler.diagnostics import Diagnostic, internal_error, sort_key
 from tir_lsp.compiler.ir.function import IRModule
 from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.text.symbols import SymbolIndex
 
 
 class ReadResult(NamedTuple):
@@ -30,10 +30,9 @@ def read_tir(text: str, filename: str = "<input>") -> ReadResult:
     try:
         parsed = ParsedFile.parse(text, filename)
         return ReadResult(parsed.module, parsed.index(), sorted(parsed.diagnostics, key=sort_key))
-    except Exception as exc:  # noqa: BLE001 - the reader is an edge: report, never raise
-        diag = Diagnostic("TIR001", f"internal parser error: {type(exc).__name__}: {exc}", Span(1, 1, 1, 1),
-                          file=filename)
-        return ReadResult(IRModule(()), SymbolIndex(), [diag])
+    except Exception as exc:  # noqa: BLE001 - the text layer's boundary: TIR900 (logged), never raise
+        return ReadResult(IRModule(()), SymbolIndex(), [internal_error("reading this file", exc, Span(1, 1, 1, 1),
+                                                                       filename)])
     finally:
         if gc_was_enabled:
             gc.enable()

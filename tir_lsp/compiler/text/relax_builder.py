@@ -9,7 +9,6 @@ everything else as its source text.
 
 from __future__ import annotations
 
-from tir_lsp.compiler.analysis.symbols import Definition, SymbolIndex
 from tir_lsp.compiler.diagnostics import ERROR, Diagnostic
 from tir_lsp.compiler.ir import relax as X
 from tir_lsp.compiler.ir.dtype import INT64
@@ -17,6 +16,7 @@ from tir_lsp.compiler.ir.expr import Var
 from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.text import syntax as S
 from tir_lsp.compiler.text.relax_printer import sinfo_text
+from tir_lsp.compiler.text.symbols import Definition, SymbolIndex
 
 # Struct info constructors, by the name after ``R.``.
 _SINFO_NAMES = {"Tensor", "Shape", "Tuple", "Prim", "Object", "Any", "Callable", "Void"}

@@ -345,8 +345,3 @@ class ExprSimplifier(IRMutator):
         new: Cast = self.generic_mutate(node)
         return cast(new.dtype, new.value)
 
-
-def simplify_expr(e: Expr, bounds: Bounds | None = None) -> Expr:
-    """``e`` simplified (constant folding, identities, facts from ``bounds``)."""
-    result: Expr = ExprSimplifier(bounds).visit(e)
-    return result

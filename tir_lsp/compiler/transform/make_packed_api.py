@@ -30,7 +30,6 @@ ARR_DATA, ARR_SHAPE, ARR_STRIDES, ARR_NDIM = 1, 2, 3, 4
 ARR_TYPE_CODE, ARR_TYPE_BITS, ARR_TYPE_LANES, ARR_BYTE_OFFSET, ARR_DEVICE_TYPE = 5, 6, 7, 8, 10
 VALUE_CONTENT = 12
 UINT8, UINT16, UINT64 = DataType("uint", 8), DataType("uint", 16), DataType("uint", 64)
-C_RUNTIME_PARAMS = ("args", "arg_type_ids", "num_args", "out_ret_value", "out_ret_tcode", "resource_handle")
 
 
 def calling_state(f: PrimFunc) -> str:

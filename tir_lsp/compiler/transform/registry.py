@@ -1,4 +1,7 @@
-"""Pass names -> pass objects: how the CLI, the pipeline and tests find a pass."""
+"""Pass names -> pass objects: how the CLI, the pipeline and tests find a pass.
+
+The order the passes run in is ``pipeline.ORDER``'s alone; here they are by name.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +20,9 @@ from tir_lsp.compiler.transform.vectorize_loop import VectorizeLoop
 
 PASSES: dict[str, Pass] = {
     p.name: p
-    for p in (
-        LowerInitBlock(), LowerOpaqueBlock(), FlattenBuffer(), Simplify(), HoistReductionInit(), VectorizeLoop(),
-        UnrollLoop(),
-        StorageRewrite(), MakePackedAPI(), MakeUnpackedAPI(), LowerIntrin(),
+    for p in (  # alphabetical: the order they run in is pipeline.ORDER's
+        FlattenBuffer(), HoistReductionInit(), LowerInitBlock(), LowerIntrin(), LowerOpaqueBlock(), MakePackedAPI(),
+        MakeUnpackedAPI(), Simplify(), StorageRewrite(), UnrollLoop(), VectorizeLoop(),
     )
 }
 

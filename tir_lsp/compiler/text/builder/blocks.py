@@ -5,7 +5,6 @@ block axes.
 
 from __future__ import annotations
 
-from tir_lsp.compiler.analysis.symbols import Definition
 from tir_lsp.compiler.ir.builtins import lookup_builtin
 from tir_lsp.compiler.ir.dtype import BOOL_T, INT32, DataType
 from tir_lsp.compiler.ir.expr import Expr, IntImm, Var
@@ -25,6 +24,7 @@ from tir_lsp.compiler.text import syntax as S
 from tir_lsp.compiler.text.builder.buffers import BufferBuilder
 from tir_lsp.compiler.text.builder.core import BlockFrame, seq_or_nop
 from tir_lsp.compiler.text.builder.forms import argument, call_name, is_literal, keyword
+from tir_lsp.compiler.text.symbols import Definition
 
 _LOOP_KINDS = ("serial", "parallel", "vectorized", "unroll", "thread_binding")
 

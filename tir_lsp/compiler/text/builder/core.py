@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tir_lsp.compiler.analysis.symbols import Definition, SymbolIndex
 from tir_lsp.compiler.diagnostics import ERROR, Diagnostic
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.dtype import INT32, DataType
@@ -21,6 +20,7 @@ from tir_lsp.compiler.ir.expr import BufferRegion, Expr, IntImm, Var
 from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.ir.stmt import Evaluate, IterVar, MatchBufferRegion, Stmt, seq
 from tir_lsp.compiler.text import syntax as S
+from tir_lsp.compiler.text.symbols import Definition, SymbolIndex
 
 # Deepest nesting of statements and expressions together that the builder accepts. What
 # comes after it (analysis, printer, passes, C backend) walks the IR recursively, a few

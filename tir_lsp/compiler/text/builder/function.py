@@ -4,7 +4,6 @@ and ``build_module_attrs``.
 
 from __future__ import annotations
 
-from tir_lsp.compiler.analysis.symbols import Definition, SymbolIndex
 from tir_lsp.compiler.diagnostics import Diagnostic
 from tir_lsp.compiler.ir.dtype import BOOL_T, HANDLE_T, INT32, INT64, PointerType, Type
 from tir_lsp.compiler.ir.expr import IntImm, Var
@@ -16,6 +15,7 @@ from tir_lsp.compiler.text.builder.attributes import value_spans
 from tir_lsp.compiler.text.builder.core import BlockFrame, Drop, ModuleContext, seq_or_nop
 from tir_lsp.compiler.text.builder.forms import call_name
 from tir_lsp.compiler.text.builder.statements import StmtBuilder
+from tir_lsp.compiler.text.symbols import Definition, SymbolIndex
 
 
 def _contains_block(stmt: Stmt | None) -> bool:
