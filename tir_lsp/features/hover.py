@@ -194,6 +194,17 @@ def _buffer_hover(d: Definition | None, span: Span | None, buf: Buffer) -> str:
     return "\n\n".join(out)
 
 
+def _shadows(d: Definition | None, view: ChunkView | None) -> str:
+    """A note when ``d`` hides a name bound in an enclosing scope (the index's scopes say)."""
+    if d is None or view is None:
+        return ""
+    other = view.result.index.shadowed_by(d)
+    if other is None:
+        return ""
+    what = _KIND_WORDS.get(other.kind, other.kind)
+    return f"\n\nshadows the {what} `{other.name}` of line {other.span.line + view.delta}"
+
+
 def _builtin_hover(doc: Document, line: int, column: int) -> tuple[str, Span] | None:
     word, start, end = word_at(doc.lines, line, column, ".")
     if word.startswith("R.") and column >= start + 2 and word[2:] in RELAX_BUILTINS:
@@ -259,9 +270,9 @@ def hover(doc: Document, line: int, column: int, external: object = None) -> tup
             text = other or f"`{sym}`: not defined in this workspace (an external function)"
             return text, loc.span
         if isinstance(sym, Buffer):
-            return _buffer_hover(d, dspan, sym), loc.span
+            return _buffer_hover(d, dspan, sym) + _shadows(d, loc.chunk), loc.span
         if isinstance(sym, Var):
-            return _var_hover(d, sym, func), loc.span
+            return _var_hover(d, sym, func) + _shadows(d, loc.chunk), loc.span
     b = _builtin_hover(doc, line, column)
     if b is not None:
         return b
