@@ -82,6 +82,7 @@ class SymbolIndex:
     _sorted: list[tuple[tuple[int, int], Definition | Reference]] | None = field(default=None, repr=False)
     _starts: list[tuple[int, int]] | None = field(default=None, repr=False)
     _max_lines: int = field(default=0, repr=False)
+    _scope_of: dict[int, Scope | None] | None = field(default=None, repr=False)
 
     # -------------------------------------------------------------- building
     def define(self, d: Definition) -> None:
@@ -97,6 +98,7 @@ class SymbolIndex:
         self._refs_by_symbol = None
         self._sorted = None
         self._starts = None
+        self._scope_of = None
 
     # -------------------------------------------------------------- queries
     def definition_of(self, symbol: object) -> Definition | None:
@@ -186,16 +188,35 @@ class SymbolIndex:
     def scope_of(self, d: Definition) -> Scope | None:
         """The scope ``d`` is bound in; None for module-level names: functions and size vars
         (a size var is declared for the whole function, even where it is first written)."""
-        if d.kind in ("function", "size_var"):
-            return None
-        for s in self.scopes:
-            if s.header is not None and _inside(d.span, s.header):
-                return s  # headers do not nest
-        best: Scope | None = None
-        for s in self.scopes:
-            if _inside(d.span, s.region) and (best is None or _inside(s.region, best.region)):
-                best = s
-        return best
+        if self._scope_of is None:
+            self._scope_of = self._bind_scopes()
+        return self._scope_of.get(id(d))
+
+    def _bind_scopes(self) -> dict[int, Scope | None]:
+        """Each definition's scope, in one sweep in source order: regions nest, so the open
+        regions form a stack whose top is the innermost around a position; headers do not
+        nest, so the last one starting before a name is the only one that can hold it."""
+        out: dict[int, Scope | None] = {}
+        headers = sorted(((s.header, s) for s in self.scopes if s.header is not None), key=lambda h: _start(h[0]))
+        header_starts = [_start(h) for h, _s in headers]
+        regions = sorted(self.scopes, key=lambda s: (_start(s.region), (-s.region.end_line, -s.region.end_column)))
+        open_: list[Scope] = []
+        k = 0
+        for d in sorted(self.definitions, key=lambda d: _start(d.span)):
+            if d.kind in ("function", "size_var"):
+                out[id(d)] = None
+                continue
+            i = bisect.bisect_right(header_starts, _start(d.span)) - 1
+            if i >= 0 and _inside(d.span, headers[i][0]):
+                out[id(d)] = headers[i][1]
+                continue
+            while k < len(regions) and _start(regions[k].region) <= _start(d.span):
+                open_.append(regions[k])
+                k += 1
+            while open_ and not _inside(d.span, open_[-1].region):
+                open_.pop()
+            out[id(d)] = open_[-1] if open_ else None
+        return out
 
     def visible_at(self, d: Definition, line: int, column: int, typing: tuple[int, int] | None = None) -> bool:
         """Whether ``d``'s name is in scope at the 1-based position: inside the region of its
