@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final, Literal
 
 from tir_lsp.compiler.ir.span import Span
 
-ERROR, WARNING, INFO = "error", "warning", "info"
+Severity = Literal["error", "warning", "info"]
+ERROR: Final = "error"
+WARNING: Final = "warning"
+INFO: Final = "info"
 
 # Every code the project reports, with a one-line description (used for SARIF rule metadata,
 # the README table and `tir-lsp check --select`).
@@ -60,7 +64,7 @@ class Diagnostic:
     code: str
     message: str
     span: Span
-    severity: str = ERROR
+    severity: Severity = ERROR
     related: tuple[Related, ...] = field(default=())
     file: str | None = None
 

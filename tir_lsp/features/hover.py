@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from tir_lsp.compiler.analysis.calling_convention import DEVICE, PACKED, UNLOWERED, UNPACKED, classify
-from tir_lsp.compiler.analysis.symbols import Definition
+from tir_lsp.compiler.analysis.symbols import Definition, DefinitionKind
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.builtins import lookup_builtin
 from tir_lsp.compiler.ir.expr import Expr, IntImm, Var
@@ -25,14 +25,15 @@ from tir_lsp.compiler.text.relax_printer import signature, var_text
 from tir_lsp.documents import ChunkView, Document
 from tir_lsp.features.positions import word_at
 
-_KIND_WORDS = {
+_KIND_WORDS: dict[DefinitionKind, str] = {
     "param": "parameter", "buffer_param": "buffer parameter", "loop": "loop variable", "let": "let binding",
     "block_iter": "block iterator", "thread": "thread index", "alloc_buffer": "buffer allocated with T.alloc_buffer",
     "sblock_alloc_buffer": "buffer allocated with T.sblock_alloc_buffer",
     "decl_buffer": "buffer declared with T.decl_buffer", "match_buffer": "buffer bound with T.match_buffer",
     "view": "view of another buffer", "buffer": "buffer declared with T.Buffer", "allocate": "pointer from T.allocate",
     "allocate_const": "pointer to constant data (T.allocate_const)", "scalar": "scalar local variable",
-    "function": "function", "type_param": "type parameter", "size_var": "size variable", "with_var": "variable",
+    "function": "function", "type_param": "type parameter", "size_var": "size variable",
+    "lambda_param": "lambda parameter",
 }
 
 

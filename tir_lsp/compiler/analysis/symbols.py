@@ -10,9 +10,17 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from tir_lsp.compiler.ir.span import Span
+
+# How a name was defined (``Definition.kind``); the builders' ``define`` calls spell them, so
+# mypy checks every one against this list.
+DefinitionKind = Literal[
+    "param", "buffer_param", "loop", "let", "block_iter", "thread", "alloc_buffer", "sblock_alloc_buffer",
+    "decl_buffer", "match_buffer", "view", "buffer", "allocate", "allocate_const", "scalar", "function",
+    "type_param", "size_var", "lambda_param",
+]
 
 
 @dataclass(slots=True)
@@ -20,16 +28,13 @@ class Definition:
     """One defined name.
 
     ``symbol`` is the IR object itself (Var, Buffer, PrimFunc); ``span`` the name token at the
-    definition site; ``kind`` says how it was defined (``param``, ``buffer_param``, ``loop``,
-    ``let``, ``block_iter``, ``thread``, ``alloc_buffer``, ``sblock_alloc_buffer``,
-    ``decl_buffer``, ``match_buffer``, ``view``, ``buffer``, ``allocate``, ``allocate_const``,
-    ``scalar``, ``function``, ``type_param``, ``size_var``, ``with_var``).
+    definition site; ``kind`` says how it was defined.
     """
 
     symbol: object
     name: str
     span: Span
-    kind: str
+    kind: DefinitionKind
     node: object | None = None
     function: str | None = None
 
