@@ -62,7 +62,7 @@ def completion(doc: Document, line: int, column: int) -> list[Item]:
     dotted = prefix[word_start:]
     if dotted.startswith("T."):
         scope = dotted[2:].rpartition(".")[0]
-        items = []
+        builtins: list[Item] = []
         for name, info in BUILTINS.items():
             if scope:
                 if not name.startswith(scope + "."):
@@ -73,8 +73,8 @@ def completion(doc: Document, line: int, column: int) -> list[Item]:
                     continue  # vector dtypes: thousands of them; typed by hand
                 label = name
             kind = "type" if info.kind in ("dtype", "type") else "function"
-            items.append(Item(label, kind, info.signature, info.description))
-        return items
+            builtins.append(Item(label, kind, info.signature, info.description))
+        return builtins
     items: list[Item] = []
     seen: set[str] = set()
     view = doc.chunk_at(line)
