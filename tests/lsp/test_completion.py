@@ -66,3 +66,37 @@ async def test_completion_leaves_out_names_whose_block_has_ended(client: Languag
     assert await names(12, 8) == ["n", "A", "i", "y"]
     assert await names(12, 4) == ["n", "A"]  # dedented to the function body: the loop is over
 
+
+
+SHADOW_URI = "file:///tmp/tir-lsp-tests/shadowing.tir"
+
+
+async def _names(client: LanguageClient, line: int, col: int) -> list[tuple[str, str]]:
+    res = await client.text_document_completion_async(t.CompletionParams(text_document=doc_id(SHADOW_URI),
+                                                                         position=pos(line, col)))
+    assert isinstance(res, t.CompletionList)
+    return [(i.label, i.detail or "") for i in res.items
+            if i.kind in (t.CompletionItemKind.Variable, t.CompletionItemKind.Field)]
+
+
+async def test_completion_offers_exactly_the_names_of_nested_scopes(client: LanguageClient) -> None:
+    # shadowing.tir: two sibling loops over `i`; a let `n` shadows the param `n` after them;
+    # a sblock binds `m`, its loop `j`, the loop body `k`.
+    text = data("shadowing.tir")
+    await open_doc(client, SHADOW_URI, text)
+    assert await _names(client, 7, 8) == [("n", "int32 param"), ("A", "T.Buffer(int32) buffer_param"),
+                                          ("i", "int32 loop")]
+    inner = [("n", "int32 let"), ("A", "T.Buffer(int32) buffer_param"), ("m", "int32 let"), ("j", "int32 loop"),
+             ("k", "int32 let")]
+    assert await _names(client, 15, 12) == inner  # `A[j] = k`, in the loop in the sblock
+    assert await _names(client, 13, 8) == inner[:3]  # `for j in range(2):`, in the sblock
+    assert await _names(client, 16, 4) == inner[:2]  # `A[7] = n`, after the sblock
+    # A line being typed after the innermost body: its indentation says which bodies it continues.
+    lines = text.split("\n")
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        text_document=t.VersionedTextDocumentIdentifier(uri=SHADOW_URI, version=2),
+        content_changes=[t.TextDocumentContentChangeWholeDocument(text="\n".join([*lines[:16], " " * 12, *lines[16:]]))]))
+    await wait_diagnostics(client, SHADOW_URI, 2)
+    assert await _names(client, 16, 12) == inner
+    assert await _names(client, 16, 8) == inner[:3]
+    assert await _names(client, 16, 4) == inner[:2]

@@ -51,6 +51,18 @@ async def test_hover_let_and_scalar_param(client: LanguageClient) -> None:
     assert h.contents.value.endswith("buffer allocated with T.alloc_buffer, declared at line 5 in `scopes`")
 
 
+async def test_hover_in_inner_scopes_says_what_is_shadowed(client: LanguageClient) -> None:
+    uri = uri_of("shadowing.tir")
+    await open_doc(client, uri, data("shadowing.tir"))
+    h = await _hover(client, uri, 12, 28)  # `n` in `m: T.let[T.int32] = n + 1`, in the sblock: the let `n`
+    assert h is not None and h.contents.value == ("```python\nn: T.int32\n```\n\nlet binding = `2`\n\n"
+                                                  "shadows the parameter `n` of line 4")
+    h = await _hover(client, uri, 15, 19)  # `k` in `A[j] = k`, two scopes in
+    assert h is not None and h.contents.value == "```python\nk: T.int32\n```\n\nlet binding = `j * m`"
+    h = await _hover(client, uri, 7, 19)  # the second loop's `i`: a sibling's `i` is not shadowed
+    assert h is not None and h.contents.value == "```python\ni: T.int32\n```\n\nloop variable, serial over [0, 4)"
+
+
 async def test_hover_function_named_by_call_extern(client: LanguageClient) -> None:
     uri = uri_of("calls.tir")
     await open_doc(client, uri, data("calls.tir"))

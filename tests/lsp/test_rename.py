@@ -65,3 +65,25 @@ async def test_prepare_rename(client: LanguageClient) -> None:
     # A keyword is not renamable.
     assert await client.text_document_prepare_rename_async(t.PrepareRenameParams(
         text_document=doc_id(uri), position=pos(5, 5))) is None
+
+
+async def test_rename_one_of_two_loop_vars_of_sibling_loops(client: LanguageClient) -> None:
+    uri = uri_of("shadowing.tir")
+    await open_doc(client, uri, data("shadowing.tir"))
+    # The second `for i` (line 7) and its two uses; the first loop's `i` stays.
+    assert await _rename(client, uri, 6, 8, "t") == [(6, 8, 9, "t"), (7, 10, 11, "t"), (7, 19, 20, "t")]
+    # `k` is bound only in the sblock's loop, where the first `i` is not visible.
+    assert await _rename(client, uri, 4, 8, "k") == [(4, 8, 9, "k"), (5, 10, 11, "k")]
+
+
+async def test_rename_of_a_shadowing_let_leaves_the_param(client: LanguageClient) -> None:
+    uri = uri_of("shadowing.tir")
+    await open_doc(client, uri, data("shadowing.tir"))
+    # The let `n` (line 9) and its uses in the sblock and after it, not the param `n` (used on line 6).
+    assert await _rename(client, uri, 8, 4, "q") == [(8, 4, 5, "q"), (12, 28, 29, "q"), (16, 11, 12, "q")]
+    assert await _rename(client, uri, 5, 15, "size") == [(3, 39, 40, "size"), (5, 15, 16, "size")]
+    # `j` is bound inside the scope of `m`: renaming `m` to it would capture its uses.
+    with pytest.raises(JsonRpcException) as err:
+        await _rename(client, uri, 12, 8, "j")
+    assert err.value.message == ("cannot rename 'm' to 'j': a variable named 'j' is already visible there "
+                                 "(defined at line 14)")

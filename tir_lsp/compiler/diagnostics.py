@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Final, Literal
 
 from tir_lsp.compiler.ir.span import Span
 
-ERROR, WARNING, INFO = "error", "warning", "info"
+Severity = Literal["error", "warning", "info"]
+ERROR: Final = "error"
+WARNING: Final = "warning"
+INFO: Final = "info"
 
 # Every code the project reports, in one list: the README's and docs/check.md's tables
 # (written by docs/diagnostic_codes.py), SARIF's rules and `tir-lsp check --select` read it.
@@ -81,7 +85,7 @@ class Diagnostic:
     code: str
     message: str
     span: Span
-    severity: str = ERROR
+    severity: Severity = ERROR
     related: tuple[Related, ...] = field(default=())
     file: str | None = None
 

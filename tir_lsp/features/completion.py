@@ -1,6 +1,7 @@
 """Completion: ``T.`` -> builtins (with their signatures), dtype names inside strings, and
-otherwise the names visible at the cursor (definitions of the function above the cursor whose
-scope holds it, by TIR's block structure, the module's functions and size vars)."""
+otherwise the names visible at the cursor (the symbol index's scopes say which definitions of
+the function are; a line being typed continues the body it is indented into), the module's
+functions and size vars."""
 
 from __future__ import annotations
 
@@ -37,71 +38,17 @@ def _in_string(prefix: str) -> bool:
     return bool(quote)
 
 
-class _Blocks:
-    """The indentation structure of the text, by logical line (a statement continued inside
-    brackets is one line): which statement each line belongs to, its indentation, and whether
-    it opens a block (ends with ``:``). TIR scopes follow it: a name bound by a block's header
-    (loop var, param, ``with ... as``) lives in that block's body; a name bound by a plain
-    statement lives until its block ends."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.start: list[int] = []  # per line (0-based): the first line of its statement
-        self.indent: list[int | None] = []  # per statement start; None: blank or comment only
-        self.header: list[bool] = []
-        depth, first = 0, 0
-        for n, text in enumerate(lines):
-            code = _code_of(text)
-            if depth == 0:
-                first = n
-            self.start.append(first)
-            depth = max(0, depth + sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}"))
-            stripped = text.strip()
-            self.indent.append(None if depth == 0 and first == n and (not stripped or stripped.startswith("#"))
-                               else len(text) - len(text.lstrip()))
-            self.header.append(False)
-            if depth == 0:
-                self.header[first] = code.rstrip().endswith(":")
-
-    def visible(self, def_line: int, line: int, column: int, lines: list[str]) -> bool:
-        """Whether a name defined on 0-based ``def_line`` is in scope at 0-based ``line``, 1-based
-        ``column``."""
-        if not (0 <= def_line < len(self.start)) or not (0 <= line < len(self.start)):
-            return True
-        first = self.start[def_line]
-        own = self.indent[first] or 0
-        header = self.header[first]
-        if self.start[line] == first:
-            return not header  # on its own statement: a header's names are for its body
-        for n in range(first + 1, line + 1):
-            if self.start[n] != n:
-                continue  # a continuation line: its indentation says nothing
-            ind = self.indent[n]
-            if n == line:
-                typed = lines[n][:column - 1]
-                ind = len(typed) if not typed.strip() else len(lines[n]) - len(lines[n].lstrip())
-            if ind is None:
-                continue
-            if ind < own or (header and ind == own):
-                return False
-        return True
-
-
-def _code_of(text: str) -> str:
-    """``text`` without its comment and the contents of its strings (brackets in them do not count)."""
-    out, quote = [], ""
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = ""
-                out.append(ch)
-        elif ch in "\"'":
-            quote = ch
-            out.append(ch)
-        elif ch == "#":
-            break
-        else:
-            out.append(ch)
-    return "".join(out)
+def _typing(lines: list[str], line: int, column: int) -> tuple[int, int]:
+    """The 1-based line of the last statement above ``line`` and the column a statement
+    starting on ``line`` is indented to (by what is typed before the cursor on a blank line):
+    the cursor continues the scopes whose bodies end there and are indented at most so far."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    typed = text[:column - 1]
+    indent = len(typed) if not typed.strip() else len(text) - len(text.lstrip())
+    after = line - 1
+    while after > 0 and (not lines[after - 1].strip() or lines[after - 1].lstrip().startswith("#")):
+        after -= 1
+    return after, indent + 1
 
 
 def completion(doc: Document, line: int, column: int) -> list[Item]:
@@ -115,7 +62,7 @@ def completion(doc: Document, line: int, column: int) -> list[Item]:
     dotted = prefix[word_start:]
     if dotted.startswith("T."):
         scope = dotted[2:].rpartition(".")[0]
-        items = []
+        builtins: list[Item] = []
         for name, info in BUILTINS.items():
             if not info.tvm:
                 continue  # a libm name LowerIntrin knows, which TVM would reject
@@ -128,20 +75,14 @@ def completion(doc: Document, line: int, column: int) -> list[Item]:
                     continue  # vector dtypes: thousands of them; typed by hand
                 label = name
             kind = "type" if info.kind in ("dtype", "type") else "function"
-            items.append(Item(label, kind, info.signature, info.description))
-        return items
+            builtins.append(Item(label, kind, info.signature, info.description))
+        return builtins
     items: list[Item] = []
     seen: set[str] = set()
     view = doc.chunk_at(line)
     if view is not None:
-        local = line - view.delta
-        lines = list(doc.lines)
-        blocks = _Blocks(lines)
-        for d in view.result.index.definitions:
-            if d.name in seen or (d.span.line, d.span.column) >= (local, column):
-                continue
-            if d.kind != "function" and not blocks.visible(d.span.line + view.delta - 1, line - 1, column, lines):
-                continue
+        after, indent = _typing(list(doc.lines), line, column)
+        for d in view.result.index.visible(line - view.delta, column, (after - view.delta, indent)):
             seen.add(d.name)
             if isinstance(d.symbol, Buffer):
                 items.append(Item(d.name, "buffer", f'T.Buffer({d.symbol.dtype}) {d.kind}'))

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from tir_lsp.compiler.diagnostics import ERROR, INFO, WARNING, Diagnostic
+from tir_lsp.compiler.diagnostics import ERROR, INFO, WARNING, Diagnostic, Severity
 from tir_lsp.features.positions import to_lsp_range
 
 SOURCE = "tir-lsp"
-_SEVERITY = {
+_SEVERITY: dict[Severity, types.DiagnosticSeverity] = {
     ERROR: types.DiagnosticSeverity.Error,
     WARNING: types.DiagnosticSeverity.Warning,
     INFO: types.DiagnosticSeverity.Information,
@@ -44,7 +44,7 @@ def to_lsp(d: Diagnostic, uri: str, lines: Sequence[str], codec: PositionCodec,
     return types.Diagnostic(
         range=to_lsp_range(codec, lines, d.span),
         message=d.message,
-        severity=_SEVERITY.get(d.severity, types.DiagnosticSeverity.Error),
+        severity=_SEVERITY[d.severity],
         code=d.code,
         source=SOURCE,
         related_information=related,

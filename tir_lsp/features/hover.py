@@ -21,18 +21,19 @@ from tir_lsp.compiler.ir.stmt import Allocate, AllocBuffer, Bind, DeclBuffer, Fo
 from tir_lsp.compiler.ir.visitor import child_values, iter_nodes
 from tir_lsp.compiler.text.printer import print_expr, type_text
 from tir_lsp.compiler.text.relax_printer import signature, var_text
-from tir_lsp.compiler.text.symbols import Definition
+from tir_lsp.compiler.text.symbols import Definition, DefinitionKind
 from tir_lsp.documents import ChunkView, Document
 from tir_lsp.features.positions import word_at
 
-_KIND_WORDS = {
+_KIND_WORDS: dict[DefinitionKind, str] = {
     "param": "parameter", "buffer_param": "buffer parameter", "loop": "loop variable", "let": "let binding",
     "block_iter": "block iterator", "thread": "thread index", "alloc_buffer": "buffer allocated with T.alloc_buffer",
     "sblock_alloc_buffer": "buffer allocated with T.sblock_alloc_buffer",
     "decl_buffer": "buffer declared with T.decl_buffer", "match_buffer": "buffer bound with T.match_buffer",
     "view": "view of another buffer", "buffer": "buffer declared with T.Buffer", "allocate": "pointer from T.allocate",
     "allocate_const": "pointer to constant data (T.allocate_const)", "scalar": "scalar local variable",
-    "function": "function", "type_param": "type parameter", "size_var": "size variable", "with_var": "variable",
+    "function": "function", "type_param": "type parameter", "size_var": "size variable",
+    "lambda_param": "lambda parameter",
 }
 
 
@@ -194,6 +195,17 @@ def _buffer_hover(d: Definition | None, span: Span | None, buf: Buffer) -> str:
     return "\n\n".join(out)
 
 
+def _shadows(d: Definition | None, view: ChunkView | None) -> str:
+    """A note when ``d`` hides a name bound in an enclosing scope (the index's scopes say)."""
+    if d is None or view is None:
+        return ""
+    other = view.result.index.shadowed_by(d)
+    if other is None:
+        return ""
+    what = _KIND_WORDS.get(other.kind, other.kind)
+    return f"\n\nshadows the {what} `{other.name}` of line {other.span.line + view.delta}"
+
+
 def _builtin_hover(doc: Document, line: int, column: int) -> tuple[str, Span] | None:
     word, start, end = word_at(doc.lines, line, column, ".")
     if word.startswith("R.") and column >= start + 2 and word[2:] in RELAX_BUILTINS:
@@ -259,9 +271,9 @@ def hover(doc: Document, line: int, column: int, external: object = None) -> tup
             text = other or f"`{sym}`: not defined in this workspace (an external function)"
             return text, loc.span
         if isinstance(sym, Buffer):
-            return _buffer_hover(d, dspan, sym), loc.span
+            return _buffer_hover(d, dspan, sym) + _shadows(d, loc.chunk), loc.span
         if isinstance(sym, Var):
-            return _var_hover(d, sym, func), loc.span
+            return _var_hover(d, sym, func) + _shadows(d, loc.chunk), loc.span
     b = _builtin_hover(doc, line, column)
     if b is not None:
         return b

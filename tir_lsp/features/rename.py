@@ -7,23 +7,9 @@ import keyword
 
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.expr import Var
-from tir_lsp.compiler.ir.function import PrimFunc
-from tir_lsp.compiler.ir.node import Node
 from tir_lsp.compiler.ir.relax import RelaxVar
 from tir_lsp.compiler.ir.span import Span
-from tir_lsp.compiler.ir.stmt import (
-    Allocate,
-    AllocateConst,
-    AttrStmt,
-    For,
-    IfThenElse,
-    LaunchThread,
-    SBlock,
-    Stmt,
-    While,
-)
-from tir_lsp.compiler.ir.visitor import child_values, iter_nodes
-from tir_lsp.compiler.text.symbols import Definition, SymbolIndex
+from tir_lsp.compiler.text.symbols import SymbolIndex
 from tir_lsp.documents import Document
 from tir_lsp.features.references import same_token_symbols
 
@@ -55,19 +41,17 @@ def rename(doc: Document, line: int, column: int, new_name: str) -> list[Span]:
     ids = {id(s) for s in symbols}
     # A name visible where the symbol is used (or used where the symbol would be visible)
     # would be captured or shadowed by the new name.
-    if loc.chunk is not None and loc.chunk.result.functions:
+    if loc.chunk is not None and not isinstance(loc.symbol, RelaxVar):
         view = loc.chunk
-        func = view.result.functions[0]
         idx = view.result.index
-        mine = _own_spans(idx, symbols)
-        my_scope = _scope(func, idx.definition_of(loc.symbol))
+        mine = [idx.definition_of(s) for s in symbols]
+        my_spans = _own_spans(idx, symbols)
         for d in idx.definitions:
             if d.name != new_name or id(d.symbol) in ids:
                 continue
             theirs = [d.span] + [r.span for r in idx.references_to(d.symbol)]
-            their_scope = _scope(func, d)
-            if d.kind == "function" or any(_inside(sp, their_scope) for sp in mine) \
-                    or any(_inside(sp, my_scope) for sp in theirs):
+            if d.kind == "function" or any(idx.visible_at(d, sp.line, sp.column) for sp in my_spans) \
+                    or any(idx.visible_at(m, sp.line, sp.column) for m in mine if m is not None for sp in theirs):
                 kind = "buffer" if isinstance(d.symbol, Buffer) else "function" if d.kind == "function" else "variable"
                 where = d.span.shifted(view.delta)
                 raise RenameError(f"cannot rename '{old}' to '{new_name}': a {kind} named '{new_name}' is "
@@ -96,10 +80,6 @@ def rename(doc: Document, line: int, column: int, new_name: str) -> list[Span]:
     return sorted(out, key=lambda s: (s.line, s.column))
 
 
-def _inside(a: Span, b: Span) -> bool:
-    return (b.line, b.column) <= (a.line, a.column) and (a.end_line, a.end_column) <= (b.end_line, b.end_column)
-
-
 def _own_spans(idx: SymbolIndex, symbols: list[object]) -> list[Span]:
     out = []
     for s in symbols:
@@ -108,30 +88,3 @@ def _own_spans(idx: SymbolIndex, symbols: list[object]) -> list[Span]:
             out.append(d.span)
         out.extend(r.span for r in idx.references_to(s))
     return out
-
-
-_SCOPED = (For, While, IfThenElse, SBlock, LaunchThread, AttrStmt, Allocate, AllocateConst)
-
-
-def _scope(func: PrimFunc, d: Definition | None) -> Span:
-    """Where a definition is visible: its loop, else the innermost statement with a body that
-    holds it (flat bindings last until the end of their sequence), else the whole function."""
-    whole = func.span or Span(1, 1, 10**9, 1)
-    if d is None:
-        return whole
-    if isinstance(d.node, For) and d.node.span is not None:
-        return d.node.span
-    best = whole
-    stack: list[Node] = [func.body]
-    while stack:
-        n = stack.pop()
-        sp = n.span
-        if isinstance(n, _SCOPED) and sp is not None and n is not d.node and getattr(n, "body", None) is not None \
-                and _inside(d.span, sp) and _inside(sp, best):
-            best = sp
-        if isinstance(n, Stmt):
-            for name, value in child_values(n):
-                if name in ("buffer", "view_of"):
-                    continue
-                stack.extend(v for v in iter_nodes(value) if isinstance(v, Stmt))
-    return best

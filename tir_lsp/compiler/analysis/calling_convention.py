@@ -15,9 +15,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Final, Literal
 
 from tir_lsp.compiler.analysis.semantic import function_nodes, iter_calls
-from tir_lsp.compiler.diagnostics import ERROR, WARNING, Diagnostic, Related
+from tir_lsp.compiler.diagnostics import ERROR, WARNING, Diagnostic, Related, Severity
 from tir_lsp.compiler.ir.attrs import TargetLiteral
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.dtype import INT32, DataType, PointerType
@@ -34,7 +35,14 @@ from tir_lsp.compiler.ir.stmt import (
     flatten_seq,
 )
 
-UNLOWERED, PACKED, UNPACKED, DEVICE = "unlowered", "packed", "unpacked", "device"
+# How a function is called, as its text shows it (see ``Convention``).
+ConventionState = Literal["unlowered", "packed", "unpacked", "device"]
+UNLOWERED: Final = "unlowered"
+PACKED: Final = "packed"
+UNPACKED: Final = "unpacked"
+DEVICE: Final = "device"
+# What a value passed at an argument position is (see ``Param``).
+ArgKind = Literal["tensor", "pointer", "scalar", "unknown"]
 C_RUNTIME_ABI, FFI_ABI = "C-runtime", "FFI"
 
 EXTERN_CALLS = frozenset({"call_extern", "call_pure_extern"})
@@ -62,7 +70,7 @@ class Param:
     """What a callee takes at one argument position: ``tensor`` (a DLTensor handle),
     ``pointer`` (a raw data pointer, ``dtype`` its elements), ``scalar`` or ``unknown``."""
 
-    kind: str
+    kind: ArgKind
     name: str
     dtype: DataType | None = None
 
@@ -79,7 +87,7 @@ class Convention:
     what TVM prints before any lowering).
     """
 
-    state: str
+    state: ConventionState
     calling_conv: object
     abi: str | None = None
     arity: int | None = None
@@ -558,7 +566,7 @@ class ArgKinds:
                             self.tensors.add(id(n.var))
                             break
 
-    def kind(self, e: Expr) -> tuple[str, DataType | None, str]:
+    def kind(self, e: Expr) -> tuple[ArgKind, DataType | None, str]:
         """(kind, pointer element dtype, how to name it in a message)."""
         if isinstance(e, Var):
             if id(e) in self.tensors:
@@ -636,7 +644,7 @@ class ConventionChecker:
         self.diags: list[Diagnostic] = []
         self._kinds: ArgKinds | None = None
 
-    def report(self, code: str, message: str, span: Span | None, severity: str = ERROR,
+    def report(self, code: str, message: str, span: Span | None, severity: Severity = ERROR,
                related: tuple[Related, ...] = ()) -> None:
         self.diags.append(Diagnostic(code, message, span or self.fallback, severity, related, self.file))
 

@@ -33,6 +33,7 @@ from tir_lsp.compiler.text import syntax as S
 from tir_lsp.compiler.text.builder import ModuleContext, build_function, build_module_attrs
 from tir_lsp.compiler.text.parser import Chunk, detect_dialect, parse_chunk, split_chunks
 from tir_lsp.compiler.text.relax_builder import build_relax_function, dotted, source_text
+from tir_lsp.compiler.text.scopes import function_scopes
 from tir_lsp.compiler.text.symbols import Definition, Reference, SymbolIndex
 
 # The builder of each kind of function, by its decorator (``@T.prim_func``): a chunk holds
@@ -168,6 +169,7 @@ def _build_functions(fdefs: Iterator[S.FunctionDef], ctx: ModuleContext, base: i
         index.definitions.extend(idx.definitions)
         index.references.extend(idx.references)
         index.call_names.extend(idx.call_names)
+        index.scopes.extend(function_scopes(fdef, nested=build is build_function))
         names.append((fdef.name.id, fdef.name.span))
         if isinstance(func, RelaxFunction):
             relax.append(func)
@@ -550,11 +552,13 @@ class ParsedFile:
                 out.definitions.extend(idx.definitions)
                 out.references.extend(idx.references)
                 out.call_names.extend(idx.call_names)
+                out.scopes.extend(idx.scopes)
             else:
                 out.definitions.extend(Definition(d.symbol, d.name, d.span.shifted(delta), d.kind, d.node, d.function)
                                        for d in idx.definitions)
                 out.references.extend(Reference(r.span.shifted(delta), r.symbol) for r in idx.references)
                 out.call_names.extend((n, sp.shifted(delta)) for n, sp in idx.call_names)
+                out.scopes.extend(s.shifted(delta) for s in idx.scopes)
         out.link_functions(self.module.functions)
         return out
 

@@ -1,0 +1,79 @@
+"""The scopes of a function, read off its syntax tree for the symbol index.
+
+They are the builder's scopes (``FunctionBuilder.scope``): the function's parameters, its
+body, and the body of every statement that has one (``for``, ``while``, each branch of an
+``if``, ``with``), plus the expressions that bind names (``lambda``, ``T.Let``). A name bound
+by a statement's header (a loop variable, ``with ... as x``) lives in that statement's body;
+a name bound by a plain statement lives from there to the end of the body holding it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.text import syntax as S
+from tir_lsp.compiler.text.symbols import Scope
+
+# A scope inside an expression is never continued by a line being typed.
+_NO_CONTINUATION = 10**9
+
+
+def function_scopes(fdef: S.FunctionDef, nested: bool = True) -> list[Scope]:
+    """The scopes of ``fdef``, outermost first; with ``nested`` False, only the function's
+    own (a Relax function is one scope)."""
+    name = fdef.name.span
+    out = [Scope(Span(name.end_line, name.end_column, fdef.span.end_line, fdef.span.end_column),
+                 indent=_NO_CONTINUATION)]
+    if not nested:
+        return out
+    out.extend(_body(fdef.body, fdef.span, header=False))
+    for p in fdef.params:
+        out.extend(_expr_scopes(p))
+    return out
+
+
+def _body(body: tuple[S.SStmt, ...], owner: Span, header: bool = True) -> Iterator[Scope]:
+    """The scope of ``body`` (the body of the statement at ``owner``), then those inside it."""
+    if not body:
+        return
+    first, last = body[0].span, body[-1].span
+    # The region starts with the body's first line (the line after a header, usually), so a
+    # blank line being typed at the top of the body is in it; a body on the header's own line
+    # starts where it does.
+    start = (first.line, first.column) if first.line == owner.line else (first.line, 1)
+    region = Span(start[0], start[1], last.end_line, last.end_column)
+    head = Span(owner.line, owner.column, start[0], start[1]) if header else None
+    yield Scope(region, head, first.column)
+    for st in body:
+        yield from _stmt_scopes(st)
+
+
+def _stmt_scopes(st: S.SStmt) -> Iterator[Scope]:
+    if isinstance(st, S.If):
+        yield from _expr_scopes(st.test)
+        yield from _body(st.body, st.span)
+        yield from _body(st.orelse, st.orelse[0].span if st.orelse else st.span, header=False)
+    elif isinstance(st, (S.For, S.While, S.With, S.Error)):
+        for f in st._fields:
+            if f not in ("body", "span"):
+                yield from _expr_scopes(getattr(st, f))
+        yield from _body(st.body, st.span)
+    elif not isinstance(st, (S.FunctionDef, S.ClassDef)):  # nested functions are errors, not scopes
+        yield from _expr_scopes(st)
+
+
+def _expr_scopes(node: object) -> Iterator[Scope]:
+    """The scopes of the ``lambda`` and ``T.Let`` expressions in ``node`` (any syntax value)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, S.Lambda) or (isinstance(n, S.Call) and _is_let(n)):
+            yield Scope(n.span, None, _NO_CONTINUATION)
+        if isinstance(n, tuple):  # syntax nodes are NamedTuples; tuples of them too
+            stack.extend(x for x in n if isinstance(x, tuple))
+
+
+def _is_let(call: S.Call) -> bool:
+    f = call.func
+    return isinstance(f, S.Attribute) and f.attr == "Let" and isinstance(f.value, S.Name) and f.value.id == "T"
