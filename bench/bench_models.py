@@ -92,7 +92,7 @@ def bench(name: str, runs: int, link_params: bool, opt: str, work: Path) -> dict
     d = work / name
     (d / "include").mkdir(parents=True)
     for fname, text in c.sources.items():
-        (d / fname).write_text(text)
+        (d / fname).write_bytes(text if isinstance(text, bytes) else text.encode())
     for fname, text in c.includes.items():
         (d / "include" / fname).write_text(text)
     p = c.program

@@ -5,6 +5,7 @@ interface from a C main, the packed entry through ctypes)."""
 from __future__ import annotations
 
 import ctypes
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from tir_lsp.compiler.backend.mlf import archive_bytes
 from tir_lsp.compiler.diagnostics import CompilerError
 from tir_lsp.compiler.executor.aot import build_aot
 from tir_lsp.compiler.executor.build import compile_model
-from tir_lsp.compiler.executor.c_interface import interface_header
+from tir_lsp.compiler.executor.c_interface import interface_header, params_blob
 from tir_lsp.compiler.executor.options import resolve
 from tir_lsp.compiler.frontend.onnx_import import import_onnx
 
@@ -93,7 +94,12 @@ def test_link_params_compiles_weights_in_as_bytes_not_tir_numbers() -> None:
     main = c.program.module.get("tvmgen_default___tvm_main__")
     assert main is not None and [v.name for v in main.params] == ["x", "y", "p_w1", "p_b1", "p_w2", "p_b2", "global_workspace"]
     src = c.sources["default_params0.c"]
-    assert "const unsigned char tvmgen_default_params0[" in src and '"\\x' in src
+    assert isinstance(src, bytes) and b"const unsigned char tvmgen_default_params0[" in src
+    # One string literal of the weights' bytes, raw but for six escaped ones (c_bytes).
+    body = src[src.index(b'=\n"') + 3:src.rindex(b'";')].replace(b'"\n"', b"")
+    decoded = re.sub(rb"\\([0-7]{3})", lambda g: bytes([int(g[1], 8)]), body)
+    assert decoded == params_blob(c.program)  # type: ignore[arg-type]
+    assert len(src) < 1.2 * len(decoded) + 500
     assert "extern const unsigned char tvmgen_default_params0[];" in c.sources["default_lib0.c"]
     assert "load_params" not in c.includes["tvmgen_default.h"]
 
