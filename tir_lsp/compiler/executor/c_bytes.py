@@ -1,8 +1,9 @@
 """Bytes as the body of a C string literal, compact and written fast: every byte stands for
-itself except the six a literal cannot hold raw (NUL, newline, carriage return, ``"``,
-backslash, and ``?``, which could start a C99 trigraph), which become 3-digit octal escapes
-(never swallowing the next character, as ``\\xNN`` would). Random float32 weights grow by
-~7% (``\\xNN`` escapes: 4x), so linking resnet50's 102 MB of weights writes ~110 MB of C that
+itself except those a literal cannot hold raw (NUL, newline, carriage return, ``"``,
+backslash, a ``?`` after a ``?``, which could make a C99 trigraph, and 0xe2, which could
+start a bidirectional control character gcc warns about), which become 3-digit octal
+escapes (never swallowing the next character, as ``\\xNN`` would). Random float32 weights
+grow by ~7% (``\\xNN`` escapes: 4x), so linking resnet50's 102 MB of weights writes ~110 MB of C that
 gcc reads in seconds. Lines break every ``LINE`` bytes (adjacent literals concatenate).
 
 The text holds bytes 0x80-0xff as they are: it is ``bytes``, not ``str``, and must be
@@ -15,7 +16,10 @@ import numpy as np
 
 LINE = 1024  # input bytes per line of the literal
 _BLOCK = LINE * 1024  # input bytes encoded per array operation (bounds the temporaries)
-_ESCAPED = (0, ord("\n"), ord("\r"), ord('"'), ord("\\"), ord("?"))
+# 0xe2 starts every UTF-8 bidirectional control character, which gcc warns about
+# (-Wbidi-chars, on by default) even inside a literal.
+_ESCAPED = (0, ord("\n"), ord("\r"), ord('"'), ord("\\"), 0xE2)
+_Q = ord("?")
 
 _IS_ESCAPED = np.zeros(256, dtype=bool)
 _IS_ESCAPED[list(_ESCAPED)] = True
@@ -28,6 +32,9 @@ def _block(data: np.ndarray, first: bool) -> bytes:
     """One block of the literal: ``data`` (uint8), a line break in front of every ``LINE``
     bytes except the very first line of the literal."""
     esc = _IS_ESCAPED[data]
+    # "?" only after another "?": no two raw in a row, so no trigraph (float32 weights near
+    # 1.0 have many 0x3f bytes: escaping them all would cost ~25%).
+    esc[1:] |= (data[1:] == _Q) & (data[:-1] == _Q)
     size = 1 + 3 * esc.astype(np.int64)
     breaks = np.zeros(len(data), dtype=np.int64)
     breaks[(LINE if first else 0)::LINE] = 3  # '"', '\n', '"' before the byte

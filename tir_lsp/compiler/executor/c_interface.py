@@ -150,7 +150,7 @@ def params_blob(p: AotProgram | GraphProgram) -> bytes:
     return bytes(blob)
 
 
-CHUNK_BYTES = 64 << 20  # linked weights per generated C file
+CHUNK_BYTES = 32 << 20  # linked weights per generated C file (gcc needs ~7x in memory)
 
 
 def params_chunks(p: AotProgram | GraphProgram) -> list[list[str]]:
