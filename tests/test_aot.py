@@ -84,8 +84,24 @@ def test_main_calls_operators_in_order_with_call_extern() -> None:
     assert p.module.attrs["executor"] == "aot" and p.module.attrs["unpacked-api"] is True
     assert 'T.call_extern("int32", "tvmgen_default_fused_nn_matmul_add_nn_relu", x.data, p_w1.data, p_b1.data, sid_1)' in p.text
     assert 'T.call_extern("int32", "tvmgen_default_fused_nn_dense_sigmoid", sid_1, p_w2.data, p_b2.data, y.data)' in p.text
-    assert 'sid_1: T.handle("float32") = T.address_of(global_workspace[0])' in p.text
+    assert 'sid_1: T.let[T.handle("float32", "global")] = T.address_of(global_workspace[0])' in p.text
     assert p.plan.pool_size == 256  # one 2x32 float32 intermediate
+
+
+@pytest.mark.parametrize("options", [C_OPTS, {"executor": "aot"}, {"executor": "aot", "unpacked-api": True}])
+def test_main_built_as_ir_is_what_its_text_reads_back_as(options: dict[str, object]) -> None:
+    # Main is built as IR (ir.construct), not as text: its dump reads back to the same tree,
+    # with no diagnostics, and the checker finds nothing in the whole module.
+    from tir_lsp.compiler.analysis.run import analyze_text
+    from tir_lsp.compiler.ir.structural import structural_equal
+    from tir_lsp.compiler.text.reader import read_tir
+
+    p = build_aot(import_onnx(lenet()), resolve(options))
+    back = read_tir(p.text, "<main>")
+    assert [d for d in back.diagnostics if d.severity == "error"] == []
+    main, again = p.module.get(p.main_symbol), back.module.get(p.main_symbol)
+    assert main is not None and again is not None and structural_equal(main, again)
+    assert analyze_text(p.text, "<main>").diagnostics == []
 
 
 def test_link_params_compiles_weights_in_as_bytes_not_tir_numbers() -> None:
@@ -250,7 +266,7 @@ def test_packed_main_passes_dltensors_made_on_the_stack() -> None:
             "T.tvm_stack_make_array(p_w2.data, T.tvm_stack_make_shape(10, 32), 0, 2, T.float32(0.0), 0), "
             "T.tvm_stack_make_array(p_b2.data, T.tvm_stack_make_shape(10), 0, 1, T.float32(0.0), 0), "
             "T.tvm_stack_make_array(y.data, T.tvm_stack_make_shape(2, 10), 0, 2, T.float32(0.0), 0), "
-            'T.reinterpret("handle", T.uint64(0))) != 0:') in p.text
+            'T.reinterpret(T.handle().ty, T.uint64(0))) != 0:\n            return -1') in p.text
     main = p.module.get("tvmgen_default___tvm_main__")
     assert main is not None and main.attrs["tir.is_entry_func"] is True
 

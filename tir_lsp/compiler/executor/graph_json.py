@@ -31,7 +31,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from tir_lsp.compiler.backend.runtime_header import HEADER_NAME
-from tir_lsp.compiler.executor.aot import liveness, module_text, read_generated, scratch_name, unique_names, used_params
+from tir_lsp.compiler.executor.aot import (
+    liveness,
+    module_text,
+    read_generated,
+    scratch_name,
+    unique_names,
+    used_params,
+)
 from tir_lsp.compiler.executor.c_interface import PACKED_PARAMS, linked_param_pointers
 from tir_lsp.compiler.executor.memory_planner import BufferLife, MemoryPlan, plan_memory
 from tir_lsp.compiler.executor.options import ExecutorOptions
