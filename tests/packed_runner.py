@@ -175,7 +175,7 @@ def run_graph_in_c(meta: dict[str, Any], workdir: Path, inputs: dict[str, np.nda
     for shape, dtype, sid in zip(shapes, dtypes, sids):
         sizes[sid] = max(sizes.get(sid, 0), int(np.prod(shape)) * np.dtype(dtype).itemsize)
     row = graph["node_row_ptr"]
-    linked = "tvmgen_%s_get_linked_param" % m in (workdir / f"codegen/host/src/{m}_lib0.c").read_text()
+    linked = f"tvmgen_{m}_get_linked_param" in (workdir / f"codegen/host/src/{m}_lib0.c").read_text()
     params = {} if linked else dict(np.load(workdir / f"parameters/{m}.params.npz"))
     lines = ['#include <stdio.h>', '#include <string.h>', f'#include "tvmgen_{m}.h"', extra_c,
              "#ifndef TIR_TEST_BEFORE_RUN", "#define TIR_TEST_BEFORE_RUN()", "#define TIR_TEST_AFTER_RUN()", "#endif"]

@@ -41,8 +41,8 @@ def test_gcc_reads_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     src = b"".join([b"#include <stdio.h>\n#include <string.h>\n",
                     b"static const unsigned char d[%d] =\n" % len(data), c_string_literal(data), b";\n",
                     b"static unsigned char w[%d];\n" % len(data),
-                    b'int main(void) { FILE* f = fopen("want.bin", "rb"); if (!f || fread(w, 1, sizeof w, f) != sizeof w) '
-                    b"return 2; fclose(f); return memcmp(w, d, sizeof w) != 0; }\n"])
+                    (b'int main(void) { FILE* f = fopen("want.bin", "rb"); if (!f || fread(w, 1, sizeof w, f) != sizeof w) '
+                     b"return 2; fclose(f); return memcmp(w, d, sizeof w) != 0; }\n")])
     (tmp_path / "t.c").write_bytes(src)
     subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", str(tmp_path / "t.c"), "-o", str(tmp_path / "t")],
                    check=True, capture_output=True)
