@@ -42,8 +42,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from tir_lsp.compiler.backend.mlf import archive_bytes
 from tir_lsp.compiler.executor.build import compile_model
+from tir_lsp.compiler.executor.mlf import archive_bytes
 from tir_lsp.compiler.executor.options import resolve
 
 OPTIONS = {"executor": "aot", "interface-api": "c", "unpacked-api": True}

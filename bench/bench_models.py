@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from light_models import NAMES, NO_MALLOC, input_of, with_weights
 
-from tir_lsp.compiler.backend.mlf import archive_bytes
 from tir_lsp.compiler.executor.build import compile_model
 from tir_lsp.compiler.executor.c_interface import params_blob
+from tir_lsp.compiler.executor.mlf import archive_bytes
 from tir_lsp.compiler.executor.options import resolve
 
 

@@ -23,11 +23,11 @@ from packed_runner import (
     run_packed_entry,
 )
 
-from tir_lsp.compiler.backend.mlf import archive_bytes
 from tir_lsp.compiler.diagnostics import CompilerError
 from tir_lsp.compiler.executor.aot import build_aot
 from tir_lsp.compiler.executor.build import compile_model
 from tir_lsp.compiler.executor.c_interface import interface_header, params_blob
+from tir_lsp.compiler.executor.mlf import archive_bytes
 from tir_lsp.compiler.executor.options import resolve
 from tir_lsp.compiler.frontend.onnx_import import import_onnx
 

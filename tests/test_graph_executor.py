@@ -12,10 +12,10 @@ from aot_models import HAVE_GCC, MODELS, mlp, random_inputs, reference, resblock
 from light_models import NO_MALLOC
 from packed_runner import load_archive, run_graph, run_graph_in_c
 
-from tir_lsp.compiler.backend.mlf import archive_bytes
 from tir_lsp.compiler.cli_build import read_archive
 from tir_lsp.compiler.executor.build import compile_model
 from tir_lsp.compiler.executor.graph_json import assign_storage
+from tir_lsp.compiler.executor.mlf import archive_bytes
 from tir_lsp.compiler.executor.options import resolve
 from tir_lsp.compiler.frontend.fuse import fuse
 from tir_lsp.compiler.frontend.onnx_import import import_onnx

@@ -103,16 +103,16 @@ def _written_by_tirc(path: Path) -> bool:
 
 def write_archive(path: Path, data: bytes, force: bool) -> None:
     """Write ``data`` atomically; refuse to replace a file that is not an archive tirc wrote."""
-    from tir_lsp.compiler.cli import write_output
+    from tir_lsp.compiler.cli_support import write_output
 
     write_output(path, data, force, written_by_tirc=_written_by_tirc)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from tir_lsp.compiler.backend.mlf import archive_bytes
-    from tir_lsp.compiler.cli import UsageError, _pass_selection
+    from tir_lsp.compiler.cli_support import UsageError, _pass_selection
     from tir_lsp.compiler.diagnostics import CompilerError
     from tir_lsp.compiler.executor.build import compile_model
+    from tir_lsp.compiler.executor.mlf import archive_bytes
     from tir_lsp.compiler.executor.options import read_config, resolve
     from tir_lsp.compiler.frontend.onnx_import import IMPORT_ERROR
     from tir_lsp.compiler.transform.pipeline import list_passes
@@ -185,7 +185,7 @@ def add_graph_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from tir_lsp.compiler.cli import _report, load_module
+    from tir_lsp.compiler.cli_support import _report, load_module
     from tir_lsp.compiler.executor.graph import entry_function, to_dot, to_json
 
     name, module, diags = load_module(args.file)

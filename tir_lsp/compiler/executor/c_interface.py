@@ -22,16 +22,23 @@ and the packed entry (``interface-api packed``), as TVM's CRT names it:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from tir_lsp.compiler.backend.runtime_header import HEADER_NAME
 from tir_lsp.compiler.executor.aot import AotProgram
 from tir_lsp.compiler.executor.c_bytes import c_string_literal
+from tir_lsp.compiler.executor.options import ExecutorOptions
+from tir_lsp.compiler.frontend.graph import Graph
 
-if TYPE_CHECKING:
-    from tir_lsp.compiler.executor.graph_json import GraphProgram
+
+class WithWeights(Protocol):
+    """A compiled program of either executor, as far as its weights go."""
+
+    graph: Graph
+    options: ExecutorOptions
+    param_names: dict[str, str]  # constant tensor -> C name
 
 
 def header_name(model: str) -> str:
@@ -125,7 +132,7 @@ def interface_source(p: AotProgram) -> str:
 PARAMS_ALIGN = 64  # every weight of the parameter blob starts at a multiple of this
 
 
-def params_layout(p: AotProgram | GraphProgram) -> tuple[dict[str, int], int]:
+def params_layout(p: WithWeights) -> tuple[dict[str, int], int]:
     """Offset of each weight (by C name) in the parameter blob, and the blob's size."""
     offsets, size = {}, 0
     for t, c in p.param_names.items():
@@ -134,12 +141,12 @@ def params_layout(p: AotProgram | GraphProgram) -> tuple[dict[str, int], int]:
     return offsets, size
 
 
-def weight_bytes(p: AotProgram | GraphProgram, tensor: str) -> bytes:
+def weight_bytes(p: WithWeights, tensor: str) -> bytes:
     """The bytes of weight ``tensor`` as the C reads them (little-endian float32)."""
     return np.ascontiguousarray(p.graph.constants[tensor], dtype="<f4").tobytes()
 
 
-def params_blob(p: AotProgram | GraphProgram) -> bytes:
+def params_blob(p: WithWeights) -> bytes:
     """The weights as one blob laid out by ``params_layout``: the file
     ``parameters/<model>.params.bin`` that ``tvmgen_<model>_load_params`` takes."""
     offsets, size = params_layout(p)
@@ -153,7 +160,7 @@ def params_blob(p: AotProgram | GraphProgram) -> bytes:
 CHUNK_BYTES = 32 << 20  # linked weights per generated C file (gcc needs ~7x in memory)
 
 
-def params_chunks(p: AotProgram | GraphProgram) -> list[list[str]]:
+def params_chunks(p: WithWeights) -> list[list[str]]:
     """The weights (C names) of each linked-params file: consecutive, at most CHUNK_BYTES
     each unless one weight alone is larger."""
     offsets, size = params_layout(p)
@@ -169,7 +176,7 @@ def params_chunks(p: AotProgram | GraphProgram) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
-def linked_params_sources(p: AotProgram | GraphProgram) -> dict[str, bytes]:
+def linked_params_sources(p: WithWeights) -> dict[str, bytes]:
     """With link-params: ``<model>_params<k>.c``, the weights as ``const unsigned char``
     arrays (``tvmgen_<model>_params<k>``, laid out as ``params_layout``) initialised from
     string literals of their bytes (``c_bytes``): ~1.07 bytes of C per byte of weight, read
@@ -195,7 +202,7 @@ def linked_params_sources(p: AotProgram | GraphProgram) -> dict[str, bytes]:
     return out
 
 
-def linked_param_pointers(p: AotProgram | GraphProgram, lines: list[str]) -> dict[str, str]:
+def linked_param_pointers(p: WithWeights, lines: list[str]) -> dict[str, str]:
     """With link-params: append the ``extern`` declarations of the weight arrays to
     ``lines``; return the C pointer expression (``const unsigned char*``) of each weight by
     C name."""
