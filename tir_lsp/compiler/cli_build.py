@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import tarfile
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -127,6 +128,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     for w in options.warnings:
         print(f"tirc: warning: {w}", file=sys.stderr)
     progress = progress_for(getattr(args, "progress", None), sys.stderr, f"tvmgen_{options.model_name}_")
+    start = time.perf_counter()
     try:
         compiled = compile_model(args.model, options, print_after, progress=progress)
         if progress is not None:
@@ -144,13 +146,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.clear()
-    print(build_summary(compiled, args.output), file=sys.stderr)
+    print(build_summary(compiled, args.output, time.perf_counter() - start), file=sys.stderr)
     return 0
 
 
-def build_summary(compiled: Any, output: str) -> str:
+def build_summary(compiled: Any, output: str, seconds: float | None = None) -> str:
     """One line: fused operators (from how many ONNX nodes, of which kinds), the workspace
-    pool, and the weights and where they are."""
+    pool (graph executor: the storage of the intermediates), the weights and where they
+    are, the C written, and the time taken."""
     p = compiled.program
     plan = p.plan
     kinds: dict[str, int] = {}
@@ -161,9 +164,12 @@ def build_summary(compiled: Any, output: str) -> str:
     where = "linked in" if p.options.link_params else f"in parameters/{p.options.model_name}.params.bin"
     if p.options.executor == "graph" and not p.options.link_params:
         where = f"in parameters/{p.options.model_name}.params.npz"
+    pool = "workspace" if p.options.executor == "aot" else "intermediate storage"
+    c_bytes = sum(len(text) for text in compiled.sources.values())
+    took = f", {seconds:.1f} s" if seconds is not None else ""
     return (f"tirc: wrote {output}: {len(p.fused)} operators (fused from {len(p.graph.nodes)} nodes: {ops}), "
-            f"workspace {plan.pool_size} bytes (peak live {plan.peak_live}, naive {plan.naive_size}), "
-            f"weights {weights} bytes {where}")
+            f"{pool} {plan.pool_size} bytes (peak live {plan.peak_live}, naive {plan.naive_size}), "
+            f"weights {weights} bytes {where}, C {c_bytes} bytes in {len(compiled.sources)} files{took}")
 
 
 def read_archive(path: str | Path) -> dict[str, bytes]:

@@ -103,7 +103,9 @@ def compile_model(model: str | Path | Any, options: ExecutorOptions, print_after
     m = options.model_name
     sources: dict[str, str | bytes] = {f"{m}_lib1.c": emit_c(lowered)}
     includes = {HEADER_NAME: runtime_header()}
-    if options.link_params:
+    if options.link_params and program.param_names:
+        weights = sum(program.graph.tensors[t].nbytes for t in program.param_names)
+        tell("emit", 0, 1, f"weights ({weights} bytes)")
         sources.update(linked_params_sources(program))
     if isinstance(program, GraphProgram):
         sources[f"{m}_lib0.c"] = registry_source(program)
