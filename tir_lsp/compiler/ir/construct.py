@@ -28,14 +28,25 @@ from tir_lsp.compiler.ir.expr import (
     BinOp,
     BufferLoad,
     Call,
+    Cast,
     Expr,
     FloatImm,
     IntImm,
+    Select,
     StringImm,
     Var,
 )
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
-from tir_lsp.compiler.ir.stmt import AllocateConst, Bind, BufferStore, Evaluate, IfThenElse, SeqStmt, Stmt
+from tir_lsp.compiler.ir.stmt import (
+    AllocateConst,
+    Bind,
+    BufferStore,
+    Evaluate,
+    For,
+    IfThenElse,
+    SeqStmt,
+    Stmt,
+)
 
 DTypeLike = str | DataType
 ExprLike = Expr | int | float
@@ -86,8 +97,28 @@ def binop(op: str, a: ExprLike, b: ExprLike) -> BinOp:
     return BinOp(op, ea, eb, BOOL_T if op in COMPARE_OPS or op in LOGIC_OPS else ea.dtype)
 
 
+def add(a: ExprLike, b: ExprLike) -> BinOp:
+    return binop("add", a, b)
+
+
+def mul(a: ExprLike, b: ExprLike) -> BinOp:
+    return binop("mul", a, b)
+
+
+def max_(a: ExprLike, b: ExprLike) -> BinOp:
+    return binop("max", a, b)
+
+
 def ne(a: ExprLike, b: ExprLike) -> BinOp:
     return binop("ne", a, b)
+
+
+def cast(d: DTypeLike, value: ExprLike) -> Cast:
+    return Cast(dtype(d), expr(value))
+
+
+def select(cond: ExprLike, true_value: ExprLike, false_value: ExprLike) -> Select:
+    return Select(expr(cond), expr(true_value), expr(false_value))
 
 
 def call(op: str, *args: ExprLike, d: DTypeLike = INT32) -> Call:
@@ -138,6 +169,12 @@ def bind(v: Var, value: ExprLike) -> Bind:
 def seq(*stmts: Stmt) -> Stmt:
     """The statements in order (one statement stands for itself)."""
     return stmts[0] if len(stmts) == 1 else SeqStmt(tuple(stmts))
+
+
+def for_(v: Var, extent: ExprLike, body: Stmt, start: ExprLike = 0, kind: str = "serial") -> For:
+    """``for v in T.<kind>(start, start + extent): body`` (``kind``: serial, parallel,
+    vectorized, unroll)."""
+    return For(v, expr(start), expr(extent), kind, body)
 
 
 def if_then(cond: ExprLike, then: Stmt, otherwise: Stmt | None = None) -> IfThenElse:
