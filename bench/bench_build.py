@@ -17,6 +17,15 @@ buffers live at one step) and their ratio: 1.00 is optimal.
 
 ``--size tiny`` builds the same graph with fewer channels and a smaller image (the smoke
 test uses it); ``--profile N`` prints the N most expensive functions of one build (cProfile).
+
+    python bench/bench_build.py --models resnet50[,vgg19...] [--link-params-only]
+
+builds real models instead: the light architectures the onnx package ships
+(tests/light_models.py, seeded random weights), each with and without ``--link-params``,
+as two processes: ``tirc build`` (``--executor aot --interface-api c --unpacked-api``), then
+``gcc -std=c99 -O2 -c`` of every C file of the archive in one gcc command. Each row gives
+wall and CPU seconds and the peak resident memory of the process tree (``wait4``). The
+target for resnet50: each under 30 s wall and 1 GB.
 """
 
 from __future__ import annotations
@@ -42,8 +51,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from tir_lsp.compiler.backend.mlf import archive_bytes
 from tir_lsp.compiler.executor.build import compile_model
+from tir_lsp.compiler.executor.mlf import archive_bytes
 from tir_lsp.compiler.executor.options import resolve
 
 OPTIONS = {"executor": "aot", "interface-api": "c", "unpacked-api": True}
@@ -178,6 +187,104 @@ def build_process(model_path: Path, out: Path, link_params: bool = False) -> tup
     return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
+MODEL_TARGET = (30.0, 1 << 30)  # seconds wall, bytes peak RSS, for build and gcc each
+
+
+@dataclass
+class ProcessRun:
+    wall: float
+    cpu: float
+    peak_rss: int  # bytes
+    stderr: str = ""
+
+
+def run_measured(cmd: list[str], cwd: Path) -> ProcessRun:
+    """Run ``cmd``; its wall time, and CPU time and peak RSS of it and its descendants.
+
+    Linux keeps a process's peak RSS across fork and exec, so a child's figure is at least
+    this process's own RSS when it started it: the models are made in a child of their own
+    to keep that floor low (``render_models`` prints it)."""
+    w0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - w0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]}... failed ({proc.returncode}): {err[-2000:]}")
+    return ProcessRun(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, err)
+
+
+@dataclass
+class ModelRow:
+    name: str
+    link_params: bool
+    weights: int  # bytes
+    c_bytes: int
+    build: ProcessRun
+    gcc: ProcessRun
+
+
+_MAKE_MODEL = ("import sys; sys.path.insert(0, 'tests'); import onnx; from light_models import with_weights; "
+               "onnx.save(with_weights(sys.argv[1]), sys.argv[2])")
+
+
+def model_rows(names: list[str], link_modes: tuple[bool, ...], work: Path) -> list[ModelRow]:
+    """Build each light model (``tirc build`` then gcc, two processes) in each link mode."""
+    import re
+    import tarfile
+
+    rows = []
+    for name in names:
+        path = work / f"{name}.onnx"
+        subprocess.run([sys.executable, "-c", _MAKE_MODEL, name, str(path)], cwd=ROOT, check=True)
+        for link in link_modes:
+            out = work / f"{name}{'_lp' if link else ''}"
+            out.mkdir()
+            cmd = [sys.executable, "-c", "import sys; from tir_lsp.compiler.cli import main; sys.exit(main())", "build",
+                   str(path), "-o", str(out / "a.tar"), "-f", "--no-progress",
+                   *(f"--{k}={v}" if v is not True else f"--{k}" for k, v in OPTIONS.items())]
+            build = run_measured(cmd + (["--link-params"] if link else []), ROOT)
+            found = re.search(r"weights ([0-9]+) bytes", build.stderr)
+            with tarfile.open(out / "a.tar") as tar:
+                tar.extractall(out, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(out)
+            srcs = sorted(str(p) for p in (out / "codegen/host/src").glob("*.c"))
+            gcc = run_measured(["gcc", "-std=c99", "-O2", "-c", "-I", str(out / "codegen/host/include"), *srcs], out)
+            rows.append(ModelRow(name, link, int(found[1]) if found else 0, sum(Path(p).stat().st_size for p in srcs),
+                                 build, gcc))
+            print(f"measured {name} link-params={link}: build {build.wall:.1f} s, gcc {gcc.wall:.1f} s", file=sys.stderr)
+            for f in out.rglob("*"):
+                if f.is_file():
+                    f.unlink()
+        path.unlink()
+    return rows
+
+
+def render_models(rows: list[ModelRow]) -> str:
+    load = os.getloadavg()
+    title = (f"## tirc build + gcc -O2 of real models (load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}, "
+             f"{os.cpu_count()} CPUs)")
+    head = ("| model | --link-params | weights MB | C MB | build wall s | build cpu s | build peak MB | gcc wall s | "
+            "gcc cpu s | gcc peak MB |")
+    floor = run_measured(["true"], ROOT).peak_rss
+    lines = [title, "", f"(peak MB cannot be below {floor / 2**20:.0f}, this process's own RSS: see run_measured)", "",
+             head, "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.name} | {'yes' if r.link_params else 'no'} | {r.weights / 1e6:.0f} | {r.c_bytes / 1e6:.1f} | "
+                     f"{r.build.wall:.1f} | {r.build.cpu:.1f} | {r.build.peak_rss / 2**20:.0f} | {r.gcc.wall:.1f} | "
+                     f"{r.gcc.cpu:.1f} | {r.gcc.peak_rss / 2**20:.0f} |")
+    secs, mem = MODEL_TARGET
+    for r in rows:
+        if r.name == "resnet50":
+            over = [f"{what} {run.wall:.1f} s" for what, run in (("build", r.build), ("gcc", r.gcc)) if run.wall >= secs]
+            over += [f"{what} {run.peak_rss / 2**20:.0f} MB" for what, run in (("build", r.build), ("gcc", r.gcc))
+                     if run.peak_rss >= mem]
+            lines.append(f"\nresnet50{' --link-params' if r.link_params else ''}: "
+                         + (f"OVER the {secs:.0f} s / 1 GB target: {', '.join(over)}" if over else
+                            f"within the {secs:.0f} s / 1 GB target (build and gcc each)"))
+    return "\n".join(lines)
+
+
 def render(rows: dict[str, list[BuildTiming]], mem: list[tuple[str, int, int, int]], nodes: int, reps: int) -> str:
     load = os.getloadavg()[0]
     first = next(iter(rows.values()))[0]
@@ -205,7 +312,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-process", action="store_true", help="skip the rows that time a whole tirc process")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="print the N most expensive functions of one build")
     ap.add_argument("--link-params", action="store_true", help="with --profile: profile the --link-params build")
+    ap.add_argument("--models", metavar="NAME[,NAME]", help="build these light models (tests/light_models.py) instead")
+    ap.add_argument("--link-params-only", action="store_true", help="with --models: only the --link-params builds")
     args = ap.parse_args(argv)
+    if args.models:
+        with tempfile.TemporaryDirectory() as tmp:
+            modes = (True,) if args.link_params_only else (False, True)
+            print(render_models(model_rows(args.models.split(","), modes, Path(tmp))))
+        return 0
     from aot_models import MODELS
 
     model = cnn50(args.size)

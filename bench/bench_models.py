@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from light_models import NAMES, NO_MALLOC, input_of, with_weights
 
-from tir_lsp.compiler.backend.mlf import archive_bytes
 from tir_lsp.compiler.executor.build import compile_model
 from tir_lsp.compiler.executor.c_interface import params_blob
+from tir_lsp.compiler.executor.mlf import archive_bytes
 from tir_lsp.compiler.executor.options import resolve
 
 
@@ -92,7 +92,7 @@ def bench(name: str, runs: int, link_params: bool, opt: str, work: Path) -> dict
     d = work / name
     (d / "include").mkdir(parents=True)
     for fname, text in c.sources.items():
-        (d / fname).write_text(text)
+        (d / fname).write_bytes(text if isinstance(text, bytes) else text.encode())
     for fname, text in c.includes.items():
         (d / "include" / fname).write_text(text)
     p = c.program

@@ -209,7 +209,7 @@ def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]],
         c = compile_model(model, resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True,
                                           "link-params": link_params or None}, model_name=m))
         for name, text in c.sources.items():
-            (workdir / name).write_text(text)
+            (workdir / name).write_bytes(text if isinstance(text, bytes) else text.encode())
             srcs.append(str(workdir / name))
         for name, text in c.includes.items():
             (include / name).write_text(text)

@@ -157,3 +157,75 @@ def run_graph(meta: dict[str, Any], lib: ctypes.CDLL, workdir: Path, inputs: dic
         assert rc == 0, last_error(lib)
     names = [t["name"] for t in meta["outputs"]]
     return {name: entry(row[nid] + k).copy() for name, (nid, k, _) in zip(names, graph["heads"])}
+
+
+def run_graph_in_c(meta: dict[str, Any], workdir: Path, inputs: dict[str, np.ndarray], extra_c: str = "",
+                   cflags: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Outputs of the archive's ``graph.json`` (extracted in ``workdir``) run by a C program:
+    a generated graph walker with one static array per storage id (nothing allocated), linked
+    with the archive's C. Inputs and weights (``parameters/<model>.params.npz``, or the
+    library's linked weights when it has them) are read before ``TIR_TEST_BEFORE_RUN()``;
+    every operator runs between it and ``TIR_TEST_AFTER_RUN()``, which ``extra_c`` may define
+    (e.g. a malloc that aborts)."""
+    m = meta["model_name"]
+    graph = json.loads((workdir / "executor-config/graph/graph.json").read_text())
+    attrs = graph["attrs"]
+    shapes, dtypes, sids = attrs["shape"][1], attrs["dltype"][1], attrs["storage_id"][1]
+    sizes: dict[int, int] = {}
+    for shape, dtype, sid in zip(shapes, dtypes, sids):
+        sizes[sid] = max(sizes.get(sid, 0), int(np.prod(shape)) * np.dtype(dtype).itemsize)
+    row = graph["node_row_ptr"]
+    linked = f"tvmgen_{m}_get_linked_param" in (workdir / f"codegen/host/src/{m}_lib0.c").read_text()
+    params = {} if linked else dict(np.load(workdir / f"parameters/{m}.params.npz"))
+    lines = ['#include <stdio.h>', '#include <string.h>', f'#include "tvmgen_{m}.h"', extra_c,
+             "#ifndef TIR_TEST_BEFORE_RUN", "#define TIR_TEST_BEFORE_RUN()", "#define TIR_TEST_AFTER_RUN()", "#endif"]
+    lines += [f"static unsigned char s{sid}[{n or 1}] __attribute__((aligned(64)));" for sid, n in sorted(sizes.items())]
+    for e, (shape, dtype) in enumerate(zip(shapes, dtypes)):
+        code, bits = DTYPES[dtype]
+        lines.append(f"static int64_t shape{e}[] = {{{', '.join(map(str, shape or [1]))}}};")
+        lines.append(f"static DLTensor t{e} = {{s{sids[e]}, {{kDLCPU, 0}}, {len(shape)}, {{{code}, {bits}, 1}}, shape{e}, NULL, 0}};")
+    body = ["int main(void) {", "  FILE* f;", "  TVMValue v[64]; int32_t c[64]; TVMValue ret; int32_t ret_code;",
+            "  TVMBackendPackedCFunc fn;"]
+
+    def read(e: int, path: str, nbytes: int) -> None:
+        body.extend([f'  f = fopen("{path}", "rb");', f"  if (!f || fread(s{sids[e]}, 1, {nbytes}, f) != {nbytes}) return 2;",
+                     "  fclose(f);"])
+
+    for nid in graph["arg_nodes"]:
+        name, e = graph["nodes"][nid]["name"], row[nid]
+        nbytes = int(np.prod(shapes[e])) * np.dtype(dtypes[e]).itemsize
+        if name in inputs:
+            np.ascontiguousarray(inputs[name], dtype=dtypes[e]).tofile(workdir / f"in_{e}.bin")
+            read(e, f"in_{e}.bin", nbytes)
+        elif linked:
+            body.append(f'  memcpy(s{sids[e]}, tvmgen_{m}_get_linked_param("{name}"), {nbytes});')
+        else:
+            np.ascontiguousarray(params[name], dtype=dtypes[e]).tofile(workdir / f"in_{e}.bin")
+            read(e, f"in_{e}.bin", nbytes)
+    body.append("  TIR_TEST_BEFORE_RUN();")
+    for nid, node in enumerate(graph["nodes"]):
+        if node["op"] != "tvm_op":
+            continue
+        args = [row[i] + k for i, k, _ in node["inputs"]] + [row[nid] + k for k in range(int(node["attrs"]["num_outputs"]))]
+        assert len(args) <= 64
+        for i, e in enumerate(args):
+            body.append(f"  v[{i}].v_handle = &t{e}; c[{i}] = kTVMDLTensorHandle;")
+        body += [f'  fn = tvmgen_{m}_get_function("{node["attrs"]["func_name"]}");',
+                 f"  if (fn == NULL || fn(v, c, {len(args)}, &ret, &ret_code, NULL) != 0) return 3;"]
+    body.append("  TIR_TEST_AFTER_RUN();")
+    outs = [t["name"] for t in meta["outputs"]]
+    for k, (nid, i, _) in enumerate(graph["heads"]):
+        e = row[nid] + i
+        nbytes = int(np.prod(shapes[e])) * np.dtype(dtypes[e]).itemsize
+        body += [f'  f = fopen("out_{k}.bin", "wb");', f"  fwrite(s{sids[e]}, 1, {nbytes}, f);", "  fclose(f);"]
+    body += ["  return 0;", "}"]
+    (workdir / "graph_main.c").write_text("\n".join(lines + body) + "\n")
+    srcs = sorted(str(p) for p in (workdir / "codegen/host/src").glob("*.c"))
+    exe = workdir / "graph_main"
+    cc = subprocess.run(["gcc", "-std=c99", *(cflags or ["-O1"]), "-Wall", "-Werror", "-I", str(workdir / "codegen/host/include"),
+                         str(workdir / "graph_main.c"), *srcs, "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
+    assert cc.returncode == 0, cc.stderr[-4000:]
+    run = subprocess.run([str(exe)], cwd=workdir, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, (run.returncode, run.stderr[-4000:])
+    return {name: np.fromfile(workdir / f"out_{k}.bin", dtype=dtypes[row[graph["heads"][k][0]] + graph["heads"][k][1]])
+            .reshape(shapes[row[graph["heads"][k][0]] + graph["heads"][k][1]]) for k, name in enumerate(outs)}

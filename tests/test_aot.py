@@ -5,6 +5,7 @@ interface from a C main, the packed entry through ctypes)."""
 from __future__ import annotations
 
 import ctypes
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,11 @@ from packed_runner import (
     run_packed_entry,
 )
 
-from tir_lsp.compiler.backend.mlf import archive_bytes
 from tir_lsp.compiler.diagnostics import CompilerError
 from tir_lsp.compiler.executor.aot import build_aot
 from tir_lsp.compiler.executor.build import compile_model
-from tir_lsp.compiler.executor.c_interface import interface_header
+from tir_lsp.compiler.executor.c_interface import interface_header, params_blob
+from tir_lsp.compiler.executor.mlf import archive_bytes
 from tir_lsp.compiler.executor.options import resolve
 from tir_lsp.compiler.frontend.onnx_import import import_onnx
 
@@ -83,8 +84,24 @@ def test_main_calls_operators_in_order_with_call_extern() -> None:
     assert p.module.attrs["executor"] == "aot" and p.module.attrs["unpacked-api"] is True
     assert 'T.call_extern("int32", "tvmgen_default_fused_nn_matmul_add_nn_relu", x.data, p_w1.data, p_b1.data, sid_1)' in p.text
     assert 'T.call_extern("int32", "tvmgen_default_fused_nn_dense_sigmoid", sid_1, p_w2.data, p_b2.data, y.data)' in p.text
-    assert 'sid_1: T.handle("float32") = T.address_of(global_workspace[0])' in p.text
+    assert 'sid_1: T.let[T.handle("float32", "global")] = T.address_of(global_workspace[0])' in p.text
     assert p.plan.pool_size == 256  # one 2x32 float32 intermediate
+
+
+@pytest.mark.parametrize("options", [C_OPTS, {"executor": "aot"}, {"executor": "aot", "unpacked-api": True}])
+def test_main_built_as_ir_is_what_its_text_reads_back_as(options: dict[str, object]) -> None:
+    # Main is built as IR (ir.construct), not as text: its dump reads back to the same tree,
+    # with no diagnostics, and the checker finds nothing in the whole module.
+    from tir_lsp.compiler.analysis.run import analyze_text
+    from tir_lsp.compiler.ir.structural import structural_equal
+    from tir_lsp.compiler.text.reader import read_tir
+
+    p = build_aot(import_onnx(lenet()), resolve(options))
+    back = read_tir(p.text, "<main>")
+    assert [d for d in back.diagnostics if d.severity == "error"] == []
+    main, again = p.module.get(p.main_symbol), back.module.get(p.main_symbol)
+    assert main is not None and again is not None and structural_equal(main, again)
+    assert analyze_text(p.text, "<main>").diagnostics == []
 
 
 def test_link_params_compiles_weights_in_as_bytes_not_tir_numbers() -> None:
@@ -93,7 +110,12 @@ def test_link_params_compiles_weights_in_as_bytes_not_tir_numbers() -> None:
     main = c.program.module.get("tvmgen_default___tvm_main__")
     assert main is not None and [v.name for v in main.params] == ["x", "y", "p_w1", "p_b1", "p_w2", "p_b2", "global_workspace"]
     src = c.sources["default_params0.c"]
-    assert "const unsigned char tvmgen_default_params0[" in src and '"\\x' in src
+    assert isinstance(src, bytes) and b"const unsigned char tvmgen_default_params0[" in src
+    # One string literal of the weights' bytes, raw but for six escaped ones (c_bytes).
+    body = src[src.index(b'=\n"') + 3:src.rindex(b'";')].replace(b'"\n"', b"")
+    decoded = re.sub(rb"\\([0-7]{3})", lambda g: bytes([int(g[1], 8)]), body)
+    assert decoded == params_blob(c.program)  # type: ignore[arg-type]
+    assert len(src) < 1.2 * len(decoded) + 500
     assert "extern const unsigned char tvmgen_default_params0[];" in c.sources["default_lib0.c"]
     assert "load_params" not in c.includes["tvmgen_default.h"]
 
@@ -244,7 +266,7 @@ def test_packed_main_passes_dltensors_made_on_the_stack() -> None:
             "T.tvm_stack_make_array(p_w2.data, T.tvm_stack_make_shape(10, 32), 0, 2, T.float32(0.0), 0), "
             "T.tvm_stack_make_array(p_b2.data, T.tvm_stack_make_shape(10), 0, 1, T.float32(0.0), 0), "
             "T.tvm_stack_make_array(y.data, T.tvm_stack_make_shape(2, 10), 0, 2, T.float32(0.0), 0), "
-            'T.reinterpret("handle", T.uint64(0))) != 0:') in p.text
+            'T.reinterpret(T.handle().ty, T.uint64(0))) != 0:\n            return -1') in p.text
     main = p.module.get("tvmgen_default___tvm_main__")
     assert main is not None and main.attrs["tir.is_entry_func"] is True
 

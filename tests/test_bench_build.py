@@ -11,8 +11,8 @@ import pytest
 from aot_models import HAVE_GCC, random_inputs, reference, run_archive
 from bench_modules import load_bench
 
-from tir_lsp.compiler.backend.mlf import archive_bytes
 from tir_lsp.compiler.executor.build import compile_model
+from tir_lsp.compiler.executor.mlf import archive_bytes
 from tir_lsp.compiler.executor.options import resolve
 
 bench_build = load_bench("bench_build")

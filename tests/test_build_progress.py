@@ -150,3 +150,32 @@ def test_an_import_error_on_a_terminal_starts_a_clean_line(tmp_path: Path) -> No
     assert code == 1
     assert f"\r\x1b[K{model}: error: ONNX import: node act (Gelu): operator Gelu is not supported" in seen
     assert "Traceback" not in seen and not (tmp_path / "out.tar").exists()
+
+
+def test_summary_counts_operators_pool_weights_and_c(tmp_path: Path) -> None:
+    import re
+
+    model = _model_file(tmp_path)
+    proc = subprocess.run(_tirc("build", str(model), "-o", "out.tar", "--link-params", "--progress", *C_OPTS), cwd=tmp_path,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    # Linking weights is a step of its own (it is the long one on a real model).
+    assert "tirc: emitting C weights (3496 bytes)" in lines
+    summary = lines[-1]
+    assert summary.startswith("tirc: wrote out.tar: 2 operators (fused from 5 nodes: Add 1, Gemm 1, MatMul 1, Relu 1, Sigmoid 1), "
+                              "workspace 256 bytes (peak live 256, naive 256), weights 3496 bytes linked in, C "), summary
+    from tir_lsp.compiler.cli_build import read_archive
+
+    files = read_archive(tmp_path / "out.tar")
+    c_bytes = sum(len(v) for k, v in files.items() if k.startswith("codegen/host/src/"))
+    assert re.search(rf", C {c_bytes} bytes in 3 files, [0-9.]+ s$", summary), summary
+
+
+def test_graph_summary_names_the_intermediate_storage(tmp_path: Path) -> None:
+    model = _model_file(tmp_path)
+    proc = subprocess.run(_tirc("build", str(model), "-o", "out.tar", "--executor", "graph"), cwd=tmp_path,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "operators (fused from 5 nodes" in proc.stderr and ", intermediate storage 256 bytes" in proc.stderr
+    assert "weights 3496 bytes in parameters/default.params.npz" in proc.stderr

@@ -20,17 +20,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tir_lsp"
 COMPILER = "tir_lsp.compiler"
 SERVER_ONLY = ("pygls", "lsprotocol")
 
-# Cycles between parts of the compiler being removed on another branch (helper `executor`):
-# delete each entry once its cycle is gone (the test fails while an entry is stale).
-ALLOWED_CYCLES: set[frozenset[str]] = {
-    frozenset({"cli", "cli_build"}),
-    frozenset({"backend", "executor"}),
-}
-# Private names still shared across modules, to be given public names on the same branch.
-ALLOWED_PRIVATE: set[tuple[str, str]] = {
-    ("tir_lsp.compiler.cli_build", "tir_lsp.compiler.cli._report"),
-    ("tir_lsp.compiler.cli_build", "tir_lsp.compiler.cli._pass_selection"),
-}
+# Known cycles between parts of the compiler (none today); the test fails while an entry is stale.
+ALLOWED_CYCLES: set[frozenset[str]] = set()
+# Private names knowingly shared across modules (none today).
+ALLOWED_PRIVATE: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)

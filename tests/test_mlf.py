@@ -69,7 +69,7 @@ def test_interface_c_source_calls_main_with_the_static_pool(tmp_path: Path) -> N
             "(float*)(tvmgen_default_params0 + 2048), (float*)(tvmgen_default_params0 + 2176), "
             "(float*)(tvmgen_default_params0 + 3456), tvmgen_default_global_workspace);") in lib0
     # The weights: bytes in their own file (16x32 floats, then 32 rounded up to 64 bytes...).
-    assert "const unsigned char tvmgen_default_params0[3520]" in files["codegen/host/src/default_params0.c"].decode()
+    assert "const unsigned char tvmgen_default_params0[3520]" in files["codegen/host/src/default_params0.c"].decode("latin-1")
 
 
 def test_refuses_to_replace_a_file_tirc_did_not_write(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ import onnx
 import pytest
 from aot_models import extract_data, mlp
 
-from tir_lsp.compiler.backend.mlf import member_name
+from tir_lsp.compiler.executor.mlf import member_name
 from tir_lsp.compiler.text.reader import read_tir, read_tir_file
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import tarfile
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -103,23 +104,23 @@ def _written_by_tirc(path: Path) -> bool:
 
 def write_archive(path: Path, data: bytes, force: bool) -> None:
     """Write ``data`` atomically; refuse to replace a file that is not an archive tirc wrote."""
-    from tir_lsp.compiler.cli import write_output
+    from tir_lsp.compiler.cli_support import write_output
 
     write_output(path, data, force, written_by_tirc=_written_by_tirc)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from tir_lsp.compiler.backend.mlf import archive_bytes
-    from tir_lsp.compiler.cli import UsageError, _pass_selection
+    from tir_lsp.compiler.cli_support import UsageError, pass_selection
     from tir_lsp.compiler.diagnostics import CompilerError
     from tir_lsp.compiler.executor.build import compile_model
+    from tir_lsp.compiler.executor.mlf import archive_bytes
     from tir_lsp.compiler.executor.options import read_config, resolve
     from tir_lsp.compiler.frontend.onnx_import import IMPORT_ERROR
     from tir_lsp.compiler.transform.pipeline import list_passes
 
     if not Path(args.model).is_file():
         raise UsageError(f"{args.model}: no such file")
-    print_after = _pass_selection(args.print_after, list_passes(), "--print-after") or None
+    print_after = pass_selection(args.print_after, list_passes(), "--print-after") or None
     command_line = {"executor": args.executor, "interface-api": args.interface_api, "unpacked-api": args.unpacked_api,
                     "link-params": args.link_params, "runtime": args.runtime}
     config = read_config(args.config) if args.config else None
@@ -127,6 +128,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     for w in options.warnings:
         print(f"tirc: warning: {w}", file=sys.stderr)
     progress = progress_for(getattr(args, "progress", None), sys.stderr, f"tvmgen_{options.model_name}_")
+    start = time.perf_counter()
     try:
         compiled = compile_model(args.model, options, print_after, progress=progress)
         if progress is not None:
@@ -144,13 +146,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.clear()
-    print(build_summary(compiled, args.output), file=sys.stderr)
+    print(build_summary(compiled, args.output, time.perf_counter() - start), file=sys.stderr)
     return 0
 
 
-def build_summary(compiled: Any, output: str) -> str:
+def build_summary(compiled: Any, output: str, seconds: float | None = None) -> str:
     """One line: fused operators (from how many ONNX nodes, of which kinds), the workspace
-    pool, and the weights and where they are."""
+    pool (graph executor: the storage of the intermediates), the weights and where they
+    are, the C written, and the time taken."""
     p = compiled.program
     plan = p.plan
     kinds: dict[str, int] = {}
@@ -161,9 +164,12 @@ def build_summary(compiled: Any, output: str) -> str:
     where = "linked in" if p.options.link_params else f"in parameters/{p.options.model_name}.params.bin"
     if p.options.executor == "graph" and not p.options.link_params:
         where = f"in parameters/{p.options.model_name}.params.npz"
+    pool = "workspace" if p.options.executor == "aot" else "intermediate storage"
+    c_bytes = sum(len(text) for text in compiled.sources.values())
+    took = f", {seconds:.1f} s" if seconds is not None else ""
     return (f"tirc: wrote {output}: {len(p.fused)} operators (fused from {len(p.graph.nodes)} nodes: {ops}), "
-            f"workspace {plan.pool_size} bytes (peak live {plan.peak_live}, naive {plan.naive_size}), "
-            f"weights {weights} bytes {where}")
+            f"{pool} {plan.pool_size} bytes (peak live {plan.peak_live}, naive {plan.naive_size}), "
+            f"weights {weights} bytes {where}, C {c_bytes} bytes in {len(compiled.sources)} files{took}")
 
 
 def read_archive(path: str | Path) -> dict[str, bytes]:
@@ -185,11 +191,11 @@ def add_graph_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from tir_lsp.compiler.cli import _report, load_module
+    from tir_lsp.compiler.cli_support import load_module, report
     from tir_lsp.compiler.executor.graph import entry_function, to_dot, to_json
 
     name, module, diags = load_module(args.file)
-    if _report(diags, name):
+    if report(diags, name):
         return 1
     if entry_function(module) is None:
         print(f"{name}: error: no entry function (__tvm_main__ or \"tir.is_entry_func\": True)", file=sys.stderr)

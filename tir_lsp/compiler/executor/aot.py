@@ -1,10 +1,11 @@
 """The AOT executor: the model's operators plus ``tvmgen_<model>___tvm_main__``, which calls
-them in order, all in one IRModule (TIR text parsed by ``read_tir``).
+them in order, all in one IRModule. The operators come from the ONNX operator library as TIR
+text (read back by ``read_tir``); main is built as IR (``ir.construct``).
 
 ``__tvm_main__`` takes the model's inputs, outputs and weights as buffers, then the
 workspace pool ``global_workspace`` (uint8). Each
 intermediate tensor is a pointer into the pool at the offset the memory planner chose
-(``sid_N: T.handle("float32") = T.address_of(global_workspace[offset])``). Operators are
+(``sid_N: T.let[T.handle("float32", "global")] = T.address_of(global_workspace[offset])``). Operators are
 called with ``T.call_extern`` and data pointers when unpacked, and with ``T.call_cpacked``
 and DLTensors made on the stack (``T.tvm_stack_make_array``, as TVM packs a buffer) when
 packed; a non-zero return aborts with -1. With ``link-params`` the entry passes weights
@@ -23,8 +24,10 @@ from tir_lsp.compiler.executor.memory_planner import BufferLife, MemoryPlan, pla
 from tir_lsp.compiler.executor.options import ExecutorOptions
 from tir_lsp.compiler.frontend.fuse import FusedOp, c_identifier, fuse
 from tir_lsp.compiler.frontend.graph import Graph
-from tir_lsp.compiler.frontend.operators.base import shape_text
-from tir_lsp.compiler.ir.function import IRModule
+from tir_lsp.compiler.ir import construct as ir
+from tir_lsp.compiler.ir.expr import Expr
+from tir_lsp.compiler.ir.function import IRModule, PrimFunc
+from tir_lsp.compiler.ir.stmt import Stmt
 
 
 @dataclass
@@ -36,7 +39,6 @@ class AotProgram:
     fused: list[FusedOp]
     plan: MemoryPlan
     lives: list[BufferLife]
-    text: str  # the whole module as TIR text (unlowered)
     module: IRModule
     input_names: dict[str, str]  # tensor -> C-safe name
     output_names: dict[str, str]
@@ -45,6 +47,17 @@ class AotProgram:
     @property
     def main_symbol(self) -> str:
         return f"tvmgen_{self.options.model_name}___tvm_main__"
+
+    @property
+    def text(self) -> str:
+        """The whole module as TIR text (unlowered): for dumps and tests."""
+        return module_dump(self.module)
+
+
+def module_dump(module: IRModule) -> str:
+    from tir_lsp.compiler.text.printer import print_module
+
+    return print_module(module)
 
 
 def unique_names(tensors: list[str], taken: set[str], prefix: str = "") -> dict[str, str]:
@@ -118,12 +131,6 @@ def used_params(graph: Graph, fused: list[FusedOp], taken: set[str]) -> dict[str
     return unique_names(list(dict.fromkeys(used)), taken, "p_")
 
 
-def stack_array(data: str, shape: tuple[int, ...]) -> str:
-    """A DLTensor over ``data`` for a packed call, spelled as TVM prints a packed buffer."""
-    return (f"T.tvm_stack_make_array({data}, T.tvm_stack_make_shape({', '.join(map(str, shape))}), 0, {len(shape)}, "
-            "T.float32(0.0), 0)")
-
-
 def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     """The AOT program of ``graph``: fused operators, memory plan and ``__tvm_main__``."""
     model = options.model_name
@@ -134,42 +141,42 @@ def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     inputs = unique_names(graph.inputs, taken)
     outputs = unique_names(graph.outputs, taken)
     params = used_params(graph, fused, taken)
-    ind = "    "
-    sig = [f"{inputs[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in graph.inputs]
-    sig += [f"{outputs[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in graph.outputs]
-    # The weights are buffers of main in both modes: linked ones are compiled in as bytes by
-    # the entry (c_interface.linked_params_sources), never as numbers in the TIR text.
-    sig += [f"{params[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in params]
-    if plan.pool_size:
-        sig.append(f"global_workspace: T.Buffer(({plan.pool_size},), \"uint8\")")
-    main = f"tvmgen_{model}___tvm_main__"
-    packed = not options.unpacked_api
-    # The entry is main itself unless a packed wrapper (in C) stands in front of an unpacked main.
-    entry = ", \"tir.is_entry_func\": True" if packed or options.interface_api == "c" else ""
-    body = [f"T.func_attr({{\"global_symbol\": \"{main}\"{entry}, \"runner_function\": True}})"]
-    # The data pointer of each tensor main hands to an operator.
-    data: dict[str, str] = {t: f"{inputs[t]}.data" for t in graph.inputs}
-    data.update({t: f"{outputs[t]}.data" for t in graph.outputs})
-    for t, name in params.items():
-        data[t] = f"{name}.data"
-    for k, life in enumerate(sorted(lives, key=lambda b: b.first)):
-        sid = f"sid_{k + 1}"
-        body.append(f"{sid}: T.handle(\"float32\") = T.address_of(global_workspace[{plan.offsets[life.name]}])")
-        data[life.name] = sid
+    operators = read_generated(module_text(options, fused), model)
+    main = main_function(graph, options, fused, plan, lives, {**inputs, **outputs, **params})
+    module = operators.with_(functions=(*operators.functions, main))
+    return AotProgram(graph, options, fused, plan, lives, module, inputs, outputs, params)
+
+
+def main_function(graph: Graph, options: ExecutorOptions, fused: list[FusedOp], plan: MemoryPlan,
+                  lives: list[BufferLife], names: dict[str, str]) -> PrimFunc:
+    """``tvmgen_<model>___tvm_main__`` built as IR (see the module docstring). ``names``
+    gives the C name of each input, output and weight, in that order: main's parameters."""
     shapes = {t: graph.tensors[t].shape for t in graph.tensors}
     for g in fused:
         for name, shape in g.scratch:
             shapes[scratch_name(g, name)] = shape
+    # The weights are buffers of main in both modes: linked ones are compiled in as bytes by
+    # the entry (c_interface.linked_params_sources), never as numbers in TIR.
+    buffers = [ir.buffer(c, shapes[t]) for t, c in names.items()]
+    pool = ir.buffer("global_workspace", (plan.pool_size,), "uint8") if plan.pool_size else None
+    # The data pointer of each tensor main hands to an operator.
+    data: dict[str, Expr] = {t: b.data for t, b in zip(names, buffers)}
+    body: list[Stmt] = []
+    for k, life in enumerate(sorted(lives, key=lambda b: b.first)):
+        assert pool is not None
+        sid = ir.pointer_var(f"sid_{k + 1}", "float32")
+        body.append(ir.bind(sid, ir.address_of(ir.load(pool, plan.offsets[life.name]))))
+        data[life.name] = sid
+    packed = not options.unpacked_api
     for g in fused:
         tensors = [*g.inputs, *(scratch_name(g, name) for name, _ in g.scratch), g.output]
         if packed:
-            args = ", ".join(stack_array(data[t], shapes[t]) for t in tensors)
-            call = f"T.call_cpacked(\"{g.name}\", {args}, T.reinterpret(\"handle\", T.uint64(0)))"
+            call = ir.call_cpacked(g.name, *(ir.stack_make_array(data[t], shapes[t]) for t in tensors), ir.null_handle())
         else:
-            call = f"T.call_extern(\"int32\", \"{g.name}\", {', '.join(data[t] for t in tensors)})"
-        body.append(f"if {call} != 0:")
-        body.append(f"{ind}T.ret(-1)")
-    main_lines = [f"{ind}@T.prim_func", f"{ind}def {main}({', '.join(sig)}):"] + [f"{ind * 2}{line}" for line in body]
-    text = module_text(options, fused, main_lines)
-    module = read_generated(text, model)
-    return AotProgram(graph, options, fused, plan, lives, text, module, inputs, outputs, params)
+            call = ir.call_extern("int32", g.name, *(data[t] for t in tensors))
+        body.append(ir.if_then(ir.ne(call, 0), ir.ret(-1)))
+    symbol = f"tvmgen_{options.model_name}___tvm_main__"
+    # The entry is main itself unless a packed wrapper (in C) stands in front of an unpacked main.
+    entry = {"tir.is_entry_func": True} if packed or options.interface_api == "c" else {}
+    attrs: dict[str, object] = {"global_symbol": symbol, **entry, "runner_function": True}
+    return ir.prim_func(symbol, [*buffers, *([pool] if pool else [])], ir.seq(*body), attrs)

@@ -37,12 +37,13 @@ ProgressHook = Callable[[str, int, int, str], None]
 class CompiledModel:
     """A compiled model: its program, the TIR dumped at the chosen stages, C sources
     (file name under codegen/host/src or include -> text) and, for the graph executor,
-    ``graph.json``."""
+    ``graph.json``. A source is ``bytes`` when it holds raw bytes (the linked weights,
+    ``<model>_params<k>.c``): write it as it is, never re-encoded."""
 
     program: AotProgram | GraphProgram
     lowered: IRModule
     tir_stages: dict[str, str] = field(default_factory=dict)  # "tir-<N>.txt" -> text
-    sources: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str | bytes] = field(default_factory=dict)
     includes: dict[str, str] = field(default_factory=dict)
     graph_json: str | None = None
 
@@ -100,14 +101,16 @@ def compile_model(model: str | Path | Any, options: ExecutorOptions, print_after
 
     tell("emit", 0, 1, "")
     m = options.model_name
-    sources = {f"{m}_lib1.c": emit_c(lowered)}
+    sources: dict[str, str | bytes] = {f"{m}_lib1.c": emit_c(lowered)}
     includes = {HEADER_NAME: runtime_header()}
+    if options.link_params and program.param_names:
+        weights = sum(program.graph.tensors[t].nbytes for t in program.param_names)
+        tell("emit", 0, 1, f"weights ({weights} bytes)")
+        sources.update(linked_params_sources(program))
     if isinstance(program, GraphProgram):
         sources[f"{m}_lib0.c"] = registry_source(program)
         includes[header_name(m)] = header_text(program)
         return CompiledModel(program, lowered, stages, dict(sorted(sources.items())), includes, graph_json_text(program))
     sources[f"{m}_lib0.c"] = interface_source(program) if options.interface_api == "c" else packed_entry_source(program)
-    if options.link_params:
-        sources.update(linked_params_sources(program))
     includes[header_name(m)] = interface_header(program)
     return CompiledModel(program, lowered, stages, dict(sorted(sources.items())), includes)

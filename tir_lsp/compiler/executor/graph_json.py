@@ -6,14 +6,20 @@ walks (TVM's graph executor format), and the weights as parameters.
 then one ``"op": "tvm_op"`` node per fused operator in execution order, its ``attrs`` naming
 the packed function (``func_name``) and its ``num_inputs`` / ``num_outputs``; ``inputs`` are
 ``[node, output index, version]`` triples. ``arg_nodes`` are the null nodes, ``heads`` the
-model outputs, ``node_row_ptr`` the first entry of each node (every node has one output, so
-entry = node). Per entry, ``attrs`` gives ``shape`` (``list_shape``), ``dltype``
-(``list_str``) and ``storage_id`` (``list_int``): a runtime allocates one buffer per storage
-id, as large as the largest entry using it. Inputs, weights and outputs have their own
-storage; intermediates share storage when their lifetimes do not overlap.
+model outputs, ``node_row_ptr`` the first entry of each node. Per entry, ``attrs`` gives
+``shape`` (``list_shape``), ``dltype`` (``list_str``) and ``storage_id`` (``list_int``): a
+runtime allocates one buffer per storage id, as large as the largest entry using it, once.
+Inputs, weights and outputs have their own storage; intermediates share storage when their
+lifetimes do not overlap.
+
+No operator allocates (no heap while the model runs): an operator that needs intermediate
+buffers (a convolution's padded input, a softmax's sums) takes them as outputs listed before
+its result, so ``num_outputs`` is 1 + their number and its result is its last output. They
+are planned like every other entry (live during their operator's step only), so the storage
+ids are the whole memory of a run.
 
 The runtime calls each ``tvm_op`` through the C-runtime packed ABI with the DLTensors of its
-inputs, then its output. ``<model>_lib0.c`` has ``tvmgen_<model>_get_function(name)`` (the
+inputs, then its outputs. ``<model>_lib0.c`` has ``tvmgen_<model>_get_function(name)`` (the
 operator of a ``func_name``) and, with ``link-params``, ``tvmgen_<model>_get_linked_param(name)``
 (the weights compiled in, so a runtime needs no params file).
 """
@@ -25,8 +31,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from tir_lsp.compiler.backend.runtime_header import HEADER_NAME
-from tir_lsp.compiler.executor.aot import liveness, module_text, read_generated, unique_names, used_params
-from tir_lsp.compiler.executor.c_interface import PACKED_PARAMS, c_floats
+from tir_lsp.compiler.executor.aot import (
+    liveness,
+    module_text,
+    read_generated,
+    scratch_name,
+    unique_names,
+    used_params,
+)
+from tir_lsp.compiler.executor.c_interface import PACKED_PARAMS, linked_param_pointers
 from tir_lsp.compiler.executor.memory_planner import BufferLife, MemoryPlan, plan_memory
 from tir_lsp.compiler.executor.options import ExecutorOptions
 from tir_lsp.compiler.frontend.fuse import FusedOp, fuse
@@ -66,36 +79,51 @@ def _align(n: int) -> int:
     return (n + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
+def _outputs(g: FusedOp) -> list[tuple[str, tuple[int, ...] | None]]:
+    """The outputs of ``g``'s node: its intermediate buffers (name in the memory plan, shape),
+    then its result (shape None: the graph's tensor)."""
+    return [*((scratch_name(g, name), shape) for name, shape in g.scratch), (g.output, None)]
+
+
 def assign_storage(graph: Graph, fused: list[FusedOp], params: list[str]) -> tuple[dict[str, int], list[int]]:
-    """A storage id per tensor: inputs, weights and outputs each their own; an intermediate
-    takes a freed storage (the smallest large enough, else the largest, which grows) or a new
-    one. A step's inputs are freed after its output is placed: they are live together."""
+    """A storage id per tensor (and per intermediate buffer of an operator): inputs, weights
+    and outputs each their own; an intermediate takes a freed storage (the smallest large
+    enough, else the largest, which grows) or a new one. A step's inputs are freed after its
+    outputs are placed: they are live together."""
     sizes: list[int] = []
     storage: dict[str, int] = {}
 
-    def new(t: str) -> None:
+    def new(t: str, need: int) -> None:
         storage[t] = len(sizes)
-        sizes.append(graph.tensors[t].nbytes)
+        sizes.append(need)
 
     for t in [*graph.inputs, *params]:
-        new(t)
+        new(t, graph.tensors[t].nbytes)
     last = {b.name: b.last for b in liveness(graph, fused)}
     free: list[int] = []
     for step, g in enumerate(fused):
-        t = g.output
-        need = graph.tensors[t].nbytes
-        if t in graph.outputs or not free:
-            new(t)
-        else:
-            fits = [s for s in free if sizes[s] >= need]
-            sid = min(fits, key=lambda s: (sizes[s], s)) if fits else max(free, key=lambda s: (sizes[s], -s))
-            free.remove(sid)
-            sizes[sid] = max(sizes[sid], need)
-            storage[t] = sid
-        for x in dict.fromkeys([*g.inputs, g.output]):
+        outs = _outputs(g)
+        for t, shape in outs:
+            need = graph.tensors[t].nbytes if shape is None else 4 * _count(shape)
+            if t in graph.outputs or not free:
+                new(t, need)
+            else:
+                fits = [s for s in free if sizes[s] >= need]
+                sid = min(fits, key=lambda s: (sizes[s], s)) if fits else max(free, key=lambda s: (sizes[s], -s))
+                free.remove(sid)
+                sizes[sid] = max(sizes[sid], need)
+                storage[t] = sid
+        for x in dict.fromkeys([*g.inputs, *(t for t, _ in outs)]):
             if x in last and last[x] == step:
                 free.append(storage[x])
     return storage, sizes
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def _pool_plan(graph: Graph, lives: list[BufferLife], storage: dict[str, int], sizes: list[int]) -> MemoryPlan:
@@ -114,31 +142,38 @@ def graph_dict(graph: Graph, fused: list[FusedOp], inputs: dict[str, str], param
                storage: dict[str, int]) -> dict[str, Any]:
     """The ``graph.json`` object (see the module docstring)."""
     nodes: list[dict[str, Any]] = []
-    node_of: dict[str, int] = {}
+    row_ptr = [0]
+    entries: list[tuple[str, str, list[int]]] = []  # (storage key, dtype, shape) per entry
+    entry_of: dict[str, list[int]] = {}  # tensor -> [node, output index, 0]
+
+    def add(node: dict[str, Any], outs: list[tuple[str, tuple[int, ...] | None]]) -> None:
+        for k, (t, shape) in enumerate(outs):
+            entry_of[t] = [len(nodes), k, 0]
+            info = graph.tensors[t] if shape is None else None
+            entries.append((t, info.dtype if info else "float32", list(info.shape if info else shape or ())))
+        nodes.append(node)
+        row_ptr.append(len(entries))
+
     for t in graph.inputs:
-        node_of[t] = len(nodes)
-        nodes.append({"op": "null", "name": t, "inputs": []})
+        add({"op": "null", "name": t, "inputs": []}, [(t, None)])
     for t, name in params.items():
-        node_of[t] = len(nodes)
-        nodes.append({"op": "null", "name": name, "inputs": []})
+        add({"op": "null", "name": name, "inputs": []}, [(t, None)])
     arg_nodes = list(range(len(nodes)))
     for g in fused:
-        nodes.append({"op": "tvm_op", "name": g.name, "inputs": [[node_of[t], 0, 0] for t in g.inputs],
-                      "attrs": {"func_name": g.name, "num_inputs": str(len(g.inputs)), "num_outputs": "1",
-                                "flatten_data": "0"}})
-        node_of[g.output] = len(nodes) - 1
-    tensor_of = {n: t for t, n in node_of.items()}
-    entries = [tensor_of[i] for i in range(len(nodes))]
+        outs = _outputs(g)
+        add({"op": "tvm_op", "name": g.name, "inputs": [entry_of[t] for t in g.inputs],
+             "attrs": {"func_name": g.name, "num_inputs": str(len(g.inputs)), "num_outputs": str(len(outs)),
+                       "flatten_data": "0"}}, outs)
     return {
         "nodes": nodes,
         "arg_nodes": arg_nodes,
-        "heads": [[node_of[t], 0, 0] for t in graph.outputs],
+        "heads": [entry_of[t] for t in graph.outputs],
         "attrs": {
-            "dltype": ["list_str", [graph.tensors[t].dtype for t in entries]],
-            "shape": ["list_shape", [list(graph.tensors[t].shape) for t in entries]],
-            "storage_id": ["list_int", [storage[t] for t in entries]],
+            "dltype": ["list_str", [dtype for _, dtype, _ in entries]],
+            "shape": ["list_shape", [shape for _, _, shape in entries]],
+            "storage_id": ["list_int", [storage[t] for t, _, _ in entries]],
         },
-        "node_row_ptr": list(range(len(nodes) + 1)),
+        "node_row_ptr": row_ptr,
     }
 
 
@@ -146,7 +181,7 @@ def build_graph(graph: Graph, options: ExecutorOptions) -> GraphProgram:
     """The graph-executor program of ``graph``: fused operators (lowered packed by the
     pipeline), storage ids and ``graph.json``."""
     model = options.model_name
-    fused = fuse(graph, model)
+    fused = fuse(graph, model, scratch_params=True)
     taken: set[str] = set()
     inputs = unique_names(graph.inputs, taken)
     outputs = unique_names(graph.outputs, taken)
@@ -201,10 +236,9 @@ def registry_source(p: GraphProgram) -> str:
     lines += [f"  if (strcmp(name, \"{g.name}\") == 0) return {g.name};" for g in p.fused]
     lines += ["  return NULL;", "}", ""]
     if p.options.link_params:
-        for t, c in p.param_names.items():
-            lines.append(f"static const float tvmgen_{m}_{c}[{p.graph.tensors[t].size}] = "
-                         f"{{{c_floats(p.graph.constants[t])}}};")
+        # The weights are in <model>_params<k>.c (c_interface.linked_params_sources), as bytes.
+        pointers = linked_param_pointers(p, lines)
         lines += ["", f"const void* tvmgen_{m}_get_linked_param(const char* name) {{"]
-        lines += [f"  if (strcmp(name, \"{c}\") == 0) return tvmgen_{m}_{c};" for c in p.param_names.values()]
+        lines += [f"  if (strcmp(name, \"{c}\") == 0) return {pointers[c]};" for c in p.param_names.values()]
         lines += ["  return NULL;", "}", ""]
     return "\n".join(lines)

@@ -106,7 +106,7 @@ def archive_bytes(c: CompiledModel) -> bytes:
     """The MLF archive of ``c`` as tar bytes (deterministic: fixed mtimes, sorted entries)."""
     files: dict[str, bytes] = {"metadata.json": (json.dumps(metadata(c), indent=2) + "\n").encode()}
     for name, text in c.sources.items():
-        files[f"codegen/host/src/{name}"] = text.encode()
+        files[f"codegen/host/src/{name}"] = text if isinstance(text, bytes) else text.encode()
     for name, text in c.includes.items():
         files[f"codegen/host/include/{name}"] = text.encode()
     if c.graph_json is not None:
