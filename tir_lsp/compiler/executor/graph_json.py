@@ -26,7 +26,7 @@ from typing import Any
 
 from tir_lsp.compiler.backend.runtime_header import HEADER_NAME
 from tir_lsp.compiler.executor.aot import liveness, module_text, read_generated, unique_names, used_params
-from tir_lsp.compiler.executor.c_interface import PACKED_PARAMS, c_floats
+from tir_lsp.compiler.executor.c_interface import PACKED_PARAMS, c_type, c_values
 from tir_lsp.compiler.executor.memory_planner import BufferLife, MemoryPlan, plan_memory
 from tir_lsp.compiler.executor.options import ExecutorOptions
 from tir_lsp.compiler.frontend.fuse import FusedOp, fuse
@@ -202,9 +202,12 @@ def registry_source(p: GraphProgram) -> str:
     lines += ["  return NULL;", "}", ""]
     if p.options.link_params:
         for t, c in p.param_names.items():
-            lines.append(f"static const float tvmgen_{m}_{c}[{p.graph.tensors[t].size}] = "
-                         f"{{{c_floats(p.graph.constants[t])}}};")
+            info = p.graph.tensors[t]
+            lines.append(f"static const {c_type(info.dtype)} tvmgen_{m}_{c}[{info.size}] = "
+                         f"{{{c_values(p.graph.constants[t], info.dtype)}}};")
         lines += ["", f"const void* tvmgen_{m}_get_linked_param(const char* name) {{"]
+        if not p.param_names:
+            lines.append("  (void)name;")
         lines += [f"  if (strcmp(name, \"{c}\") == 0) return tvmgen_{m}_{c};" for c in p.param_names.values()]
         lines += ["  return NULL;", "}", ""]
     return "\n".join(lines)
