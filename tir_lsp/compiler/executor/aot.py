@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from tir_lsp.compiler.diagnostics import CompilerError
 from tir_lsp.compiler.executor.memory_planner import BufferLife, MemoryPlan, plan_memory
 from tir_lsp.compiler.executor.options import ExecutorOptions
-from tir_lsp.compiler.frontend.fuse import FusedOp, c_identifier, fuse
-from tir_lsp.compiler.frontend.graph import Graph
+from tir_lsp.compiler.frontend.fuse import FusedOp, fuse, tensor_identifier
+from tir_lsp.compiler.frontend.graph import DTYPE_BYTES, Graph
 from tir_lsp.compiler.frontend.operators.base import shape_text
 from tir_lsp.compiler.ir.function import IRModule
 
@@ -50,7 +50,7 @@ class AotProgram:
 def unique_names(tensors: list[str], taken: set[str], prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for t in tensors:
-        base = prefix + c_identifier(t)
+        base = prefix + tensor_identifier(t)
         name, k = base, 0
         while name in taken:
             k += 1
@@ -73,7 +73,8 @@ def liveness(graph: Graph, fused: list[FusedOp]) -> list[BufferLife]:
     lives = [BufferLife(t, graph.tensors[t].nbytes, first[t], last[t]) for t in first if t not in graph.outputs]
     for step, g in enumerate(fused):
         # An operator's intermediate buffers live during its own step only.
-        lives += [BufferLife(scratch_name(g, name), 4 * _count(shape), step, step) for name, shape in g.scratch]
+        lives += [BufferLife(scratch_name(g, name), DTYPE_BYTES[g.scratch_dtypes.get(name, "float32")] * _count(shape), step,
+                             step) for name, shape in g.scratch]
     return lives
 
 
@@ -118,10 +119,12 @@ def used_params(graph: Graph, fused: list[FusedOp], taken: set[str]) -> dict[str
     return unique_names(list(dict.fromkeys(used)), taken, "p_")
 
 
-def stack_array(data: str, shape: tuple[int, ...]) -> str:
-    """A DLTensor over ``data`` for a packed call, spelled as TVM prints a packed buffer."""
+def stack_array(data: str, shape: tuple[int, ...], dtype: str = "float32") -> str:
+    """A DLTensor over ``data`` for a packed call, spelled as TVM prints a packed buffer (a
+    zero of the element dtype gives the DLTensor's dtype)."""
+    zero = "T.bool(False)" if dtype == "bool" else f"T.{dtype}(0.0)" if dtype.startswith("float") else f"T.{dtype}(0)"
     return (f"T.tvm_stack_make_array({data}, T.tvm_stack_make_shape({', '.join(map(str, shape))}), 0, {len(shape)}, "
-            "T.float32(0.0), 0)")
+            f"{zero}, 0)")
 
 
 def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
@@ -135,11 +138,14 @@ def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     outputs = unique_names(graph.outputs, taken)
     params = used_params(graph, fused, taken)
     ind = "    "
-    sig = [f"{inputs[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in graph.inputs]
-    sig += [f"{outputs[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in graph.outputs]
+    def buf(t: str) -> str:
+        return f"T.Buffer({shape_text(graph.tensors[t].shape)}, \"{graph.tensors[t].dtype}\")"
+
+    sig = [f"{inputs[t]}: {buf(t)}" for t in graph.inputs]
+    sig += [f"{outputs[t]}: {buf(t)}" for t in graph.outputs]
     # The weights are buffers of main in both modes: linked ones are compiled in as bytes by
     # the entry (c_interface.linked_params_sources), never as numbers in the TIR text.
-    sig += [f"{params[t]}: T.Buffer({shape_text(graph.tensors[t].shape)}, \"float32\")" for t in params]
+    sig += [f"{params[t]}: {buf(t)}" for t in params]
     if plan.pool_size:
         sig.append(f"global_workspace: T.Buffer(({plan.pool_size},), \"uint8\")")
     main = f"tvmgen_{model}___tvm_main__"
@@ -152,18 +158,22 @@ def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     data.update({t: f"{outputs[t]}.data" for t in graph.outputs})
     for t, name in params.items():
         data[t] = f"{name}.data"
+    scratch_dtypes = {scratch_name(g, name): d for g in fused for name, d in g.scratch_dtypes.items()}
     for k, life in enumerate(sorted(lives, key=lambda b: b.first)):
         sid = f"sid_{k + 1}"
-        body.append(f"{sid}: T.handle(\"float32\") = T.address_of(global_workspace[{plan.offsets[life.name]}])")
+        dtype = graph.tensors[life.name].dtype if life.name in graph.tensors else scratch_dtypes.get(life.name, "float32")
+        body.append(f"{sid}: T.handle(\"{dtype}\") = T.address_of(global_workspace[{plan.offsets[life.name]}])")
         data[life.name] = sid
     shapes = {t: graph.tensors[t].shape for t in graph.tensors}
+    dtypes = {t: graph.tensors[t].dtype for t in graph.tensors}
     for g in fused:
         for name, shape in g.scratch:
             shapes[scratch_name(g, name)] = shape
+    dtypes.update(scratch_dtypes)
     for g in fused:
         tensors = [*g.inputs, *(scratch_name(g, name) for name, _ in g.scratch), g.output]
         if packed:
-            args = ", ".join(stack_array(data[t], shapes[t]) for t in tensors)
+            args = ", ".join(stack_array(data[t], shapes[t], dtypes.get(t, "float32")) for t in tensors)
             call = f"T.call_cpacked(\"{g.name}\", {args}, T.reinterpret(\"handle\", T.uint64(0)))"
         else:
             call = f"T.call_extern(\"int32\", \"{g.name}\", {', '.join(data[t] for t in tensors)})"
