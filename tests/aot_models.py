@@ -14,6 +14,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from tir_lsp.compiler.executor.c_interface import c_type
+
 HAVE_GCC = shutil.which("gcc") is not None
 RNG_SEED = 0
 # onnxruntime reads IR versions up to 13; onnx.helper writes its newest by default.
@@ -155,12 +157,12 @@ def run_archive(archive: Path, workdir: Path, inputs: dict[str, np.ndarray]) -> 
     lines = ['#include "tir_runtime.h"', f'#include "tvmgen_{m}.h"', "#include <stdio.h>", "int main(void) {",
              f"  struct tvmgen_{m}_inputs in; struct tvmgen_{m}_outputs out; FILE* f;"]
     for k, t in enumerate(meta["inputs"]):
-        n = int(np.prod(t["shape"]))
-        inputs[t["name"]].astype(np.float32).tofile(workdir / f"in{k}.bin")
-        lines += [f"  static float in{k}[{n}]; f = fopen(\"in{k}.bin\", \"rb\");",
-                  f"  if (!f || fread(in{k}, 4, {n}, f) != {n}) {{ return 3; }} fclose(f); in.{t['c_name']} = in{k};"]
+        n, ct, size = int(np.prod(t["shape"])), c_type(t["dtype"]), np.dtype(t["dtype"]).itemsize
+        inputs[t["name"]].astype(t["dtype"]).tofile(workdir / f"in{k}.bin")
+        lines += [f"  static {ct} in{k}[{n}]; f = fopen(\"in{k}.bin\", \"rb\");",
+                  f"  if (!f || fread(in{k}, {size}, {n}, f) != {n}) {{ return 3; }} fclose(f); in.{t['c_name']} = in{k};"]
     for k, t in enumerate(meta["outputs"]):
-        lines.append(f"  static float out{k}[{int(np.prod(t['shape']))}]; out.{t['c_name']} = out{k};")
+        lines.append(f"  static {c_type(t['dtype'])} out{k}[{int(np.prod(t['shape']))}]; out.{t['c_name']} = out{k};")
     blob = workdir / f"parameters/{m}.params.bin"
     if blob.exists():  # weights not linked in: hand the model the blob
         n = blob.stat().st_size
@@ -171,7 +173,7 @@ def run_archive(archive: Path, workdir: Path, inputs: dict[str, np.ndarray]) -> 
     lines.append(f"  if (tvmgen_{m}_run(&in, &out) != 0) {{ fprintf(stderr, \"%s\\n\", TVMGetLastError()); return 1; }}")
     for k, t in enumerate(meta["outputs"]):
         n = int(np.prod(t["shape"]))
-        lines.append(f"  f = fopen(\"out{k}.bin\", \"wb\"); fwrite(out{k}, 4, {n}, f); fclose(f);")
+        lines.append(f"  f = fopen(\"out{k}.bin\", \"wb\"); fwrite(out{k}, {np.dtype(t['dtype']).itemsize}, {n}, f); fclose(f);")
     lines += ["  return 0;", "}"]
     (workdir / "main.c").write_text("\n".join(lines) + "\n")
     srcs = sorted(str(p) for p in (workdir / "codegen/host/src").glob("*.c"))
@@ -181,7 +183,7 @@ def run_archive(archive: Path, workdir: Path, inputs: dict[str, np.ndarray]) -> 
     assert cc.returncode == 0, cc.stderr
     run = subprocess.run([str(exe)], cwd=workdir, capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 0, run.stderr
-    return {t["name"]: np.fromfile(workdir / f"out{k}.bin", dtype=np.float32).reshape(t["shape"])
+    return {t["name"]: np.fromfile(workdir / f"out{k}.bin", dtype=t["dtype"]).reshape(t["shape"])
             for k, t in enumerate(meta["outputs"])}
 
 
@@ -204,7 +206,7 @@ def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]],
     srcs: list[str] = []
     lines = ['#include "tir_runtime.h"', "#include <stdio.h>"]
     body = ["int main(void) {", "  FILE* f;"]
-    metas: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+    metas: dict[str, list[tuple[str, tuple[int, ...], str]]] = {}
     for m, (model, inputs) in models.items():
         c = compile_model(model, resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True,
                                           "link-params": link_params or None}, model_name=m))
@@ -217,18 +219,19 @@ def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]],
         lines.append(f'#include "tvmgen_{m}.h"')
         body.append(f"  {{ struct tvmgen_{m}_inputs in; struct tvmgen_{m}_outputs out;")
         for k, (t, cname) in enumerate(p.input_names.items()):
-            n = p.graph.tensors[t].size
+            info = p.graph.tensors[t]
+            n, size = info.size, np.dtype(info.dtype).itemsize
             fname = f"{m}_in{k}.bin"
-            inputs[t].astype(np.float32).tofile(workdir / fname)
-            lines.append(f"static float {m}_in{k}[{n}];")
-            body.append(f"    f = fopen(\"{fname}\", \"rb\"); if (!f || fread({m}_in{k}, 4, {n}, f) != {n}) return 3; "
+            np.asarray(inputs[t]).astype(info.dtype).tofile(workdir / fname)
+            lines.append(f"static {c_type(info.dtype)} {m}_in{k}[{n}];")
+            body.append(f"    f = fopen(\"{fname}\", \"rb\"); if (!f || fread({m}_in{k}, {size}, {n}, f) != {n}) return 3; "
                         f"fclose(f); in.{cname} = {m}_in{k};")
         outs = []
         for k, (t, cname) in enumerate(p.output_names.items()):
-            n = p.graph.tensors[t].size
-            lines.append(f"static float {m}_out{k}[{n}];")
+            info = p.graph.tensors[t]
+            lines.append(f"static {c_type(info.dtype)} {m}_out{k}[{info.size}];")
             body.append(f"    out.{cname} = {m}_out{k};")
-            outs.append((t, p.graph.tensors[t].shape))
+            outs.append((t, info.shape, info.dtype))
         if p.param_names and not link_params:
             from tir_lsp.compiler.executor.c_interface import params_blob
 
@@ -242,9 +245,10 @@ def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]],
         body.append("    TIR_TEST_BEFORE_RUN();")
         body.append(f"    if (tvmgen_{m}_run(&in, &out) != 0) {{ fprintf(stderr, \"{m}: %s\\n\", TVMGetLastError()); return 1; }}")
         body.append("    TIR_TEST_AFTER_RUN();")
-        for k, (t, _) in enumerate(outs):
+        for k, (t, _, dtype) in enumerate(outs):
             n = p.graph.tensors[t].size
-            body.append(f"    f = fopen(\"{m}_out{k}.bin\", \"wb\"); fwrite({m}_out{k}, 4, {n}, f); fclose(f);")
+            body.append(f"    f = fopen(\"{m}_out{k}.bin\", \"wb\"); fwrite({m}_out{k}, {np.dtype(dtype).itemsize}, {n}, f); "
+                        "fclose(f);")
         body.append("  }")
         metas[m] = outs
     body += ["  return 0;", "}"]
@@ -257,5 +261,5 @@ def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]],
     assert cc.returncode == 0, cc.stderr[-4000:]
     run = subprocess.run([str(exe)], cwd=workdir, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr[-4000:]
-    return {m: {t: np.fromfile(workdir / f"{m}_out{k}.bin", dtype=np.float32).reshape(shape)
-                for k, (t, shape) in enumerate(outs)} for m, outs in metas.items()}
+    return {m: {t: np.fromfile(workdir / f"{m}_out{k}.bin", dtype=dtype).reshape(shape)
+                for k, (t, shape, dtype) in enumerate(outs)} for m, outs in metas.items()}

@@ -148,8 +148,8 @@ def test_workspace_is_the_peak_live_set_on_lenet() -> None:
 def test_c_header_declares_typed_entry_and_structs() -> None:
     p = build_aot(import_onnx(mlp()), resolve({**C_OPTS}, model_name="my_net"))
     h = interface_header(p)
-    assert "struct tvmgen_my_net_inputs {\n  void* x;\n};" in h
-    assert "struct tvmgen_my_net_outputs {\n  void* y;\n};" in h
+    assert "struct tvmgen_my_net_inputs {\n  float* x;\n};" in h
+    assert "struct tvmgen_my_net_outputs {\n  float* y;\n};" in h
     assert "int32_t tvmgen_my_net_run(struct tvmgen_my_net_inputs* inputs, struct tvmgen_my_net_outputs* outputs);" in h
     assert "#define TVMGEN_MY_NET_X_SIZE 128" in h
 

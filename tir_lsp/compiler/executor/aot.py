@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from tir_lsp.compiler.diagnostics import CompilerError
 from tir_lsp.compiler.executor.memory_planner import BufferLife, MemoryPlan, plan_memory
 from tir_lsp.compiler.executor.options import ExecutorOptions
-from tir_lsp.compiler.frontend.fuse import FusedOp, c_identifier, fuse
-from tir_lsp.compiler.frontend.graph import Graph
+from tir_lsp.compiler.frontend.fuse import FusedOp, fuse, tensor_identifier
+from tir_lsp.compiler.frontend.graph import DTYPE_BYTES, Graph
 from tir_lsp.compiler.ir import construct as ir
 from tir_lsp.compiler.ir.expr import Expr
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
@@ -63,7 +63,7 @@ def module_dump(module: IRModule) -> str:
 def unique_names(tensors: list[str], taken: set[str], prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for t in tensors:
-        base = prefix + c_identifier(t)
+        base = prefix + tensor_identifier(t)
         name, k = base, 0
         while name in taken:
             k += 1
@@ -86,7 +86,8 @@ def liveness(graph: Graph, fused: list[FusedOp]) -> list[BufferLife]:
     lives = [BufferLife(t, graph.tensors[t].nbytes, first[t], last[t]) for t in first if t not in graph.outputs]
     for step, g in enumerate(fused):
         # An operator's intermediate buffers live during its own step only.
-        lives += [BufferLife(scratch_name(g, name), 4 * _count(shape), step, step) for name, shape in g.scratch]
+        lives += [BufferLife(scratch_name(g, name), DTYPE_BYTES[g.scratch_dtypes.get(name, "float32")] * _count(shape), step,
+                             step) for name, shape in g.scratch]
     return lives
 
 
@@ -152,26 +153,29 @@ def main_function(graph: Graph, options: ExecutorOptions, fused: list[FusedOp], 
     """``tvmgen_<model>___tvm_main__`` built as IR (see the module docstring). ``names``
     gives the C name of each input, output and weight, in that order: main's parameters."""
     shapes = {t: graph.tensors[t].shape for t in graph.tensors}
+    dtypes = {t: graph.tensors[t].dtype for t in graph.tensors}
     for g in fused:
         for name, shape in g.scratch:
             shapes[scratch_name(g, name)] = shape
+            dtypes[scratch_name(g, name)] = g.scratch_dtypes.get(name, "float32")
     # The weights are buffers of main in both modes: linked ones are compiled in as bytes by
     # the entry (c_interface.linked_params_sources), never as numbers in TIR.
-    buffers = [ir.buffer(c, shapes[t]) for t, c in names.items()]
+    buffers = [ir.buffer(c, shapes[t], dtypes[t]) for t, c in names.items()]
     pool = ir.buffer("global_workspace", (plan.pool_size,), "uint8") if plan.pool_size else None
     # The data pointer of each tensor main hands to an operator.
     data: dict[str, Expr] = {t: b.data for t, b in zip(names, buffers)}
     body: list[Stmt] = []
     for k, life in enumerate(sorted(lives, key=lambda b: b.first)):
         assert pool is not None
-        sid = ir.pointer_var(f"sid_{k + 1}", "float32")
+        sid = ir.pointer_var(f"sid_{k + 1}", dtypes[life.name])
         body.append(ir.bind(sid, ir.address_of(ir.load(pool, plan.offsets[life.name]))))
         data[life.name] = sid
     packed = not options.unpacked_api
     for g in fused:
         tensors = [*g.inputs, *(scratch_name(g, name) for name, _ in g.scratch), g.output]
         if packed:
-            call = ir.call_cpacked(g.name, *(ir.stack_make_array(data[t], shapes[t]) for t in tensors), ir.null_handle())
+            arrays = (ir.stack_make_array(data[t], shapes[t], dtypes[t]) for t in tensors)
+            call = ir.call_cpacked(g.name, *arrays, ir.null_handle())
         else:
             call = ir.call_extern("int32", g.name, *(data[t] for t in tensors))
         body.append(ir.if_then(ir.ne(call, 0), ir.ret(-1)))

@@ -145,12 +145,14 @@ def graph_dict(graph: Graph, fused: list[FusedOp], inputs: dict[str, str], param
     row_ptr = [0]
     entries: list[tuple[str, str, list[int]]] = []  # (storage key, dtype, shape) per entry
     entry_of: dict[str, list[int]] = {}  # tensor -> [node, output index, 0]
+    scratch_dtypes = {scratch_name(g, n): d for g in fused for n, d in g.scratch_dtypes.items()}
 
     def add(node: dict[str, Any], outs: list[tuple[str, tuple[int, ...] | None]]) -> None:
         for k, (t, shape) in enumerate(outs):
             entry_of[t] = [len(nodes), k, 0]
             info = graph.tensors[t] if shape is None else None
-            entries.append((t, info.dtype if info else "float32", list(info.shape if info else shape or ())))
+            dtype = info.dtype if info else scratch_dtypes.get(t, "float32")
+            entries.append((t, dtype, list(info.shape if info else shape or ())))
         nodes.append(node)
         row_ptr.append(len(entries))
 
@@ -239,6 +241,8 @@ def registry_source(p: GraphProgram) -> str:
         # The weights are in <model>_params<k>.c (c_interface.linked_params_sources), as bytes.
         pointers = linked_param_pointers(p, lines)
         lines += ["", f"const void* tvmgen_{m}_get_linked_param(const char* name) {{"]
+        if not p.param_names:
+            lines.append("  (void)name;")
         lines += [f"  if (strcmp(name, \"{c}\") == 0) return {pointers[c]};" for c in p.param_names.values()]
         lines += ["  return NULL;", "}", ""]
     return "\n".join(lines)

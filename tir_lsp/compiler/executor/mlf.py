@@ -13,7 +13,7 @@
                                    graph.json node name); TVM writes its own binary
                                    <model>.params here instead
     parameters/<model>.params.bin  aot without link-params: the weights as one blob of
-                                   little-endian float32 (offsets in metadata.json), what
+                                   little-endian, each weight in its dtype (offsets in metadata.json), what
                                    tvmgen_<model>_load_params takes
     src/tir-<N>.txt                the whole program's TIR after pass N (0: as generated)
 """

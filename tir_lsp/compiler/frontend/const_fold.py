@@ -114,6 +114,7 @@ FOLDERS: dict[str, Folder] = {
     "Cast": _cast,
     "Range": _range,
     "Identity": lambda ins, attrs: [ins[0]],
+    "Size": lambda ins, attrs: [np.asarray(ins[0].size, np.int64)],
     "Transpose": lambda ins, attrs: [np.transpose(ins[0], attrs.get("perm"))],  # type: ignore[arg-type]
     "Add": _binary(np.add),
     "Sub": _binary(np.subtract),

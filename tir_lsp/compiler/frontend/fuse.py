@@ -10,6 +10,7 @@ are ``p0, p1, ...`` (the group's inputs in order of first use) and the output ``
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
 
@@ -29,8 +30,10 @@ class FusedOp:
     output: str
     text: str = ""
     # Intermediate buffers passed in before the output (``fuse(..., scratch_params=True)``):
-    # (param name, shape), float32.
+    # (param name, shape); float32 unless ``scratch_dtypes`` says otherwise.
     scratch: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    # The dtype of each scratch buffer that is not float32.
+    scratch_dtypes: dict[str, str] = field(default_factory=dict)
 
 
 def c_identifier(name: str) -> str:
@@ -39,6 +42,21 @@ def c_identifier(name: str) -> str:
     if not out or out[0].isdigit():
         out = "v_" + out
     return out
+
+
+def tensor_identifier(name: str) -> str:
+    """``c_identifier`` for a name that stands alone in TIR text and C (a tensor's): a tensor
+    named ``and``, ``not`` or ``int`` gets a trailing underscore."""
+    out = c_identifier(name)
+    return out + "_" if out in _RESERVED else out
+
+
+# Python keywords (TIR text is Python syntax) and C keywords and type names.
+_RESERVED = frozenset(keyword.kwlist) | {
+    "auto", "bool", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+    "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short",
+    "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
+    "main", "T", "I"}
 
 
 def _consumers(graph: Graph) -> dict[str, int]:
@@ -87,17 +105,17 @@ def _function_text(graph: Graph, g: FusedOp, scratch_params: bool = False) -> st
         for pos, name in enumerate(node.inputs):
             if pos in op.const_inputs or not name:
                 continue
-            shape = graph.tensors[name].shape
+            shape, dtype = graph.tensors[name].shape, graph.tensors[name].dtype
             if chain is not None and name == chain[0]:
                 # Parenthesized: the producer's expression becomes an operand of an operator.
                 producer = chain[1]
-                operands.append(Operand(shape, lambda idx, producer=producer: f"({producer(idx)})"))
+                operands.append(Operand(shape, lambda idx, producer=producer: f"({producer(idx)})", dtype))
                 continue
             if name not in params:
                 params[name] = f"p{len(params)}"
                 g.inputs.append(name)
                 w.taken.add(params[name])
-            operands.append(buffer_operand(params[name], shape))
+            operands.append(buffer_operand(params[name], shape, dtype))
         out_shape = graph.tensors[node.outputs[0]].shape
         chain = (node.outputs[0], op.compute(w, node, operands, out_shape))
     assert chain is not None
@@ -107,20 +125,22 @@ def _function_text(graph: Graph, g: FusedOp, scratch_params: bool = False) -> st
     final = chain[1]
     w.stage(out_name, list(out_shape), "S" * len(out_shape), final, lambda v: f"{out_name}[{', '.join(v)}]")
 
-    def buf(shape: tuple[int, ...]) -> str:
-        return f"T.Buffer({shape_text(shape)}, \"float32\")"
+    def buf(shape: tuple[int, ...], dtype: str = "float32") -> str:
+        return f"T.Buffer({shape_text(shape)}, \"{dtype}\")"
 
+    out_dtype = graph.tensors[g.output].dtype
     same = [name for name, shape in w.scratch if shape == tuple(out_shape)]
-    if len(same) == 1:
+    if len(same) == 1 and w.dtypes.get(same[0], "float32") == out_dtype:
         # The accumulator has the output's shape and the last stage reads it only at the
         # index it writes: accumulate in the output itself (no scratch, no copy of memory).
         acc = same[0]
         w.lines = [re.sub(rf"\b{re.escape(acc)}\[", f"{out_name}[", line) for line in w.lines]
         w.scratch = [(n, sh) for n, sh in w.scratch if n != acc]
     g.scratch = list(w.scratch)
+    g.scratch_dtypes = {name: w.dtypes[name] for name, _ in g.scratch if name in w.dtypes}
     # The output stays the last parameter (as TVM's fused functions have it).
-    sig = [f"{params[t]}: {buf(graph.tensors[t].shape)}" for t in g.inputs]
-    sig += [f"{name}: {buf(shape)}" for name, shape in g.scratch] + [f"{out_name}: {buf(out_shape)}"]
+    sig = [f"{params[t]}: {buf(graph.tensors[t].shape, graph.tensors[t].dtype)}" for t in g.inputs]
+    sig += [f"{name}: {buf(shape, g.scratch_dtypes.get(name, 'float32'))}" for name, shape in g.scratch] + [f"{out_name}: {buf(out_shape, out_dtype)}"]
     ind = "    "
     lines = [
         f"{ind}@T.prim_func(s_tir=True)",

@@ -10,10 +10,32 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# The element types a tensor of the graph may have: ONNX TensorProto element type -> TIR
+# dtype name. float16 lives in C as uint16_t and is computed in float (rounded after every
+# operation), as TVM's C backend does; bool is C's one-byte ``bool``.
+ONNX_DTYPES: dict[int, str] = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32",
+                               7: "int64", 9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64"}
+DTYPE_BYTES: dict[str, int] = {"bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "float16": 2, "int32": 4,
+                               "uint32": 4, "float32": 4, "int64": 8, "uint64": 8, "float64": 8}
+FLOATS = ("float16", "float32", "float64")
+INTS = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64")
+NUMBERS = FLOATS + INTS
+
+
+def numpy_dtype(dtype: str) -> np.dtype:
+    """The numpy dtype of a graph dtype name (the same spelling)."""
+    return np.dtype(dtype)
+
+
+def graph_dtype(arr: np.ndarray) -> str | None:
+    """The graph dtype of a numpy array's dtype, or None if the graph has no such type."""
+    name = "bool" if arr.dtype == np.bool_ else arr.dtype.name
+    return name if name in DTYPE_BYTES else None
+
 
 @dataclass(frozen=True, slots=True)
 class TensorInfo:
-    """A value of the graph: its name, static shape and dtype (only float32 for now)."""
+    """A value of the graph: its name, static shape and dtype (a name of ``DTYPE_BYTES``)."""
 
     name: str
     shape: tuple[int, ...]
@@ -28,7 +50,7 @@ class TensorInfo:
 
     @property
     def nbytes(self) -> int:
-        return self.size * 4
+        return self.size * DTYPE_BYTES[self.dtype]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +67,8 @@ class OpNode:
 @dataclass
 class Graph:
     """Inputs, outputs, constants (initializers and Constant nodes) and nodes in a valid
-    topological order; ``tensors`` gives every value's shape."""
+    topological order; ``tensors`` gives every value's shape and dtype. A constant's
+    array has its tensor's dtype."""
 
     name: str
     inputs: list[str]

@@ -15,12 +15,12 @@ import numpy as np
 
 from tir_lsp.compiler.diagnostics import CompilerError, Diagnostic
 from tir_lsp.compiler.frontend.const_fold import fold_node
-from tir_lsp.compiler.frontend.graph import Graph, OpNode, TensorInfo
+from tir_lsp.compiler.frontend.graph import ONNX_DTYPES, Graph, OpNode, TensorInfo, graph_dtype
 from tir_lsp.compiler.frontend.operators import OPERATORS, OpError
+from tir_lsp.compiler.frontend.operators.base import float32_only
 from tir_lsp.compiler.ir.span import Span
 
 _NO_SPAN = Span(1, 1, 1, 1)
-_FLOAT = 1  # onnx.TensorProto.FLOAT
 
 
 IMPORT_ERROR = "TIR203"
@@ -34,12 +34,23 @@ def _node_label(node: Any, index: int) -> str:
     return f"node {node.name or f'#{index}'} ({node.op_type})"
 
 
-def _static_shape(value_info: Any, what: str) -> tuple[int, ...]:
+def _elem_dtype(value_info: Any, what: str) -> str:
     t = value_info.type
     if not t.HasField("tensor_type"):
         raise import_error(f"{what} {value_info.name} is not a tensor")
-    if t.tensor_type.elem_type != _FLOAT:
-        raise import_error(f"{what} {value_info.name} has element type {t.tensor_type.elem_type}; only float32 (1) is supported")
+    code = t.tensor_type.elem_type
+    if code not in ONNX_DTYPES:
+        import onnx
+
+        name = onnx.TensorProto.DataType.Name(code) if code in onnx.TensorProto.DataType.values() else str(code)
+        raise import_error(f"{what} {value_info.name} has element type {name} ({code}); supported: "
+                           f"{', '.join(ONNX_DTYPES.values())}")
+    return ONNX_DTYPES[code]
+
+
+def _static_shape(value_info: Any, what: str) -> tuple[int, ...]:
+    t = value_info.type
+    _elem_dtype(value_info, what)
     if not t.tensor_type.HasField("shape"):
         raise import_error(f"{what} {value_info.name} has no shape (unknown rank); only static shapes are supported")
     dims = []
@@ -171,6 +182,9 @@ class _Importer:
             start, end = int(raw.get("start", 0)), raw.get("end")  # type: ignore[call-overload]
             self.constants[n.output[0]] = np.asarray(shape[start:None if end is None else int(end)], np.int64)  # type: ignore[call-overload]
             return
+        if n.op_type == "Size" and ins[0] in self.tensors:  # every shape is static
+            self.constants[n.output[0]] = np.asarray(self.tensors[ins[0]].size, np.int64)
+            return
         if all(i in self.constants or not i for i in ins):
             folded = fold_node(n.op_type, [self.constants[i] if i else None for i in ins], raw)  # type: ignore[misc]
             if folded is not None:
@@ -209,13 +223,12 @@ class _Importer:
         self._add(OpNode(node.name, node.op_type, node.inputs, node.outputs[:1], node.attrs), op)
 
     def _define(self, name: str) -> None:
-        """Make constant ``name`` a tensor of the graph (float32, as the operators read it)."""
+        """Make constant ``name`` a tensor of the graph, of its own dtype."""
         arr = np.asarray(self.constants[name])
-        if arr.dtype != np.float32:
-            if arr.dtype.kind not in "fiub":
-                raise OpError(f"constant input {name} has dtype {arr.dtype}; only numbers are supported")
-            self.constants[name] = arr.astype(np.float32)
-        self.tensors[name] = TensorInfo(name, tuple(int(d) for d in arr.shape) or (1,))
+        dtype = graph_dtype(arr)
+        if dtype is None:
+            raise OpError(f"constant input {name} has dtype {arr.dtype}; only numbers and bool are supported")
+        self.tensors[name] = TensorInfo(name, tuple(int(d) for d in arr.shape) or (1,), dtype)
 
     def _add(self, node: OpNode, op: Any) -> None:
         shapes: list[tuple[int, ...]] = []
@@ -236,15 +249,18 @@ class _Importer:
         for pos in op.const_inputs:
             if pos < len(node.inputs) and node.inputs[pos] and pos not in const_in:
                 raise OpError(f"input {node.inputs[pos]} must be a constant (dynamic shapes are not supported)")
+        dtypes = [self.tensors[name].dtype if name and pos not in op.const_inputs else None
+                  for pos, name in enumerate(node.inputs)]
+        out_dtype = (op.dtypes or float32_only)(node, dtypes)
         out_shape = tuple(op.infer(node, shapes, const_in))
         if not out_shape or min(out_shape) <= 0:
             raise OpError(f"computes an empty tensor of shape {out_shape}; not supported")
-        self.tensors[node.outputs[0]] = TensorInfo(node.outputs[0], out_shape)
+        self.tensors[node.outputs[0]] = TensorInfo(node.outputs[0], out_shape, out_dtype)
         self.nodes.append(node)
 
 
 def import_onnx(source: str | Path | Any) -> Graph:
-    """The ``Graph`` of an ONNX model (path or ModelProto) with static float32 shapes."""
+    """The ``Graph`` of an ONNX model (path or ModelProto) with static shapes and dtypes."""
     import onnx.numpy_helper
 
     model = load_model(source)
@@ -256,7 +272,7 @@ def import_onnx(source: str | Path | Any) -> Graph:
     for vi in g.input:
         if vi.name in constants:
             continue
-        tensors[vi.name] = TensorInfo(vi.name, _static_shape(vi, "input"))
+        tensors[vi.name] = TensorInfo(vi.name, _static_shape(vi, "input"), _elem_dtype(vi, "input"))
         inputs.append(vi.name)
     if not inputs:
         raise import_error("the model has no runtime inputs")
@@ -280,6 +296,9 @@ def import_onnx(source: str | Path | Any) -> Graph:
             want = tuple(int(d.dim_value) for d in declared) or (1,)
             if want != tensors[name].shape:
                 raise import_error(f"output {vi.name} is declared {want} but computes to {tensors[name].shape}")
+        if vi.type.tensor_type.elem_type and _elem_dtype(vi, "output") != tensors[name].dtype:
+            raise import_error(f"output {vi.name} is declared {_elem_dtype(vi, 'output')} but computes to "
+                               f"{tensors[name].dtype}")
         outputs.append(name)
     renamed = {imp.name(vi.name): vi.name for vi in g.output if imp.name(vi.name) != vi.name}
     if renamed:
@@ -290,7 +309,7 @@ def import_onnx(source: str | Path | Any) -> Graph:
 
         imp.nodes = [OpNode(n.name, n.op_type, rn(n.inputs), rn(n.outputs), n.attrs) for n in imp.nodes]
         for old, new in renamed.items():
-            tensors[new] = TensorInfo(new, tensors[old].shape)
+            tensors[new] = TensorInfo(new, tensors[old].shape, tensors[old].dtype)
         outputs = [renamed.get(t, t) for t in outputs]
     if len(set(outputs)) != len(outputs):
         raise import_error("two outputs are the same tensor; not supported")

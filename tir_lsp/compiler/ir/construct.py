@@ -145,11 +145,11 @@ def null_handle() -> Call:
     return call("reinterpret", const(0, "uint64"), d=HANDLE_T)
 
 
-def stack_make_array(data: Expr, shape: Sequence[int]) -> Call:
-    """A DLTensor on the stack over ``data`` (float32, compact), as TVM packs a buffer:
-    ``T.tvm_stack_make_array(data, T.tvm_stack_make_shape(...), 0, ndim, T.float32(0.0), 0)``."""
+def stack_make_array(data: Expr, shape: Sequence[int], element: DTypeLike = FLOAT32) -> Call:
+    """A compact DLTensor on the stack over ``data``, as TVM packs a buffer: ``T.tvm_stack_make_array(data,
+    T.tvm_stack_make_shape(...), 0, ndim, T.float32(0.0), 0)`` (a zero of the element dtype gives its dtype)."""
     return call("tvm_stack_make_array", data, call("tvm_stack_make_shape", *shape, d=HANDLE_T), 0, len(shape),
-                const(0.0), 0, d=HANDLE_T)
+                const(0, element), 0, d=HANDLE_T)
 
 
 def evaluate(e: ExprLike) -> Evaluate:

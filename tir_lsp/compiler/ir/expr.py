@@ -59,6 +59,10 @@ class Var(Expr):
 
 
 
+# The ``BinOp.op`` names whose result is bool (ir.construct types a new BinOp by them).
+COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
+LOGIC_OPS = ("and", "or")
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class BinOp(Expr):

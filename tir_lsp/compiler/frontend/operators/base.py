@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tir_lsp.compiler.frontend.graph import OpNode
+from tir_lsp.compiler.frontend.graph import FLOATS, OpNode
 
 Index = list[str]
 Expr = Callable[[Index], str]
@@ -43,17 +43,39 @@ def f32(value: float) -> str:
     return f"T.float32({v!r})"
 
 
+def lit(value: float, dtype: str) -> str:
+    """A literal of ``dtype`` in TIR text (ints and bools are floats to the type checker);
+    infinities of a float become its largest finite value (as ``f32`` does); an integer
+    must fit its dtype."""
+    if dtype == "float32":
+        return f32(float(value))
+    if dtype == "bool":
+        return f"T.bool({bool(value)})"
+    if dtype in FLOATS:
+        v = float(np.asarray(value, dtype=dtype))
+        big = float(np.finfo(dtype).max)
+        v = big if v == float("inf") else -big if v == float("-inf") else v
+        return f"T.{dtype}({v!r})"
+    info = np.iinfo(dtype)
+    v = int(value)
+    if not info.min <= v <= info.max:
+        raise OpError(f"the value {value} does not fit {dtype}")
+    return f"T.{dtype}({v})"
+
+
 @dataclass
 class Operand:
-    """An input of an operator inside a fused function: a buffer param or the chain value."""
+    """An input of an operator inside a fused function: a buffer param or the chain value,
+    with its element dtype."""
 
     shape: tuple[int, ...]
     load: Callable[[Index], str]
+    dtype: str = "float32"
 
 
-def buffer_operand(name: str, shape: tuple[int, ...]) -> Operand:
+def buffer_operand(name: str, shape: tuple[int, ...], dtype: str = "float32") -> Operand:
     """An operand read straight from buffer ``name`` (rank >= 1: scalars are shape (1,))."""
-    return Operand(shape, lambda idx: f"{name}[{', '.join(idx)}]")
+    return Operand(shape, lambda idx: f"{name}[{', '.join(idx)}]", dtype)
 
 
 def broadcast(idx: Index, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> Index:
@@ -107,6 +129,8 @@ class StageWriter:
     # the memory planner in the workspace pool, instead of allocations (stack or heap).
     scratch_params: bool = False
     scratch: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    # The dtype of each intermediate buffer that is not float32.
+    dtypes: dict[str, str] = field(default_factory=dict)
 
     def fresh(self, base: str) -> str:
         name, k = base, 0
@@ -116,10 +140,14 @@ class StageWriter:
         self.taken.add(name)
         return name
 
-    def alloc(self, base: str, shape: tuple[int, ...]) -> str:
+    def alloc(self, base: str, shape: tuple[int, ...], dtype: str = "float32") -> str:
         name = self.fresh(base)
+        if dtype != "float32":
+            self.dtypes[name] = dtype
         if self.scratch_params:
             self.scratch.append((name, tuple(shape)))
+        elif dtype != "float32":
+            self.lines.append(f"{name} = T.sblock_alloc_buffer({shape_text(shape)}, \"{dtype}\")")
         else:
             self.lines.append(f"{name} = T.sblock_alloc_buffer({shape_text(shape)})")
         return name
@@ -170,3 +198,30 @@ class OpDef:
     # norm folds to a scale and a shift): (node, constants of the graph) -> (node, new
     # constants). None: nothing to fold.
     fold: Callable[[OpNode, dict[str, np.ndarray]], tuple[OpNode, dict[str, np.ndarray]]] | None = None
+    # (node, dtype of each input: None for an omitted one or one of ``const_inputs``) -> the
+    # output's dtype, or OpError. None: every input float32, output float32.
+    dtypes: Callable[[OpNode, list[str | None]], str] | None = None
+
+
+def float32_only(node: OpNode, dtypes: list[str | None]) -> str:
+    """The dtype rule of operators written for float32 only."""
+    for d in dtypes:
+        if d is not None and d != "float32":
+            raise OpError(f"input dtype {d} is not supported (float32 only)")
+    return "float32"
+
+
+def same_dtype(allowed: tuple[str, ...]) -> Callable[[OpNode, list[str | None]], str]:
+    """The dtype rule of an operator whose inputs share one dtype from ``allowed``, which is
+    also its output's."""
+    def rule(node: OpNode, dtypes: list[str | None]) -> str:
+        present = [d for d in dtypes if d is not None]
+        if not present:
+            raise OpError("has no non-constant input")
+        if len(set(present)) > 1:
+            raise OpError(f"inputs have different dtypes {sorted(set(present))}")
+        if present[0] not in allowed:
+            raise OpError(f"input dtype {present[0]} is not supported (supported: {', '.join(allowed)})")
+        return present[0]
+
+    return rule

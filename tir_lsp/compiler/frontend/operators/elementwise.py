@@ -1,11 +1,16 @@
 """Elementwise operators: binary arithmetic with broadcasting, activations, inference batch
-norm (folded to a per-channel scale and shift). All fuse into their producer."""
+norm (folded to a per-channel scale and shift), Cast, comparisons, logic and Where. All fuse
+into their producer.
+
+Arithmetic works in the dtype of its inputs (ONNX gives both sides one dtype): integer
+division truncates (C's ``/``, as onnxruntime); float16 is computed in float and rounded
+after every operation by the C backend. Activations are defined on floats only."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tir_lsp.compiler.frontend.graph import OpNode
+from tir_lsp.compiler.frontend.graph import FLOATS, INTS, NUMBERS, ONNX_DTYPES, OpNode
 from tir_lsp.compiler.frontend.operators.base import (
     ELEMENTWISE,
     Expr,
@@ -16,8 +21,12 @@ from tir_lsp.compiler.frontend.operators.base import (
     StageWriter,
     broadcast,
     broadcast_shape,
-    f32,
+    lit,
+    same_dtype,
 )
+
+SIGNED = FLOATS + tuple(d for d in INTS if not d.startswith("u"))
+ANY = NUMBERS + ("bool",)
 
 
 def _axis_shape(node: OpNode, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -58,8 +67,10 @@ def _binary(symbol: str) -> object:
         if padded != b.shape:
             n = len(b.shape)
             b = Operand(padded, lambda idx, b=b: b.load(idx[:n]))
-        if symbol in ("max", "min", "pow"):
+        if symbol in ("max", "min", "pow", "And", "Or"):
             return lambda idx: f"T.{symbol}({_load(a, idx, out_shape)}, {_load(b, idx, out_shape)})"
+        if symbol == "/" and a.dtype not in FLOATS:
+            return lambda idx: f"T.truncdiv({_load(a, idx, out_shape)}, {_load(b, idx, out_shape)})"
         return lambda idx: f"({_load(a, idx, out_shape)} {symbol} {_load(b, idx, out_shape)})"
 
     return compute
@@ -75,7 +86,7 @@ def _nary(kind: str) -> object:
                     expr = f"T.{kind}({expr}, {x})"
                 return expr
             total = "(" + " + ".join(loads) + ")"
-            return f"{total} / {f32(len(ins))}" if kind == "mean" else total
+            return f"{total} / {lit(len(ins), ins[0].dtype)}" if kind == "mean" else total
 
         return final
 
@@ -83,11 +94,16 @@ def _nary(kind: str) -> object:
 
 
 def _unary(template: str) -> object:
-    """An activation from a template over ``{x}`` and the node's float attributes."""
+    """An activation from a template over ``{x}``, the literals ``{zero}`` and ``{one}`` and
+    the node's float attributes, all literals of the input's dtype."""
     def compute(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+        dt = ins[0].dtype
+        consts = {k: lit(float(v), dt) for k, v in _float_attrs(node).items()}
+        zero, one = lit(0, dt), (lit(1, dt) if dt != "bool" else "")
+
         def final(idx: Index) -> str:
             x = f"({ins[0].load(idx)})"
-            return template.format(x=x, **{k: f32(float(v)) for k, v in _float_attrs(node).items()})
+            return template.format(x=x, zero=zero, one=one, **consts)
 
         return final
 
@@ -116,7 +132,7 @@ def _prelu(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[in
 
     def final(idx: Index) -> str:
         v = x.load(idx)
-        return f"T.if_then_else({v} < {f32(0.0)}, {v} * {_load(slope, idx, out_shape)}, {v})"
+        return f"T.if_then_else({v} < {lit(0, x.dtype)}, {v} * {_load(slope, idx, out_shape)}, {v})"
 
     return final
 
@@ -136,13 +152,27 @@ def _prelu_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, 
 
 
 def _relu(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-    return lambda idx: f"T.max({ins[0].load(idx)}, {f32(0.0)})"
+    zero = lit(0, ins[0].dtype)
+    return lambda idx: f"T.max({ins[0].load(idx)}, {zero})"
 
 
 def _clip(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-    lo, hi = node.attrs["min"], node.attrs["max"]
-    assert isinstance(lo, float) and isinstance(hi, float)
-    return lambda idx: f"T.min(T.max({ins[0].load(idx)}, {f32(lo)}), {f32(hi)})"
+    dt = ins[0].dtype
+    bounds = []
+    for key, fn in (("min", "max"), ("max", "min")):
+        v = node.attrs[key]
+        assert isinstance(v, (int, float))
+        if dt not in FLOATS and v in (float("inf"), float("-inf")):
+            continue  # no bound on this side: an integer is always within it
+        bounds.append((fn, lit(v if dt in FLOATS else int(v), dt)))
+
+    def final(idx: Index) -> str:
+        expr = ins[0].load(idx)
+        for fn, bound in bounds:
+            expr = f"T.{fn}({expr}, {bound})"
+        return expr
+
+    return final
 
 
 def _clip_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict[str, np.ndarray]]:
@@ -153,15 +183,19 @@ def _clip_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dic
             name = node.inputs[pos]
             if name not in consts:
                 raise OpError(f"input {name} ({key}) must be a constant")
-            attrs[key] = float(np.asarray(consts[name]).reshape(-1)[0])
+            # An integer bound stays an int (int64 bounds do not survive a float).
+            attrs[key] = np.asarray(consts[name]).reshape(-1)[0].item()
     attrs.setdefault("min", float("-inf"))
     attrs.setdefault("max", float("inf"))
-    attrs["min"], attrs["max"] = float(attrs["min"]), float(attrs["max"])  # type: ignore[arg-type]
+    for key in ("min", "max"):
+        if not isinstance(attrs[key], int):
+            attrs[key] = float(attrs[key])  # type: ignore[arg-type]
     return OpNode(node.name, node.op_type, node.inputs[:1], node.outputs, attrs), {}
 
 
 def _sigmoid(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-    return lambda idx: f"{f32(1.0)} / ({f32(1.0)} + T.exp({f32(0.0)} - {ins[0].load(idx)}))"
+    one, zero = lit(1, ins[0].dtype), lit(0, ins[0].dtype)
+    return lambda idx: f"{one} / ({one} + T.exp({zero} - {ins[0].load(idx)}))"
 
 
 def _tanh(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
@@ -198,47 +232,183 @@ def _bn(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, 
     return lambda idx: f"{x.load(idx)} * {a.load([idx[1]])} + {b.load([idx[1]])}"
 
 
+def _cast_to(node: OpNode, dtypes: list[str | None]) -> str:
+    """Cast's output dtype: attribute ``to``; CastLike's: its second input's."""
+    if node.op_type == "CastLike":
+        return same_dtype(ANY)(node, dtypes[1:2])
+    to = int(node.attrs.get("to") or 0)  # type: ignore[call-overload]
+    if to not in ONNX_DTYPES:
+        raise OpError(f"to={to} is not a supported element type (supported: {', '.join(ONNX_DTYPES.values())})", "to")
+    same_dtype(ANY)(node, dtypes[:1])
+    return ONNX_DTYPES[to]
+
+
+def _cast(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    """C's conversion: float to integer truncates toward zero (as onnxruntime's static_cast;
+    out-of-range values are undefined in ONNX and C alike), anything to bool is ``!= 0``."""
+    to = ins[1].dtype if node.op_type == "CastLike" else ONNX_DTYPES[int(node.attrs["to"])]  # type: ignore[call-overload]
+    x = ins[0]
+    if to == x.dtype:
+        return x.load
+    return lambda idx: f"T.Cast(\"{to}\", {x.load(idx)})"
+
+
+def _predicate(allowed: tuple[str, ...]) -> object:
+    """The dtype rule of a comparison: inputs of one dtype from ``allowed``, output bool."""
+    def rule(node: OpNode, dtypes: list[str | None]) -> str:
+        same_dtype(allowed)(node, dtypes)
+        return "bool"
+
+    return rule
+
+
+def _not(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    return lambda idx: f"T.Not({ins[0].load(idx)})"
+
+
+def _where_dtype(node: OpNode, dtypes: list[str | None]) -> str:
+    if dtypes[0] != "bool":
+        raise OpError(f"condition has dtype {dtypes[0]}; bool expected")
+    return same_dtype(ANY)(node, dtypes[1:])
+
+
+def _where(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    c, x, y = ins
+    return lambda idx: (f"T.if_then_else({_load(c, idx, out_shape)}, {_load(x, idx, out_shape)}, "
+                        f"{_load(y, idx, out_shape)})")
+
+
+def _sign(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    """1, -1 or the value itself (0, and NaN stays NaN as in onnxruntime)."""
+    dt = ins[0].dtype
+    zero, one = lit(0, dt), lit(1, dt)
+    if dt.startswith("u"):
+        return lambda idx: f"T.if_then_else({ins[0].load(idx)} > {zero}, {one}, {zero})"
+
+    def final(idx: Index) -> str:
+        v = ins[0].load(idx)
+        return f"T.if_then_else({v} > {zero}, {one}, T.if_then_else({v} < {zero}, {lit(-1, dt)}, {v}))"
+
+    return final
+
+
+def _shrink(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    dt = ins[0].dtype
+    lambd, bias = float(node.attrs.get("lambd", 0.5)), float(node.attrs.get("bias", 0.0))  # type: ignore[arg-type]
+
+    def final(idx: Index) -> str:
+        v = ins[0].load(idx)
+        return (f"T.if_then_else({v} < {lit(-lambd, dt)}, {v} + {lit(bias, dt)}, "
+                f"T.if_then_else({v} > {lit(lambd, dt)}, {v} - {lit(bias, dt)}, {lit(0, dt)}))")
+
+    return final
+
+
+def _mod_dtype(node: OpNode, dtypes: list[str | None]) -> str:
+    dt = _NUMBER_RULE(node, dtypes)
+    if dt in FLOATS and not node.attrs.get("fmod"):
+        raise OpError("fmod=0 on floats is not defined by ONNX; set fmod=1", "fmod")
+    return dt
+
+
+def _mod(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    """fmod=0: the remainder takes the divisor's sign (Python's %, floormod); fmod=1: the
+    dividend's (C's fmod / %, truncmod)."""
+    a, b = ins
+    fn = "fmod" if a.dtype in FLOATS else "truncmod" if node.attrs.get("fmod") else "floormod"
+    return lambda idx: f"T.{fn}({_load(a, idx, out_shape)}, {_load(b, idx, out_shape)})"
+
+
+def _bitshift(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    """A shift by the type's width or more gives 0 (undefined in C, so guarded)."""
+    a, b = ins
+    direction = str(node.attrs.get("direction", ""))
+    if direction not in ("LEFT", "RIGHT"):
+        raise OpError(f"direction {direction!r} must be LEFT or RIGHT", "direction")
+    fn = "shift_left" if direction == "LEFT" else "shift_right"
+    bits = int(a.dtype.removeprefix("uint"))
+
+    def final(idx: Index) -> str:
+        x, n = _load(a, idx, out_shape), _load(b, idx, out_shape)
+        return f"T.if_then_else({n} < {lit(bits, b.dtype)}, T.{fn}({x}, {n}), {lit(0, a.dtype)})"
+
+    return final
+
+
+def _abs(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    dt = ins[0].dtype
+    if dt in FLOATS:
+        return lambda idx: f"T.fabs({ins[0].load(idx)})"
+    if dt.startswith("u"):
+        return ins[0].load
+    zero = lit(0, dt)
+    return lambda idx: f"T.if_then_else({ins[0].load(idx)} < {zero}, {zero} - {ins[0].load(idx)}, {ins[0].load(idx)})"
+
+
 _BIN = {"broadcast": 0, "axis": None, "consumed_inputs": None}
 _UNARY_OLD = {"consumed_inputs": None}
+_FLOAT_RULE = same_dtype(FLOATS)
+_NUMBER_RULE = same_dtype(NUMBERS)
+
+
+def _op(name: str, tvm: str, attrs: dict[str, object], lo: int, hi: int, shape: object, compute: object,
+        rule: object, fold: object = None) -> OpDef:
+    return OpDef(name, tvm, ELEMENTWISE, attrs, lo, hi, shape, compute, fold=fold, dtypes=rule)  # type: ignore[arg-type]
+
 
 OPS = [
-    OpDef("Add", "add", ELEMENTWISE, _BIN, 2, 2, _binary_shape, _binary("+")),  # type: ignore[arg-type]
-    OpDef("Sub", "subtract", ELEMENTWISE, _BIN, 2, 2, _binary_shape, _binary("-")),  # type: ignore[arg-type]
-    OpDef("Mul", "multiply", ELEMENTWISE, _BIN, 2, 2, _binary_shape, _binary("*")),  # type: ignore[arg-type]
-    OpDef("Div", "divide", ELEMENTWISE, _BIN, 2, 2, _binary_shape, _binary("/")),  # type: ignore[arg-type]
-    OpDef("Pow", "power", ELEMENTWISE, _BIN, 2, 2, _binary_shape, _binary("pow")),  # type: ignore[arg-type]
-    OpDef("Sum", "add", ELEMENTWISE, _UNARY_OLD, 1, 64, _nary_shape, _nary("sum")),  # type: ignore[arg-type]
-    OpDef("Mean", "mean", ELEMENTWISE, _UNARY_OLD, 1, 64, _nary_shape, _nary("mean")),  # type: ignore[arg-type]
-    OpDef("Max", "maximum", ELEMENTWISE, _UNARY_OLD, 1, 64, _nary_shape, _nary("max")),  # type: ignore[arg-type]
-    OpDef("Min", "minimum", ELEMENTWISE, _UNARY_OLD, 1, 64, _nary_shape, _nary("min")),  # type: ignore[arg-type]
-    OpDef("Relu", "nn_relu", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape, _relu),
-    OpDef("Clip", "clip", ELEMENTWISE, {"min": None, "max": None, **_UNARY_OLD}, 1, 3, _unary_shape, _clip,
-          fold=_clip_fold),
-    OpDef("Sigmoid", "sigmoid", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape, _sigmoid),
-    OpDef("Tanh", "tanh", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape, _tanh),
-    OpDef("Neg", "negative", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape, _unary(f"{f32(0.0)} - {{x}}")),  # type: ignore[arg-type]
-    OpDef("Exp", "exp", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape, _unary("T.exp({x})")),  # type: ignore[arg-type]
-    OpDef("Log", "log", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape, _unary("T.log({x})")),  # type: ignore[arg-type]
-    OpDef("Sqrt", "sqrt", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape, _unary("T.sqrt({x})")),  # type: ignore[arg-type]
-    OpDef("Abs", "abs", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape, _unary("T.fabs({x})")),  # type: ignore[arg-type]
-    OpDef("Floor", "floor", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape, _unary("T.floor({x})")),  # type: ignore[arg-type]
-    OpDef("Ceil", "ceil", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape, _unary("T.ceil({x})")),  # type: ignore[arg-type]
-    OpDef("Reciprocal", "reciprocal", ELEMENTWISE, _UNARY_OLD, 1, 1, _unary_shape,
-          _unary(f"{f32(1.0)} / {{x}}")),  # type: ignore[arg-type]
-    OpDef("Softplus", "softplus", ELEMENTWISE, {}, 1, 1, _unary_shape,
-          _unary(f"T.log(T.exp({{x}}) + {f32(1.0)})")),  # type: ignore[arg-type]
-    OpDef("LeakyRelu", "nn_leaky_relu", ELEMENTWISE, {"alpha": 0.01, **_UNARY_OLD}, 1, 1, _unary_shape,
-          _unary("T.if_then_else({x} < T.float32(0.0), {x} * {alpha}, {x})")),  # type: ignore[arg-type]
-    OpDef("Elu", "nn_elu", ELEMENTWISE, {"alpha": 1.0, **_UNARY_OLD}, 1, 1, _unary_shape,
-          _unary("T.if_then_else({x} < T.float32(0.0), (T.exp({x}) - T.float32(1.0)) * {alpha}, {x})")),  # type: ignore[arg-type]
-    OpDef("Selu", "nn_selu", ELEMENTWISE, {"alpha": 1.6732632423543772, "gamma": 1.0507009873554805, **_UNARY_OLD}, 1, 1,
-          _unary_shape,
-          _unary("T.if_then_else({x} <= T.float32(0.0), (T.exp({x}) - T.float32(1.0)) * {alpha}, {x}) * {gamma}")),  # type: ignore[arg-type]
-    OpDef("HardSigmoid", "hard_sigmoid", ELEMENTWISE, {"alpha": 0.2, "beta": 0.5, **_UNARY_OLD}, 1, 1, _unary_shape,
-          _unary("T.min(T.max({x} * {alpha} + {beta}, T.float32(0.0)), T.float32(1.0))")),  # type: ignore[arg-type]
-    OpDef("PRelu", "nn_prelu", ELEMENTWISE, _UNARY_OLD, 2, 2, _prelu_shape, _prelu),
-    OpDef("Identity", "copy", ELEMENTWISE, {}, 1, 1, _unary_shape, _unary("{x}")),  # type: ignore[arg-type]
+    _op("Add", "add", _BIN, 2, 2, _binary_shape, _binary("+"), _NUMBER_RULE),
+    _op("Sub", "subtract", _BIN, 2, 2, _binary_shape, _binary("-"), _NUMBER_RULE),
+    _op("Mul", "multiply", _BIN, 2, 2, _binary_shape, _binary("*"), _NUMBER_RULE),
+    _op("Div", "divide", _BIN, 2, 2, _binary_shape, _binary("/"), _NUMBER_RULE),
+    _op("Pow", "power", _BIN, 2, 2, _binary_shape, _binary("pow"), _FLOAT_RULE),
+    _op("Sum", "add", _UNARY_OLD, 1, 64, _nary_shape, _nary("sum"), _NUMBER_RULE),
+    _op("Mean", "mean", _UNARY_OLD, 1, 64, _nary_shape, _nary("mean"), _FLOAT_RULE),
+    _op("Max", "maximum", _UNARY_OLD, 1, 64, _nary_shape, _nary("max"), _NUMBER_RULE),
+    _op("Min", "minimum", _UNARY_OLD, 1, 64, _nary_shape, _nary("min"), _NUMBER_RULE),
+    _op("Relu", "nn_relu", _UNARY_OLD, 1, 1, _unary_shape, _relu, same_dtype(SIGNED)),
+    _op("Clip", "clip", {"min": None, "max": None, **_UNARY_OLD}, 1, 3, _unary_shape, _clip, _NUMBER_RULE,
+        fold=_clip_fold),
+    _op("Sigmoid", "sigmoid", _UNARY_OLD, 1, 1, _unary_shape, _sigmoid, _FLOAT_RULE),
+    _op("Tanh", "tanh", _UNARY_OLD, 1, 1, _unary_shape, _tanh, _FLOAT_RULE),
+    _op("Neg", "negative", _UNARY_OLD, 1, 1, _unary_shape, _unary("{zero} - {x}"), same_dtype(SIGNED)),
+    _op("Exp", "exp", _UNARY_OLD, 1, 1, _unary_shape, _unary("T.exp({x})"), _FLOAT_RULE),
+    _op("Log", "log", _UNARY_OLD, 1, 1, _unary_shape, _unary("T.log({x})"), _FLOAT_RULE),
+    _op("Sqrt", "sqrt", _UNARY_OLD, 1, 1, _unary_shape, _unary("T.sqrt({x})"), _FLOAT_RULE),
+    _op("Abs", "abs", _UNARY_OLD, 1, 1, _unary_shape, _abs, _NUMBER_RULE),
+    _op("Floor", "floor", _UNARY_OLD, 1, 1, _unary_shape, _unary("T.floor({x})"), _FLOAT_RULE),
+    _op("Ceil", "ceil", _UNARY_OLD, 1, 1, _unary_shape, _unary("T.ceil({x})"), _FLOAT_RULE),
+    _op("Reciprocal", "reciprocal", _UNARY_OLD, 1, 1, _unary_shape, _unary("{one} / {x}"), _FLOAT_RULE),
+    _op("Softplus", "softplus", {}, 1, 1, _unary_shape, _unary("T.log(T.exp({x}) + {one})"), _FLOAT_RULE),
+    _op("LeakyRelu", "nn_leaky_relu", {"alpha": 0.01, **_UNARY_OLD}, 1, 1, _unary_shape,
+        _unary("T.if_then_else({x} < {zero}, {x} * {alpha}, {x})"), _FLOAT_RULE),
+    _op("Elu", "nn_elu", {"alpha": 1.0, **_UNARY_OLD}, 1, 1, _unary_shape,
+        _unary("T.if_then_else({x} < {zero}, (T.exp({x}) - {one}) * {alpha}, {x})"), _FLOAT_RULE),
+    _op("Selu", "nn_selu", {"alpha": 1.6732632423543772, "gamma": 1.0507009873554805, **_UNARY_OLD}, 1, 1,
+        _unary_shape, _unary("T.if_then_else({x} <= {zero}, (T.exp({x}) - {one}) * {alpha}, {x}) * {gamma}"),
+        _FLOAT_RULE),
+    _op("HardSigmoid", "hard_sigmoid", {"alpha": 0.2, "beta": 0.5, **_UNARY_OLD}, 1, 1, _unary_shape,
+        _unary("T.min(T.max({x} * {alpha} + {beta}, {zero}), {one})"), _FLOAT_RULE),
+    _op("PRelu", "nn_prelu", _UNARY_OLD, 2, 2, _prelu_shape, _prelu, _FLOAT_RULE),
+    _op("Identity", "copy", {}, 1, 1, _unary_shape, _unary("{x}"), same_dtype(ANY)),
     OpDef("BatchNormalization", "nn_batch_norm", ELEMENTWISE,
           {"epsilon": 1e-5, "momentum": 0.9, "training_mode": 0, "is_test": 1, "spatial": 1, **_UNARY_OLD}, 5, 5,
           _bn_shape, _bn, fold=_bn_fold),
+    _op("Cast", "cast", {"to": None, "saturate": 1}, 1, 1, _unary_shape, _cast, _cast_to),
+    _op("CastLike", "cast", {"saturate": 1}, 2, 2, _unary_shape, _cast, _cast_to),
+    _op("Equal", "equal", _BIN, 2, 2, _binary_shape, _binary("=="), _predicate(ANY)),
+    _op("Less", "less", _BIN, 2, 2, _binary_shape, _binary("<"), _predicate(NUMBERS)),
+    _op("LessOrEqual", "less_equal", {}, 2, 2, _binary_shape, _binary("<="), _predicate(NUMBERS)),
+    _op("Greater", "greater", _BIN, 2, 2, _binary_shape, _binary(">"), _predicate(NUMBERS)),
+    _op("GreaterOrEqual", "greater_equal", {}, 2, 2, _binary_shape, _binary(">="), _predicate(NUMBERS)),
+    _op("And", "logical_and", _BIN, 2, 2, _binary_shape, _binary("And"), same_dtype(("bool",))),
+    _op("Or", "logical_or", _BIN, 2, 2, _binary_shape, _binary("Or"), same_dtype(("bool",))),
+    _op("Xor", "logical_xor", _BIN, 2, 2, _binary_shape, _binary("!="), same_dtype(("bool",))),
+    _op("Not", "logical_not", {}, 1, 1, _unary_shape, _not, same_dtype(("bool",))),
+    _op("Where", "where", {}, 3, 3, _nary_shape, _where, _where_dtype),
+    _op("Sign", "sign", {}, 1, 1, _unary_shape, _sign, _NUMBER_RULE),
+    _op("Mod", "mod", {"fmod": 0}, 2, 2, _binary_shape, _mod, _mod_dtype),
+    _op("BitShift", "bitshift", {"direction": None}, 2, 2, _binary_shape, _bitshift,
+        same_dtype(("uint8", "uint16", "uint32", "uint64"))),
+    _op("Shrink", "shrink", {"lambd": 0.5, "bias": 0.0}, 1, 1, _unary_shape, _shrink, _FLOAT_RULE),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tir_lsp.compiler.frontend.graph import OpNode
+from tir_lsp.compiler.frontend.graph import FLOATS, OpNode
 from tir_lsp.compiler.frontend.operators.base import (
     COMPLEX,
     Expr,
@@ -22,6 +22,8 @@ from tir_lsp.compiler.frontend.operators.base import (
     broadcast,
     buffer_operand,
     f32,
+    lit,
+    same_dtype,
 )
 
 _NEG_INF = f32(float("-inf"))
@@ -556,7 +558,9 @@ def _reduce(kind: str) -> object:
         axes = _reduce_axes(node, rank, {})
         keep = [i for i in range(rank) if i not in axes]
         red_shape = tuple(x.shape[i] for i in keep) or (1,)
-        acc = w.alloc({"max": "x_red_max", "min": "x_red_min"}.get(kind, "x_red"), red_shape)
+        # Integers and float64 accumulate in their own dtype, float16 in float32 (as onnxruntime).
+        dt = "float32" if x.dtype == "float16" else x.dtype
+        acc = w.alloc({"max": "x_red_max", "min": "x_red_min"}.get(kind, "x_red"), red_shape, dt)
         order = keep + axes
         nk = len(keep)
 
@@ -571,7 +575,11 @@ def _reduce(kind: str) -> object:
 
         op = {"sum": "{a} + {x}", "mean": "{a} + {x}", "max": "T.max({a}, {x})", "min": "T.min({a}, {x})",
               "prod": "{a} * {x}", "sumsquare": "{a} + {x} * {x}", "l1": "{a} + T.fabs({x})"}[kind]
-        init = {"max": _NEG_INF, "min": f32(float("inf")), "prod": f32(1.0)}.get(kind, f32(0.0))
+        if dt != x.dtype:
+            op = op.replace("{x}", f"T.Cast(\"{dt}\", {{x}})")
+        big = float("inf") if dt.startswith("float") else np.iinfo(dt).max
+        low = float("-inf") if dt.startswith("float") else np.iinfo(dt).min
+        init = lit({"max": low, "min": big, "prod": 1}.get(kind, 0), dt)
         w.stage(acc, [x.shape[i] for i in order], "S" * nk + "R" * len(axes),
                 lambda v: op.format(a=target(v), x=x.load(full(v))), target, init=init)
         count = int(np.prod([x.shape[i] for i in axes]))
@@ -580,7 +588,8 @@ def _reduce(kind: str) -> object:
         def final(idx: Index) -> str:
             kept = [idx[i] for i in keep] if keepdims else list(idx[:nk])
             out = f"{acc}[{', '.join(kept) or '0'}]"
-            return f"{out} / {f32(count)}" if kind == "mean" else out
+            out = f"{out} / {lit(count, dt)}" if kind == "mean" else out
+            return out if dt == x.dtype else f"T.Cast(\"{x.dtype}\", {out})"
 
         return final
 
@@ -602,6 +611,9 @@ _POOL_ATTRS = {"auto_pad": "NOTSET", "ceil_mode": 0, "dilations": None, "kernel_
                "storage_order": 0, "strides": None}
 
 _RED_ATTRS = {"axes": None, "keepdims": 1, "noop_with_empty_axes": 0}
+# Reductions on floats; the sum, product, max and min also on 32- and 64-bit integers.
+_RED_FLOAT = same_dtype(FLOATS)
+_RED_INT = same_dtype((*FLOATS, "int32", "int64", "uint32", "uint64"))
 
 OPS = [
     OpDef("Conv", "nn_conv2d", COMPLEX, _CONV_ATTRS, 2, 3, _conv_shape, _conv),
@@ -618,12 +630,12 @@ OPS = [
     OpDef("Softmax", "nn_softmax", COMPLEX, {"axis": None}, 1, 1, _softmax_shape, _softmax(False)),  # type: ignore[arg-type]
     OpDef("LogSoftmax", "nn_log_softmax", COMPLEX, {"axis": None}, 1, 1, _softmax_shape, _softmax(True)),  # type: ignore[arg-type]
     OpDef("LRN", "nn_lrn", COMPLEX, {"alpha": 1e-4, "beta": 0.75, "bias": 1.0, "size": None}, 1, 1, _lrn_shape, _lrn),
-    OpDef("ReduceSum", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("sum"), fold=axes_input_fold),  # type: ignore[arg-type]
-    OpDef("ReduceMean", "mean", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("mean"), fold=axes_input_fold),  # type: ignore[arg-type]
-    OpDef("ReduceMax", "max", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("max"), fold=axes_input_fold),  # type: ignore[arg-type]
-    OpDef("ReduceMin", "min", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("min"), fold=axes_input_fold),  # type: ignore[arg-type]
-    OpDef("ReduceProd", "prod", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("prod"), fold=axes_input_fold),  # type: ignore[arg-type]
+    OpDef("ReduceSum", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("sum"), fold=axes_input_fold, dtypes=_RED_INT),  # type: ignore[arg-type]
+    OpDef("ReduceMean", "mean", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("mean"), fold=axes_input_fold, dtypes=_RED_FLOAT),  # type: ignore[arg-type]
+    OpDef("ReduceMax", "max", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("max"), fold=axes_input_fold, dtypes=_RED_INT),  # type: ignore[arg-type]
+    OpDef("ReduceMin", "min", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("min"), fold=axes_input_fold, dtypes=_RED_INT),  # type: ignore[arg-type]
+    OpDef("ReduceProd", "prod", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("prod"), fold=axes_input_fold, dtypes=_RED_INT),  # type: ignore[arg-type]
     OpDef("ReduceSumSquare", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("sumsquare"),  # type: ignore[arg-type]
-          fold=axes_input_fold),
-    OpDef("ReduceL1", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("l1"), fold=axes_input_fold),  # type: ignore[arg-type]
+          fold=axes_input_fold, dtypes=_RED_FLOAT),
+    OpDef("ReduceL1", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("l1"), fold=axes_input_fold, dtypes=_RED_FLOAT),  # type: ignore[arg-type]
 ]

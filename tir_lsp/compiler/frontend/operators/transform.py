@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tir_lsp.compiler.frontend.graph import OpNode
+from tir_lsp.compiler.frontend.graph import NUMBERS, OpNode
 from tir_lsp.compiler.frontend.operators.base import (
     INJECTIVE,
     Expr,
@@ -15,8 +15,11 @@ from tir_lsp.compiler.frontend.operators.base import (
     OpError,
     StageWriter,
     axes_input_fold,
-    f32,
+    lit,
+    same_dtype,
 )
+
+_ANY = same_dtype((*NUMBERS, "bool"))
 
 
 def _strides(shape: tuple[int, ...]) -> list[int]:
@@ -281,7 +284,7 @@ def _pad_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict
         if name not in consts:
             raise OpError(f"input {name} ({key}) must be a constant")
         arr = consts[name].reshape(-1)
-        attrs[key] = float(arr[0]) if key == "value" else [int(v) for v in arr]
+        attrs[key] = arr[0].item() if key == "value" else [int(v) for v in arr]
     return OpNode(node.name, node.op_type, node.inputs[:1], node.outputs, attrs), {}
 
 
@@ -323,7 +326,8 @@ def _pad(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
     rank = len(x.shape)
     pads = _pad_amounts(node, rank)
     mode = str(node.attrs.get("mode", "constant"))
-    value = float(node.attrs.get("value", 0.0) or 0.0)  # type: ignore[arg-type]
+    value = node.attrs.get("value", 0.0) or 0.0
+    pad_value = lit(value if x.dtype.startswith("float") else int(value), x.dtype)  # type: ignore[call-overload, arg-type]
 
     def final(idx: Index) -> str:
         src, conds = [], []
@@ -346,7 +350,7 @@ def _pad(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
                 src.append(f"{d - 1} - T.abs({d - 1} - T.abs({j}))")
         load = x.load(src)
         if conds:
-            return f"T.if_then_else({' and '.join(conds)}, {load}, {f32(value)})"
+            return f"T.if_then_else({' and '.join(conds)}, {load}, {pad_value})"
         return load
 
     return final
@@ -354,33 +358,60 @@ def _pad(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
 
 def _gather_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
     x = shapes[0]
-    axis = int(node.attrs.get("axis", 0))  # type: ignore[call-overload]
-    axis = axis + len(x) if axis < 0 else axis
-    if not 0 <= axis < len(x):
-        raise OpError(f"axis {axis} is out of range for rank {len(x)}", "axis")
-    if 1 not in consts:
-        raise OpError("indices must be a constant (gathering at run-time indices is not supported)")
-    ind = consts[1]
+    axis = _gather_axis(node, len(x))
+    if "__indices" not in node.attrs:  # run-time indices; out-of-range ones are clamped
+        return (*x[:axis], *shapes[1], *x[axis + 1:])
+    ind = np.asarray(node.attrs["__indices"])
     if ind.size and (ind.min() < -x[axis] or ind.max() >= x[axis]):
         raise OpError(f"indices out of range for dimension {x[axis]}")
     return (*x[:axis], *ind.shape, *x[axis + 1:]) or (1,)
 
 
-def _gather(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-    """Constant indices: an affine index when they form a range, a select chain otherwise."""
-    x = ins[0]
-    ind = np.asarray(node.attrs["__indices"]).astype(np.int64)
+def _gather_axis(node: OpNode, rank: int) -> int:
     axis = int(node.attrs.get("axis", 0))  # type: ignore[call-overload]
-    axis = axis + len(x.shape) if axis < 0 else axis
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        raise OpError(f"axis {axis} is out of range for rank {rank}", "axis")
+    return axis
+
+
+def _gather_dtype(node: OpNode, dtypes: list[str | None]) -> str:
+    if len(dtypes) > 1 and dtypes[1] not in (None, "int32", "int64"):
+        raise OpError(f"indices have dtype {dtypes[1]}; int32 or int64 expected")
+    return _ANY(node, dtypes[:1])
+
+
+def _index_at(ind: Operand, at: Index, dim: int) -> str:
+    """The run-time index ``ind[at]`` as an in-bounds int32 position along a dimension of
+    size ``dim``: negative indices count from the end, and an index still out of range is
+    clamped to the nearest end (as TVM's ``take`` with mode "clip"; onnxruntime reports an
+    error instead). The generated code never reads outside the buffer."""
+    dt = ind.dtype
+    v = ind.load(at)
+    norm = f"T.if_then_else({v} < {lit(0, dt)}, {v} + {lit(dim, dt)}, {v})"
+    clamped = f"T.max(T.min({norm}, {lit(dim - 1, dt)}), {lit(0, dt)})"
+    return clamped if dt == "int32" else f"T.Cast(\"int32\", {clamped})"
+
+
+def _gather(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    """Constant indices: an affine index when they form a range, a select chain otherwise;
+    run-time indices: a load of the index (see ``_index_at``)."""
+    x = ins[0]
+    axis = _gather_axis(node, len(x.shape))
     dim = x.shape[axis]
-    flat = [int(v) % dim for v in ind.reshape(-1)]
-    k = ind.ndim
+    if "__indices" not in node.attrs:
+        ind = ins[1]
+        k = len(ind.shape)
+        return lambda idx: x.load([*idx[:axis], _index_at(ind, idx[axis:axis + k], dim), *idx[axis + k:]])
+    const = np.asarray(node.attrs["__indices"]).astype(np.int64)
+    flat = [int(v) % dim for v in const.reshape(-1)]
+    k = const.ndim
 
     def final(idx: Index) -> str:
         pre, mid, post = idx[:axis], idx[axis:axis + k], idx[axis + k:]
         if k == 0:
             return x.load([*pre, str(flat[0]), *post])
-        pos = " + ".join(f"{i} * {s}" for i, s in zip(mid, _strides(ind.shape))) if len(mid) > 1 else mid[0]
+        pos = " + ".join(f"{i} * {s}" for i, s in zip(mid, _strides(const.shape))) if len(mid) > 1 else mid[0]
         step = flat[1] - flat[0] if len(flat) > 1 else 1
         if all(v == flat[0] + n * step for n, v in enumerate(flat)):
             at = f"{flat[0]} + ({pos}) * {step}" if step != 1 else f"{flat[0]} + ({pos})"
@@ -394,30 +425,47 @@ def _gather(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[i
 
 
 def _gather_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict[str, np.ndarray]]:
+    """Constant indices (up to 256 scattered ones, or any range) go into the code; more, or
+    run-time ones, stay an input read at run time."""
     if node.inputs[1] in consts:
         ind = consts[node.inputs[1]]
-        if ind.size > 256 and ind.ndim:
-            flat = ind.reshape(-1)
-            if not np.all(np.diff(flat) == (flat[1] - flat[0] if flat.size > 1 else 0)):
-                raise OpError(f"{ind.size} scattered constant indices; at most 256 are supported")
-        return OpNode(node.name, node.op_type, node.inputs, node.outputs, {**node.attrs, "__indices": ind}), {}
+        flat = ind.reshape(-1)
+        if ind.size > 256 and ind.ndim and not np.all(np.diff(flat) == (flat[1] - flat[0] if flat.size > 1 else 0)):
+            return node, {}
+        return OpNode(node.name, node.op_type, node.inputs[:1], node.outputs, {**node.attrs, "__indices": ind}), {}
     return node, {}
 
 
+def _gather_elements_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
+    x, ind = shapes
+    _gather_axis(node, len(x))
+    if len(ind) != len(x):
+        raise OpError(f"indices of shape {ind} do not have the rank of the data's {x}")
+    return ind
+
+
+def _gather_elements(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    x, ind = ins
+    axis = _gather_axis(node, len(x.shape))
+    return lambda idx: x.load([*idx[:axis], _index_at(ind, idx, x.shape[axis]), *idx[axis + 1:]])
+
+
 OPS = [
-    OpDef("Flatten", "nn_batch_flatten", INJECTIVE, {"axis": 1}, 1, 1, _flatten_shape, _reshape_like),
+    OpDef("Flatten", "nn_batch_flatten", INJECTIVE, {"axis": 1}, 1, 1, _flatten_shape, _reshape_like, dtypes=_ANY),
     OpDef("Reshape", "reshape", INJECTIVE, {"allowzero": 0, "shape": None, "consumed_inputs": None}, 1, 2, _reshape_shape,
-          _reshape_like, const_inputs=(1,), fold=_reshape_fold),
-    OpDef("Unsqueeze", "expand_dims", INJECTIVE, {"axes": None}, 1, 2, _unsqueeze_shape, _reshape_like, fold=axes_input_fold),
-    OpDef("Squeeze", "squeeze", INJECTIVE, {"axes": None}, 1, 2, _squeeze_shape, _reshape_like, fold=axes_input_fold),
-    OpDef("Transpose", "transpose", INJECTIVE, {"perm": None}, 1, 1, _transpose_shape, _transpose),
-    OpDef("Concat", "concatenate", INJECTIVE, {"axis": None}, 1, 64, _concat_shape, _concat),
+          _reshape_like, const_inputs=(1,), fold=_reshape_fold, dtypes=_ANY),
+    OpDef("Unsqueeze", "expand_dims", INJECTIVE, {"axes": None}, 1, 2, _unsqueeze_shape, _reshape_like, fold=axes_input_fold, dtypes=_ANY),
+    OpDef("Squeeze", "squeeze", INJECTIVE, {"axes": None}, 1, 2, _squeeze_shape, _reshape_like, fold=axes_input_fold, dtypes=_ANY),
+    OpDef("Transpose", "transpose", INJECTIVE, {"perm": None}, 1, 1, _transpose_shape, _transpose, dtypes=_ANY),
+    OpDef("Concat", "concatenate", INJECTIVE, {"axis": None}, 1, 64, _concat_shape, _concat, dtypes=_ANY),
     OpDef("Slice", "strided_slice", INJECTIVE, {"starts": None, "ends": None, "axes": None, "steps": None}, 1, 5,
-          _slice_shape, _slice, fold=_slice_fold),
-    OpDef("Split", "split", INJECTIVE, {"axis": 0, "split": None, "num_outputs": None}, 1, 2, _slice_shape, _slice),
-    OpDef("Expand", "broadcast_to", INJECTIVE, {}, 2, 2, _expand_shape, _expand, const_inputs=(1,)),
-    OpDef("Tile", "tile", INJECTIVE, {}, 2, 2, _tile_shape, _tile, const_inputs=(1,)),
+          _slice_shape, _slice, fold=_slice_fold, dtypes=_ANY),
+    OpDef("Split", "split", INJECTIVE, {"axis": 0, "split": None, "num_outputs": None}, 1, 2, _slice_shape, _slice, dtypes=_ANY),
+    OpDef("Expand", "broadcast_to", INJECTIVE, {}, 2, 2, _expand_shape, _expand, const_inputs=(1,), dtypes=_ANY),
+    OpDef("Tile", "tile", INJECTIVE, {}, 2, 2, _tile_shape, _tile, const_inputs=(1,), dtypes=_ANY),
     OpDef("Pad", "nn_pad", INJECTIVE, {"mode": "constant", "pads": None, "paddings": None, "value": 0.0}, 1, 4,
-          _pad_shape, _pad, fold=_pad_fold),
-    OpDef("Gather", "take", INJECTIVE, {"axis": 0}, 2, 2, _gather_shape, _gather, const_inputs=(1,), fold=_gather_fold),
+          _pad_shape, _pad, fold=_pad_fold, dtypes=_ANY),
+    OpDef("Gather", "take", INJECTIVE, {"axis": 0}, 2, 2, _gather_shape, _gather, fold=_gather_fold, dtypes=_gather_dtype),
+    OpDef("GatherElements", "gather", INJECTIVE, {"axis": 0}, 2, 2, _gather_elements_shape, _gather_elements,
+          dtypes=_gather_dtype),
 ]
