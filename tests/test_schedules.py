@@ -3,7 +3,9 @@ compiler picks them from the shapes (the block names in the generated TIR say wh
 the scheduled C matches onnxruntime for shapes the 8x8 tiles do not divide, strides,
 dilations, groups, depthwise, 1x1, asymmetric pads, row-blocked im2col, batches, Gemm with
 transA / transB and odd sizes, batched MatMul. All cases build into ONE program compiled
-with AddressSanitizer and UndefinedBehaviorSanitizer (one gcc call, run once)."""
+with AddressSanitizer and UndefinedBehaviorSanitizer (one gcc call, run once; at -O0: the
+unrolled micro-kernels take gcc -O1 -g ten times longer, and every access is checked the
+same)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from tir_lsp.compiler.executor.options import resolve
 from tir_lsp.compiler.frontend.schedules import conv2d
 
 pytestmark = pytest.mark.skipif(not HAVE_GCC, reason="needs gcc")
+SANITIZE_O0 = ["-O0", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
 
 
 def _model(node: onnx.NodeProto, inputs: dict[str, list[int]], inits: dict[str, np.ndarray]) -> onnx.ModelProto:
@@ -87,7 +90,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[st
                   for i in model.graph.input}
         models[name] = (model, inputs)
         refs[name] = reference(model, inputs)
-    got = run_models(models, work)
+    got = run_models(models, work, cflags=SANITIZE_O0)
     return {name: (got[name], refs[name]) for name in CASES}
 
 
