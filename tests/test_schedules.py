@@ -118,10 +118,12 @@ def test_conv_schedule_is_im2col_and_register_blocked_gemm_with_remainders() -> 
     assert "conv2d_nchw" not in blocks  # no naive loop nest left
 
 
-def test_1x1_conv_reads_the_input_without_im2col() -> None:
+def test_1x1_conv_packs_its_input_in_panels_for_the_micro_kernel() -> None:
     tir = _tir(CASES["conv1x1"])
-    assert "conv2d_im2col" not in _blocks(tir) and "conv2d_gemm_8x8" in _blocks(tir)
-    assert 'scope="local"' in tir and "T.vectorized(8)" in tir
+    # 63 pixels: 7 panels of 8 (the last one holds 7), read whole by the 8x8 and 8x7 tiles.
+    assert re.search(r"conv2d_col: T\.Buffer\(\(8, 12, 8\)", tir)
+    assert {"conv2d_im2col", "conv2d_gemm_8x8", "conv2d_gemm_8x7"} <= _blocks(tir)
+    assert 'scope="local"' in tir and "T.vectorized(8)" in tir and "conv2d_col[v_jo, k, j]" in tir
 
 
 def test_depthwise_conv_is_direct() -> None:
@@ -137,10 +139,10 @@ def test_im2col_is_row_blocked_under_its_budget_and_in_the_workspace(monkeypatch
                                                                      tmp_path: Path) -> None:
     model = _conv([1, 4, 20, 16], [8, 4, 3, 3], 20, pads=[1, 1, 1, 1])
     whole = _tir(model)
-    assert re.search(r"conv2d_col: T\.Buffer\(\(36, 320\)", whole)  # all 20 rows of 16 pixels
+    assert re.search(r"conv2d_col: T\.Buffer\(\(40, 36, 8\)", whole)  # all 20 rows of 16 pixels
     monkeypatch.setattr(conv2d, "COL_BUDGET", 36 * 16 * 6)  # 6 rows at a time: 3 blocks + 2 rows
     tir = _tir(model)
-    assert re.search(r"conv2d_col: T\.Buffer\(\(36, 96\)", tir)
+    assert re.search(r"conv2d_col: T\.Buffer\(\(12, 36, 8\)", tir)
     assert "for rb in range(3):" in tir and {"conv2d_im2col", "conv2d_im2col_1"} <= _blocks(tir)
     x = np.random.default_rng(0).standard_normal([1, 4, 20, 16]).astype(np.float32)
     got = run_models({"rows": (model, {"x": x})}, tmp_path, cflags=["-O2"])

