@@ -75,6 +75,8 @@ CASES: dict[str, onnx.ModelProto] = {
     "gemm_tA_tB": _gemm([21, 13], [19, 21], 12, [13, 19], transA=1, transB=1, alpha=0.5, beta=2.0),
     "gemm_tB_gemv": _gemm([1, 37], [45, 37], 13, [1, 45], transB=1),
     "gemm_gemv": _gemm([1, 37], [37, 70], 14),
+    "gemm_tB_rows3": _gemm([3, 50], [9, 50], 15, [9], transB=1),
+    "gemm_tB_short_k": _gemm([2, 5], [6, 5], 16, transB=1),
     "matmul_batch": _matmul([2, 3, 9, 10], [2, 3, 10, 17]),
     "matmul_2d_b": _matmul([3, 5, 11], [11, 6]),
 }
@@ -132,7 +134,14 @@ def test_depthwise_conv_is_direct() -> None:
 
 
 def test_dense_gemv_uses_a_wide_row_tile() -> None:
-    assert "dense_gemm_1x32" in _blocks(_tir(CASES["gemm_gemv"]))
+    assert "dense_1x32" in _blocks(_tir(CASES["gemm_gemv"]))
+
+
+def test_dense_with_transposed_weights_is_dot_products_along_k() -> None:
+    tir = _tir(CASES["gemm_tB_rows3"])
+    # 9 weight rows: two 4-row blocks and one row; 50 = 6 x 8 lanes + a remainder of 2.
+    assert {"dense_dot_4x8", "dense_dot_1x8"} <= _blocks(tir) and "for kr in range(2):" in tir
+    assert "dense_dot" not in " ".join(_blocks(_tir(CASES["gemm_tB_short_k"])))  # K < 8 lanes: the GEMM
 
 
 def test_im2col_is_row_blocked_under_its_budget_and_in_the_workspace(monkeypatch: pytest.MonkeyPatch,

@@ -26,7 +26,7 @@ from tir_lsp.compiler.frontend.operators.base import (
     f32,
 )
 from tir_lsp.compiler.frontend.schedules.conv2d import conv2d_nchw
-from tir_lsp.compiler.frontend.schedules.gemm import GemmSpec, emit_gemm
+from tir_lsp.compiler.frontend.schedules.gemm import LANES, MR, GemmSpec, emit_dot, emit_gemm
 
 _NEG_INF = f32(float("-inf"))
 
@@ -228,10 +228,12 @@ def _gemm(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     alpha, beta = float(node.attrs.get("alpha", 1.0)), float(node.attrs.get("beta", 1.0))  # type: ignore[arg-type]
     k = a.shape[0] if ta else a.shape[1]
     acc = w.alloc("T_matmul_NT" if tb else "T_matmul", out_shape)
-    emit_gemm(w, GemmSpec("dense_gemm", out_shape[0], out_shape[1], k,
-                          lambda i, r: a.load([r, i] if ta else [i, r]),
-                          lambda r, j: b.load([j, r] if tb else [r, j]),
-                          lambda i, j: f"{acc}[{i}, {j}]"), [])
+    spec = GemmSpec("dense", out_shape[0], out_shape[1], k, lambda i, r: a.load([r, i] if ta else [i, r]),
+                    lambda r, j: b.load([j, r] if tb else [r, j]), lambda i, j: f"{acc}[{i}, {j}]")
+    if tb and not ta and out_shape[0] < MR and k >= LANES:
+        emit_dot(w, spec)  # a few rows times N x K weights: dot products along contiguous rows
+    else:
+        emit_gemm(w, spec, [])
 
     def final(idx: Index) -> str:
         out = f"{acc}[{idx[0]}, {idx[1]}]"

@@ -128,3 +128,50 @@ def emit_gemm(w: StageWriter, spec: GemmSpec, outer: list[tuple[str, int]], inde
             lines += _tile_loops(heads, f"{tile} = {tile} + {spec.a(row, 'k')} * {load_b}", d + ind)
             lines += _tile_loops(heads, f"{spec.c(row, col)} = {tile}", d)
             w.lines.extend(lines)
+
+
+# The dot-product kernel: JR rows of a transposed B at a time, LANES partial sums per row.
+JR, LANES = 4, 8
+
+
+def emit_dot(w: StageWriter, spec: GemmSpec) -> None:
+    """``spec`` for a B read along k (a dense layer's ``transB`` weights, N x K) and few rows
+    of A: each C element is a dot product of two contiguous rows. LANES partial sums per
+    element run as a ``T.vectorized`` loop over k (gcc does not reorder a float sum itself),
+    added up at the end with the k remainder. Blocks ``<name>_dot_<jr>x<LANES>``."""
+    kv = spec.k // LANES * LANES
+    ind = "    "
+    for count, jr, off in _pieces(spec.n, JR):
+        block = block_name(w, f"{spec.name}_dot_{jr}x{LANES}")
+        loops = [(v, e) for v, e in (("i", spec.m), ("jo", count)) if e > 1]
+        d = ""
+        lines = []
+        if loops:
+            lines.append(f"for {', '.join(v for v, _ in loops)} in T.grid({', '.join(str(e) for _, e in loops)}):")
+            d = ind
+        lines.append(f"{d}with T.sblock(\"{block}\"):")
+        d += ind
+        if len(loops) == 1:
+            lines.append(f"{d}v_{loops[0][0]} = T.axis.spatial({loops[0][1]}, {loops[0][0]})")
+        elif loops:
+            lines.append(f"{d}v_i, v_jo = T.axis.remap(\"SS\", [i, jo])")
+        row = "v_i" if spec.m > 1 else "0"
+        col = _plus(off, (f"v_jo * {jr} + jj" if count > 1 else "jj") if jr > 1 else ("v_jo" if count > 1 else "0"))
+        jj = "jj" if jr > 1 else "0"
+        heads = [f"for jj in T.unroll({jr}):"] if jr > 1 else []
+        lines.append(f"{d}acc = T.sblock_alloc_buffer(({jr}, {LANES}), scope=\"local\")")
+        lines += _tile_loops([*heads, f"for l in T.vectorized({LANES})"+":"], f"acc[{jj}, l] = {f32(0.0)}", d)
+        lines.append(f"{d}for ko in range({spec.k // LANES}):")
+        k = f"ko * {LANES} + l"
+        lines += _tile_loops([*heads, f"for l in T.vectorized({LANES}):"],
+                             f"acc[{jj}, l] = acc[{jj}, l] + {spec.a(row, k)} * {spec.b(k, col)}", d + ind)
+        body = d + (ind if heads else "")
+        if heads:
+            lines.append(f"{d}{heads[0]}")
+        if spec.k > kv:
+            kr = _plus(kv, "kr")
+            lines.append(f"{body}for kr in range({spec.k - kv}):")
+            lines.append(f"{body}{ind}acc[{jj}, 0] = acc[{jj}, 0] + {spec.a(row, kr)} * {spec.b(kr, col)}")
+        total = " + ".join(f"acc[{jj}, {lane}]" for lane in range(LANES))
+        lines.append(f"{body}{spec.c(row, col)} = {total}")
+        w.lines.extend(lines)
