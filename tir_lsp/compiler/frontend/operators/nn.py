@@ -6,6 +6,8 @@ it (plus bias or scaling), so elementwise successors fuse into the same last sta
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from tir_lsp.compiler.frontend.graph import FLOATS, OpNode
@@ -25,6 +27,8 @@ from tir_lsp.compiler.frontend.operators.base import (
     lit,
     same_dtype,
 )
+from tir_lsp.compiler.frontend.schedules.conv2d import conv2d_nchw
+from tir_lsp.compiler.frontend.schedules.gemm import LANES, MR, GemmSpec, emit_dot, emit_gemm
 
 _NEG_INF = f32(float("-inf"))
 
@@ -131,6 +135,13 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     cin_g, cout_g = wt.shape[1], wt.shape[0] // groups
     nd = len(spatial)
     acc = w.alloc("conv2d_nchw" if nd == 2 else f"conv{nd}d_ncw" if nd == 1 else f"conv{nd}d_ncdhw", out_shape)
+    depthwise = groups > 1 and cin_g == 1
+    x_name, w_name = _buffer_name(x), _buffer_name(wt)
+    if nd == 2 and not depthwise and x_name and w_name:
+        # The schedule: im2col (or the input itself for a 1x1) times the weights as a
+        # register-blocked GEMM, per image and group (schedules/conv2d.py).
+        conv2d_nchw(w, x_name, x.shape, w_name, wt.shape, acc, out_shape, strides, dils, begin, groups)
+        return _conv_bias(acc, ins)
 
     # Loop order n, f, c, kernel taps, then the output positions innermost: each weight is
     # read once per output row and the inner loop walks the output (and, at stride 1, the
@@ -167,12 +178,32 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
         return f"{acc}[{', '.join([n, f, *pos])}] + {src.load([n, chan, *coords])} * {wt.load([f, rc, *red])}"
 
     w.stage(f"{acc}_init", list(out_shape), "S" * (2 + nd), lambda v: f32(0.0), lambda v: f"{acc}[{', '.join(v)}]")
-    w.stage(acc, [*out_shape[:2], cin_g, *kernel, *out_shape[2:]], "SSR" + "R" * nd + "S" * nd, body,
-            lambda v: f"{acc}[{', '.join([v[0], v[1], *v[3 + nd:]])}]")
+    if depthwise and nd == 2:
+        # One channel per group: per output row, the taps outside and the row's pixels
+        # innermost (contiguous at stride 1), no GEMM to form.
+        def dw_body(v: Index) -> str:
+            return body([v[0], v[1], v[3], v[4], v[5], v[2], v[6]])
+
+        w.stage("conv2d_depthwise_nchw", [*out_shape[:3], cin_g, *kernel, out_shape[3]], "SSSRRRS", dw_body,
+                lambda v: f"{acc}[{v[0]}, {v[1]}, {v[2]}, {v[6]}]")
+    else:
+        w.stage(acc, [*out_shape[:2], cin_g, *kernel, *out_shape[2:]], "SSR" + "R" * nd + "S" * nd, body,
+                lambda v: f"{acc}[{', '.join([v[0], v[1], *v[3 + nd:]])}]")
+    return _conv_bias(acc, ins)
+
+
+def _conv_bias(acc: str, ins: list[Operand]) -> Expr:
+    """The convolution's final expression: the accumulator plus the bias, if any."""
     if len(ins) > 2:
         bias = ins[2]
         return lambda idx: f"{acc}[{', '.join(idx)}] + {bias.load([idx[1]])}"
     return lambda idx: f"{acc}[{', '.join(idx)}]"
+
+
+def _buffer_name(op: Operand) -> str | None:
+    """The buffer an operand reads, when it is a buffer (not a fused expression)."""
+    m = re.fullmatch(r"(\w+)\[0(?:, 0)*\]", op.load(["0"] * len(op.shape)))
+    return m.group(1) if m else None
 
 
 # ---- Gemm / MatMul ------------------------------------------------------------------------
@@ -199,14 +230,12 @@ def _gemm(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     alpha, beta = float(node.attrs.get("alpha", 1.0)), float(node.attrs.get("beta", 1.0))  # type: ignore[arg-type]
     k = a.shape[0] if ta else a.shape[1]
     acc = w.alloc("T_matmul_NT" if tb else "T_matmul", out_shape)
-
-    def body(v: Index) -> str:
-        i, j, r = v
-        la = a.load([r, i] if ta else [i, r])
-        lb = b.load([j, r] if tb else [r, j])
-        return f"{acc}[{i}, {j}] + {la} * {lb}"
-
-    w.stage("T_matmul", [*out_shape, k], "SSR", body, lambda v: f"{acc}[{v[0]}, {v[1]}]", init=f32(0.0))
+    spec = GemmSpec("dense", out_shape[0], out_shape[1], k, lambda i, r: a.load([r, i] if ta else [i, r]),
+                    lambda r, j: b.load([j, r] if tb else [r, j]), lambda i, j: f"{acc}[{i}, {j}]")
+    if tb and not ta and out_shape[0] < MR and k >= LANES:
+        emit_dot(w, spec)  # a few rows times N x K weights: dot products along contiguous rows
+    else:
+        emit_gemm(w, spec, [])
 
     def final(idx: Index) -> str:
         out = f"{acc}[{idx[0]}, {idx[1]}]"
@@ -235,14 +264,17 @@ def _matmul(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[i
     a, b = ins
     k = a.shape[-1]
     acc = w.alloc("T_matmul", out_shape)
-    r = len(out_shape)
-
-    def body(v: Index) -> str:
-        outer, red = v[:r], v[r]
-        lb = b.load([red, outer[-1]] if len(b.shape) == 2 else [*outer[:-2], red, outer[-1]])
-        return f"{acc}[{', '.join(outer)}] + {a.load([*outer[:-1], red])} * {lb}"
-
-    w.stage("T_matmul", [*out_shape, k], "S" * r + "R", body, lambda v: f"{acc}[{', '.join(v[:r])}]", init=f32(0.0))
+    # Batch dimensions are loops around the GEMM, bound by its blocks as v_b<d>.
+    batch = [(f"b{d}", e) for d, e in enumerate(out_shape[:-2])]
+    indent = ""
+    for name, e in batch:
+        w.lines.append(f"{indent}for {name} in range({e}):")
+        indent += "    "
+    vb = [f"v_{name}" for name, _ in batch]
+    emit_gemm(w, GemmSpec("matmul_gemm", out_shape[-2], out_shape[-1], k,
+                          lambda i, r: a.load([*vb, i, r]),
+                          lambda r, j: b.load([r, j] if len(b.shape) == 2 else [*vb, r, j]),
+                          lambda i, j: f"{acc}[{', '.join([*vb, i, j])}]"), batch, indent)
     return lambda idx: f"{acc}[{', '.join(idx)}]"
 
 
