@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tir_lsp.compiler.transform.compact_buffer_allocation import CompactBufferAllocation
 from tir_lsp.compiler.transform.flatten_buffer import FlattenBuffer
 from tir_lsp.compiler.transform.hoist_reduction_init import HoistReductionInit
 from tir_lsp.compiler.transform.lower_init_block import LowerInitBlock
@@ -18,7 +19,7 @@ from tir_lsp.compiler.transform.vectorize_loop import VectorizeLoop
 PASSES: dict[str, Pass] = {
     p.name: p
     for p in (
-        LowerInitBlock(), LowerOpaqueBlock(), FlattenBuffer(), Simplify(), HoistReductionInit(), VectorizeLoop(),
+        LowerInitBlock(), LowerOpaqueBlock(), CompactBufferAllocation(), FlattenBuffer(), Simplify(), HoistReductionInit(), VectorizeLoop(),
         UnrollLoop(),
         StorageRewrite(), MakePackedAPI(), MakeUnpackedAPI(), LowerIntrin(),
     )
