@@ -481,7 +481,8 @@ def test_stop_after_and_stage_hooks() -> None:
     )
     mod = run_pipeline(read(SNIPPETS["FlattenBuffer"][0]), opts)
     assert seen == [
-        ("LowerInitBlock", "after"), ("LowerOpaqueBlock", "after"), ("FlattenBuffer", "before"), ("FlattenBuffer", "after"),
+        ("LowerInitBlock", "after"), ("LowerOpaqueBlock", "after"), ("CompactBufferAllocation", "after"),
+        ("FlattenBuffer", "before"), ("FlattenBuffer", "after"),
     ]
     assert "A_1 = A.view(32)" in print_module(mod)
 
