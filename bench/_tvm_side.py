@@ -18,14 +18,26 @@ Requests (every answer has ``"ok"``; a failed request answers ``{"ok": false, "e
         and compare with ref.npz -> {"compile_ms", "max_abs_err", "matches"}
     {"op": "run_llvm", "path", "reps", "warmup"}
         time the built kernel with time_evaluator(number=1, repeat=reps) -> {"times_ms": [...]}
+    {"op": "onnx_model", "model", "inputs", "outputs", "target", "runs"}
+        the ONNX file through TVM's Relax ONNX frontend (weights as constants,
+        DecomposeOpsForInference, LegalizeOps), tvm.compile(target=target) untuned, run on the
+        inputs .npz (saving the first run's outputs to the outputs .npz), then timed with the
+        VM's time_evaluator(number=1, repeat=runs). Threads: set TVM_NUM_THREADS in the
+        worker's environment (``TvmWorker(env=...)``). -> {"compile_s", "times_ms"}
     {"op": "quit"}
+
+The worker's interpreter need not have ``onnx``: ``TvmWorker(share=("onnx", "google"))``
+puts our interpreter's copies of those packages on its path (same Python version needed).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -43,12 +55,23 @@ def tvm_python() -> str | None:
 class TvmWorker:
     """Our end of the pipe: start the worker under TVM's interpreter, send requests."""
 
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, python: str | None = None, env: dict[str, str] | None = None, share: tuple[str, ...] = ()) -> None:
         exe = python or tvm_python()
         if exe is None:
             raise RuntimeError("no TVM interpreter: set TIR_TVM_PYTHON (see tests/tvm_reference.py)")
+        full_env = {**os.environ, **(env or {})}
+        self._overlay: tempfile.TemporaryDirectory[str] | None = None
+        if share:
+            self._overlay = tempfile.TemporaryDirectory(prefix="tvm_worker_path_")
+            for name in share:
+                pkg = importlib.util.find_spec(name)
+                where = pkg.submodule_search_locations if pkg is not None else None
+                if not where:
+                    raise RuntimeError(f"cannot share {name!r} with the TVM worker: not a package here")
+                os.symlink(next(iter(where)), Path(self._overlay.name) / name)
+            full_env["PYTHONPATH"] = os.pathsep.join(p for p in (self._overlay.name, full_env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen([exe, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, bufsize=1)
+                                     text=True, bufsize=1, env=full_env)
 
     def ask(self, op: str, **fields: Any) -> dict[str, Any]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -68,6 +91,9 @@ class TvmWorker:
             self.proc.stdin.write('{"op": "quit"}\n')
             self.proc.stdin.close()
             self.proc.wait(timeout=30)
+        if self._overlay is not None:
+            self._overlay.cleanup()
+            self._overlay = None
 
     def __enter__(self) -> TvmWorker:  # noqa: PYI034 - never subclassed
         return self
@@ -173,13 +199,40 @@ def op_run_llvm(req: dict[str, Any]) -> dict[str, Any]:
     return {"times_ms": [r * 1e3 for r in timer(*tensors).results]}
 
 
+def op_onnx_model(req: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+    import onnx
+    import tvm
+    from tvm import relax
+    from tvm.relax.frontend.onnx import from_onnx
+
+    model = onnx.load(req["model"])
+    inputs = dict(np.load(req["inputs"]))
+    t0 = time.perf_counter()
+    mod = from_onnx(model, shape_dict={k: v.shape for k, v in inputs.items()}, keep_params_in_input=False)
+    mod = relax.transform.DecomposeOpsForInference()(mod)
+    mod = relax.transform.LegalizeOps()(mod)
+    target = req.get("target", "llvm")
+    ex = tvm.compile(mod, target=tvm.target.Target(json.loads(target) if target.startswith("{") else target))
+    compile_s = time.perf_counter() - t0
+    vm = relax.VirtualMachine(ex, tvm.cpu())
+    names = [i.name for i in model.graph.input if i.name in inputs]
+    args = [tvm.runtime.tensor(inputs[n]) for n in names]
+    out = vm["main"](*args)
+    outs = list(out) if isinstance(out, (list, tuple)) or type(out).__name__ == "Array" else [out]
+    np.savez(req["outputs"], *[o.numpy() for o in outs])
+    timer = vm.time_evaluator("main", tvm.cpu(), number=1, repeat=int(req.get("runs", 3)))
+    return {"compile_s": compile_s, "times_ms": [r * 1e3 for r in timer(*args).results]}
+
+
 def op_version(_req: dict[str, Any]) -> dict[str, Any]:
     import tvm
 
     return {"version": tvm.__version__, "llvm_target": str(tvm.target.Target("llvm"))}
 
 
-OPS = {"lower": op_lower, "build_llvm": op_build_llvm, "run_llvm": op_run_llvm, "version": op_version}
+OPS = {"lower": op_lower, "build_llvm": op_build_llvm, "run_llvm": op_run_llvm, "version": op_version,
+       "onnx_model": op_onnx_model}
 
 
 def main() -> int:

@@ -4,7 +4,7 @@
                                  [--tvm-target llvm] [--kernels ...] [--workdir DIR]
 
 For each kernel (default: bench_matmul_256_naive, bench_matmul_256_scheduled,
-bench_conv2d_3x3) both sides take tests/fixtures/tvm/0.27.0.post1/<kernel>/00_input.tir:
+bench_matmul_256_local, bench_conv2d_3x3) both sides take tests/fixtures/tvm/0.27.0.post1/<kernel>/00_input.tir:
 
 - ours: ``read_tir`` -> ``run_pipeline(unpacked_api=True)`` -> ``emit_c``, compiled with
   ``gcc -std=c99 <cflags>`` (default ``-O3``) together with a small C harness (its own
@@ -49,7 +49,7 @@ from tir_lsp.compiler.transform.pass_api import PipelineOptions
 from tir_lsp.compiler.transform.pipeline import run_pipeline
 
 CORPUS = ROOT / "tests" / "fixtures" / "tvm" / "0.27.0.post1"
-KERNELS = ("bench_matmul_256_naive", "bench_matmul_256_scheduled", "bench_conv2d_3x3")
+KERNELS = ("bench_matmul_256_naive", "bench_matmul_256_scheduled", "bench_matmul_256_local", "bench_conv2d_3x3")
 DEFAULT_CFLAGS = "-O3"
 TARGET_RATIO = 1.1
 

@@ -2,19 +2,36 @@
 and run, against onnxruntime.
 
     .venv/bin/python bench/bench_models.py [--models squeezenet,resnet50] [--runs 3] [--link-params] [-O2]
+                                           [--native] [--no-tvm] [--refresh] [--tvm-cache FILE]
 
 Each model gets seeded, calibrated weights (tests/light_models.py). Per model it prints:
 build s (``compile_model``: import, TIR, lowering, C), its archive size, gcc s and gcc's
 peak memory (all C of the model, one gcc call), C ms (median run of the typed C interface,
-timed inside the program) vs onnxruntime ms (median, one thread), the workspace pool
-bytes, the weights' bytes, the max abs error against onnxruntime, and whether top-1 agrees.
-The generated program also links a ``malloc`` that aborts while the model runs: a model
-that allocated would stop the row with an error.
+timed inside the program) vs onnxruntime ms (median, one thread) vs TVM ms (TVM 0.27's
+Relax ONNX frontend, ``tvm.compile`` untuned for llvm, median of the VM's time_evaluator,
+TVM_NUM_THREADS=1), the workspace pool bytes, the weights' bytes, the max abs error of ours
+and of TVM against onnxruntime, and whether our top-1 agrees. The generated program also
+links a ``malloc`` that aborts while the model runs: a model that allocated would stop the
+row with an error.
+
+Same ISA on both sides: by default gcc gets no ``-march`` and TVM the plain ``llvm`` target
+(both baseline x86-64, SSE2); ``--native`` gives gcc ``-march=native`` and TVM ``mcpu`` = the
+CPU name gcc picks for native (LLVM 0.27 does not resolve ``mcpu=native``).
+
+TVM runs in its own interpreter (bench/_tvm_side.py; ``$TIR_TVM_PYTHON``, skipped if there is
+none, or with ``--no-tvm``). Its builds of the big models take minutes, so its figures are
+kept in ``--tvm-cache`` (default bench/tvm_models.json), keyed by model, weights hash, target
+and threads, each entry with the TVM version, date and load average it was measured at;
+``--refresh`` measures again. Cached figures are marked ``(cached <date>)`` in the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
+import json
+import os
 import statistics
 import subprocess
 import sys
@@ -27,7 +44,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from _tvm_side import TvmWorker, tvm_python
 from light_models import NAMES, NO_MALLOC, input_of, with_weights
 
 from tir_lsp.compiler.executor.build import compile_model
@@ -79,7 +98,61 @@ def _gcc(args: list[str], cwd: Path) -> tuple[float, int, str]:
     return time.perf_counter() - t, int(proc.stderr.split()[-1]) // 1024, proc.stderr
 
 
-def bench(name: str, runs: int, link_params: bool, opt: str, work: Path) -> dict[str, object]:
+DEFAULT_CACHE = ROOT / "bench" / "tvm_models.json"
+
+
+def native_cpu() -> str:
+    """The CPU name gcc's ``-march=native`` resolves to (e.g. ``znver3``), for TVM's mcpu."""
+    out = subprocess.run(["gcc", "-march=native", "-Q", "--help=target"], capture_output=True, text=True,
+                         check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "-march=":
+            return parts[1]
+    raise RuntimeError("gcc does not report its -march=native CPU")
+
+
+class TvmSide:
+    """TVM's figures per model: from the cache file, or measured by one long-lived worker."""
+
+    def __init__(self, cache: Path, refresh: bool, target: str) -> None:
+        self.cache_path, self.refresh, self.target = cache, refresh, target
+        self.cache: dict[str, dict[str, object]] = json.loads(cache.read_text()) if cache.exists() else {}
+        self.worker: TvmWorker | None = None
+
+    def key(self, name: str, model_bytes: bytes) -> str:
+        return f"{name} {hashlib.sha256(model_bytes).hexdigest()[:16]} {self.target} threads=1"
+
+    def figures(self, name: str, model_bytes: bytes, inputs: dict[str, np.ndarray], want: np.ndarray, runs: int,
+                d: Path) -> dict[str, object]:
+        """{"ms", "compile_s", "max_abs", "version", "date", "load", "cached"} for one model."""
+        key = self.key(name, model_bytes)
+        if key in self.cache and not self.refresh:
+            return {**self.cache[key], "cached": True}
+        if self.worker is None:
+            self.worker = TvmWorker(env={"TVM_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}, share=("onnx", "google"))
+            self.version = str(self.worker.ask("version")["version"])
+        (d / "model.onnx").write_bytes(model_bytes)
+        np.savez(d / "tvm_in.npz", **inputs)
+        load = os.getloadavg()[0]
+        r = self.worker.ask("onnx_model", model=str(d / "model.onnx"), inputs=str(d / "tvm_in.npz"),
+                            outputs=str(d / "tvm_out.npz"), target=self.target, runs=runs)
+        got = np.load(d / "tvm_out.npz")["arr_0"].reshape(want.shape)
+        entry: dict[str, object] = {"ms": statistics.median(r["times_ms"]), "compile_s": r["compile_s"],
+                                    "max_abs": float(np.abs(got - want).max()), "version": self.version,
+                                    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                                    "load": round(load, 2), "runs": runs}
+        self.cache[key] = entry
+        self.cache_path.write_text(json.dumps(self.cache, indent=1, sort_keys=True) + "\n")
+        return {**entry, "cached": False}
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+
+
+def bench(name: str, runs: int, link_params: bool, opt: str, work: Path, tvm: TvmSide | None = None,
+          march: str | None = None) -> dict[str, object]:
     import onnxruntime as ort
 
     model = with_weights(name)
@@ -102,7 +175,8 @@ def bench(name: str, runs: int, link_params: bool, opt: str, work: Path) -> dict
         inputs[t_name].astype(np.float32).tofile(d / f"in{k}.bin")
     (d / "main.c").write_text(_main_c(c, runs))
     srcs = ["main.c", *c.sources]
-    gcc_s, gcc_mb, _ = _gcc(["gcc", "-std=c99", opt, "-Wall", "-Wextra", "-Werror", "-I", "include", *srcs, "-o", "model",
+    arch = [f"-march={march}"] if march else []
+    gcc_s, gcc_mb, _ = _gcc(["gcc", "-std=c99", opt, *arch, "-Wall", "-Wextra", "-Werror", "-I", "include", *srcs, "-o", "model",
                              "-lm"], d)
     run = subprocess.run(["./model"], cwd=d, capture_output=True, text=True, timeout=3600, check=False)
     if run.returncode != 0:
@@ -111,6 +185,7 @@ def bench(name: str, runs: int, link_params: bool, opt: str, work: Path) -> dict
     so = ort.SessionOptions()
     so.log_severity_level = 3
     so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
     sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
     names = [o.name for o in model.graph.output]
     times = []
@@ -119,7 +194,8 @@ def bench(name: str, runs: int, link_params: bool, opt: str, work: Path) -> dict
         want = sess.run(names, inputs)
         times.append((time.perf_counter() - t) * 1e3)
     got = np.fromfile(d / "out0.bin", dtype=np.float32).reshape(want[0].shape)
-    return {"model": name, "build_s": build_s, "archive_mb": archive_mb, "gcc_s": gcc_s, "gcc_mb": gcc_mb, "c_ms": c_ms,
+    tvm_row = tvm.figures(name, model.SerializeToString(), inputs, want[0], runs, d) if tvm is not None else None
+    return {"model": name, "tvm": tvm_row, "build_s": build_s, "archive_mb": archive_mb, "gcc_s": gcc_s, "gcc_mb": gcc_mb, "c_ms": c_ms,
             "ort_ms": statistics.median(times), "pool": p.plan.pool_size,
             "weights_mb": sum(p.graph.tensors[t].nbytes for t in p.param_names) / 1e6,
             "max_abs": float(np.abs(got - want[0]).max()), "top1": bool(got.argmax() == want[0].argmax())}
@@ -131,24 +207,50 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--link-params", action="store_true")
     ap.add_argument("-O", dest="opt", default="2", help="gcc optimisation level (default 2)")
+    ap.add_argument("--native", action="store_true", help="gcc -march=native and TVM mcpu=<that CPU>")
+    ap.add_argument("--no-tvm", action="store_true", help="leave TVM out")
+    ap.add_argument("--refresh", action="store_true", help="measure TVM again instead of using the cache")
+    ap.add_argument("--tvm-cache", type=Path, default=DEFAULT_CACHE, help=f"TVM figures (default {DEFAULT_CACHE})")
     args = ap.parse_args()
-    print("| model | build s | archive MB | gcc s | gcc peak MB | C ms | onnxruntime ms | pool bytes | weights MB "
-          "| max abs err | top-1 |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    march = native_cpu() if args.native else None
+    target = json.dumps({"kind": "llvm", "mcpu": march}) if march else "llvm"
+    tvm = None if args.no_tvm or tvm_python() is None else TvmSide(args.tvm_cache, args.refresh, target)
+    load = os.getloadavg()
+    print(f"gcc -std=c99 -O{args.opt}{f' -march={march}' if march else ''}; TVM target {target}; "
+          f"load avg {load[0]:.2f} on {os.cpu_count()} cores{'' if tvm else '; no TVM'}")
+    print("| model | build s | archive MB | gcc s | gcc peak MB | C ms | onnxruntime ms | TVM llvm ms | C/TVM | pool bytes "
+          "| weights MB | max abs err (C / TVM) | top-1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok = True
-    with tempfile.TemporaryDirectory(prefix="bench_models_") as tmp:
-        for name in args.models.split(","):
-            try:
-                r = bench(name, args.runs, args.link_params, f"-O{args.opt}", Path(tmp))
-            except Exception as exc:  # noqa: BLE001 - a row per model, whatever fails
-                ok = False
-                print(f"| {name} | failed: {type(exc).__name__}: {str(exc)[:300]} |||||||||||", flush=True)
-                continue
-            ok &= bool(r["top1"])
-            print(f"| {r['model']} | {r['build_s']:.1f} | {r['archive_mb']:.1f} | {r['gcc_s']:.1f} | {r['gcc_mb']} "
-                  f"| {r['c_ms']:.0f} | {r['ort_ms']:.1f} | {r['pool']} | {r['weights_mb']:.1f} | {r['max_abs']:.2e} "
-                  f"| {'yes' if r['top1'] else 'NO'} |", flush=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench_models_") as tmp:
+            for name in args.models.split(","):
+                try:
+                    r = bench(name, args.runs, args.link_params, f"-O{args.opt}", Path(tmp), tvm, march)
+                except Exception as exc:  # noqa: BLE001 - a row per model, whatever fails
+                    ok = False
+                    print(f"| {name} | failed: {type(exc).__name__}: {str(exc)[:300]} |||||||||||||", flush=True)
+                    continue
+                ok &= bool(r["top1"])
+                print(row(r), flush=True)
+    finally:
+        if tvm is not None:
+            tvm.close()
+    print(f"load avg after: {os.getloadavg()[0]:.2f}")
     return 0 if ok else 1
+
+
+def row(r: dict[str, object]) -> str:
+    """One markdown table row of ``bench``'s result."""
+    t = r["tvm"]
+    if isinstance(t, dict):
+        when = f" (cached {t['date']})" if t["cached"] else ""
+        tvm_ms, ratio, tvm_err = f"{t['ms']:.0f}{when}", f"{r['c_ms'] / t['ms']:.2f}", f"{t['max_abs']:.1e}"  # type: ignore[operator]
+    else:
+        tvm_ms, ratio, tvm_err = "-", "-", "-"
+    return (f"| {r['model']} | {r['build_s']:.1f} | {r['archive_mb']:.1f} | {r['gcc_s']:.1f} | {r['gcc_mb']} "
+            f"| {r['c_ms']:.0f} | {r['ort_ms']:.1f} | {tvm_ms} | {ratio} | {r['pool']} | {r['weights_mb']:.1f} "
+            f"| {r['max_abs']:.1e} / {tvm_err} | {'yes' if r['top1'] else 'NO'} |")
 
 
 if __name__ == "__main__":

@@ -72,3 +72,31 @@ def test_c_perf_check_catches_a_wrong_kernel(tmp_path: Path) -> None:
     bench_c_perf.run_ours(exe, warmup=0, reps=0)
     ok, err = bench_c_perf.check_ours(kdir, tmp_path)
     assert not ok and err == pytest.approx(1.0, abs=1e-3)
+
+
+@needs_gcc
+def test_models_row_for_squeezenet(tmp_path: Path) -> None:
+    """One row of bench/bench_models.py, through the code the benchmark runs: our C (built,
+    run without heap, compared with onnxruntime) and, when TIR_TVM_PYTHON names TVM's
+    interpreter (CI sets it), TVM's untuned llvm build of the same ONNX model, cached."""
+    import os
+
+    bench_models = load_bench("bench_models")
+    tvm = None
+    if os.environ.get("TIR_TVM_PYTHON"):
+        tvm = bench_models.TvmSide(tmp_path / "tvm.json", refresh=False, target="llvm")
+    work = tmp_path / "work"
+    try:
+        r = bench_models.bench("squeezenet", 1, False, "-O0", work, tvm)
+    finally:
+        if tvm is not None:
+            tvm.close()
+    assert r["top1"] and r["max_abs"] < 1e-4 and r["c_ms"] > 0 and r["pool"] > 0
+    row = bench_models.row(r)
+    assert row.startswith("| squeezenet | ") and row.count("|") == 14
+    if tvm is not None:
+        t = r["tvm"]
+        assert t["max_abs"] < 1e-4 and t["ms"] > 0 and not t["cached"]
+        cached = bench_models.TvmSide(tmp_path / "tvm.json", refresh=False, target="llvm")
+        (only,) = cached.cache.values()
+        assert only["version"].startswith("0.27") and only["date"] and only["ms"] == t["ms"]

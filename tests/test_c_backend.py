@@ -392,3 +392,59 @@ def test_vector_stores_in_a_row_to_the_same_elements_share_a_lane_loop(tmp_path:
     want[:8] = (want[:8] + a[:8]) * a[8:]
     want[1:] += np.float32(1.0)
     np.testing.assert_allclose(res.arrays["C"], want, rtol=1e-6)
+
+
+ROWS = """
+@T.prim_func
+def rows(A: T.Buffer((16,), "float32"), C: T.Buffer((20,), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    C[T.Ramp(0, 1, 8)] = C[T.Ramp(0, 1, 8)] + A[T.Ramp(0, 1, 8)]
+    C[T.Ramp(8, 1, 8)] = C[T.Ramp(8, 1, 8)] * A[T.Ramp(8, 1, 8)]
+    C[T.Ramp(12, 1, 8)] = C[T.Ramp(12, 1, 8)] + T.Broadcast(T.float32(1.0), 8)
+"""
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_vector_stores_to_disjoint_rows_share_a_lane_loop(tmp_path: Path, packed: bool) -> None:
+    # Rows 0..7 and 8..15 have no element in common: one loop (the rows of a register tile).
+    # Row 12..19 overlaps 8..15 four lanes later: lane 0 of it must see lane 4 of the second.
+    source = lower_c(ROWS, packed)
+    assert ("  for (int32_t l = 0; l < 8; ++l) {\n"
+            "    C[l] = (C[l] + A[l]);\n"
+            "    C[(8 + l)] = (C[(8 + l)] * A[(8 + l)]);\n"
+            "  }\n"
+            "  for (int32_t l = 0; l < 8; ++l) {\n"
+            "    C[(12 + l)] = (C[(12 + l)] + 1.0f);\n"
+            "  }\n") in source
+    a = RNG.standard_normal(16).astype("float32")
+    c = RNG.standard_normal(20).astype("float32")
+    res = run_kernel(read(ROWS), {"A": a, "C": c}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    want = c.copy()
+    want[:8] += a[:8]
+    want[8:16] *= a[8:]
+    want[12:] += np.float32(1.0)
+    np.testing.assert_allclose(res.arrays["C"], want, rtol=1e-6)
+
+
+VECTOR_LOCAL = """
+@T.prim_func
+def vlocal(A: T.Buffer((32,), "float32"), B: T.Buffer((32,), "float32")):
+    T.func_attr({"tirx.noalias": True})
+    acc = T.alloc_buffer((2,), "float32x16", scope="local")
+    acc[0] = A[T.Ramp(0, 1, 16)] * T.Broadcast(T.float32(2.0), 16)
+    acc[1] = A[T.Ramp(16, 1, 16)] + acc[0]
+    B[T.Ramp(0, 1, 16)] = acc[1]
+    B[T.Ramp(16, 1, 16)] = acc[0]
+"""
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_buffer_of_vectors_holds_every_lane(tmp_path: Path, packed: bool) -> None:
+    # TVM's StorageRewrite text keeps tiles as ``float32x16`` elements; element i is lanes
+    # i * 16 .. i * 16 + 15 of the C array.
+    assert "float acc[32];" in lower_c(VECTOR_LOCAL, packed)
+    a = RNG.standard_normal(32).astype("float32")
+    res = run_kernel(read(VECTOR_LOCAL), {"A": a}, tmp_path, packed=packed)
+    assert res.returncode == 0, res.error
+    np.testing.assert_allclose(res.arrays["B"], np.concatenate([a[16:] + 2 * a[:16], 2 * a[:16]]), rtol=1e-6)

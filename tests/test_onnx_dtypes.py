@@ -219,9 +219,8 @@ def test_c_header_and_entry_use_each_tensors_c_type() -> None:
 
 
 def test_graph_json_and_metadata_carry_the_dtypes() -> None:
-    from tir_lsp.compiler.executor.mlf import metadata
-
     from tir_lsp.compiler.executor.build import compile_model
+    from tir_lsp.compiler.executor.mlf import metadata
     from tir_lsp.compiler.executor.options import resolve
 
     model = CASES["gather_int32_axis1"][0]

@@ -117,6 +117,38 @@ def f(A: T.Buffer((64,), "float32"), B: T.Buffer((64,), "float32")):
         B[i * 16 + j] = A[i * 16 + j]
 """,
     ),
+    "CompactBufferAllocation": (
+        # C is used per row i: allocated in the i loop, one row. D's index i // 2 is not
+        # affine: D stays as it is.
+        """
+@T.prim_func
+def f(A: T.Buffer((8, 8), "float32"), B: T.Buffer((8, 8), "float32")):
+    C = T.alloc_buffer((8, 8), scope="local")
+    D = T.alloc_buffer((8,), scope="local")
+    for i in range(8):
+        for j in range(8):
+            C[i, j] = A[i, j] * T.float32(2.0)
+        for j in range(2, 8):
+            B[i, j] = C[i, j - 2] + C[i, j]
+    for i in range(8):
+        D[i // 2] = A[i, 0]
+        B[i, 0] = D[i // 2]
+""",
+        """\
+@T.prim_func
+def f(A: T.Buffer((8, 8), "float32"), B: T.Buffer((8, 8), "float32")):
+    D = T.alloc_buffer((8,), scope="local")
+    for i in range(8):
+        C = T.alloc_buffer((1, 8), scope="local")
+        for j in range(8):
+            C[0, j] = A[i, j] * T.float32(2.0)
+        for j in range(2, 8):
+            B[i, j] = C[0, j - 2] + C[0, j]
+    for i in range(8):
+        D[i // 2] = A[i, 0]
+        B[i, 0] = D[i // 2]
+""",
+    ),
     "HoistReductionInit": (
         # Two reduction loops: the init leaves both. It stays where its index uses k, and
         # where something before it in the loop body touches the buffer.
@@ -402,13 +434,14 @@ def test_pass_error_is_tir201_with_span(name: str) -> None:
 
 def test_every_pass_has_a_snippet_and_an_error_case() -> None:
     assert set(list_passes()) - {"MakePackedAPI"} == set(SNIPPETS)
-    # HoistReductionInit only rewrites the pattern it recognizes: no input makes it fail.
-    assert set(list_passes()) - {"HoistReductionInit"} == set(ERRORS)
+    # HoistReductionInit and CompactBufferAllocation only rewrite the patterns they
+    # recognize: no input makes them fail.
+    assert set(list_passes()) - {"HoistReductionInit", "CompactBufferAllocation"} == set(ERRORS)
 
 
 def test_list_passes_is_the_declared_order() -> None:
     assert list_passes() == [
-        "LowerInitBlock", "LowerOpaqueBlock", "FlattenBuffer", "Simplify", "HoistReductionInit", "VectorizeLoop",
+        "LowerInitBlock", "LowerOpaqueBlock", "CompactBufferAllocation", "FlattenBuffer", "Simplify", "HoistReductionInit", "VectorizeLoop",
         "UnrollLoop",
         "StorageRewrite", "MakePackedAPI", "MakeUnpackedAPI", "LowerIntrin",
     ]
@@ -448,7 +481,8 @@ def test_stop_after_and_stage_hooks() -> None:
     )
     mod = run_pipeline(read(SNIPPETS["FlattenBuffer"][0]), opts)
     assert seen == [
-        ("LowerInitBlock", "after"), ("LowerOpaqueBlock", "after"), ("FlattenBuffer", "before"), ("FlattenBuffer", "after"),
+        ("LowerInitBlock", "after"), ("LowerOpaqueBlock", "after"), ("CompactBufferAllocation", "after"),
+        ("FlattenBuffer", "before"), ("FlattenBuffer", "after"),
     ]
     assert "A_1 = A.view(32)" in print_module(mod)
 

@@ -15,8 +15,12 @@ end
 result.list = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 result.list_source_is_the_file = vim.b.tir_pipeline_source == source
 
--- <CR> on the third line of the list (FlattenBuffer) opens its diff tab.
-vim.api.nvim_win_set_cursor(0, { 3, 0 })
+-- <CR> on the list's FlattenBuffer line opens its diff tab.
+for i, line in ipairs(result.list) do
+  if line:find(" FlattenBuffer ", 1, true) then
+    vim.api.nvim_win_set_cursor(0, { i, 0 })
+  end
+end
 vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<CR>", true, false, true), "x", false)
 if not vim.wait(20000, function() return vim.t.tir_pass_diff ~= nil end, 50) then
   result.error = "<CR> in the list opened no diff"

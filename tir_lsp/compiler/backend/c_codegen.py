@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from tir_lsp.compiler.backend.runtime_header import HEADER_NAME
 from tir_lsp.compiler.diagnostics import CompilerError, Diagnostic
+from tir_lsp.compiler.ir.affine import const_difference
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.builtins import BUILTINS, BuiltinInfo, CTemplate, CUnsupported
 from tir_lsp.compiler.ir.dtype import INT32, DataType, PointerType
@@ -381,11 +382,15 @@ class _FunctionEmitter:
                 self.stmt(stmts[i])
                 i += 1
                 continue
-            # Vector stores in a row to the same elements (``C += a0 * B0; C += a1 * B1``)
-            # share one lane loop: lane l of each only touches C's element l and memory
-            # none of them writes, so running them lane by lane is the same.
+            # Vector stores in a row share one lane loop when running them lane by lane does
+            # what running them one after the other does (lanes_fuse, pairwise).
             j = i + 1
-            while j < len(stmts) and self.lane_loop_key(stmts[j]) == key:
+            while j < len(stmts):
+                k = self.lane_loop_key(stmts[j])
+                if k is None or k[0] != key[0]:
+                    break
+                if not all(self.lanes_fuse(stmts[m], stmts[j], key[0]) for m in range(i, j)):  # type: ignore[arg-type]
+                    break
                 j += 1
             self.lane_loop([x for x in stmts[i:j] if isinstance(x, BufferStore)])
             i = j
@@ -520,6 +525,7 @@ class _FunctionEmitter:
             if not isinstance(e, IntImm):
                 raise _error(f"allocation {var.name} has a symbolic size; run StorageRewrite first", node)
             size *= e.value
+        size *= dtype.lanes  # a buffer of vectors holds lanes scalars per element
         name = self.declare(var)
         self.distinct.add(var)
         self.emit(f"{storage_type(dtype)} {name}[{max(size, 1)}];")
@@ -610,6 +616,44 @@ class _FunctionEmitter:
             return None
         return s.value.dtype.lanes, self.element(s.buffer, s.indices, _LANE_PROBE, s)
 
+    def lanes_fuse(self, a: BufferStore, b: BufferStore, lanes: int) -> bool:
+        """Whether lane-loop-safe vector stores ``a`` then ``b`` may share one lane loop
+        (``b`` at lane l runs before ``a`` at lanes above l).
+
+        Stores to the same elements (``C += a0 * B0; C += a1 * B1``) may: lane l of each
+        touches only element l of the stored buffer and memory neither writes. Otherwise
+        every pair of accesses (one in each) to a buffer either writes must be ramps with
+        one constant stride whose bases differ by a constant: 0 (the same lane) or at least
+        the whole vector (no element in common), like the rows of a register tile
+        ``C_local[r * 16 + l] += A[r, k] * B[k, l]``. Accesses to different buffers, when one
+        is written, must be to memory known distinct (``restrict`` pointers, local arrays).
+        """
+        if self.lane_loop_key(a) == self.lane_loop_key(b):
+            return True
+        acc_a, acc_b = _vector_accesses(a), _vector_accesses(b)
+        if acc_a is None or acc_b is None:
+            return False
+        written = {a.buffer.data, b.buffer.data}
+        for data_a, index_a in acc_a:
+            for data_b, index_b in acc_b:
+                if data_a is not data_b:
+                    if (data_a in written or data_b in written) and not (
+                        data_a in self.distinct and data_b in self.distinct
+                    ):
+                        return False
+                    continue
+                if data_a not in written:
+                    continue
+                if not (isinstance(index_a, Ramp) and isinstance(index_b, Ramp)):
+                    return False
+                stride = int_value_of(index_a.stride)
+                if stride is None or stride != int_value_of(index_b.stride):
+                    return False
+                d = const_difference(index_b.base, index_a.base)
+                if d is None or (d != 0 and abs(d) < abs(stride) * lanes):
+                    return False
+        return True
+
     def lane_loop_safe(self, s: BufferStore) -> bool:
         """Whether a lane loop stores what the vector store does: no lane reads an element
         another lane writes, and no lane writes an element twice.
@@ -658,6 +702,12 @@ class _FunctionEmitter:
         if index.dtype.lanes > 1 and lane is None:
             raise _error(f"vector index into {buf.name} in a scalar context", node)
         idx = self.expr(index, lane if index.dtype.lanes > 1 else None)
+        if buf.dtype.lanes > 1 and index.dtype.lanes == 1:
+            # A buffer of vectors (TVM's ``T.alloc_local((4,), "float32x16")``): element i is
+            # the scalars i * lanes .. i * lanes + lanes - 1 of the C array.
+            if lane is None:
+                raise _error(f"vector element of {buf.name} in a scalar context", node)
+            idx = f"(({idx}) * {buf.dtype.lanes} + {lane})"
         if buf.elem_offset is not None and not (isinstance(buf.elem_offset, IntImm) and buf.elem_offset.value == 0):
             idx = f"{idx} + {self.expr(buf.elem_offset, None)}"
         ptr = self.name_of(buf.data)
@@ -978,6 +1028,23 @@ class _FunctionEmitter:
             member = "v_ptr" if d.is_handle else "v_float64" if d.is_float else "v_int64"
             return f"(((TVMFFIAny*)({h}))[{i}].value.{member})"
         raise _error(f"T.tvm_struct_get field kind {k} is not a DLTensor, TVMValue or TVMFFIAny field", e)
+
+
+def int_value_of(e: Expr) -> int | None:
+    return e.value if isinstance(e, IntImm) else None
+
+
+def _vector_accesses(s: BufferStore) -> list[tuple[Var, Expr]] | None:
+    """(data var, single index) of the store and of every load in its value, or None when
+    some access has several indices."""
+    parts = _VectorParts()
+    parts.visit(s.value)
+    out = []
+    for node in [s, *parts.loads]:
+        if len(node.indices) != 1:
+            return None
+        out.append((node.buffer.data, node.indices[0]))
+    return out
 
 
 class _VectorParts(IRVisitor):

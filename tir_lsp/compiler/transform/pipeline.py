@@ -10,6 +10,8 @@ from tir_lsp.compiler.transform.registry import get_pass
 ORDER: tuple[str, ...] = (
     "LowerInitBlock",
     "LowerOpaqueBlock",
+    # TVM's PlanAndUpdateBufferAllocationLocation + CompactBufferAllocation, after the blocks.
+    "CompactBufferAllocation",
     "FlattenBuffer",
     "Simplify",
     # Beyond TVM: moves the init LowerInitBlock leaves in the reduction loops before them.

@@ -5,6 +5,7 @@ The order the passes run in is ``pipeline.ORDER``'s alone; here they are by name
 
 from __future__ import annotations
 
+from tir_lsp.compiler.transform.compact_buffer_allocation import CompactBufferAllocation
 from tir_lsp.compiler.transform.flatten_buffer import FlattenBuffer
 from tir_lsp.compiler.transform.hoist_reduction_init import HoistReductionInit
 from tir_lsp.compiler.transform.lower_init_block import LowerInitBlock
@@ -21,8 +22,8 @@ from tir_lsp.compiler.transform.vectorize_loop import VectorizeLoop
 PASSES: dict[str, Pass] = {
     p.name: p
     for p in (  # alphabetical: the order they run in is pipeline.ORDER's
-        FlattenBuffer(), HoistReductionInit(), LowerInitBlock(), LowerIntrin(), LowerOpaqueBlock(), MakePackedAPI(),
-        MakeUnpackedAPI(), Simplify(), StorageRewrite(), UnrollLoop(), VectorizeLoop(),
+        CompactBufferAllocation(), FlattenBuffer(), HoistReductionInit(), LowerInitBlock(), LowerIntrin(),
+        LowerOpaqueBlock(), MakePackedAPI(), MakeUnpackedAPI(), Simplify(), StorageRewrite(), UnrollLoop(), VectorizeLoop(),
     )
 }
 
