@@ -57,7 +57,8 @@ class AotProgram:
 def module_dump(module: IRModule) -> str:
     from tir_lsp.compiler.text.printer import print_module
 
-    return print_module(module)
+    text: str = print_module(module)
+    return text
 
 
 def unique_names(tensors: list[str], taken: set[str], prefix: str = "") -> dict[str, str]:

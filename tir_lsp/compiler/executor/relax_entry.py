@@ -12,7 +12,7 @@ function is left out with a TIR204 note, as before.
 
 from __future__ import annotations
 
-from tir_lsp.compiler.executor.aot import read_generated, stack_array
+from tir_lsp.compiler.executor.aot import read_generated
 from tir_lsp.compiler.ir import relax as X
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
 from tir_lsp.compiler.text.relax_printer import dims_text
@@ -21,6 +21,14 @@ from tir_lsp.compiler.text.relax_printer import dims_text
 class NotAChain(Exception):
     """The function is not a chain of static ``R.call_tir`` calls (the message says why)."""
 
+
+
+def stack_array(data: str, shape: tuple[int, ...], dtype: str = "float32") -> str:
+    """A DLTensor over ``data`` for a packed call, as TIR text the way TVM prints a packed
+    buffer (a zero of the element dtype gives the DLTensor's dtype)."""
+    zero = "T.bool(False)" if dtype == "bool" else f"T.{dtype}(0.0)" if dtype.startswith("float") else f"T.{dtype}(0)"
+    return (f"T.tvm_stack_make_array({data}, T.tvm_stack_make_shape({', '.join(map(str, shape))}), 0, "
+            f"{len(shape)}, {zero}, 0)")
 
 def _static(si: X.StructInfo | None, what: str) -> tuple[tuple[int, ...], str]:
     if not isinstance(si, X.TensorInfo) or si.shape is None or si.dtype is None \

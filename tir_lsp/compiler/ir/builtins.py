@@ -469,8 +469,8 @@ _BASE_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", 
                 "float32", "float64", "bfloat16", "bool", *SMALL_FLOATS)
 for _b in _BASE_DTYPES:
     for _lanes in (1, 2, 3, 4, 8, 16, 32, 64):
-        _n = _b if _lanes == 1 else f"{_b}x{_lanes}"
-        BUILTINS[_n] = _dtype_info(_n)
+        _dname = _b if _lanes == 1 else f"{_b}x{_lanes}"
+        BUILTINS[_dname] = _dtype_info(_dname)
 BUILTINS["void"] = BuiltinInfo("void", 0, 0, "The void type.", VOID, "T.void()", Kind.TYPE)
 
 
