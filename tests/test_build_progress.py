@@ -73,8 +73,8 @@ def test_per_function_lowering_keeps_the_whole_module_stages() -> None:
 
     lowered = run_pipeline(compiled.program.module, PipelineOptions(unpacked_api=True, print_after="all", on_stage=keep))
     assert print_module(compiled.lowered) == print_module(lowered)
-    assert len(compiled.tir_stages) == 11  # tir-0 (as generated) and one per pass
-    assert compiled.tir_stages["tir-3.txt"].endswith(whole["FlattenBuffer"])
+    assert len(compiled.tir_stages) == 12  # tir-0 (as generated) and one per pass
+    assert compiled.tir_stages["tir-4.txt"].endswith(whole["FlattenBuffer"])
 
 
 def test_progress_line_redraws_on_a_terminal_and_clears() -> None:

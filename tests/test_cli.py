@@ -120,7 +120,7 @@ def test_resuming_from_any_stage_dump_gives_identical_c(tmp_path: Path, kernel: 
                 *convention)
     assert proc.returncode == 0, proc.stderr
     stages = sorted(dumps.glob("*.tir"))
-    assert len(stages) == 10
+    assert len(stages) == 11
     for stage in stages:
         text = stage.read_text()
         assert text.startswith("# tirc: TIR after pass ")
@@ -144,7 +144,7 @@ def test_json_round_trip_through_the_cli(tmp_path: Path) -> None:
 def test_print_after_prints_the_named_stage_with_a_header() -> None:
     proc = tirc("lower", str(EXAMPLE), "--print-after", "FlattenBuffer", "--emit", "tir", "-o", "/dev/null", "--force")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("# tirc: TIR after pass FlattenBuffer (3/10)\n")
+    assert proc.stdout.startswith("# tirc: TIR after pass FlattenBuffer (4/11)\n")
     assert "A_1 = A.view(1024)" in proc.stdout
 
 

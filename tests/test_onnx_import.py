@@ -90,14 +90,14 @@ def test_every_generated_function_reads_back_without_diagnostics() -> None:
             assert func.name == f.name and func.s_tir
 
 
-def test_conv_with_padding_reads_a_guarded_padded_copy() -> None:
+def test_conv_with_padding_reads_a_guarded_im2col() -> None:
     (f, *_) = fuse(import_onnx(lenet()))
-    # The copy checks both sides of each padded axis; the convolution's loop has no checks
-    # and walks the output positions innermost.
-    assert ("pad_temp[v_i0, v_i1, v_i2, v_i3] = T.if_then_else(0 <= v_i2 - 2 and v_i2 - 2 < 16 and 0 <= v_i3 - 2 and "
-            "v_i3 - 2 < 16, p0[v_i0, v_i1, v_i2 - 2, v_i3 - 2], T.float32(0.0))") in f.text
-    assert ("conv2d_nchw[v_i0, v_i1, v_i5, v_i6] = conv2d_nchw[v_i0, v_i1, v_i5, v_i6] + pad_temp[v_i0, v_i2, v_i5 + v_i3, "
-            "v_i6 + v_i4] * p1[v_i1, v_i2, v_i3, v_i4]") in f.text
+    # im2col checks both sides of each padded axis; the GEMM micro-kernel reads the packed
+    # columns with no checks.
+    assert ("T.if_then_else(0 <= v_r + v_k // 5 % 5 - 2 and v_r + v_k // 5 % 5 - 2 < 16 and "
+            "0 <= v_q + v_k % 5 - 2 and v_q + v_k % 5 - 2 < 16, p0[0, v_k // 25, v_r + v_k // 5 % 5 - 2, "
+            "v_q + v_k % 5 - 2], T.float32(0.0))") in f.text
+    assert "acc[i, j] = acc[i, j] + p1_mat[i, k] * conv2d_col[v_jo, k, j]" in f.text
     assert 'T.Buffer((6, 1, 5, 5), "float32")' in f.text
 
 

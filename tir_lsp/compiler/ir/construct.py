@@ -92,7 +92,7 @@ def store(buf: Buffer, value: ExprLike, *indices: ExprLike) -> BufferStore:
 
 
 def binop(op: str, a: ExprLike, b: ExprLike) -> BinOp:
-    """``a op b`` (``op`` one of ``expr.BINARY_OPS``); comparisons are bool."""
+    """``a op b`` (``op`` a ``BinOp.op`` name); comparisons and logic ops are bool."""
     ea, eb = expr(a), expr(b)
     return BinOp(op, ea, eb, BOOL_T if op in COMPARE_OPS or op in LOGIC_OPS else ea.dtype)
 

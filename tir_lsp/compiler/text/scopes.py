@@ -10,6 +10,7 @@ a name bound by a plain statement lives from there to the end of the body holdin
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.text import syntax as S
@@ -34,9 +35,33 @@ def function_scopes(fdef: S.FunctionDef, nested: bool = True) -> list[Scope]:
 
 
 def _body(body: tuple[S.SStmt, ...], owner: Span, header: bool = True) -> Iterator[Scope]:
-    """The scope of ``body`` (the body of the statement at ``owner``), then those inside it."""
+    """The scope of ``body`` (the body of the statement at ``owner``), then those inside it,
+    in the order a recursive walk would give, with an explicit stack: a file nested
+    thousands of levels deep (which the builder rejects) must not exhaust Python's stack."""
+    work: list[_Pending | S.SStmt] = [_Pending(body, owner, header)]
+    while work:
+        item = work.pop()
+        if isinstance(item, _Pending):
+            scope = _body_scope(item.body, item.owner, item.header)
+            if scope is not None:
+                yield scope
+                work.extend(reversed(item.body))
+        else:
+            yield from _stmt_scopes(item, work)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A body still to walk (the statement at ``owner`` has it; ``header``: it has a header)."""
+
+    body: tuple[S.SStmt, ...]
+    owner: Span
+    header: bool
+
+
+def _body_scope(body: tuple[S.SStmt, ...], owner: Span, header: bool) -> Scope | None:
     if not body:
-        return
+        return None
     first, last = body[0].span, body[-1].span
     # The region starts with the body's first line (the line after a header, usually), so a
     # blank line being typed at the top of the body is in it; a body on the header's own line
@@ -44,21 +69,20 @@ def _body(body: tuple[S.SStmt, ...], owner: Span, header: bool = True) -> Iterat
     start = (first.line, first.column) if first.line == owner.line else (first.line, 1)
     region = Span(start[0], start[1], last.end_line, last.end_column)
     head = Span(owner.line, owner.column, start[0], start[1]) if header else None
-    yield Scope(region, head, first.column)
-    for st in body:
-        yield from _stmt_scopes(st)
+    return Scope(region, head, first.column)
 
 
-def _stmt_scopes(st: S.SStmt) -> Iterator[Scope]:
+def _stmt_scopes(st: S.SStmt, work: list[_Pending | S.SStmt]) -> Iterator[Scope]:
+    """The scopes in ``st``'s own expressions; its bodies go on ``work`` (popped last first)."""
     if isinstance(st, S.If):
         yield from _expr_scopes(st.test)
-        yield from _body(st.body, st.span)
-        yield from _body(st.orelse, st.orelse[0].span if st.orelse else st.span, header=False)
+        work.append(_Pending(st.orelse, st.orelse[0].span if st.orelse else st.span, False))
+        work.append(_Pending(st.body, st.span, True))
     elif isinstance(st, (S.For, S.While, S.With, S.Error)):
         for f in st._fields:
             if f not in ("body", "span"):
                 yield from _expr_scopes(getattr(st, f))
-        yield from _body(st.body, st.span)
+        work.append(_Pending(st.body, st.span, True))
     elif not isinstance(st, (S.FunctionDef, S.ClassDef)):  # nested functions are errors, not scopes
         yield from _expr_scopes(st)
 

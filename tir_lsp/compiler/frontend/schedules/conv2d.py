@@ -12,7 +12,7 @@ that it stays under ``COL_BUDGET`` floats; the GEMM then runs on that row block.
 from __future__ import annotations
 
 from tir_lsp.compiler.frontend.operators.base import StageWriter, affine, f32
-from tir_lsp.compiler.frontend.schedules.gemm import NR, GemmSpec, _pieces, block_name, emit_gemm
+from tir_lsp.compiler.frontend.schedules.gemm import NR, GemmSpec, block_name, emit_gemm, tile_pieces
 
 # Floats in one im2col block (2 MiB): rows of output pixels are gathered up to this size.
 COL_BUDGET = 1 << 19
@@ -52,7 +52,7 @@ def conv2d_nchw(w: StageWriter, x: str, x_shape: tuple[int, ...], wt: str, w_sha
     sh, sw = strides
     dh, dw = dils
     bh, bw = begin
-    for count, size, off in _pieces(oh, rows):
+    for count, size, off in tile_pieces(oh, rows):
         d, piece = indent, list(outer)
         if count > 1:
             w.lines.append(f"{d}for rb in range({count}):")

@@ -59,7 +59,7 @@ def _plus(off: int, expr: str) -> str:
     return expr if off == 0 else f"{off} + {expr}"
 
 
-def _pieces(total: int, tile: int) -> list[tuple[int, int, int]]:
+def tile_pieces(total: int, tile: int) -> list[tuple[int, int, int]]:
     """(tile count, tile size, offset) covering ``range(total)``: full tiles, then the rest."""
     tile = min(tile, total)
     out = [(total // tile, tile, 0)]
@@ -85,8 +85,8 @@ def emit_gemm(w: StageWriter, spec: GemmSpec, outer: list[tuple[str, int]], inde
     mr_full = min(MR, spec.m)
     nr_full = spec.nr or (NR if spec.m >= MR or spec.n < NR_GEMV else NR_GEMV)
     ind = "    "
-    for mcount, mr, moff in _pieces(spec.m, mr_full):
-        for ncount, nr, noff in _pieces(spec.n, nr_full):
+    for mcount, mr, moff in tile_pieces(spec.m, mr_full):
+        for ncount, nr, noff in tile_pieces(spec.n, nr_full):
             block = block_name(w, f"{spec.name}_{mr}x{nr}")
             loops, extents = [], []
             # Column tiles outside: one K x NR panel of B stays in L1 while every row tile
@@ -141,7 +141,7 @@ def emit_dot(w: StageWriter, spec: GemmSpec) -> None:
     added up at the end with the k remainder. Blocks ``<name>_dot_<jr>x<LANES>``."""
     kv = spec.k // LANES * LANES
     ind = "    "
-    for count, jr, off in _pieces(spec.n, JR):
+    for count, jr, off in tile_pieces(spec.n, JR):
         block = block_name(w, f"{spec.name}_dot_{jr}x{LANES}")
         loops = [(v, e) for v, e in (("i", spec.m), ("jo", count)) if e > 1]
         d = ""
