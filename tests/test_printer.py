@@ -52,7 +52,9 @@ from tir_lsp.compiler.ir import (
     While,
 )
 from tir_lsp.compiler.ir.dtype import BOOL_T, FLOAT32, HANDLE_T, INT32, INT64
+from tir_lsp.compiler.ir.structural import structural_diff
 from tir_lsp.compiler.text.printer import format_float, print_expr, print_function, print_module
+from tir_lsp.compiler.text.reader import read_tir as _read_tir
 
 TVM_PYTHON = tvm_python() or "(no TVM 0.27 interpreter)"
 F16 = DataType("float", 16)
@@ -573,3 +575,18 @@ def test_tvm_fixtures_round_trip() -> None:
         if print_module(second.module) != text or (diff and "metadata" not in diff):
             failures.append(f"{path}: {diff}")
     assert failures == []
+
+
+def test_an_indexed_store_to_a_scalar_keeps_its_index() -> None:
+    # Found by the bounded fuzz run: the scalar shorthand (`x = v`) dropped `x[8 + j]`'s index.
+    src = (
+        "@T.prim_func\n"
+        "def main(X: T.Buffer((8,), \"float32\")):\n"
+        "    s: T.int32 = 0\n"
+        "    for j in range(8):\n"
+        "        s[8 + j] = T.Cast(\"int32\", X[j])\n"
+    )
+    first = _read_tir(src, "s.tir").module
+    printed = print_module(first)
+    assert "s[8 + j] = " in printed
+    assert structural_diff(first, _read_tir(printed, "p.tir").module, map_free_vars=True) is None

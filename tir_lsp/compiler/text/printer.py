@@ -351,7 +351,7 @@ class _Printer:
 
     def _load(self, e: BufferLoad) -> _Expr:
         buf = e.buffer
-        if id(buf) in self.scalars and e.predicate is None:
+        if id(buf) in self.scalars and e.predicate is None and _at_zero(e.indices):
             return self.name_of(buf), _P_ATOM
         idx = ", ".join([self.expr(i) for i in e.indices]) or "()"
         if e.predicate is not None:
@@ -613,7 +613,7 @@ class _Printer:
     def _store(self, s: BufferStore, level: int) -> None:
         buf = s.buffer
         value = self.expr(s.value)
-        if id(buf) in self.scalars and s.predicate is None:
+        if id(buf) in self.scalars and s.predicate is None and _at_zero(s.indices):
             self.line(level, f"{self.name_of(buf)} = {value}")
             return
         if s.predicate is not None:
@@ -1087,3 +1087,9 @@ def print_module(mod: IRModule, header: list[str] | None = None) -> str:
     if not mod.functions and not mod.relax_functions and not mod.attrs:
         p.line(1, "pass")
     return _finish(p)
+
+
+def _at_zero(indices: tuple[Expr, ...]) -> bool:
+    """Whether an access of a scalar buffer is its one element (``x``, not ``x[8 + j]``): only
+    then may it print as the bare name."""
+    return all(isinstance(i, IntImm) and i.value == 0 for i in indices)
