@@ -87,7 +87,7 @@ def liveness(graph: Graph, fused: list[FusedOp]) -> list[BufferLife]:
     lives = [BufferLife(t, graph.tensors[t].nbytes, first[t], last[t]) for t in first if t not in graph.outputs]
     for step, g in enumerate(fused):
         # An operator's intermediate buffers live during its own step only.
-        lives += [BufferLife(scratch_name(g, name), DTYPE_BYTES[g.scratch_dtypes.get(name, "float32")] * _count(shape), step,
+        lives += [BufferLife(scratch_name(g, name), DTYPE_BYTES[g.scratch_dtype(name)] * _count(shape), step,
                              step) for name, shape in g.scratch]
     return lives
 
@@ -158,7 +158,7 @@ def main_function(graph: Graph, options: ExecutorOptions, fused: list[FusedOp], 
     for g in fused:
         for name, shape in g.scratch:
             shapes[scratch_name(g, name)] = shape
-            dtypes[scratch_name(g, name)] = g.scratch_dtypes.get(name, "float32")
+            dtypes[scratch_name(g, name)] = g.scratch_dtype(name)
     # The weights are buffers of main in both modes: linked ones are compiled in as bytes by
     # the entry (c_interface.linked_params_sources), never as numbers in TIR.
     buffers = [ir.buffer(c, shapes[t], dtypes[t]) for t, c in names.items()]

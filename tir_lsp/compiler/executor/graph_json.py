@@ -145,13 +145,13 @@ def graph_dict(graph: Graph, fused: list[FusedOp], inputs: dict[str, str], param
     row_ptr = [0]
     entries: list[tuple[str, str, list[int]]] = []  # (storage key, dtype, shape) per entry
     entry_of: dict[str, list[int]] = {}  # tensor -> [node, output index, 0]
-    scratch_dtypes = {scratch_name(g, n): d for g in fused for n, d in g.scratch_dtypes.items()}
+    scratch_dtypes = {scratch_name(g, n): g.scratch_dtype(n) for g in fused for n, _ in g.scratch}
 
     def add(node: dict[str, Any], outs: list[tuple[str, tuple[int, ...] | None]]) -> None:
         for k, (t, shape) in enumerate(outs):
             entry_of[t] = [len(nodes), k, 0]
             info = graph.tensors[t] if shape is None else None
-            dtype = info.dtype if info else scratch_dtypes.get(t, "float32")
+            dtype = info.dtype if info else scratch_dtypes[t]
             entries.append((t, dtype, list(info.shape if info else shape or ())))
         nodes.append(node)
         row_ptr.append(len(entries))

@@ -23,12 +23,12 @@ class NotAChain(Exception):
 
 
 
-def stack_array(data: str, shape: tuple[int, ...], dtype: str = "float32") -> str:
-    """A DLTensor over ``data`` for a packed call, as TIR text the way TVM prints a packed
-    buffer (a zero of the element dtype gives the DLTensor's dtype)."""
-    zero = "T.bool(False)" if dtype == "bool" else f"T.{dtype}(0.0)" if dtype.startswith("float") else f"T.{dtype}(0)"
+def stack_array(data: str, shape: tuple[int, ...]) -> str:
+    """A float32 DLTensor over ``data`` for a packed call, as TIR text the way TVM prints a
+    packed buffer (the entry is still written as text; ``ir.construct.stack_make_array`` is
+    the IR form)."""
     return (f"T.tvm_stack_make_array({data}, T.tvm_stack_make_shape({', '.join(map(str, shape))}), 0, "
-            f"{len(shape)}, {zero}, 0)")
+            f"{len(shape)}, T.float32(0.0), 0)")
 
 def _static(si: X.StructInfo | None, what: str) -> tuple[tuple[int, ...], str]:
     if not isinstance(si, X.TensorInfo) or si.shape is None or si.dtype is None \

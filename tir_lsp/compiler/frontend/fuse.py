@@ -35,6 +35,10 @@ class FusedOp:
     # The dtype of each scratch buffer that is not float32.
     scratch_dtypes: dict[str, str] = field(default_factory=dict)
 
+    def scratch_dtype(self, name: str) -> str:
+        """The dtype of scratch buffer ``name``."""
+        return self.scratch_dtypes.get(name, "float32")
+
 
 def c_identifier(name: str) -> str:
     """A C-safe identifier for ``name`` (model names, tensor names)."""
@@ -140,7 +144,7 @@ def _function_text(graph: Graph, g: FusedOp, scratch_params: bool = False) -> st
     g.scratch_dtypes = {name: w.dtypes[name] for name, _ in g.scratch if name in w.dtypes}
     # The output stays the last parameter (as TVM's fused functions have it).
     sig = [f"{params[t]}: {buf(graph.tensors[t].shape, graph.tensors[t].dtype)}" for t in g.inputs]
-    sig += [f"{name}: {buf(shape, g.scratch_dtypes.get(name, 'float32'))}" for name, shape in g.scratch] + [f"{out_name}: {buf(out_shape, out_dtype)}"]
+    sig += [f"{name}: {buf(shape, g.scratch_dtype(name))}" for name, shape in g.scratch] + [f"{out_name}: {buf(out_shape, out_dtype)}"]
     ind = "    "
     lines = [
         f"{ind}@T.prim_func(s_tir=True)",
