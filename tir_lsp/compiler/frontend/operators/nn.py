@@ -102,6 +102,18 @@ def _in_bounds(coords: list[str], spatial: list[int], kernel: list[int], strides
     return " and ".join(terms)
 
 
+def _converted(w: StageWriter, op: Operand, dtype: str, base: str) -> Operand:
+    """``op`` converted once into a workspace buffer of ``dtype``, or ``op`` when it has
+    it: float16 operands of the GEMMs and convolutions, which converting at each load of the
+    inner loop made 7-10x slower than float32 (measured)."""
+    if op.dtype == dtype:
+        return op
+    buf = w.alloc(base, op.shape, dtype)
+    w.stage(buf, list(op.shape), "S" * len(op.shape), lambda v: f"T.Cast(\"{dtype}\", {op.load(v)})",
+            lambda v: f"{buf}[{', '.join(v)}]")
+    return buffer_operand(buf, op.shape, dtype)
+
+
 def _spatial(shape: tuple[int, ...]) -> list[int]:
     if len(shape) < 3:
         raise OpError(f"input of shape {shape} has no spatial dimensions (expected N, C, D1, ...)")
@@ -141,6 +153,7 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     dt, acc_dt = x.dtype, accum_dtype(x.dtype)
     acc = w.alloc("conv2d_nchw" if nd == 2 else f"conv{nd}d_ncw" if nd == 1 else f"conv{nd}d_ncdhw", out_shape, acc_dt)
     depthwise = groups > 1 and cin_g == 1
+    wt = _converted(w, wt, acc_dt, "weight_wide")
     x_name, w_name = _buffer_name(x), _buffer_name(wt)
     if nd == 2 and not depthwise and x_name and w_name:
         # The schedule: im2col (or the input itself for a 1x1) times the weights as a
@@ -153,13 +166,15 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     # input) contiguously. The reduction is zeroed by its own stage first.
     # A padded input is copied once into ``pad_temp`` (in the workspace, live during this
     # operator only; the copy's reads are guarded on every side a window crosses), so the
-    # convolution's inner loop has no bounds checks and the compiler can vectorise it.
+    # convolution's inner loop has no bounds checks and the compiler can vectorise it. The
+    # copy also converts a float16 input to float32 once.
     guard = _in_bounds(_names("c", nd), spatial, kernel, strides, dils, begin, outs)
     src, offs = x, begin
-    if guard:
+    if guard or dt != acc_dt:
         padded = [max(size, (o - 1) * s + (k - 1) * d + 1) for size, o, s, k, d in zip(spatial, outs, strides, kernel, dils)]
         padded = [max(p, size + b) for p, size, b in zip(padded, spatial, begin)]
-        pad = w.alloc("pad_temp", (x.shape[0], x.shape[1], *padded), dt)
+        pad = w.alloc("pad_temp", (x.shape[0], x.shape[1], *padded), acc_dt)
+        wide = as_dtype(x, acc_dt)
 
         def pad_body(v: Index) -> str:
             coords = [f"{p} - {b}" if b else p for p, b in zip(v[2:], begin)]
@@ -169,12 +184,11 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
                     conds.append(f"0 <= {c}")
                 if full - b > size:
                     conds.append(f"{c} < {size}")
-            load = x.load([v[0], v[1], *coords])
-            return f"T.if_then_else({' and '.join(conds)}, {load}, {lit(0, dt)})" if conds else load
+            load = wide.load([v[0], v[1], *coords])
+            return f"T.if_then_else({' and '.join(conds)}, {load}, {lit(0, acc_dt)})" if conds else load
 
         w.stage(pad, [x.shape[0], x.shape[1], *padded], "S" * (2 + nd), pad_body, lambda v: f"{pad}[{', '.join(v)}]")
-        src, offs = buffer_operand(pad, (x.shape[0], x.shape[1], *padded), dt), [0] * nd
-    src, wt = as_dtype(src, acc_dt), as_dtype(wt, acc_dt)
+        src, offs = buffer_operand(pad, (x.shape[0], x.shape[1], *padded), acc_dt), [0] * nd
 
     def body(v: Index) -> str:
         n, f, rc = v[0], v[1], v[2]
@@ -252,7 +266,7 @@ def _gemm_dtype(node: OpNode, dtypes: list[str | None]) -> str:
 
 def _gemm(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     dt, acc_dt = ins[0].dtype, accum_dtype(ins[0].dtype)
-    a, b = as_dtype(ins[0], acc_dt), as_dtype(ins[1], acc_dt)
+    a, b = _converted(w, ins[0], acc_dt, "a_wide"), _converted(w, ins[1], acc_dt, "b_wide")
     ta, tb = bool(node.attrs.get("transA", 0)), bool(node.attrs.get("transB", 0))
     alpha, beta = float(node.attrs.get("alpha", 1.0)), float(node.attrs.get("beta", 1.0))  # type: ignore[arg-type]
     k = a.shape[0] if ta else a.shape[1]
@@ -289,7 +303,7 @@ def _matmul_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int,
 
 def _matmul(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     dt, acc_dt = ins[0].dtype, accum_dtype(ins[0].dtype)
-    a, b = as_dtype(ins[0], acc_dt), as_dtype(ins[1], acc_dt)
+    a, b = _converted(w, ins[0], acc_dt, "a_wide"), _converted(w, ins[1], acc_dt, "b_wide")
     k = a.shape[-1]
     acc = w.alloc("T_matmul", out_shape, acc_dt)
     # Batch dimensions are loops around the GEMM, bound by its blocks as v_b<d>.

@@ -23,17 +23,16 @@ _IND = "    "
 def conv2d_nchw(w: StageWriter, x: str, x_shape: tuple[int, ...], wt: str, w_shape: tuple[int, ...], acc: str,
                 out_shape: tuple[int, ...], strides: list[int], dils: list[int], begin: list[int], groups: int,
                 dtype: str = "float32") -> None:
-    """Writes ``acc[n, f, oh, ow]`` = the convolution of buffer ``x`` with weights ``wt``
-    (no bias, both of ``dtype``) into ``w``; ``acc`` and the im2col buffer have the
-    accumulation dtype (float32 for float16: im2col converts, the weights are converted as
-    the micro-kernel reads them)."""
+    """Writes ``acc[n, f, oh, ow]`` = the convolution of buffer ``x`` (of ``dtype``) with
+    weights ``wt`` (no bias) into ``w``. The weights, ``acc`` and the im2col buffer have the
+    accumulation dtype (float32 for a float16 ``x``, which im2col converts)."""
     batch, _, height, width = x_shape
     cout, cin_g, kh, kw = w_shape
     _, _, oh, ow = out_shape
     cout_g, kk = cout // groups, cin_g * kh * kw
     wmat = w.fresh(f"{wt}_mat")
     acc_dt = accum_dtype(dtype)
-    kind = "" if dtype == "float32" else f", \"{dtype}\""
+    kind = "" if acc_dt == "float32" else f", \"{acc_dt}\""
     w.lines.append(f"{wmat} = T.decl_buffer(({cout}, {kk}){kind}, data={wt}.data)")
     outer: list[tuple[str, int]] = []
     indent = ""
@@ -50,8 +49,7 @@ def conv2d_nchw(w: StageWriter, x: str, x_shape: tuple[int, ...], wt: str, w_sha
     cin0 = f"v_g * {cin_g} + " if groups > 1 else ""
 
     def weight(i: str, k: str) -> str:
-        load = f"{wmat}[{chan0}{i}, {k}]"
-        return load if acc_dt == dtype else f"T.Cast(\"{acc_dt}\", {load})"
+        return f"{wmat}[{chan0}{i}, {k}]"
 
     rows = max(1, min(oh, COL_BUDGET // (kk * ow)))
     col = w.alloc("conv2d_col", (-(-rows * ow // NR), kk, NR), acc_dt)
