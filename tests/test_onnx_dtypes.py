@@ -334,3 +334,16 @@ def test_linked_weights_of_every_dtype(tmp_path: Path) -> None:
     model, inputs = CASES["weights_int64_bool_float16"]
     got = run_models({"w": (model, dict(inputs))}, tmp_path, cflags=["-O1"], link_params=True)["w"]["y"]
     np.testing.assert_array_equal(got, reference(model, inputs)["y"])
+
+
+def test_integer_gemm_needs_whole_alpha_and_pow_a_supported_base() -> None:
+    g = helper.make_graph([N("Gemm", ["a", "b"], ["g"], name="gemm", alpha=0.5), N("Pow", ["u", "e"], ["p"], name="pow")], "m",
+                          [helper.make_tensor_value_info("a", 6, [2, 2]), helper.make_tensor_value_info("b", 6, [2, 2]),
+                           helper.make_tensor_value_info("u", 2, [2]), helper.make_tensor_value_info("e", 1, [2])],
+                          [helper.make_tensor_value_info("g", 6, [2, 2]), helper.make_tensor_value_info("p", 2, [2])])
+    with pytest.raises(CompilerError) as exc:
+        import_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION))
+    msgs = [d.message for d in exc.value.diagnostics]
+    assert len(msgs) == 2
+    assert "node gemm (Gemm): attribute alpha: 0.5 is not a whole number, as int32 inputs need" in msgs[0]
+    assert "node pow (Pow): base dtype uint8 is not supported (supported: float16, float32, float64, int32, int64)" in msgs[1]

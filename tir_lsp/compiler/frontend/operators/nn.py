@@ -249,7 +249,7 @@ def _gemm_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, n
 def _scale(value: float, dtype: str, key: str) -> str:
     """Gemm's ``alpha`` / ``beta`` as a literal of ``dtype`` (a whole number for integers)."""
     if dtype not in FLOATS and value != int(value):
-        raise OpError(f"{key}={value} is not a whole number, as {dtype} inputs need", key)
+        raise OpError(f"{value} is not a whole number, as {dtype} inputs need", key)
     return lit(value, dtype)
 
 
@@ -257,9 +257,10 @@ _GEMM_TYPES = same_dtype((*FLOATS, "int32", "int64", "uint32", "uint64"))
 
 
 def _gemm_dtype(node: OpNode, dtypes: list[str | None]) -> str:
-    """Gemm's inputs share one dtype; for integers ``alpha`` and ``beta`` are whole numbers."""
+    """Gemm's inputs share one dtype; for integers ``alpha`` (and ``beta`` with C) are whole
+    numbers."""
     dt = _GEMM_TYPES(node, dtypes)
-    for key in ("alpha", "beta"):
+    for key in ("alpha", "beta") if len(dtypes) > 2 and dtypes[2] else ("alpha",):
         _scale(float(node.attrs.get(key, 1.0)), dt, key)  # type: ignore[arg-type]
     return dt
 
@@ -692,7 +693,8 @@ _POOL_ATTRS = {"auto_pad": "NOTSET", "ceil_mode": 0, "dilations": None, "kernel_
 
 _RED_ATTRS = {"axes": None, "keepdims": 1, "noop_with_empty_axes": 0}
 # Reductions on floats; the sum, mean, product, max and min also on 32- and 64-bit integers.
-_RED_FLOAT = _FLOATS = same_dtype(FLOATS)
+_RED_FLOAT = same_dtype(FLOATS)
+_FLOATS = _RED_FLOAT  # Conv and the pools but MaxPool
 _RED_INT = same_dtype((*FLOATS, "int32", "int64", "uint32", "uint64"))
 
 OPS = [
