@@ -73,6 +73,32 @@ class Operand:
     dtype: str = "float32"
 
 
+def accum_dtype(dtype: str) -> str:
+    """The dtype a reduction over ``dtype`` accumulates in: float16 in float32 (rounded once,
+    at the end, as onnxruntime computes it), every other dtype in its own (integers wrap)."""
+    return "float32" if dtype == "float16" else dtype
+
+
+def lowest(dtype: str) -> str:
+    """The smallest value of ``dtype`` as a literal: a max-reduction's start and pad value
+    (a float's largest finite negative, as ``f32``)."""
+    return lit(float("-inf") if dtype in FLOATS else int(np.iinfo(dtype).min), dtype)
+
+
+def as_dtype(op: Operand, dtype: str) -> Operand:
+    """``op`` read as ``dtype``: a cast around each load, or ``op`` itself when it has it."""
+    if op.dtype == dtype:
+        return op
+    return Operand(op.shape, lambda idx: f"T.Cast(\"{dtype}\", {op.load(idx)})", dtype)
+
+
+def cast_to(dtype: str, expr: Callable[[Index], str], have: str) -> Callable[[Index], str]:
+    """The final expression ``expr`` (of dtype ``have``) as ``dtype``."""
+    if have == dtype:
+        return expr
+    return lambda idx: f"T.Cast(\"{dtype}\", {expr(idx)})"
+
+
 def buffer_operand(name: str, shape: tuple[int, ...], dtype: str = "float32") -> Operand:
     """An operand read straight from buffer ``name`` (rank >= 1: scalars are shape (1,))."""
     return Operand(shape, lambda idx: f"{name}[{', '.join(idx)}]", dtype)

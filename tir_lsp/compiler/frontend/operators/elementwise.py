@@ -319,6 +319,31 @@ def _mod(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
     return lambda idx: f"T.{fn}({_load(a, idx, out_shape)}, {_load(b, idx, out_shape)})"
 
 
+def _pow_dtype(node: OpNode, dtypes: list[str | None]) -> str:
+    """Pow: a float, int32 or int64 base and any number as exponent; the result has the
+    base's dtype."""
+    base, exp = dtypes
+    if base is None or exp is None:
+        raise OpError("has no non-constant input")
+    if base not in (*FLOATS, "int32", "int64"):
+        raise OpError(f"base dtype {base} is not supported (supported: {', '.join((*FLOATS, 'int32', 'int64'))})")
+    if exp not in NUMBERS:
+        raise OpError(f"exponent dtype {exp} is not supported (a number expected)")
+    return base
+
+
+def _pow(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    """A float to a power of its own dtype is ``T.pow``; any other pair is computed in
+    float64 and converted to the base's dtype (integers truncated), as onnxruntime's
+    ``std::pow`` does."""
+    a, b = ins
+    if a.dtype == b.dtype and a.dtype in FLOATS:
+        return _binary("pow")(w, node, ins, out_shape)  # type: ignore[operator]
+    wide = [Operand(op.shape, lambda idx, op=op: f"T.Cast(\"float64\", {op.load(idx)})", "float64") for op in ins]
+    power = _binary("pow")(w, node, wide, out_shape)  # type: ignore[operator]
+    return lambda idx: f"T.Cast(\"{a.dtype}\", {power(idx)})"
+
+
 def _bitshift(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     """A shift by the type's width or more gives 0 (undefined in C, so guarded)."""
     a, b = ins
@@ -361,7 +386,7 @@ OPS = [
     _op("Sub", "subtract", _BIN, 2, 2, _binary_shape, _binary("-"), _NUMBER_RULE),
     _op("Mul", "multiply", _BIN, 2, 2, _binary_shape, _binary("*"), _NUMBER_RULE),
     _op("Div", "divide", _BIN, 2, 2, _binary_shape, _binary("/"), _NUMBER_RULE),
-    _op("Pow", "power", _BIN, 2, 2, _binary_shape, _binary("pow"), _FLOAT_RULE),
+    _op("Pow", "power", _BIN, 2, 2, _binary_shape, _pow, _pow_dtype),
     _op("Sum", "add", _UNARY_OLD, 1, 64, _nary_shape, _nary("sum"), _NUMBER_RULE),
     _op("Mean", "mean", _UNARY_OLD, 1, 64, _nary_shape, _nary("mean"), _FLOAT_RULE),
     _op("Max", "maximum", _UNARY_OLD, 1, 64, _nary_shape, _nary("max"), _NUMBER_RULE),

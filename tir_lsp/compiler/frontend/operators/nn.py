@@ -19,12 +19,16 @@ from tir_lsp.compiler.frontend.operators.base import (
     Operand,
     OpError,
     StageWriter,
+    accum_dtype,
     affine,
+    as_dtype,
     axes_input_fold,
     broadcast,
     buffer_operand,
+    cast_to,
     f32,
     lit,
+    lowest,
     same_dtype,
 )
 from tir_lsp.compiler.frontend.schedules.conv2d import conv2d_nchw
@@ -98,6 +102,18 @@ def _in_bounds(coords: list[str], spatial: list[int], kernel: list[int], strides
     return " and ".join(terms)
 
 
+def _converted(w: StageWriter, op: Operand, dtype: str, base: str) -> Operand:
+    """``op`` converted once into a workspace buffer of ``dtype``, or ``op`` when it has
+    it: float16 operands of the GEMMs and convolutions, which converting at each load of the
+    inner loop made 7-10x slower than float32 (measured)."""
+    if op.dtype == dtype:
+        return op
+    buf = w.alloc(base, op.shape, dtype)
+    w.stage(buf, list(op.shape), "S" * len(op.shape), lambda v: f"T.Cast(\"{dtype}\", {op.load(v)})",
+            lambda v: f"{buf}[{', '.join(v)}]")
+    return buffer_operand(buf, op.shape, dtype)
+
+
 def _spatial(shape: tuple[int, ...]) -> list[int]:
     if len(shape) < 3:
         raise OpError(f"input of shape {shape} has no spatial dimensions (expected N, C, D1, ...)")
@@ -134,13 +150,15 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     strides, dils, begin, outs = _window(node, spatial, kernel)
     cin_g, cout_g = wt.shape[1], wt.shape[0] // groups
     nd = len(spatial)
-    acc = w.alloc("conv2d_nchw" if nd == 2 else f"conv{nd}d_ncw" if nd == 1 else f"conv{nd}d_ncdhw", out_shape)
+    dt, acc_dt = x.dtype, accum_dtype(x.dtype)
+    acc = w.alloc("conv2d_nchw" if nd == 2 else f"conv{nd}d_ncw" if nd == 1 else f"conv{nd}d_ncdhw", out_shape, acc_dt)
     depthwise = groups > 1 and cin_g == 1
+    wt = _converted(w, wt, acc_dt, "weight_wide")
     x_name, w_name = _buffer_name(x), _buffer_name(wt)
     if nd == 2 and not depthwise and x_name and w_name:
         # The schedule: im2col (or the input itself for a 1x1) times the weights as a
         # register-blocked GEMM, per image and group (schedules/conv2d.py).
-        conv2d_nchw(w, x_name, x.shape, w_name, wt.shape, acc, out_shape, strides, dils, begin, groups)
+        conv2d_nchw(w, x_name, x.shape, w_name, wt.shape, acc, out_shape, strides, dils, begin, groups, dt)
         return _conv_bias(acc, ins)
 
     # Loop order n, f, c, kernel taps, then the output positions innermost: each weight is
@@ -148,13 +166,15 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     # input) contiguously. The reduction is zeroed by its own stage first.
     # A padded input is copied once into ``pad_temp`` (in the workspace, live during this
     # operator only; the copy's reads are guarded on every side a window crosses), so the
-    # convolution's inner loop has no bounds checks and the compiler can vectorise it.
+    # convolution's inner loop has no bounds checks and the compiler can vectorise it. The
+    # copy also converts a float16 input to float32 once.
     guard = _in_bounds(_names("c", nd), spatial, kernel, strides, dils, begin, outs)
     src, offs = x, begin
-    if guard:
+    if guard or dt != acc_dt:
         padded = [max(size, (o - 1) * s + (k - 1) * d + 1) for size, o, s, k, d in zip(spatial, outs, strides, kernel, dils)]
         padded = [max(p, size + b) for p, size, b in zip(padded, spatial, begin)]
-        pad = w.alloc("pad_temp", (x.shape[0], x.shape[1], *padded))
+        pad = w.alloc("pad_temp", (x.shape[0], x.shape[1], *padded), acc_dt)
+        wide = as_dtype(x, acc_dt)
 
         def pad_body(v: Index) -> str:
             coords = [f"{p} - {b}" if b else p for p, b in zip(v[2:], begin)]
@@ -164,11 +184,11 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
                     conds.append(f"0 <= {c}")
                 if full - b > size:
                     conds.append(f"{c} < {size}")
-            load = x.load([v[0], v[1], *coords])
-            return f"T.if_then_else({' and '.join(conds)}, {load}, {f32(0.0)})" if conds else load
+            load = wide.load([v[0], v[1], *coords])
+            return f"T.if_then_else({' and '.join(conds)}, {load}, {lit(0, acc_dt)})" if conds else load
 
         w.stage(pad, [x.shape[0], x.shape[1], *padded], "S" * (2 + nd), pad_body, lambda v: f"{pad}[{', '.join(v)}]")
-        src, offs = buffer_operand(pad, (x.shape[0], x.shape[1], *padded)), [0] * nd
+        src, offs = buffer_operand(pad, (x.shape[0], x.shape[1], *padded), acc_dt), [0] * nd
 
     def body(v: Index) -> str:
         n, f, rc = v[0], v[1], v[2]
@@ -177,7 +197,7 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
         coords = [affine(p, s, r, d, b) for p, s, r, d, b in zip(pos, strides, red, dils, offs)]
         return f"{acc}[{', '.join([n, f, *pos])}] + {src.load([n, chan, *coords])} * {wt.load([f, rc, *red])}"
 
-    w.stage(f"{acc}_init", list(out_shape), "S" * (2 + nd), lambda v: f32(0.0), lambda v: f"{acc}[{', '.join(v)}]")
+    w.stage(f"{acc}_init", list(out_shape), "S" * (2 + nd), lambda v: lit(0, acc_dt), lambda v: f"{acc}[{', '.join(v)}]")
     if depthwise and nd == 2:
         # One channel per group: per output row, the taps outside and the row's pixels
         # innermost (contiguous at stride 1), no GEMM to form.
@@ -193,11 +213,13 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
 
 
 def _conv_bias(acc: str, ins: list[Operand]) -> Expr:
-    """The convolution's final expression: the accumulator plus the bias, if any."""
+    """The convolution's final expression: the accumulator plus the bias, if any (added in
+    the accumulation dtype, then rounded once to the input's)."""
+    dt, acc_dt = ins[0].dtype, accum_dtype(ins[0].dtype)
     if len(ins) > 2:
-        bias = ins[2]
-        return lambda idx: f"{acc}[{', '.join(idx)}] + {bias.load([idx[1]])}"
-    return lambda idx: f"{acc}[{', '.join(idx)}]"
+        bias = as_dtype(ins[2], acc_dt)
+        return cast_to(dt, lambda idx: f"{acc}[{', '.join(idx)}] + {bias.load([idx[1]])}", acc_dt)
+    return cast_to(dt, lambda idx: f"{acc}[{', '.join(idx)}]", acc_dt)
 
 
 def _buffer_name(op: Operand) -> str | None:
@@ -224,14 +246,34 @@ def _gemm_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, n
     return (m, n)
 
 
+def _scale(value: float, dtype: str, key: str) -> str:
+    """Gemm's ``alpha`` / ``beta`` as a literal of ``dtype`` (a whole number for integers)."""
+    if dtype not in FLOATS and value != int(value):
+        raise OpError(f"{value} is not a whole number, as {dtype} inputs need", key)
+    return lit(value, dtype)
+
+
+_GEMM_TYPES = same_dtype((*FLOATS, "int32", "int64", "uint32", "uint64"))
+
+
+def _gemm_dtype(node: OpNode, dtypes: list[str | None]) -> str:
+    """Gemm's inputs share one dtype; for integers ``alpha`` (and ``beta`` with C) are whole
+    numbers."""
+    dt = _GEMM_TYPES(node, dtypes)
+    for key in ("alpha", "beta") if len(dtypes) > 2 and dtypes[2] else ("alpha",):
+        _scale(float(node.attrs.get(key, 1.0)), dt, key)  # type: ignore[arg-type]
+    return dt
+
+
 def _gemm(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-    a, b = ins[0], ins[1]
+    dt, acc_dt = ins[0].dtype, accum_dtype(ins[0].dtype)
+    a, b = _converted(w, ins[0], acc_dt, "a_wide"), _converted(w, ins[1], acc_dt, "b_wide")
     ta, tb = bool(node.attrs.get("transA", 0)), bool(node.attrs.get("transB", 0))
     alpha, beta = float(node.attrs.get("alpha", 1.0)), float(node.attrs.get("beta", 1.0))  # type: ignore[arg-type]
     k = a.shape[0] if ta else a.shape[1]
-    acc = w.alloc("T_matmul_NT" if tb else "T_matmul", out_shape)
+    acc = w.alloc("T_matmul_NT" if tb else "T_matmul", out_shape, acc_dt)
     spec = GemmSpec("dense", out_shape[0], out_shape[1], k, lambda i, r: a.load([r, i] if ta else [i, r]),
-                    lambda r, j: b.load([j, r] if tb else [r, j]), lambda i, j: f"{acc}[{i}, {j}]")
+                    lambda r, j: b.load([j, r] if tb else [r, j]), lambda i, j: f"{acc}[{i}, {j}]", dtype=acc_dt)
     if tb and not ta and out_shape[0] < MR and k >= LANES:
         emit_dot(w, spec)  # a few rows times N x K weights: dot products along contiguous rows
     else:
@@ -240,13 +282,13 @@ def _gemm(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     def final(idx: Index) -> str:
         out = f"{acc}[{idx[0]}, {idx[1]}]"
         if alpha != 1.0:
-            out = f"{out} * {f32(alpha)}"
+            out = f"{out} * {_scale(alpha, acc_dt, 'alpha')}"
         if len(ins) > 2 and beta != 0.0:
-            c = ins[2].load(broadcast(idx, ins[2].shape, out_shape))
-            out = f"{out} + {c}" if beta == 1.0 else f"{out} + {c} * {f32(beta)}"
+            c = as_dtype(ins[2], acc_dt).load(broadcast(idx, ins[2].shape, out_shape))
+            out = f"{out} + {c}" if beta == 1.0 else f"{out} + {c} * {_scale(beta, acc_dt, 'beta')}"
         return out
 
-    return final
+    return cast_to(dt, final, acc_dt)
 
 
 def _matmul_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
@@ -261,9 +303,10 @@ def _matmul_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int,
 
 
 def _matmul(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-    a, b = ins
+    dt, acc_dt = ins[0].dtype, accum_dtype(ins[0].dtype)
+    a, b = _converted(w, ins[0], acc_dt, "a_wide"), _converted(w, ins[1], acc_dt, "b_wide")
     k = a.shape[-1]
-    acc = w.alloc("T_matmul", out_shape)
+    acc = w.alloc("T_matmul", out_shape, acc_dt)
     # Batch dimensions are loops around the GEMM, bound by its blocks as v_b<d>.
     batch = [(f"b{d}", e) for d, e in enumerate(out_shape[:-2])]
     indent = ""
@@ -274,8 +317,8 @@ def _matmul(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[i
     emit_gemm(w, GemmSpec("matmul_gemm", out_shape[-2], out_shape[-1], k,
                           lambda i, r: a.load([*vb, i, r]),
                           lambda r, j: b.load([r, j] if len(b.shape) == 2 else [*vb, r, j]),
-                          lambda i, j: f"{acc}[{', '.join([*vb, i, j])}]"), batch, indent)
-    return lambda idx: f"{acc}[{', '.join(idx)}]"
+                          lambda i, j: f"{acc}[{', '.join([*vb, i, j])}]", dtype=acc_dt), batch, indent)
+    return cast_to(dt, lambda idx: f"{acc}[{', '.join(idx)}]", acc_dt)
 
 
 # ---- Pooling ------------------------------------------------------------------------------
@@ -294,13 +337,16 @@ def _pool_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, n
 
 def _pool(kind: str) -> object:
     def compute(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-        x = ins[0]
+        dt = ins[0].dtype
+        acc_dt = dt if kind == "max" else accum_dtype(dt)  # a max is exact in any dtype
+        x = as_dtype(ins[0], acc_dt)
         spatial = list(x.shape[2:])
         nd = len(spatial)
         kernel = _ints(node, "kernel_shape", nd, 0)
         strides, dils, begin, outs = _window(node, spatial, kernel)
         guarded = bool(_in_bounds(_names("c", nd), spatial, kernel, strides, dils, begin, outs))
-        acc = w.alloc("pool_max" if kind == "max" else "pool_sum", out_shape)
+        acc = w.alloc("pool_max" if kind == "max" else "pool_sum", out_shape, acc_dt)
+        start = lowest(acc_dt) if kind == "max" else lit(0, acc_dt)
 
         def body(v: Index) -> str:
             pos, red = v[2:2 + nd], v[2 + nd:]
@@ -308,17 +354,17 @@ def _pool(kind: str) -> object:
             load = x.load([v[0], v[1], *coords])
             cond = _in_bounds(coords, spatial, kernel, strides, dils, begin, outs)
             if cond:
-                load = f"T.if_then_else({cond}, {load}, {_NEG_INF if kind == 'max' else f32(0.0)})"
+                load = f"T.if_then_else({cond}, {load}, {start})"
             cur = f"{acc}[{', '.join(v[:2 + nd])}]"
             return f"T.max({cur}, {load})" if kind == "max" else f"{cur} + {load}"
 
         w.stage(acc, [*out_shape, *kernel], "S" * (2 + nd) + "R" * nd, body,
-                lambda v: f"{acc}[{', '.join(v[:2 + nd])}]", init=_NEG_INF if kind == "max" else f32(0.0))
+                lambda v: f"{acc}[{', '.join(v[:2 + nd])}]", init=start)
         if kind == "max":
             return lambda idx: f"{acc}[{', '.join(idx)}]"
         count = int(np.prod(kernel))
         if not guarded:
-            return lambda idx: f"{acc}[{', '.join(idx)}] / {f32(count)}"
+            return cast_to(dt, lambda idx: f"{acc}[{', '.join(idx)}] / {lit(count, acc_dt)}", acc_dt)
         include_pad = bool(node.attrs.get("count_include_pad", 0))
 
         def avg(idx: Index) -> str:
@@ -333,9 +379,9 @@ def _pool(kind: str) -> object:
                 else:  # window taps r in [0, k) with pad_lo <= lo + r * d < pad_hi
                     factors.append(f"T.min({k - 1}, ({pad_hi} - 1 - ({lo})) // {d}) "
                                    f"- T.max(0, ({pad_lo} - ({lo}) + {d - 1}) // {d}) + 1")
-            return f"{acc}[{', '.join(idx)}] / T.Cast(\"float32\", {' * '.join(f'({f})' for f in factors)})"
+            return f"{acc}[{', '.join(idx)}] / T.Cast(\"{acc_dt}\", {' * '.join(f'({f})' for f in factors)})"
 
-        return avg
+        return cast_to(dt, avg, acc_dt)
 
     return compute
 
@@ -365,17 +411,19 @@ def _gap_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np
 
 
 def _gap(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-    x = ins[0]
+    dt, acc_dt = ins[0].dtype, accum_dtype(ins[0].dtype)
+    x = as_dtype(ins[0], acc_dt)
     spatial = list(x.shape[2:])
     count = int(np.prod(spatial))
-    acc = w.alloc("x_red", x.shape[:2])
+    acc = w.alloc("x_red", x.shape[:2], acc_dt)
     nsp = len(spatial)
 
     def body(v: Index) -> str:
         return f"{acc}[{v[0]}, {v[1]}] + {x.load(v)}"
 
-    w.stage("x_red", [*x.shape[:2], *spatial], "SS" + "R" * nsp, body, lambda v: f"{acc}[{v[0]}, {v[1]}]", init=f32(0.0))
-    return lambda idx: f"{acc}[{idx[0]}, {idx[1]}] / {f32(count)}"
+    w.stage("x_red", [*x.shape[:2], *spatial], "SS" + "R" * nsp, body, lambda v: f"{acc}[{v[0]}, {v[1]}]",
+            init=lit(0, acc_dt))
+    return cast_to(dt, lambda idx: f"{acc}[{idx[0]}, {idx[1]}] / {lit(count, acc_dt)}", acc_dt)
 
 
 # ---- Softmax ------------------------------------------------------------------------------
@@ -620,7 +668,8 @@ def _reduce(kind: str) -> object:
         def final(idx: Index) -> str:
             kept = [idx[i] for i in keep] if keepdims else list(idx[:nk])
             out = f"{acc}[{', '.join(kept) or '0'}]"
-            out = f"{out} / {lit(count, dt)}" if kind == "mean" else out
+            if kind == "mean":  # integers: truncated, as onnxruntime
+                out = f"{out} / {lit(count, dt)}" if dt in FLOATS else f"T.truncdiv({out}, {lit(count, dt)})"
             return out if dt == x.dtype else f"T.Cast(\"{x.dtype}\", {out})"
 
         return final
@@ -631,10 +680,10 @@ def _reduce(kind: str) -> object:
 
 def _global_max(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     x = ins[0]
-    acc = w.alloc("x_red_max", x.shape[:2])
+    acc = w.alloc("x_red_max", x.shape[:2], x.dtype)
     nsp = len(x.shape) - 2
     w.stage("x_red_max", list(x.shape), "SS" + "R" * nsp, lambda v: f"T.max({acc}[{v[0]}, {v[1]}], {x.load(v)})",
-            lambda v: f"{acc}[{v[0]}, {v[1]}]", init=_NEG_INF)
+            lambda v: f"{acc}[{v[0]}, {v[1]}]", init=lowest(x.dtype))
     return lambda idx: f"{acc}[{idx[0]}, {idx[1]}]"
 
 
@@ -643,27 +692,29 @@ _POOL_ATTRS = {"auto_pad": "NOTSET", "ceil_mode": 0, "dilations": None, "kernel_
                "storage_order": 0, "strides": None}
 
 _RED_ATTRS = {"axes": None, "keepdims": 1, "noop_with_empty_axes": 0}
-# Reductions on floats; the sum, product, max and min also on 32- and 64-bit integers.
+# Reductions on floats; the sum, mean, product, max and min also on 32- and 64-bit integers.
 _RED_FLOAT = same_dtype(FLOATS)
+_FLOATS = _RED_FLOAT  # Conv and the pools but MaxPool
 _RED_INT = same_dtype((*FLOATS, "int32", "int64", "uint32", "uint64"))
 
 OPS = [
-    OpDef("Conv", "nn_conv2d", COMPLEX, _CONV_ATTRS, 2, 3, _conv_shape, _conv),
+    OpDef("Conv", "nn_conv2d", COMPLEX, _CONV_ATTRS, 2, 3, _conv_shape, _conv, dtypes=_FLOATS),
     OpDef("ConvTranspose", "nn_conv2d_transpose", COMPLEX, {**_CONV_ATTRS, "output_padding": None, "output_shape": None},
           2, 3, _deconv_shape, _deconv),
     OpDef("Gemm", "nn_dense", COMPLEX, {"alpha": 1.0, "beta": 1.0, "transA": 0, "transB": 0, "broadcast": 0}, 2, 3,
-          _gemm_shape, _gemm),
-    OpDef("MatMul", "nn_matmul", COMPLEX, {}, 2, 2, _matmul_shape, _matmul),
-    OpDef("MaxPool", "nn_max_pool2d", COMPLEX, _POOL_ATTRS, 1, 1, _pool_shape, _pool("max")),  # type: ignore[arg-type]
+          _gemm_shape, _gemm, dtypes=_gemm_dtype),
+    OpDef("MatMul", "nn_matmul", COMPLEX, {}, 2, 2, _matmul_shape, _matmul, dtypes=_GEMM_TYPES),
+    OpDef("MaxPool", "nn_max_pool2d", COMPLEX, _POOL_ATTRS, 1, 1, _pool_shape, _pool("max"),  # type: ignore[arg-type]
+          dtypes=same_dtype((*FLOATS, "int8", "uint8"))),
     OpDef("AveragePool", "nn_avg_pool2d", COMPLEX, {**_POOL_ATTRS, "count_include_pad": 0}, 1, 1,
-          _pool_shape, _pool("avg")),  # type: ignore[arg-type]
-    OpDef("GlobalAveragePool", "nn_global_avg_pool2d", COMPLEX, {}, 1, 1, _gap_shape, _gap),
-    OpDef("GlobalMaxPool", "nn_global_max_pool2d", COMPLEX, {}, 1, 1, _gap_shape, _global_max),
+          _pool_shape, _pool("avg"), dtypes=_FLOATS),  # type: ignore[arg-type]
+    OpDef("GlobalAveragePool", "nn_global_avg_pool2d", COMPLEX, {}, 1, 1, _gap_shape, _gap, dtypes=_FLOATS),
+    OpDef("GlobalMaxPool", "nn_global_max_pool2d", COMPLEX, {}, 1, 1, _gap_shape, _global_max, dtypes=_FLOATS),
     OpDef("Softmax", "nn_softmax", COMPLEX, {"axis": None}, 1, 1, _softmax_shape, _softmax(False)),  # type: ignore[arg-type]
     OpDef("LogSoftmax", "nn_log_softmax", COMPLEX, {"axis": None}, 1, 1, _softmax_shape, _softmax(True)),  # type: ignore[arg-type]
     OpDef("LRN", "nn_lrn", COMPLEX, {"alpha": 1e-4, "beta": 0.75, "bias": 1.0, "size": None}, 1, 1, _lrn_shape, _lrn),
     OpDef("ReduceSum", "sum", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("sum"), fold=axes_input_fold, dtypes=_RED_INT),  # type: ignore[arg-type]
-    OpDef("ReduceMean", "mean", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("mean"), fold=axes_input_fold, dtypes=_RED_FLOAT),  # type: ignore[arg-type]
+    OpDef("ReduceMean", "mean", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("mean"), fold=axes_input_fold, dtypes=_RED_INT),  # type: ignore[arg-type]
     OpDef("ReduceMax", "max", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("max"), fold=axes_input_fold, dtypes=_RED_INT),  # type: ignore[arg-type]
     OpDef("ReduceMin", "min", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("min"), fold=axes_input_fold, dtypes=_RED_INT),  # type: ignore[arg-type]
     OpDef("ReduceProd", "prod", COMPLEX, _RED_ATTRS, 1, 2, _reduce_shape, _reduce("prod"), fold=axes_input_fold, dtypes=_RED_INT),  # type: ignore[arg-type]

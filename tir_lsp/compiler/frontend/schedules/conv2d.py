@@ -11,7 +11,7 @@ that it stays under ``COL_BUDGET`` floats; the GEMM then runs on that row block.
 
 from __future__ import annotations
 
-from tir_lsp.compiler.frontend.operators.base import StageWriter, affine, f32
+from tir_lsp.compiler.frontend.operators.base import StageWriter, accum_dtype, affine, lit
 from tir_lsp.compiler.frontend.schedules.gemm import NR, GemmSpec, block_name, emit_gemm, tile_pieces
 
 # Floats in one im2col block (2 MiB): rows of output pixels are gathered up to this size.
@@ -21,15 +21,19 @@ _IND = "    "
 
 
 def conv2d_nchw(w: StageWriter, x: str, x_shape: tuple[int, ...], wt: str, w_shape: tuple[int, ...], acc: str,
-                out_shape: tuple[int, ...], strides: list[int], dils: list[int], begin: list[int], groups: int) -> None:
-    """Writes ``acc[n, f, oh, ow]`` = the convolution of buffer ``x`` with weights ``wt``
-    (no bias) into ``w``."""
+                out_shape: tuple[int, ...], strides: list[int], dils: list[int], begin: list[int], groups: int,
+                dtype: str = "float32") -> None:
+    """Writes ``acc[n, f, oh, ow]`` = the convolution of buffer ``x`` (of ``dtype``) with
+    weights ``wt`` (no bias) into ``w``. The weights, ``acc`` and the im2col buffer have the
+    accumulation dtype (float32 for a float16 ``x``, which im2col converts)."""
     batch, _, height, width = x_shape
     cout, cin_g, kh, kw = w_shape
     _, _, oh, ow = out_shape
     cout_g, kk = cout // groups, cin_g * kh * kw
     wmat = w.fresh(f"{wt}_mat")
-    w.lines.append(f"{wmat} = T.decl_buffer(({cout}, {kk}), data={wt}.data)")
+    acc_dt = accum_dtype(dtype)
+    kind = "" if acc_dt == "float32" else f", \"{acc_dt}\""
+    w.lines.append(f"{wmat} = T.decl_buffer(({cout}, {kk}){kind}, data={wt}.data)")
     outer: list[tuple[str, int]] = []
     indent = ""
     if batch > 1:
@@ -48,7 +52,7 @@ def conv2d_nchw(w: StageWriter, x: str, x_shape: tuple[int, ...], wt: str, w_sha
         return f"{wmat}[{chan0}{i}, {k}]"
 
     rows = max(1, min(oh, COL_BUDGET // (kk * ow)))
-    col = w.alloc("conv2d_col", (-(-rows * ow // NR), kk, NR))
+    col = w.alloc("conv2d_col", (-(-rows * ow // NR), kk, NR), acc_dt)
     sh, sw = strides
     dh, dw = dils
     bh, bw = begin
@@ -81,11 +85,12 @@ def conv2d_nchw(w: StageWriter, x: str, x_shape: tuple[int, ...], wt: str, w_sha
         if (ow - 1) * sw + (kw - 1) * dw - bw >= width:
             conds.append(f"{xx} < {width}")
         load = f"{x}[{n}, {cin0}{c_in}, {y}, {xx}]"
+        load = load if acc_dt == dtype else f"T.Cast(\"{acc_dt}\", {load})"
         if conds:
-            load = f"T.if_then_else({' and '.join(conds)}, {load}, {f32(0.0)})"
+            load = f"T.if_then_else({' and '.join(conds)}, {load}, {lit(0, acc_dt)})"
         w.lines.append(f"{d}{_IND * 2}{col}[(v_r * {ow} + v_q) // {NR}, v_k, (v_r * {ow} + v_q) % {NR}] = {load}")
         out_row = f"{row0} + ({{j}}) // {ow}" if row0 != "0" else f"({{j}}) // {ow}"
         emit_gemm(w, GemmSpec("conv2d_gemm", cout_g, size * ow, kk, weight, lambda k, j: f"{col}[({j}) // {NR}, {k}, ({j}) % {NR}]",
                               lambda i, j, out_row=out_row: f"{acc}[{n}, {chan0}{i}, {out_row.format(j=j)}, ({j}) % {ow}]",
-                              b_panel=lambda k, panel, lane: f"{col}[{panel}, {k}, {lane}]", nr=NR),
+                              b_panel=lambda k, panel, lane: f"{col}[{panel}, {k}, {lane}]", nr=NR, dtype=acc_dt),
                   piece, d)

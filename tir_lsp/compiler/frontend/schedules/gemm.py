@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tir_lsp.compiler.frontend.operators.base import StageWriter, f32
+from tir_lsp.compiler.frontend.operators.base import StageWriter, lit
 
 # Tile sizes: 8 x 8 float accumulators are 16 SSE registers' worth of work per k with two
 # loads of B, the best of 4x8, 4x16, 8x8 measured on a 256x576x192 GEMM at -O2 (x86-64).
@@ -41,6 +41,14 @@ class GemmSpec:
     # one contiguous panel instead of K rows of a wide matrix. Needs the column tile ``nr``.
     b_panel: Callable[[str, str, str], str] | None = None
     nr: int = 0
+    # The accumulator's dtype: the loads' dtype (float16 inputs are read as float32).
+    dtype: str = "float32"
+
+
+def _local(shape: str, dtype: str) -> str:
+    """A tile accumulator of ``dtype`` in registers (``scope="local"``)."""
+    kind = "" if dtype == "float32" else f", \"{dtype}\""
+    return f"T.sblock_alloc_buffer({shape}{kind}, scope=\"local\")"
 
 
 def block_name(w: StageWriter, base: str) -> str:
@@ -114,11 +122,11 @@ def emit_gemm(w: StageWriter, spec: GemmSpec, outer: list[tuple[str, int]], inde
             elif bind_loops:
                 lines.append(f"{d}{', '.join(bvars)} = T.axis.remap(\"{'S' * len(bvars)}\", [{', '.join(bind_loops)}])")
             acc = "acc"
-            lines.append(f"{d}{acc} = T.sblock_alloc_buffer(({mr}, {nr}), scope=\"local\")")
+            lines.append(f"{d}{acc} = {_local(f'({mr}, {nr})', spec.dtype)}")
             heads = [h for h in (f"for i in T.unroll({mr}):" if mr > 1 else "",
                                  f"for j in T.vectorized({nr}):" if nr > 1 else "") if h]
             tile = f"{acc}[{'i' if mr > 1 else '0'}, {'j' if nr > 1 else '0'}]"
-            lines += _tile_loops(heads, f"{tile} = {f32(0.0)}", d)
+            lines += _tile_loops(heads, f"{tile} = {lit(0, spec.dtype)}", d)
             lines.append(f"{d}for k in range({spec.k}):")
             if spec.b_panel is not None:
                 panel = "v_jo" if ncount > 1 else str(noff // nr_full)
@@ -159,8 +167,8 @@ def emit_dot(w: StageWriter, spec: GemmSpec) -> None:
         col = _plus(off, (f"v_jo * {jr} + jj" if count > 1 else "jj") if jr > 1 else ("v_jo" if count > 1 else "0"))
         jj = "jj" if jr > 1 else "0"
         heads = [f"for jj in T.unroll({jr}):"] if jr > 1 else []
-        lines.append(f"{d}acc = T.sblock_alloc_buffer(({jr}, {LANES}), scope=\"local\")")
-        lines += _tile_loops([*heads, f"for l in T.vectorized({LANES})"+":"], f"acc[{jj}, l] = {f32(0.0)}", d)
+        lines.append(f"{d}acc = {_local(f'({jr}, {LANES})', spec.dtype)}")
+        lines += _tile_loops([*heads, f"for l in T.vectorized({LANES})"+":"], f"acc[{jj}, l] = {lit(0, spec.dtype)}", d)
         lines.append(f"{d}for ko in range({spec.k // LANES}):")
         k = f"ko * {LANES} + l"
         lines += _tile_loops([*heads, f"for l in T.vectorized({LANES}):"],
