@@ -12,6 +12,8 @@ execution character sets are both UTF-8, so nothing is converted)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 
 LINE = 1024  # input bytes per line of the literal
@@ -28,35 +30,77 @@ _OCTAL = np.array([[ord("0") + (b >> 6), ord("0") + ((b >> 3) & 7), ord("0") + (
                   dtype=np.uint8)
 
 
-def _block(data: np.ndarray, first: bool) -> bytes:
-    """One block of the literal: ``data`` (uint8), a line break in front of every ``LINE``
-    bytes except the very first line of the literal."""
+def _escaped(data: np.ndarray, after_q: bool) -> np.ndarray:
+    """Which bytes of ``data`` (uint8) become escapes; ``after_q``: the byte before
+    ``data[0]`` is a ``?``."""
     esc = _IS_ESCAPED[data]
     # "?" only after another "?": no two raw in a row, so no trigraph (float32 weights near
     # 1.0 have many 0x3f bytes: escaping them all would cost ~25%).
-    esc[1:] |= (data[1:] == _Q) & (data[:-1] == _Q)
+    q = data == _Q
+    esc[1:] |= q[1:] & q[:-1]
+    if after_q and len(data):
+        esc[0] |= q[0]
+    return esc
+
+
+def _breaks(n: int, at: int) -> np.ndarray:
+    """3 (``"``, newline, ``"``) in front of each of ``n`` bytes starting at offset ``at`` of
+    the literal that begins a line (every ``LINE``, except the very first), else 0."""
+    breaks = np.zeros(n, dtype=np.int64)
+    first = -at % LINE
+    breaks[(first if at + first else first + LINE)::LINE] = 3
+    return breaks
+
+
+def _block(data: np.ndarray, at: int, after_q: bool) -> bytes:
+    """The text of ``data`` (uint8), bytes ``at`` .. of the literal."""
+    esc = _escaped(data, after_q)
     size = 1 + 3 * esc.astype(np.int64)
-    breaks = np.zeros(len(data), dtype=np.int64)
-    breaks[(LINE if first else 0)::LINE] = 3  # '"', '\n', '"' before the byte
+    breaks = _breaks(len(data), at)
     ends = np.cumsum(size + breaks)
     starts = ends - size
     out = np.empty(int(ends[-1]), dtype=np.uint8)
     raw = ~esc
     out[starts[raw]] = data[raw]
-    at = starts[esc]
-    out[at] = ord("\\")
+    at_esc = starts[esc]
+    out[at_esc] = ord("\\")
     digits = _OCTAL[data[esc]]
-    out[at + 1], out[at + 2], out[at + 3] = digits[:, 0], digits[:, 1], digits[:, 2]
+    out[at_esc + 1], out[at_esc + 2], out[at_esc + 3] = digits[:, 0], digits[:, 1], digits[:, 2]
     b = starts[breaks > 0]
     out[b - 3], out[b - 2], out[b - 1] = ord('"'), ord("\n"), ord('"')
     return out.tobytes()
 
 
+def _blocks(pieces: Iterable[bytes | memoryview | np.ndarray]) -> Iterator[tuple[np.ndarray, int, bool]]:
+    """The bytes of ``pieces`` in blocks of at most ``_BLOCK``: (data, offset, after a ``?``)."""
+    at, after_q = 0, False
+    for piece in pieces:
+        arr = np.frombuffer(piece, dtype=np.uint8) if not isinstance(piece, np.ndarray) else piece.reshape(-1).view(np.uint8)
+        for lo in range(0, len(arr), _BLOCK):
+            data = arr[lo:lo + _BLOCK]
+            yield data, at, after_q
+            at += len(data)
+            after_q = bool(data[-1] == _Q)
+
+
+def literal_pieces(pieces: Iterable[bytes | memoryview | np.ndarray]) -> Iterator[bytes]:
+    """The C string literal of the bytes of ``pieces`` one after the other (quotes
+    included), as text in blocks of ~``_BLOCK`` bytes: whatever the pieces, the text is
+    ``c_string_literal`` of their concatenation, and no more than a block is held at once."""
+    yield b'"'
+    for data, at, after_q in _blocks(pieces):
+        yield _block(data, at, after_q)
+    yield b'"'
+
+
+def literal_size(pieces: Iterable[bytes | memoryview | np.ndarray]) -> int:
+    """``len`` of the text ``literal_pieces(pieces)`` yields, without making it."""
+    n = 2
+    for data, at, after_q in _blocks(pieces):
+        n += len(data) + 3 * int(np.count_nonzero(_escaped(data, after_q))) + 3 * int(np.count_nonzero(_breaks(len(data), at)))
+    return n
+
+
 def c_string_literal(data: bytes | memoryview) -> bytes:
     """``data`` as one C string literal (quotes included), possibly over several lines."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    parts = [b'"']
-    for lo in range(0, len(arr), _BLOCK):
-        parts.append(_block(arr[lo:lo + _BLOCK], lo == 0))
-    parts.append(b'"')
-    return b"".join(parts)
+    return b"".join(literal_pieces([data]))

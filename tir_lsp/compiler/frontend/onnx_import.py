@@ -260,13 +260,22 @@ class _Importer:
 
 
 def import_onnx(source: str | Path | Any) -> Graph:
-    """The ``Graph`` of an ONNX model (path or ModelProto) with static shapes and dtypes."""
+    """The ``Graph`` of an ONNX model (path or ModelProto) with static shapes and dtypes. A
+    file's big weights are read in place (``onnx_mapped``), not copied."""
     import onnx.numpy_helper
 
+    from tir_lsp.compiler.frontend.onnx_mapped import load_mapped
+
+    mapped: dict[int, np.ndarray] = {}
+    if not isinstance(source, onnx.ModelProto):
+        found = load_mapped(source)
+        if found is not None:
+            source, mapped = found
     model = load_model(source)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
     g = model.graph
-    constants: dict[str, np.ndarray] = {i.name: onnx.numpy_helper.to_array(i) for i in g.initializer}
+    constants: dict[str, np.ndarray] = {i.name: mapped[k] if k in mapped else onnx.numpy_helper.to_array(i)
+                                        for k, i in enumerate(g.initializer)}
     tensors: dict[str, TensorInfo] = {}
     inputs: list[str] = []
     for vi in g.input:
