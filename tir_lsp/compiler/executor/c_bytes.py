@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 LINE = 1024  # input bytes per line of the literal
-_BLOCK = LINE * 1024  # input bytes encoded per array operation (bounds the temporaries)
+_BLOCK = LINE * 256  # input bytes encoded per array operation (bounds the temporaries: ~40x this)
 # 0xe2 starts every UTF-8 bidirectional control character, which gcc warns about
 # (-Wbidi-chars, on by default) even inside a literal.
 _ESCAPED = (0, ord("\n"), ord("\r"), ord('"'), ord("\\"), 0xE2)

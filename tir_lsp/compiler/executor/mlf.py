@@ -160,9 +160,20 @@ def write_archive(c: CompiledModel, out: BinaryIO) -> None:
 
 
 def _write_npz(f: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
-    """``numpy.savez(f, **arrays)``, but with fixed member times (the archive is
-    deterministic); numpy writes each array in blocks."""
+    """What ``numpy.savez(f, **arrays)`` writes, with fixed member times (the archive is
+    deterministic) and each array's data copied 1 MB at a time."""
+    from numpy.lib import format as npy
+
     with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
-        for name, arr in arrays.items():
+        for name, value in arrays.items():
+            arr = np.asarray(value)
+            arr = arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)  # (which makes 0-d arrays 1-d)
             with z.open(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(arr), allow_pickle=False)
+                header = npy.header_data_from_array_1_0(arr)
+                try:
+                    npy.write_array_header_1_0(member, header)
+                except ValueError:  # a header longer than version 1.0 allows
+                    npy.write_array_header_2_0(member, header)
+                raw = memoryview(arr.reshape(-1).view(np.uint8))
+                for lo in range(0, len(raw), 1 << 20):
+                    member.write(raw[lo:lo + (1 << 20)])

@@ -274,8 +274,12 @@ def import_onnx(source: str | Path | Any) -> Graph:
     model = load_model(source)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
     g = model.graph
-    constants: dict[str, np.ndarray] = {i.name: mapped[k] if k in mapped else onnx.numpy_helper.to_array(i)
-                                        for k, i in enumerate(g.initializer)}
+    constants: dict[str, np.ndarray] = {}
+    for k, init in enumerate(g.initializer):
+        try:
+            constants[init.name] = mapped[k] if k in mapped else onnx.numpy_helper.to_array(init)
+        except (ValueError, TypeError, OSError) as exc:  # data that does not fit its shape, a missing external file
+            raise import_error(f"initializer {init.name}: cannot read its data ({exc})") from None
     tensors: dict[str, TensorInfo] = {}
     inputs: list[str] = []
     for vi in g.input:
