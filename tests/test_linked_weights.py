@@ -112,7 +112,18 @@ def test_a_model_file_with_a_short_weight_is_a_clear_error(tmp_path: Path) -> No
     onnx.save(model, tmp_path / "m.onnx")
     with pytest.raises(CompilerError) as exc:
         compile_model(tmp_path / "m.onnx", resolve({**C_OPTS, "link-params": True}))
-    assert "TIR203" in str(exc.value) or exc.value.diagnostics[0].code == "TIR203"
+    (d,) = exc.value.diagnostics
+    assert d.code == "TIR203" and d.message.startswith("ONNX import: initializer w: cannot read its data")
+
+
+def test_a_truncated_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    onnx.save(dense_model(64, 8192), tmp_path / "m.onnx")
+    data = (tmp_path / "m.onnx").read_bytes()
+    (tmp_path / "m.onnx").write_bytes(data[:len(data) // 2])  # cut inside the big weight
+    with pytest.raises(CompilerError) as exc:
+        compile_model(tmp_path / "m.onnx", resolve(C_OPTS))
+    (d,) = exc.value.diagnostics
+    assert d.code == "TIR203" and "not an ONNX model" in d.message
 
 
 def test_link_params_format_from_each_source(tmp_path: Path) -> None:

@@ -278,7 +278,7 @@ def import_onnx(source: str | Path | Any) -> Graph:
     for k, init in enumerate(g.initializer):
         try:
             constants[init.name] = mapped[k] if k in mapped else onnx.numpy_helper.to_array(init)
-        except (ValueError, TypeError, OSError) as exc:  # data that does not fit its shape, a missing external file
+        except Exception as exc:  # noqa: BLE001 - data that does not fit its shape, a missing external file...
             raise import_error(f"initializer {init.name}: cannot read its data ({exc})") from None
     tensors: dict[str, TensorInfo] = {}
     inputs: list[str] = []

@@ -167,5 +167,8 @@ def load_mapped(path: str | Path) -> tuple[Any, dict[int, np.ndarray]] | None:
             return None
         arrays[index] = np.frombuffer(mm, dtype=np.dtype(dtype).newbyteorder("<"), count=length // itemsize,
                                       offset=offset).reshape(dims)
-    load_external_data_for_model(model, str(Path(path).parent))
+    try:
+        load_external_data_for_model(model, str(Path(path).parent))
+    except Exception:  # noqa: BLE001 - a missing or short file: the ordinary loader says which
+        return None
     return model, arrays
