@@ -23,7 +23,7 @@ _BLOCK = LINE * 256  # input bytes encoded per array operation (bounds the tempo
 _ESCAPED = (0, ord("\n"), ord("\r"), ord('"'), ord("\\"), 0xE2)
 _Q = ord("?")
 
-_IS_ESCAPED = np.zeros(256, dtype=bool)
+_IS_ESCAPED: np.ndarray = np.zeros(256, dtype=bool)
 _IS_ESCAPED[list(_ESCAPED)] = True
 # The three octal digits of each byte, as ASCII.
 _OCTAL = np.array([[ord("0") + (b >> 6), ord("0") + ((b >> 3) & 7), ord("0") + (b & 7)] for b in range(256)],
@@ -33,7 +33,7 @@ _OCTAL = np.array([[ord("0") + (b >> 6), ord("0") + ((b >> 3) & 7), ord("0") + (
 def _escaped(data: np.ndarray, after_q: bool) -> np.ndarray:
     """Which bytes of ``data`` (uint8) become escapes; ``after_q``: the byte before
     ``data[0]`` is a ``?``."""
-    esc = _IS_ESCAPED[data]
+    esc: np.ndarray = _IS_ESCAPED[data]
     # "?" only after another "?": no two raw in a row, so no trigraph (float32 weights near
     # 1.0 have many 0x3f bytes: escaping them all would cost ~25%).
     q = data == _Q
@@ -46,7 +46,7 @@ def _escaped(data: np.ndarray, after_q: bool) -> np.ndarray:
 def _breaks(n: int, at: int) -> np.ndarray:
     """3 (``"``, newline, ``"``) in front of each of ``n`` bytes starting at offset ``at`` of
     the literal that begins a line (every ``LINE``, except the very first), else 0."""
-    breaks = np.zeros(n, dtype=np.int64)
+    breaks: np.ndarray = np.zeros(n, dtype=np.int64)
     first = -at % LINE
     breaks[(first if at + first else first + LINE)::LINE] = 3
     return breaks
@@ -55,11 +55,11 @@ def _breaks(n: int, at: int) -> np.ndarray:
 def _block(data: np.ndarray, at: int, after_q: bool) -> bytes:
     """The text of ``data`` (uint8), bytes ``at`` .. of the literal."""
     esc = _escaped(data, after_q)
-    size = 1 + 3 * esc.astype(np.int64)
+    size: np.ndarray = 1 + 3 * esc.astype(np.int64)
     breaks = _breaks(len(data), at)
     ends = np.cumsum(size + breaks)
     starts = ends - size
-    out = np.empty(int(ends[-1]), dtype=np.uint8)
+    out: np.ndarray = np.empty(int(ends[-1]), dtype=np.uint8)
     raw = ~esc
     out[starts[raw]] = data[raw]
     at_esc = starts[esc]

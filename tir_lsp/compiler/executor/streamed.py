@@ -33,7 +33,7 @@ class StreamedFile:
 
     def reader(self) -> BinaryIO:
         """A file object reading the bytes (for ``tarfile.addfile``)."""
-        return io.BufferedReader(_PieceReader(self), buffer_size=1 << 20)  # type: ignore[return-value]
+        return io.BufferedReader(_PieceReader(self), buffer_size=1 << 20)
 
     def _check(self, n: int) -> None:
         if n != self.size:  # a bug of whoever made the pieces, never the user's
