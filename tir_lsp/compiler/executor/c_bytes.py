@@ -6,6 +6,11 @@ escapes (never swallowing the next character, as ``\\xNN`` would). Random float3
 grow by ~7% (``\\xNN`` escapes: 4x), so linking resnet50's 102 MB of weights writes ~110 MB of C that
 gcc reads in seconds. Lines break every ``LINE`` bytes (adjacent literals concatenate).
 
+``literal_pieces`` makes the text a block at a time from the bytes given in any pieces (the
+weights themselves, with their padding), and ``literal_size`` its length beforehand: the
+text is the same however the bytes are cut (a ``?`` at the end of one piece counts for the
+next), so a big literal is never held whole.
+
 The text holds bytes 0x80-0xff as they are: it is ``bytes``, not ``str``, and must be
 written as such. gcc takes them unchanged in a narrow string literal (its input and
 execution character sets are both UTF-8, so nothing is converted)."""

@@ -217,9 +217,6 @@ def params_chunks(p: WithWeights) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
-LINK_FORMATS = ("c", "incbin")
-
-
 def linked_params_sources(p: WithWeights, stream: bool = False) -> tuple[dict[str, bytes | StreamedFile],
                                                                          dict[str, bytes | StreamedFile]]:
     """With link-params, the files that hold the weights, one per ``params_chunks`` chunk,
