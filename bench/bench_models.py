@@ -1,12 +1,17 @@
 """The nine real CNNs of the onnx package (``onnx/backend/test/data/light``) compiled to C
 and run, against onnxruntime.
 
-    .venv/bin/python bench/bench_models.py [--models squeezenet,resnet50] [--runs 3] [--link-params] [-O2]
+    .venv/bin/python bench/bench_models.py [--models squeezenet,resnet50] [--runs 3]
+                                           [--link-params [--link-params-format c|incbin]] [-O2]
                                            [--native] [--no-tvm] [--refresh] [--tvm-cache FILE]
 
-Each model gets seeded, calibrated weights (tests/light_models.py). Per model it prints:
-build s (``compile_model``: import, TIR, lowering, C), its archive size, gcc s and gcc's
-peak memory (all C of the model, one gcc call), C ms (median run of the typed C interface,
+Each model gets seeded, calibrated weights (tests/light_models.py), saved to an ONNX file.
+Per model it prints: build s and build peak MB (what ``tirc build`` does, in this process:
+``compile_model`` of the file, import, TIR, lowering, C, then the archive and the C files
+written to disk as they are made; the peak is this process's peak resident memory while
+building, reset first through /proc/self/clear_refs, so it includes the process's own
+baseline, printed in the header), the archive's size, gcc s and gcc's peak memory (all C of
+the model, one gcc call), C ms (median run of the typed C interface,
 timed inside the program) vs onnxruntime ms (median, one thread) vs TVM ms (TVM 0.27's
 Relax ONNX frontend, ``tvm.compile`` untuned for llvm, median of the VM's time_evaluator,
 TVM_NUM_THREADS=1), the workspace pool bytes, the weights' bytes, the max abs error of ours
@@ -50,9 +55,10 @@ from _tvm_side import TvmWorker, tvm_python
 from light_models import NAMES, NO_MALLOC, input_of, with_weights
 
 from tir_lsp.compiler.executor.build import compile_model
-from tir_lsp.compiler.executor.c_interface import params_blob
-from tir_lsp.compiler.executor.mlf import archive_bytes
+from tir_lsp.compiler.executor.c_interface import params_file, params_layout
+from tir_lsp.compiler.executor.mlf import write_archive
 from tir_lsp.compiler.executor.options import resolve
+from tir_lsp.compiler.executor.streamed import StreamedFile, write_file
 
 
 def _main_c(c: object, runs: int) -> str:
@@ -71,7 +77,7 @@ def _main_c(c: object, runs: int) -> str:
         lines.append(f"static float out{k}[{p.graph.tensors[t].size}];")
         body.append(f"  out.{cname} = out{k};")
     if p.param_names and not p.options.link_params:
-        n = len(params_blob(p))
+        n = params_layout(p)[1]
         lines.append(f"static unsigned char params[{n}] __attribute__((aligned(64)));")
         body.append(f"  f = fopen(\"params.bin\", \"rb\"); if (!f || fread(params, 1, {n}, f) != {n}) return 3; fclose(f);")
         body.append(f"  if (tvmgen_{m}_load_params(params, {n}) != 0) return 4;")
@@ -151,30 +157,63 @@ class TvmSide:
             self.worker.close()
 
 
+def rss_mb(field: str = "VmHWM") -> int:
+    """This process's resident memory (``VmRSS``) or its peak (``VmHWM``), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def reset_peak_rss() -> bool:
+    """Make this process's peak resident memory its current one (Linux >= 4.0)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
 def bench(name: str, runs: int, link_params: bool, opt: str, work: Path, tvm: TvmSide | None = None,
-          march: str | None = None) -> dict[str, object]:
+          march: str | None = None, link_format: str | None = None) -> dict[str, object]:
+    import onnx
     import onnxruntime as ort
 
-    model = with_weights(name)
-    inputs = input_of(model)
-    t = time.perf_counter()
-    c = compile_model(model, resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True,
-                                      "link-params": link_params or None, "model-name": name}))
-    build_s = time.perf_counter() - t
-    archive_mb = len(archive_bytes(c)) / 1e6
     d = work / name
     (d / "include").mkdir(parents=True)
-    for fname, text in c.sources.items():
-        (d / fname).write_bytes(text if isinstance(text, bytes) else text.encode())
-    for fname, text in c.includes.items():
-        (d / "include" / fname).write_text(text)
+    model = with_weights(name)
+    inputs = input_of(model)
+    model_bytes = model.SerializeToString()
+    (d / "model.onnx").write_bytes(model_bytes)
+    del model
+    import gc
+
+    gc.collect()
+    base = rss_mb("VmRSS")
+    peak_known = reset_peak_rss()
+    t = time.perf_counter()
+    c = compile_model(d / "model.onnx", resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True,
+                                                  "link-params": link_params or None, "link-params-format": link_format,
+                                                  "model-name": name}), stream_weights=True)
+    with open(d / "model.tar", "wb") as f:
+        write_archive(c, f)
+    files: dict[str, str | bytes | StreamedFile] = {**c.sources, **c.data_files}
     p = c.program
     if p.param_names and not link_params:
-        (d / "params.bin").write_bytes(params_blob(p))
+        files["params.bin"] = params_file(p)
+    for fname, text in files.items():
+        with open(d / fname, "wb") as f:
+            write_file(f, text)
+    build_s = time.perf_counter() - t
+    build_mb = rss_mb() if peak_known else None
+    archive_mb = (d / "model.tar").stat().st_size / 1e6
+    (d / "model.tar").unlink()
+    for fname, text in c.includes.items():
+        (d / "include" / fname).write_text(text)
     for k, t_name in enumerate(p.input_names):
         inputs[t_name].astype(np.float32).tofile(d / f"in{k}.bin")
     (d / "main.c").write_text(_main_c(c, runs))
-    srcs = ["main.c", *c.sources]
+    srcs = ["main.c", *(f for f in c.sources if f.endswith(".c"))]
     arch = [f"-march={march}"] if march else []
     gcc_s, gcc_mb, _ = _gcc(["gcc", "-std=c99", opt, *arch, "-Wall", "-Wextra", "-Werror", "-I", "include", *srcs, "-o", "model",
                              "-lm"], d)
@@ -186,16 +225,16 @@ def bench(name: str, runs: int, link_params: bool, opt: str, work: Path, tvm: Tv
     so.log_severity_level = 3
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
-    names = [o.name for o in model.graph.output]
+    sess = ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"])
+    names = [o.name for o in onnx.load_from_string(model_bytes).graph.output]
     times = []
     for _ in range(runs):
         t = time.perf_counter()
         want = sess.run(names, inputs)
         times.append((time.perf_counter() - t) * 1e3)
     got = np.fromfile(d / "out0.bin", dtype=np.float32).reshape(want[0].shape)
-    tvm_row = tvm.figures(name, model.SerializeToString(), inputs, want[0], runs, d) if tvm is not None else None
-    return {"model": name, "tvm": tvm_row, "build_s": build_s, "archive_mb": archive_mb, "gcc_s": gcc_s, "gcc_mb": gcc_mb, "c_ms": c_ms,
+    tvm_row = tvm.figures(name, model_bytes, inputs, want[0], runs, d) if tvm is not None else None
+    return {"model": name, "tvm": tvm_row, "build_s": build_s, "build_mb": build_mb, "base_mb": base, "archive_mb": archive_mb, "gcc_s": gcc_s, "gcc_mb": gcc_mb, "c_ms": c_ms,
             "ort_ms": statistics.median(times), "pool": p.plan.pool_size,
             "weights_mb": sum(p.graph.tensors[t].nbytes for t in p.param_names) / 1e6,
             "max_abs": float(np.abs(got - want[0]).max()), "top1": bool(got.argmax() == want[0].argmax())}
@@ -206,6 +245,7 @@ def main() -> int:
     ap.add_argument("--models", default=",".join(NAMES))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--link-params", action="store_true")
+    ap.add_argument("--link-params-format", choices=("c", "incbin"), help="with --link-params: how (default c)")
     ap.add_argument("-O", dest="opt", default="2", help="gcc optimisation level (default 2)")
     ap.add_argument("--native", action="store_true", help="gcc -march=native and TVM mcpu=<that CPU>")
     ap.add_argument("--no-tvm", action="store_true", help="leave TVM out")
@@ -218,18 +258,19 @@ def main() -> int:
     load = os.getloadavg()
     print(f"gcc -std=c99 -O{args.opt}{f' -march={march}' if march else ''}; TVM target {target}; "
           f"load avg {load[0]:.2f} on {os.cpu_count()} cores{'' if tvm else '; no TVM'}")
-    print("| model | build s | archive MB | gcc s | gcc peak MB | C ms | onnxruntime ms | TVM llvm ms | C/TVM | pool bytes "
+    print("| model | build s | build peak MB (base) | archive MB | gcc s | gcc peak MB | C ms | onnxruntime ms | TVM llvm ms | C/TVM | pool bytes "
           "| weights MB | max abs err (C / TVM) | top-1 |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok = True
     try:
         with tempfile.TemporaryDirectory(prefix="bench_models_") as tmp:
             for name in args.models.split(","):
                 try:
-                    r = bench(name, args.runs, args.link_params, f"-O{args.opt}", Path(tmp), tvm, march)
+                    r = bench(name, args.runs, args.link_params, f"-O{args.opt}", Path(tmp), tvm, march,
+                              args.link_params_format)
                 except Exception as exc:  # noqa: BLE001 - a row per model, whatever fails
                     ok = False
-                    print(f"| {name} | failed: {type(exc).__name__}: {str(exc)[:300]} |||||||||||||", flush=True)
+                    print(f"| {name} | failed: {type(exc).__name__}: {str(exc)[:300]} ||||||||||||||", flush=True)
                     continue
                 ok &= bool(r["top1"])
                 print(row(r), flush=True)
@@ -248,7 +289,8 @@ def row(r: dict[str, object]) -> str:
         tvm_ms, ratio, tvm_err = f"{t['ms']:.0f}{when}", f"{r['c_ms'] / t['ms']:.2f}", f"{t['max_abs']:.1e}"  # type: ignore[operator]
     else:
         tvm_ms, ratio, tvm_err = "-", "-", "-"
-    return (f"| {r['model']} | {r['build_s']:.1f} | {r['archive_mb']:.1f} | {r['gcc_s']:.1f} | {r['gcc_mb']} "
+    peak = f"{r['build_mb']} ({r['base_mb']})" if r.get("build_mb") is not None else "-"
+    return (f"| {r['model']} | {r['build_s']:.1f} | {peak} | {r['archive_mb']:.1f} | {r['gcc_s']:.1f} | {r['gcc_mb']} "
             f"| {r['c_ms']:.0f} | {r['ort_ms']:.1f} | {tvm_ms} | {ratio} | {r['pool']} | {r['weights_mb']:.1f} "
             f"| {r['max_abs']:.1e} / {tvm_err} | {'yes' if r['top1'] else 'NO'} |")
 

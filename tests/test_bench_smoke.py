@@ -93,7 +93,7 @@ def test_models_row_for_squeezenet(tmp_path: Path) -> None:
             tvm.close()
     assert r["top1"] and r["max_abs"] < 1e-4 and r["c_ms"] > 0 and r["pool"] > 0
     row = bench_models.row(r)
-    assert row.startswith("| squeezenet | ") and row.count("|") == 14
+    assert row.startswith("| squeezenet | ") and row.count("|") == 15
     if tvm is not None:
         t = r["tvm"]
         assert t["max_abs"] < 1e-4 and t["ms"] > 0 and not t["cached"]

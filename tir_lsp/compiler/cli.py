@@ -6,7 +6,8 @@
                     [--print-after P[,P]|all] [--print-before ...] [--stop-after P]
                     [--dump-dir DIR] [--force]
     tirc build MODEL.onnx [--executor aot|graph] [--interface-api c|packed] [--unpacked-api]
-                    [--link-params] [--model-name NAME] -o OUT.tar     (tir_lsp/compiler/cli_build.py)
+                    [--link-params [--link-params-format c|incbin]] [--model-name NAME] -o OUT.tar
+                    (tir_lsp/compiler/cli_build.py)
     tirc graph FILE.tir --format json|dot
 
 Errors are ``file:line:col: error: message [TIRxxx]`` on stderr with exit 1; usage errors

@@ -1,13 +1,21 @@
 """``tirc build``: an ONNX model -> a Model Library Format archive.
 
     tirc build MODEL.onnx -o OUT.tar [--executor aot|graph] [--interface-api c|packed]
-               [--unpacked-api] [--link-params] [--runtime crt|cpp] [--target "c -executor=aot ..."]
+               [--unpacked-api] [--link-params [--link-params-format c|incbin]] [--runtime crt|cpp]
+               [--target "c -executor=aot ..."]
                [--config FILE.json|FILE.toml] [--model-name NAME] [--print-after P[,P]|all] [--force]
                [--progress | --no-progress]
 
 Options come from the command line, a config file (command line wins) or, deprecated, the
 target string (it must agree with the others). Invalid combinations exit 1 with TIR107. A
 model that cannot be imported exits 1 with ``MODEL.onnx: error: ... [TIR203]``.
+
+``--link-params`` compiles the weights in: as C string literals of their bytes
+(``--link-params-format c``, the default: portable C, but gcc needs ~6.5x the largest weights
+file in memory), or as raw ``.bin`` files the assembler includes (``incbin``: GNU as or
+clang, ELF targets; gcc needs ~the file's size, and the ``.c`` must be compiled by its path,
+next to its ``.bin``). The archive is written as it is made: the build holds the weights
+about once.
 
 On a terminal (stderr a TTY) one line is redrawn as the build goes
 (``[12/27] lowering fused_nn_conv2d_add_nn_relu_3``) and erased at the end; elsewhere (CI
@@ -32,7 +40,10 @@ def add_build_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--executor", choices=("aot", "graph"))
     p.add_argument("--interface-api", choices=("c", "packed"))
     p.add_argument("--unpacked-api", action="store_true", default=None)
-    p.add_argument("--link-params", action="store_true", default=None)
+    p.add_argument("--link-params", action="store_true", default=None, help="compile the weights into the C")
+    p.add_argument("--link-params-format", choices=("c", "incbin"),
+                   help="with --link-params: C string literals (c, default, portable) or raw .bin files that "
+                        "the assembler includes (incbin: GNU as/clang on ELF; far less compiler memory)")
     p.add_argument("--runtime", choices=("crt", "cpp"))
     p.add_argument("--target", metavar="TARGET", help='deprecated: options inside a target string, e.g. "c -executor=aot"')
     p.add_argument("--config", metavar="FILE", help="options from a JSON or TOML file")
@@ -102,18 +113,19 @@ def _written_by_tirc(path: Path) -> bool:
         return False
 
 
-def write_archive(path: Path, data: bytes, force: bool) -> None:
-    """Write ``data`` atomically; refuse to replace a file that is not an archive tirc wrote."""
-    from tir_lsp.compiler.cli_support import write_output
+def write_archive(path: Path, compiled: Any, force: bool) -> None:
+    """Write the archive of ``compiled`` atomically, as it is made (``mlf.write_archive``);
+    refuse to replace a file that is not an archive tirc wrote."""
+    from tir_lsp.compiler.cli_support import write_output_with
+    from tir_lsp.compiler.executor import mlf
 
-    write_output(path, data, force, written_by_tirc=_written_by_tirc)
+    write_output_with(path, lambda f: mlf.write_archive(compiled, f), force, written_by_tirc=_written_by_tirc)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from tir_lsp.compiler.cli_support import UsageError, pass_selection
     from tir_lsp.compiler.diagnostics import CompilerError
     from tir_lsp.compiler.executor.build import compile_model
-    from tir_lsp.compiler.executor.mlf import archive_bytes
     from tir_lsp.compiler.executor.options import read_config, resolve
     from tir_lsp.compiler.frontend.onnx_import import IMPORT_ERROR
     from tir_lsp.compiler.transform.pipeline import list_passes
@@ -122,7 +134,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.model}: no such file")
     print_after = pass_selection(args.print_after, list_passes(), "--print-after") or None
     command_line = {"executor": args.executor, "interface-api": args.interface_api, "unpacked-api": args.unpacked_api,
-                    "link-params": args.link_params, "runtime": args.runtime}
+                    "link-params": args.link_params, "runtime": args.runtime,
+                    "link-params-format": getattr(args, "link_params_format", None)}
     config = read_config(args.config) if args.config else None
     options = resolve(command_line, config, args.target, args.model_name)
     for w in options.warnings:
@@ -130,10 +143,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress = progress_for(getattr(args, "progress", None), sys.stderr, f"tvmgen_{options.model_name}_")
     start = time.perf_counter()
     try:
-        compiled = compile_model(args.model, options, print_after, progress=progress)
+        compiled = compile_model(args.model, options, print_after, progress=progress, stream_weights=True)
         if progress is not None:
             progress("archive", 0, 1, args.output)
-        write_archive(Path(args.output), archive_bytes(compiled), args.force)
+        write_archive(Path(args.output), compiled, args.force)
     except CompilerError as exc:
         if progress is not None:
             progress.clear()
@@ -154,6 +167,8 @@ def build_summary(compiled: Any, output: str, seconds: float | None = None) -> s
     """One line: fused operators (from how many ONNX nodes, of which kinds), the workspace
     pool (graph executor: the storage of the intermediates), the weights and where they
     are, the C written, and the time taken."""
+    from tir_lsp.compiler.executor.streamed import file_size
+
     p = compiled.program
     plan = p.plan
     kinds: dict[str, int] = {}
@@ -162,10 +177,12 @@ def build_summary(compiled: Any, output: str, seconds: float | None = None) -> s
     ops = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
     weights = sum(p.graph.tensors[t].nbytes for t in p.param_names)
     where = "linked in" if p.options.link_params else f"in parameters/{p.options.model_name}.params.bin"
+    if p.options.link_params and p.options.link_params_format == "incbin":
+        where = f"linked in (.incbin of {len(compiled.data_files)} .bin files)"
     if p.options.executor == "graph" and not p.options.link_params:
         where = f"in parameters/{p.options.model_name}.params.npz"
     pool = "workspace" if p.options.executor == "aot" else "intermediate storage"
-    c_bytes = sum(len(text) for text in compiled.sources.values())
+    c_bytes = sum(file_size(text) for text in compiled.sources.values())
     took = f", {seconds:.1f} s" if seconds is not None else ""
     return (f"tirc: wrote {output}: {len(p.fused)} operators (fused from {len(p.graph.nodes)} nodes: {ops}), "
             f"{pool} {plan.pool_size} bytes (peak live {plan.peak_live}, naive {plan.naive_size}), "

@@ -12,6 +12,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from tir_lsp.compiler.diagnostics import ERROR, CompilerError, Diagnostic, sort_key
 from tir_lsp.compiler.ir.function import IRModule
@@ -126,6 +127,14 @@ def write_output(path: Path, data: str | bytes, force: bool,
     """Write ``data`` to ``path`` atomically, refusing to replace a file tirc did not write
     (``written_by_tirc`` tells, for the kind of file at hand) unless ``force``. Raises
     OutputError naming ``path`` (never the temporary file) when the system refuses."""
+    write_output_with(path, lambda f: f.write(data if isinstance(data, bytes) else data.encode("utf-8")), force,
+                      written_by_tirc)
+
+
+def write_output_with(path: Path, write: Callable[[BinaryIO], object], force: bool,
+                      written_by_tirc: Callable[[Path], bool] = _text_written_by_tirc) -> None:
+    """``write_output`` of what ``write`` writes into the (temporary) file it is given: a big
+    output goes to disk as it is made, never whole in memory."""
     check_replaceable(path, force, written_by_tirc)
     if path.parent.exists() and not path.parent.is_dir():
         raise OutputError(f"cannot write {path}: {path.parent} is not a directory")
@@ -137,7 +146,7 @@ def write_output(path: Path, data: str | bytes, force: bool,
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), _new_file_mode(path))
-            f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+            write(f)
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

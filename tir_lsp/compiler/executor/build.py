@@ -24,6 +24,7 @@ from tir_lsp.compiler.executor.graph_json import (
     registry_source,
 )
 from tir_lsp.compiler.executor.options import ExecutorOptions, validate
+from tir_lsp.compiler.executor.streamed import StreamedFile
 from tir_lsp.compiler.frontend.onnx_import import import_onnx
 from tir_lsp.compiler.ir.function import IRModule
 
@@ -38,14 +39,17 @@ class CompiledModel:
     """A compiled model: its program, the TIR dumped at the chosen stages, C sources
     (file name under codegen/host/src or include -> text) and, for the graph executor,
     ``graph.json``. A source is ``bytes`` when it holds raw bytes (the linked weights,
-    ``<model>_params<k>.c``): write it as it is, never re-encoded."""
+    ``<model>_params<k>.c``): write it as it is, never re-encoded; a ``StreamedFile`` when
+    it was asked to be made only as it is written (``stream_weights``). ``data_files`` ship
+    next to the sources but are not C: the weights ``link-params-format incbin`` includes."""
 
     program: AotProgram | GraphProgram
     lowered: IRModule
     tir_stages: dict[str, str] = field(default_factory=dict)  # "tir-<N>.txt" -> text
-    sources: dict[str, str | bytes] = field(default_factory=dict)
+    sources: dict[str, str | bytes | StreamedFile] = field(default_factory=dict)
     includes: dict[str, str] = field(default_factory=dict)
     graph_json: str | None = None
+    data_files: dict[str, bytes | StreamedFile] = field(default_factory=dict)
 
 
 def _no_progress(phase: str, done: int, total: int, what: str) -> None:
@@ -53,13 +57,15 @@ def _no_progress(phase: str, done: int, total: int, what: str) -> None:
 
 
 def compile_model(model: str | Path | Any, options: ExecutorOptions, print_after: set[str] | str | None = None,
-                  progress: ProgressHook | None = None) -> CompiledModel:
+                  progress: ProgressHook | None = None, stream_weights: bool = False) -> CompiledModel:
     """Compile an ONNX model (path or ModelProto) with ``options``.
 
     ``print_after`` names the passes after which the whole program's TIR is kept as
     ``tir-<N>.txt`` (N = the pass's position in the pipeline, 1-based); ``tir-0.txt`` is the
     program as generated. By default only the last stage, just before codegen, is kept.
-    ``progress`` is told as each step starts (see ``ProgressHook``).
+    ``progress`` is told as each step starts (see ``ProgressHook``). With ``stream_weights``
+    the files of linked weights are ``StreamedFile``s, made as the archive is written
+    (``mlf.write_archive``), so that the build holds the weights once; without, ``bytes``.
     """
     from tir_lsp.compiler.backend.c_codegen import emit_c
     from tir_lsp.compiler.backend.runtime_header import HEADER_NAME, runtime_header
@@ -101,16 +107,19 @@ def compile_model(model: str | Path | Any, options: ExecutorOptions, print_after
 
     tell("emit", 0, 1, "")
     m = options.model_name
-    sources: dict[str, str | bytes] = {f"{m}_lib1.c": emit_c(lowered)}
+    sources: dict[str, str | bytes | StreamedFile] = {f"{m}_lib1.c": emit_c(lowered)}
+    data_files: dict[str, bytes | StreamedFile] = {}
     includes = {HEADER_NAME: runtime_header()}
     if options.link_params and program.param_names:
         weights = sum(program.graph.tensors[t].nbytes for t in program.param_names)
         tell("emit", 0, 1, f"weights ({weights} bytes)")
-        sources.update(linked_params_sources(program))
+        linked, data_files = linked_params_sources(program, stream=stream_weights)
+        sources.update(linked)
     if isinstance(program, GraphProgram):
         sources[f"{m}_lib0.c"] = registry_source(program)
         includes[header_name(m)] = header_text(program)
-        return CompiledModel(program, lowered, stages, dict(sorted(sources.items())), includes, graph_json_text(program))
+        return CompiledModel(program, lowered, stages, dict(sorted(sources.items())), includes, graph_json_text(program),
+                             data_files)
     sources[f"{m}_lib0.c"] = interface_source(program) if options.interface_api == "c" else packed_entry_source(program)
     includes[header_name(m)] = interface_header(program)
-    return CompiledModel(program, lowered, stages, dict(sorted(sources.items())), includes)
+    return CompiledModel(program, lowered, stages, dict(sorted(sources.items())), includes, data_files=data_files)

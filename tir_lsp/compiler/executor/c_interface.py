@@ -24,6 +24,8 @@ and the packed entry (``interface-api packed``), as TVM's CRT names it:
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import numpy as np
@@ -31,8 +33,9 @@ import numpy as np
 from tir_lsp.compiler.backend.c_codegen import storage_type
 from tir_lsp.compiler.backend.runtime_header import HEADER_NAME
 from tir_lsp.compiler.executor.aot import AotProgram
-from tir_lsp.compiler.executor.c_bytes import c_string_literal
+from tir_lsp.compiler.executor.c_bytes import literal_pieces, literal_size
 from tir_lsp.compiler.executor.options import ExecutorOptions
+from tir_lsp.compiler.executor.streamed import StreamedFile
 from tir_lsp.compiler.frontend.graph import Graph, numpy_dtype
 from tir_lsp.compiler.ir.dtype import parse_dtype
 
@@ -154,22 +157,45 @@ def params_layout(p: WithWeights) -> tuple[dict[str, int], int]:
     return offsets, size
 
 
+def weight_view(p: WithWeights, tensor: str) -> np.ndarray:
+    """The bytes of weight ``tensor`` as the C reads them (little-endian, in its dtype), as
+    uint8: a view of the constant, not a copy, when it is already laid out so."""
+    dt = numpy_dtype(p.graph.tensors[tensor].dtype).newbyteorder("<")
+    arr = np.ascontiguousarray(p.graph.constants[tensor], dtype=dt)
+    flat: np.ndarray = arr.reshape(-1).view(np.uint8)
+    return flat
+
+
 def weight_bytes(p: WithWeights, tensor: str) -> bytes:
     """The bytes of weight ``tensor`` as the C reads them (little-endian, in its dtype)."""
-    dt = numpy_dtype(p.graph.tensors[tensor].dtype).newbyteorder("<")
-    return np.ascontiguousarray(p.graph.constants[tensor], dtype=dt).tobytes()
+    return weight_view(p, tensor).tobytes()
+
+
+def params_pieces(p: WithWeights, names: list[str] | None = None) -> Iterator[memoryview | bytes]:
+    """The bytes of the parameter blob (``params_layout``) from the first weight of ``names``
+    (C names, consecutive in the layout; default all) to the start of the weight after the
+    last: each weight (a view, when it can be) and the zeros that pad it."""
+    offsets, size = params_layout(p)
+    order = list(offsets)
+    ends = {c: offsets[order[k + 1]] if k + 1 < len(order) else size for k, c in enumerate(order)}
+    tensor_of = {c: t for t, c in p.param_names.items()}
+    for c in order if names is None else names:
+        data = weight_view(p, tensor_of[c]).data  # the bytes, viewed
+        yield data
+        if ends[c] - offsets[c] > len(data):
+            yield bytes(ends[c] - offsets[c] - len(data))
 
 
 def params_blob(p: WithWeights) -> bytes:
     """The weights as one little-endian blob (each weight in its dtype) laid out by
     ``params_layout``: the file
     ``parameters/<model>.params.bin`` that ``tvmgen_<model>_load_params`` takes."""
-    offsets, size = params_layout(p)
-    blob = bytearray(size)
-    for t, c in p.param_names.items():
-        data = weight_bytes(p, t)
-        blob[offsets[c]:offsets[c] + len(data)] = data
-    return bytes(blob)
+    return b"".join(params_pieces(p))
+
+
+def params_file(p: WithWeights) -> StreamedFile:
+    """``params_blob`` made a block at a time, for the archive."""
+    return StreamedFile(params_layout(p)[1], lambda: params_pieces(p))
 
 
 CHUNK_BYTES = 32 << 20  # linked weights per generated C file (gcc needs ~7x in memory)
@@ -191,30 +217,86 @@ def params_chunks(p: WithWeights) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
-def linked_params_sources(p: WithWeights) -> dict[str, bytes]:
-    """With link-params: ``<model>_params<k>.c``, the weights as ``const unsigned char``
-    arrays (``tvmgen_<model>_params<k>``, laid out as ``params_layout``) initialised from
-    string literals of their bytes (``c_bytes``): ~1.07 bytes of C per byte of weight, read
-    by gcc far faster and in far less memory than numbers. The text is ``bytes`` (it holds
-    raw bytes 0x80-0xff): write it as it is."""
+def linked_params_sources(p: WithWeights, stream: bool = False) -> tuple[dict[str, bytes | StreamedFile],
+                                                                         dict[str, bytes | StreamedFile]]:
+    """With link-params, the files that hold the weights, one per ``params_chunks`` chunk,
+    each defining ``const unsigned char tvmgen_<model>_params<k>[]`` (64-byte aligned, laid
+    out as ``params_layout``): (C sources, data files that ship next to them).
+
+    ``link-params-format c``: ``<model>_params<k>.c``, the array initialised from a string
+    literal of its bytes (``c_bytes``): ~1.07 bytes of C per byte of weight, portable C, read
+    by gcc far faster and in far less memory than numbers (still ~6.5x the largest file).
+    ``incbin``: ``<model>_params<k>.c`` is a few lines of top-level assembly that include the
+    raw bytes of ``<model>_params<k>.c.bin`` (``.incbin``, GNU as or clang on ELF targets):
+    the compiler reads the file once, in ~its size of memory.
+
+    The C text is ``bytes`` (it holds raw bytes 0x80-0xff): write it as it is. With
+    ``stream`` the big files are ``StreamedFile``s, made a block at a time as they are
+    written; without, ``bytes`` (the same bytes)."""
     m = p.options.model_name
+    fmt = p.options.link_params_format
     offsets, size = params_layout(p)
-    tensor_of = {c: t for t, c in p.param_names.items()}
-    out = {}
     names = list(offsets)
+    sources: dict[str, bytes | StreamedFile] = {}
+    data_files: dict[str, bytes | StreamedFile] = {}
     for k, chunk in enumerate(params_chunks(p)):
         lo = offsets[chunk[0]]
         nxt = names.index(chunk[-1]) + 1
         hi = offsets[names[nxt]] if nxt < len(names) else size
-        data = bytearray(hi - lo)
-        for c in chunk:
-            w = weight_bytes(p, tensor_of[c])
-            data[offsets[c] - lo:offsets[c] - lo + len(w)] = w
-        head = (f"/* Generated by tir-lsp's compiler: weights of model \"{m}\" ({', '.join(chunk[:3])}"
-                f"{', ...' if len(chunk) > 3 else ''}), little-endian bytes. */\n"
-                f"const unsigned char tvmgen_{m}_params{k}[{hi - lo}] __attribute__((aligned({PARAMS_ALIGN}))) =\n")
-        out[f"{m}_params{k}.c"] = b"".join([head.encode(), c_string_literal(data), b";\n"])
-    return out
+
+        def pieces(chunk: list[str] = chunk) -> Iterator[memoryview | bytes]:
+            return params_pieces(p, chunk)
+
+        what = f"{', '.join(chunk[:3])}{', ...' if len(chunk) > 3 else ''}"
+        sym = f"tvmgen_{m}_params{k}"
+        if fmt == "incbin":
+            name = f"{m}_params{k}.c"
+            sources[name] = _incbin_source(m, sym, name, what, hi - lo, pieces)
+            data = StreamedFile(hi - lo, pieces)
+            data_files[f"{name}.bin"] = data if stream else data.to_bytes()
+            continue
+        head = (f"/* Generated by tir-lsp's compiler: weights of model \"{m}\" ({what}), little-endian bytes. */\n"
+                f"const unsigned char {sym}[{hi - lo}] __attribute__((aligned({PARAMS_ALIGN}))) =\n").encode()
+
+        def text(head: bytes = head, pieces: Callable[[], Iterator[memoryview | bytes]] = pieces) -> Iterator[bytes]:
+            yield head
+            yield from literal_pieces(pieces())
+            yield b";\n"
+
+        c_file = StreamedFile(len(head) + literal_size(pieces()) + 2, text) if stream else None
+        sources[f"{m}_params{k}.c"] = c_file if c_file is not None else b"".join(text())
+    return sources, data_files
+
+
+def _incbin_source(m: str, sym: str, name: str, what: str, size: int,
+                   pieces: Callable[[], Iterator[memoryview | bytes]]) -> bytes:
+    """``<model>_params<k>.c`` for ``link-params-format incbin``: ``sym`` is the bytes of
+    ``<name>.bin``, found next to this file through ``__FILE__`` (so compile it by its path,
+    whatever the working directory). The digest of the bytes is part of the text, so a build
+    cache keyed on the preprocessed source sees new weights; the assembler stops if the
+    file does not hold exactly ``size`` bytes."""
+    digest = hashlib.sha256()
+    for piece in pieces():
+        digest.update(piece)
+    lines = [
+        f"/* Generated by tir-lsp's compiler: weights of model \"{m}\" ({what}), little-endian bytes: the {size} bytes",
+        f" * of {name}.bin, which the assembler includes (.incbin: GNU as or clang, ELF targets). Compile this",
+        " * file by its path (its own directory holds the .bin: __FILE__ \".bin\" names it). */",
+        "__asm__(",
+        f'    "\\t.pushsection .rodata.{sym},\\"a\\",%progbits\\n"',
+        f'    "\\t.balign {PARAMS_ALIGN}\\n"',
+        f'    "\\t.globl {sym}\\n"',
+        f'    "\\t.type {sym}, %object\\n"',
+        f'    "{sym}:\\n"',
+        '    "\\t.incbin \\"" __FILE__ ".bin\\"\\n"',
+        f'    "\\t.if . - {sym} - {size}\\n"',
+        f'    "\\t.error \\"{name}.bin must hold the {size} bytes of the weights (sha256 {digest.hexdigest()})\\"\\n"',
+        '    "\\t.endif\\n"',
+        f'    "\\t.size {sym}, {size}\\n"',
+        '    "\\t.popsection\\n");',
+        "",
+    ]
+    return "\n".join(lines).encode()
 
 
 def linked_param_pointers(p: WithWeights, lines: list[str]) -> dict[str, str]:

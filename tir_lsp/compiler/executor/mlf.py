@@ -3,6 +3,8 @@
     metadata.json                  model name, executor, options, workspace size, inputs and
                                    outputs (shape, dtype), the fused functions
     codegen/host/src/*.c           the operators and, with aot, __tvm_main__ (<model>_lib1.c);
+                                   with link-params the weights (<model>_params<k>.c; with
+                                   link-params-format incbin each includes <model>_params<k>.c.bin);
                                    the entry point (<model>_lib0.c: tvmgen_<model>_run, typed
                                    for interface-api c, packed for packed) or, with graph, the
                                    operator table tvmgen_<model>_get_function
@@ -23,14 +25,17 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-from typing import Any
+import tempfile
+import zipfile
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from tir_lsp.compiler.executor.aot import AotProgram
 from tir_lsp.compiler.executor.build import CompiledModel
-from tir_lsp.compiler.executor.c_interface import params_blob, params_layout
+from tir_lsp.compiler.executor.c_interface import params_file, params_layout
 from tir_lsp.compiler.executor.graph_json import GraphProgram
+from tir_lsp.compiler.executor.streamed import StreamedFile
 
 MLF_VERSION = 7  # the layout of TVM's MLF version 7
 
@@ -81,6 +86,7 @@ def metadata(c: CompiledModel) -> dict[str, Any]:
                       for g in p.fused],
         "entry_point": entry_point,
         "tir_stages": sorted(c.tir_stages),
+        **({"link_params_format": o.link_params_format} if o.link_params else {}),
     }
 
 
@@ -104,29 +110,70 @@ def member_name(name: str) -> str:
 
 def archive_bytes(c: CompiledModel) -> bytes:
     """The MLF archive of ``c`` as tar bytes (deterministic: fixed mtimes, sorted entries)."""
-    files: dict[str, bytes] = {"metadata.json": (json.dumps(metadata(c), indent=2) + "\n").encode()}
-    for name, text in c.sources.items():
-        files[f"codegen/host/src/{name}"] = text if isinstance(text, bytes) else text.encode()
-    for name, text in c.includes.items():
-        files[f"codegen/host/include/{name}"] = text.encode()
-    if c.graph_json is not None:
-        files["executor-config/graph/graph.json"] = c.graph_json.encode()
-    for name, text in c.tir_stages.items():
-        files[f"src/{name}"] = text.encode()
-    if isinstance(c.program, AotProgram) and c.program.param_names and not c.program.options.link_params:
-        files[f"parameters/{c.program.options.model_name}.params.bin"] = params_blob(c.program)
-    else:
-        buf = io.BytesIO()
-        consts = {n: c.program.graph.constants[t] for t, n in c.program.param_names.items()}
-        np.savez(buf, **consts)  # type: ignore[arg-type]
-        files[f"parameters/{c.program.options.model_name}.params.npz"] = buf.getvalue()
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name in sorted(files):
-            data = files[name]
+    write_archive(c, out)
+    return out.getvalue()
+
+
+def write_archive(c: CompiledModel, out: BinaryIO) -> None:
+    """Write the MLF archive of ``c`` (the bytes ``archive_bytes`` returns) to ``out``, the
+    weights a block at a time: the linked weights' files (``StreamedFile``), the parameter
+    blob from the constants themselves, and the ``.npz`` through a temporary file, so that
+    writing holds no copy of the weights."""
+    files: dict[str, str | bytes | StreamedFile] = {"metadata.json": json.dumps(metadata(c), indent=2) + "\n"}
+    for name, text in c.sources.items():
+        files[f"codegen/host/src/{name}"] = text
+    for name, data in c.data_files.items():
+        files[f"codegen/host/src/{name}"] = data
+    for name, text in c.includes.items():
+        files[f"codegen/host/include/{name}"] = text
+    if c.graph_json is not None:
+        files["executor-config/graph/graph.json"] = c.graph_json
+    for name, text in c.tir_stages.items():
+        files[f"src/{name}"] = text
+    npz = None
+    m = c.program.options.model_name
+    if isinstance(c.program, AotProgram) and c.program.param_names and not c.program.options.link_params:
+        files[f"parameters/{m}.params.bin"] = params_file(c.program)
+    else:
+        npz = f"parameters/{m}.params.npz"
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar, tempfile.TemporaryFile() as spool:
+        if npz is not None:
+            _write_npz(spool, {n: c.program.graph.constants[t] for t, n in c.program.param_names.items()})
+        for name in sorted([*files, *([npz] if npz else [])]):
             info = tarfile.TarInfo(f"./{member_name(name)}")
-            info.size = len(data)
             info.mtime = 0
             info.mode = 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
+            if name == npz:
+                info.size = spool.tell()
+                spool.seek(0)
+                tar.addfile(info, spool)
+                continue
+            data = files[name]
+            if isinstance(data, StreamedFile):
+                info.size = data.size
+                tar.addfile(info, data.reader())
+            else:
+                raw = data.encode() if isinstance(data, str) else data
+                info.size = len(raw)
+                tar.addfile(info, io.BytesIO(raw))
+
+
+def _write_npz(f: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
+    """What ``numpy.savez(f, **arrays)`` writes, with fixed member times (the archive is
+    deterministic) and each array's data copied 1 MB at a time."""
+    from numpy.lib import format as npy
+
+    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
+        for name, value in arrays.items():
+            arr = np.asarray(value)
+            arr = arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)  # (which makes 0-d arrays 1-d)
+            with z.open(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True) as member:
+                header = npy.header_data_from_array_1_0(arr)
+                try:
+                    npy.write_array_header_1_0(member, header)
+                except ValueError:  # a header longer than version 1.0 allows
+                    npy.write_array_header_2_0(member, header)
+                raw = memoryview(arr.reshape(-1).view(np.uint8))
+                for lo in range(0, len(raw), 1 << 20):
+                    member.write(raw[lo:lo + (1 << 20)])

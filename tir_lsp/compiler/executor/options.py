@@ -20,9 +20,12 @@ CHOICES: dict[str, tuple[object, ...]] = {
     "unpacked-api": (True, False),
     "runtime": ("crt", "cpp"),
     "link-params": (True, False),
+    # How linked weights are compiled in (c_interface.linked_params_sources): portable C
+    # string literals, or raw bytes the assembler includes (.incbin).
+    "link-params-format": ("c", "incbin"),
 }
 DEFAULTS: dict[str, object] = {"executor": "graph", "interface-api": "packed", "unpacked-api": False,
-                               "runtime": "crt", "link-params": False}
+                               "runtime": "crt", "link-params": False, "link-params-format": "c"}
 
 
 def options_error(message: str) -> CompilerError:
@@ -38,9 +41,11 @@ class ExecutorOptions:
     link_params: bool = False
     model_name: str = "default"
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    link_params_format: str = "c"
 
     def module_attrs(self) -> dict[str, object]:
-        """The options as ``I.module_attrs``, so an emitted file describes itself."""
+        """The options as ``I.module_attrs``, so an emitted file describes itself (all but
+        ``link-params-format``, which changes only the files that hold linked weights)."""
         return {"executor": self.executor, "interface-api": self.interface_api, "unpacked-api": self.unpacked_api,
                 "runtime": self.runtime, "link-params": self.link_params, "model-name": self.model_name}
 
@@ -125,7 +130,8 @@ def resolve(command_line: dict[str, object], config: dict[str, object] | None = 
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise options_error(f"model name {name!r} is not a C identifier; use letters, digits and _")
     opts = ExecutorOptions(str(merged["executor"]), str(merged["interface-api"]), bool(merged["unpacked-api"]),
-                           str(merged["runtime"]), bool(merged["link-params"]), name, tuple(warnings))
+                           str(merged["runtime"]), bool(merged["link-params"]), name, tuple(warnings),
+                           str(merged["link-params-format"]))
     validate(opts)
     return opts
 
@@ -143,3 +149,8 @@ def validate(o: ExecutorOptions) -> None:
                             "add --unpacked-api")
     if o.interface_api == "c" and o.runtime == "cpp":
         raise options_error("--interface-api c needs the C runtime; use --runtime crt, or --interface-api packed")
+    if o.link_params_format not in CHOICES["link-params-format"]:
+        raise options_error(f"link-params-format={o.link_params_format!r} is not one of c, incbin")
+    if o.link_params_format != "c" and not o.link_params:
+        raise options_error(f"--link-params-format {o.link_params_format} says how linked weights are compiled in; "
+                            "add --link-params, or drop --link-params-format")

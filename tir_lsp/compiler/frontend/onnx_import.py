@@ -260,13 +260,26 @@ class _Importer:
 
 
 def import_onnx(source: str | Path | Any) -> Graph:
-    """The ``Graph`` of an ONNX model (path or ModelProto) with static shapes and dtypes."""
+    """The ``Graph`` of an ONNX model (path or ModelProto) with static shapes and dtypes. A
+    file's big weights are read in place (``onnx_mapped``), not copied."""
     import onnx.numpy_helper
 
+    from tir_lsp.compiler.frontend.onnx_mapped import load_mapped
+
+    mapped: dict[int, np.ndarray] = {}
+    if not isinstance(source, onnx.ModelProto):
+        found = load_mapped(source)
+        if found is not None:
+            source, mapped = found
     model = load_model(source)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
     g = model.graph
-    constants: dict[str, np.ndarray] = {i.name: onnx.numpy_helper.to_array(i) for i in g.initializer}
+    constants: dict[str, np.ndarray] = {}
+    for k, init in enumerate(g.initializer):
+        try:
+            constants[init.name] = mapped[k] if k in mapped else onnx.numpy_helper.to_array(init)
+        except Exception as exc:  # noqa: BLE001 - data that does not fit its shape, a missing external file...
+            raise import_error(f"initializer {init.name}: cannot read its data ({exc})") from None
     tensors: dict[str, TensorInfo] = {}
     inputs: list[str] = []
     for vi in g.input:
