@@ -31,6 +31,7 @@ from tir_lsp import cross_file, transport
 from tir_lsp.compiler.diagnostics import Diagnostic
 from tir_lsp.compiler.ir.function import PrimFunc
 from tir_lsp.compiler.ir.span import Span
+from tir_lsp.compiler.text.parsed_file import ParsedFile
 from tir_lsp.documents import Document
 from tir_lsp.features import code_actions as ca
 from tir_lsp.features import commands as cmd
@@ -100,6 +101,7 @@ class TirLanguageServer(LanguageServer):
         self.analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tir-analysis")
         # Modules of closed workspace files that open documents call into (cross_file).
         self.modules = cross_file.ModuleCache()
+        self.index.on_parsed = self._parsed_on_disk
 
     # ------------------------------------------------------------------ documents
     def path_of(self, uri: str) -> str:
@@ -127,6 +129,19 @@ class TirLanguageServer(LanguageServer):
         if uri in self.workspace.text_documents:
             self.docs[uri] = doc
         return doc
+
+    def _parsed_on_disk(self, path: str, stamp: tuple[int, int], parsed: ParsedFile) -> None:
+        """The index has read ``path`` (its thread): the module is kept when open documents
+        call into the file, which is then parsed once, not again when the calls are checked."""
+        if not self.modules.has(path):
+            called = set().union(*(d.external for d in list(self.docs.values())))
+            if not called:
+                return
+            defined = {name for name, _span, _f in parsed.function_names()}
+            defined |= {f.global_symbol for f in parsed.module.functions}
+            if not called & defined:
+                return
+        self.modules.put(path, stamp, parsed.module)
 
     def resolver_for(self, uri: str) -> cross_file.Resolver:
         """Where the calls of ``uri`` to functions it does not define are resolved: the other
