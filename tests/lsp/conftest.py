@@ -35,10 +35,31 @@ def _record_diagnostics(client: LanguageClient, params: t.PublishDiagnosticsPara
     client.published.append(params)  # type: ignore[attr-defined]
 
 
+class _BoundedClient(LanguageClient):
+    """pytest-lsp's client whose session start and end fail after WAIT_TIMEOUT seconds
+    instead of waiting forever; a server that does not exit is killed (pytest-lsp waits for
+    the process to end, without a limit)."""
+
+    async def initialize_session(self, params: t.InitializeParams) -> t.InitializeResult:
+        return await self._bounded(super().initialize_session(params), "answer initialize")
+
+    async def shutdown_session(self) -> None:
+        await self._bounded(super().shutdown_session(), "shut down and exit")
+
+    async def _bounded(self, step: Coroutine[Any, Any, Any], what: str) -> Any:
+        try:
+            return await asyncio.wait_for(step, WAIT_TIMEOUT)
+        except TimeoutError:
+            server = self._server
+            if server is not None and server.returncode is None:
+                server.kill()
+            pytest.fail(f"the language server did not {what} within {WAIT_TIMEOUT:g} s (killed)")
+
+
 def make_client() -> LanguageClient:
     # pytest-lsp's client, with every publishDiagnostics also recorded in order (see
     # ``wait_diagnostics``).
-    client = LanguageClient(converter_factory=default_converter)
+    client = _BoundedClient(converter_factory=default_converter)
     register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record_diagnostics})
     client.published = []  # type: ignore[attr-defined]
     conv = client.protocol._converter

@@ -69,6 +69,29 @@ async def test_a_test_that_hangs_fails_with_a_timeout(monkeypatch: pytest.Monkey
         await _bounded(hangs)()
 
 
+# A server that never ends after ``exit``: a thread that is not a daemon keeps it alive.
+STUCK_SERVER = """
+import sys, threading, time
+from tir_lsp import server
+threading.Thread(target=time.sleep, args=(3600,)).start()
+sys.exit(server.start_io())
+"""
+
+
+async def test_a_server_that_does_not_exit_fails_the_teardown_and_is_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = ClientServerConfig(server_command=[sys.executable, "-c", STUCK_SERVER], client_factory=make_client,
+                                server_env={"PYTHONPATH": str(ROOT)})
+    client = await config.start()
+    try:
+        await initialize(client)
+        monkeypatch.setattr("tests.lsp.conftest.WAIT_TIMEOUT", 2.0)
+        with pytest.raises(pytest.fail.Exception, match=r"did not shut down and exit within 2 s \(killed\)"):
+            await client.shutdown_session()
+        assert await asyncio.wait_for(client._server.wait(), 10) != 0  # type: ignore[union-attr]
+    finally:
+        await client.stop()
+
+
 # The analysis thread logs through the "tir_lsp" logger (forwarded as window/logMessage by
 # the server's ClientLog handler) many times per analysis, while the client sends requests.
 CHATTY_SERVER = """
