@@ -64,6 +64,15 @@ class ModuleCache:
             self._modules[path] = (stamp, module)
         return module
 
+    def has(self, path: str) -> bool:
+        with self._lock:
+            return path in self._modules
+
+    def put(self, path: str, stamp: tuple[int, int], module: IRModule) -> None:
+        """``module`` read from ``path`` as it was at ``stamp`` (by someone else)."""
+        with self._lock:
+            self._modules[path] = (stamp, module)
+
 
 def resolve(names: set[str], own: str, defined_in: Callable[[str], Iterable[str]],
             module_of: Callable[[str], IRModule | None]) -> dict[str, IRModule]:

@@ -95,6 +95,9 @@ class WorkspaceIndex:
     scanned again only when its (mtime, size) changed."""
 
     def __init__(self) -> None:
+        # Called with (path, stamp, parsed file) for each file read from disk: the server keeps
+        # the module of a file that open documents call into, so it is not parsed again.
+        self.on_parsed: Callable[[str, tuple[int, int], ParsedFile], None] | None = None
         self._by_path: dict[str, tuple[tuple[int, int] | None, list[Symbol]]] = {}
         # Functions by name and by global symbol, rebuilt on the first lookup after a change
         # (an edit re-resolves the document's external calls: no scan of every symbol).
@@ -148,7 +151,14 @@ class WorkspaceIndex:
         from tir_lsp.compiler.text.reader import decode_tir_bytes
 
         text, bad = decode_tir_bytes(data, path)
-        syms = scan_text(text, path) if text is not None and bad is None else []
+        syms: list[Symbol] = []
+        if text is not None and bad is None:
+            from tir_lsp.compiler.text.parsed_file import ParsedFile
+
+            parsed = ParsedFile.parse(text, path)
+            syms = symbols_of(parsed, path)
+            if self.on_parsed is not None:
+                self.on_parsed(path, stamp, parsed)
         with self._lock:
             self._by_path[path] = (stamp, syms)
             self._functions = None

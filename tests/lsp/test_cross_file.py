@@ -16,7 +16,7 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import CONFIG, DATA, initialize, open_doc
+from tests.lsp.conftest import CONFIG, DATA, WAIT_TIMEOUT, initialize, open_doc
 from tir_lsp import check
 from tir_lsp.compiler.diagnostics import Diagnostic
 
@@ -58,7 +58,9 @@ def rows(diags: object) -> list[Row]:
 async def settle(client: LanguageClient, uri: str, want: object) -> list[Row]:
     """The diagnostics of ``uri`` once they equal ``want`` (refreshes come asynchronously)."""
     got: list[Row] = []
-    for _ in range(200):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_TIMEOUT  # the index is built in the background: slow under load
+    while loop.time() < deadline:
         got = rows(client.diagnostics.get(uri, ()))
         if got == want:
             break

@@ -33,7 +33,7 @@ from tir_lsp.compiler.text import syntax as S
 from tir_lsp.compiler.text.builder import ModuleContext, build_function, build_module_attrs
 from tir_lsp.compiler.text.parser import Chunk, detect_dialect, parse_chunk, split_chunks
 from tir_lsp.compiler.text.relax_builder import build_relax_function, dotted, source_text
-from tir_lsp.compiler.text.scopes import function_scopes
+from tir_lsp.compiler.text.scopes import function_scopes, may_bind
 from tir_lsp.compiler.text.symbols import Definition, Reference, SymbolIndex
 
 # The builder of each kind of function, by its decorator (``@T.prim_func``): a chunk holds
@@ -153,7 +153,7 @@ def _function_defs(stmts: tuple[Any, ...]) -> Iterator[S.FunctionDef]:
 
 
 def _build_functions(fdefs: Iterator[S.FunctionDef], ctx: ModuleContext, base: int,
-                     diags: list[Diagnostic]) -> ChunkResult:
+                     diags: list[Diagnostic], binders: bool = True) -> ChunkResult:
     functions: list[PrimFunc] = []
     relax: list[RelaxFunction] = []
     index = SymbolIndex()
@@ -169,7 +169,7 @@ def _build_functions(fdefs: Iterator[S.FunctionDef], ctx: ModuleContext, base: i
         index.definitions.extend(idx.definitions)
         index.references.extend(idx.references)
         index.call_names.extend(idx.call_names)
-        index.scopes.extend(function_scopes(fdef, nested=build is build_function))
+        index.scopes.extend(function_scopes(fdef, nested=build is build_function, binders=binders))
         names.append((fdef.name.id, fdef.name.span))
         if isinstance(func, RelaxFunction):
             relax.append(func)
@@ -183,7 +183,7 @@ def analyze_chunk(lines: list[str], start: int, ctx: ModuleContext) -> ChunkResu
     stmts, diags = parse_chunk(lines, start + 1)
     diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, ctx.filename)
              for d in diags]
-    return _build_functions(_function_defs(stmts), ctx, start, diags)
+    return _build_functions(_function_defs(stmts), ctx, start, diags, may_bind(lines))
 
 
 # ------------------------------------------------------------------------------ module level
