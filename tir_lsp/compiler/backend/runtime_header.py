@@ -2,7 +2,8 @@
 
 DLPack's tensor structs, TVM's 8-byte ``TVMValue`` and packed signature, the 16-byte
 ``TVMFFIAny`` of TVM's FFI packed ABI (layout and type indices as in tvm_ffi's c_api.h), the
-last-error slot, workspace allocation over malloc/free, and float16 / bfloat16 conversions. Every
+last-error slot, workspace allocation over malloc/free, float16 / bfloat16 conversions, and the
+switch of the vector-extension branch (``TIR_VEC_BYTES``). Every
 function is ``static inline`` (no unused-function warnings, no link-time symbols) except the
 error buffer, a weak symbol so that all translation units share one.
 """
@@ -104,6 +105,22 @@ static inline int TVMBackendFreeWorkspace(int device_type, int device_id, void* 
   free(ptr);
   return 0;
 }
+
+/* GCC / Clang vector extensions for contiguous vector stores (the vector branch of a generated
+   function; the #else branch is plain C99 lane loops). On by default where the target has
+   32-byte vectors (AVX), where gcc keeps register tiles in registers that it spills from lane
+   loops; on 16-byte SSE2 / NEON targets gcc's own vectorization of the lane loops measured as
+   fast or faster, so they stay. -DTIR_NO_VECTOR_EXT turns the branch off; -DTIR_VEC_BYTES=16
+   (or 32, 64: a power of two) turns it on with that width. TIR_VB(n) is the width one vector
+   of n bytes is split into. */
+#if defined(TIR_NO_VECTOR_EXT) || !defined(__GNUC__)
+#undef TIR_VEC_BYTES
+#elif !defined(TIR_VEC_BYTES) && defined(__AVX__)
+#define TIR_VEC_BYTES 32
+#endif
+#ifdef TIR_VEC_BYTES
+#define TIR_VB(n) ((n) < TIR_VEC_BYTES ? (n) : TIR_VEC_BYTES)
+#endif
 
 /* Floor division and modulo (TIR's // and % on signed integers). */
 static inline int64_t tir_floordiv(int64_t a, int64_t b) {
