@@ -1172,7 +1172,7 @@ def _contiguous(indices: tuple[Expr, ...], lanes: int) -> bool:
 
 def _vector_value_ok(e: Expr, elem: DataType, lanes: int) -> bool:
     """Whether the vector branch renders ``e``: contiguous loads of ``elem``, broadcasts of a
-    scalar, and + - * (/ on floats) of those, all ``lanes`` wide."""
+    scalar, and + - * (/ on floats; none on int8 / int16) of those, all ``lanes`` wide."""
     if e.dtype != elem.with_lanes(lanes):
         return False
     if isinstance(e, BufferLoad):
@@ -1180,6 +1180,10 @@ def _vector_value_ok(e: Expr, elem: DataType, lanes: int) -> bool:
     if isinstance(e, Broadcast):
         return e.value.dtype.lanes == 1
     if isinstance(e, BinOp) and e.op in _VECTOR_OPS and (e.op != "div" or elem.is_float):
+        if elem.is_int and elem.bits < 32:
+            # C computes int8 / int16 in int and wraps when it narrows; a vector of them
+            # would overflow (undefined): only their loads and stores are vectors.
+            return False
         return _vector_value_ok(e.a, elem, lanes) and _vector_value_ok(e.b, elem, lanes)
     return False
 
