@@ -253,3 +253,39 @@ def test_register_tile_matmul_is_exact_in_every_body(tmp_path: Path) -> None:
     for k in range(32):
         want = want + a[:, k:k + 1] * b[k:k + 1, :]
     check_builds(LOCAL_TILE, {"A": a, "B": b}, {"C": want}, tmp_path, BUILDS, "tir_uf32x16")
+
+
+MIN_MAX = """
+@T.prim_func
+def mm(A: T.Buffer((12,), "float32"), B: T.Buffer((12,), "float32"), C: T.Buffer((12,), "float32"), D: T.Buffer((12,), "float32"),
+       X: T.Buffer((12,), "float64"), Y: T.Buffer((12,), "float64"), Z: T.Buffer((12,), "float64"), R: T.Buffer((12,), "float32")):
+    for i in range(12):
+        C[i] = T.max(A[i], B[i])
+        D[i] = T.min(A[i], B[i])
+        Z[i] = T.max(X[i], Y[i]) + T.min(X[i], Y[i])
+        R[i] = T.max(A[i] + B[i], T.float32(0.0))
+"""
+
+
+def test_float_min_max_are_branch_free_and_bit_exact(tmp_path: Path) -> None:
+    # a > b ? a : b with NaN on either side, both zeros and infinities, bit for bit.
+    source = lower_c(MIN_MAX)
+    assert "tir_maxf(A[i], B[i])" in source and "tir_minf(A[i], B[i])" in source
+    assert "tir_max_f64(X[i], Y[i])" in source and "tir_maxf((A[i] + B[i]), 0.0f)" in source
+    special = [np.nan, 0.0, -0.0, np.inf, -np.inf, 1.5]
+    a = np.array(special + [-0.0, 0.0, 2.0, np.nan, -1.0, 3.0], "float32")
+    b = np.array([0.0, np.nan, 0.0, -0.0, 1.0, -np.inf, 0.0, -0.0, np.nan, np.nan, -1.0, -3.0], "float32")
+    x, y = a.astype("float64"), b.astype("float64")
+    with np.errstate(invalid="ignore"):
+        want = {
+            "C": np.where(a > b, a, b), "D": np.where(a < b, a, b),
+            "Z": np.where(x > y, x, y) + np.where(x < y, x, y),
+            "R": np.where(a + b > 0, a + b, np.float32(0.0)),
+        }
+    for flags in [(), SANITIZE]:
+        res = run_kernel(read(MIN_MAX), {"A": a, "B": b, "X": x, "Y": y}, tmp_path / str(len(flags)), packed=False,
+                         extra_flags=flags)
+        assert res.returncode == 0, res.error
+        for key, value in want.items():
+            got = res.arrays[key]
+            assert got.tobytes() == value.astype(got.dtype).tobytes(), (key, got, value)

@@ -859,6 +859,10 @@ class _FunctionEmitter:
         if op == "or":
             return f"({a} || {b})"
         if op in ("min", "max"):
+            ctype = compute_type(operand)
+            if ctype in ("float", "double"):
+                # Branch-free and bit-exact: tir_runtime.h's compare-mask select.
+                return f"tir_{op}{'f' if ctype == 'float' else '_f64'}({a}, {b})"
             cmp = "<" if op == "min" else ">"
             return f"(({a}) {cmp} ({b}) ? ({a}) : ({b}))"
         if operand.is_float:

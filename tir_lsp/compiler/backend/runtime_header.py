@@ -138,6 +138,27 @@ static inline uint32_t tir_f32_as_u32(float f) { uint32_t u; memcpy(&u, &f, 4); 
 static inline double tir_u64_as_f64(uint64_t u) { double f; memcpy(&f, &u, 8); return f; }
 static inline uint64_t tir_f64_as_u64(double f) { uint64_t u; memcpy(&u, &f, 8); return u; }
 
+/* T.max / T.min of floats: exactly a > b ? a : b (a < b ? a : b), NaN and signed zeros
+   included, selected by a compare mask. Written as the conditional, gcc -O2 compiles it to a
+   compare and a jump when an operand is computed (ReLU after a bias add): a mispredicted
+   branch per element, 14x slower on ReLU-like data. */
+static inline float tir_maxf(float a, float b) {
+  uint32_t m = 0u - (uint32_t)(a > b);
+  return tir_u32_as_f32((tir_f32_as_u32(a) & m) | (tir_f32_as_u32(b) & ~m));
+}
+static inline float tir_minf(float a, float b) {
+  uint32_t m = 0u - (uint32_t)(a < b);
+  return tir_u32_as_f32((tir_f32_as_u32(a) & m) | (tir_f32_as_u32(b) & ~m));
+}
+static inline double tir_max_f64(double a, double b) {
+  uint64_t m = (uint64_t)0 - (uint64_t)(a > b);
+  return tir_u64_as_f64((tir_f64_as_u64(a) & m) | (tir_f64_as_u64(b) & ~m));
+}
+static inline double tir_min_f64(double a, double b) {
+  uint64_t m = (uint64_t)0 - (uint64_t)(a < b);
+  return tir_u64_as_f64((tir_f64_as_u64(a) & m) | (tir_f64_as_u64(b) & ~m));
+}
+
 /* float16 (IEEE binary16) and bfloat16 are stored as uint16_t and computed in float. */
 static inline float tir_f16_to_f32(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, bits;
