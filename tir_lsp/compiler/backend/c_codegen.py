@@ -4,7 +4,12 @@ Vectors are rendered lane by lane, so no compiler vector extension is needed and
 index (ramp, gather) works. A lane is a constant, or the variable of a lane loop: a vector
 store whose lanes cannot see each other's writes becomes ``for (l) C[base + l] = value(l);``
 (gcc vectorizes such loops well, and the value is rendered once); any other vector store
-computes every lane into a temporary array first. Functions with ``tirx.noalias`` declare
+computes every lane into a temporary array first. A function with contiguous vector stores
+(loads, broadcasts and arithmetic over ramps of stride 1) also gets a second body, under
+``#ifdef TIR_VEC_BYTES`` (tir_runtime.h defines it for GCC / Clang on AVX targets), where
+those stores are GCC vector types in TIR_VB-byte pieces: gcc then keeps a register tile in
+registers (it spills the lane-loop form on AVX). Float ``T.max`` / ``T.min`` call the header's
+branch-free compare-mask helpers. Functions with ``tirx.noalias`` declare
 their buffer pointers ``restrict``, as TVM tells LLVM ``noalias``. float16 / bfloat16 live in
 memory as ``uint16_t`` and are computed in ``float``, rounded after every operation.
 
@@ -634,7 +639,8 @@ class _FunctionEmitter:
         elem, lanes = s.buffer.dtype, s.value.dtype.lanes
         self.vector_types.add((elem, lanes))
         cv = self.chunk_var()
-        offset = f"({cv} * (TIR_VB({total}) / {elem.bits // 8}))"
+        size = elem.bits // 8
+        offset = f"({cv} * TIR_VB({total}))" if size == 1 else f"({cv} * (TIR_VB({total}) / {size}))"
         utype = _vector_type_name(elem, lanes, "u")
         self.emit(f"for (int32_t {cv} = 0; {cv} < {total} / TIR_VB({total}); ++{cv}) {{")
         self.indent += 1
