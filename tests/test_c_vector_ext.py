@@ -88,7 +88,7 @@ def test_contiguous_float_stores_become_vector_types(tmp_path: Path) -> None:
     source = lower_c(ELEMENTWISE)
     assert "typedef float tir_vf32x16 __attribute__((vector_size(TIR_VB(64))));" in source
     assert "typedef float tir_uf32x16 __attribute__((vector_size(TIR_VB(64)), aligned(4), may_alias));" in source
-    assert "for (int32_t c = 0; c < 64 / TIR_VB(64); ++c) {" in source
+    assert "#pragma GCC unroll 4\n    for (int32_t c = 0; c < 64 / TIR_VB(64); ++c) {" in source
     assert "*(tir_uf32x16*)&C[((i * 16) + (c * (TIR_VB(64) / 4)))] = ((((*(const tir_uf32x16*)&A[" in source
     # The scalar A[i, 0] is broadcast: s - {0} is s in every lane, -0.0 and NaN included.
     assert "((float)(A[(i * 16)]) - (tir_vf32x16){0})" in source

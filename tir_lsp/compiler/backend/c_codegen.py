@@ -642,6 +642,8 @@ class _FunctionEmitter:
         size = elem.bits // 8
         offset = f"({cv} * TIR_VB({total}))" if size == 1 else f"({cv} * (TIR_VB({total}) / {size}))"
         utype = _vector_type_name(elem, lanes, "u")
+        # gcc -O2 keeps a loop of 2-4 pieces rolled (and the tile in memory): 2.1x slower.
+        self.lines.append(f"#pragma GCC unroll {max(total // 16, 1)}")
         self.emit(f"for (int32_t {cv} = 0; {cv} < {total} / TIR_VB({total}); ++{cv}) {{")
         self.indent += 1
         value = self.vector_expr(s.value, offset)
