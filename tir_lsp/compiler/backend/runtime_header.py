@@ -109,10 +109,10 @@ static inline int TVMBackendFreeWorkspace(int device_type, int device_id, void* 
 /* GCC / Clang vector extensions for contiguous vector stores (the vector branch of a generated
    function; the #else branch is plain C99 lane loops). On by default where the target has
    32-byte vectors (AVX), where gcc keeps register tiles in registers that it spills from lane
-   loops; on 16-byte SSE2 / NEON targets gcc's own vectorization of the lane loops measured as
-   fast or faster, so they stay. -DTIR_NO_VECTOR_EXT turns the branch off; -DTIR_VEC_BYTES=16
-   (or 32, 64: a power of two) turns it on with that width. TIR_VB(n) is the width one vector
-   of n bytes is split into. */
+   loops; on 16-byte SSE2 targets gcc -O3's own vectorization of the lane loops measured
+   faster, so they stay (at -O2, -DTIR_VEC_BYTES=16 measured faster). -DTIR_NO_VECTOR_EXT turns
+   the branch off; -DTIR_VEC_BYTES=16 (or 32, 64: a power of two) turns it on with that width.
+   TIR_VB(n) is the width one vector of n bytes is split into. */
 #if defined(TIR_NO_VECTOR_EXT) || !defined(__GNUC__)
 #undef TIR_VEC_BYTES
 #elif !defined(TIR_VEC_BYTES) && defined(__AVX__)
