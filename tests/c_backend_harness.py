@@ -193,15 +193,16 @@ def _main_source(symbol: str, params: list[Param], scalars: dict[str, object], a
     return "\n".join(lines) + "\n"
 
 
-def compile_c(c_source: str, main_source: str, workdir: Path) -> Path:
-    """Write and build the kernel + test main with the required flags; raise on any warning."""
+def compile_c(c_source: str, main_source: str, workdir: Path, extra_flags: tuple[str, ...] = ()) -> Path:
+    """Write and build the kernel + test main with the required flags (and ``extra_flags``
+    after them); raise on any warning."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "tir_runtime.h").write_text(runtime_header())
     (workdir / "kernel.c").write_text(c_source)
     (workdir / "main.c").write_text(main_source)
     exe = workdir / "kernel_test"
     proc = subprocess.run(
-        ["gcc", *GCC_FLAGS, "-o", str(exe), "kernel.c", "main.c", "-lm"],
+        ["gcc", *GCC_FLAGS, *extra_flags, "-o", str(exe), "kernel.c", "main.c", "-lm"],
         cwd=workdir, capture_output=True, text=True, check=False,
     )
     if proc.returncode != 0:
@@ -221,15 +222,17 @@ def run_kernel(
     overrides: dict[str, TensorOverride] | None = None,
     num_args: int | None = None,
     func: str | None = None,
+    extra_flags: tuple[str, ...] = (),
 ) -> RunResult:
-    """Lower (unless ``lowered`` is given), compile, run; buffers not in ``arrays`` start at 0."""
+    """Lower (unless ``lowered`` is given), compile (gcc flags GCC_FLAGS + ``extra_flags``),
+    run; buffers not in ``arrays`` start at 0."""
     f = unlowered.get(func) if func else unlowered.functions[0]
     assert f is not None
     params = params_of(f, sizes)
     mod = lowered if lowered is not None else run_pipeline(unlowered, PipelineOptions(unpacked_api=not packed))
     target = mod.get(f.name) or mod.functions[0]
     main = _main_source(c_symbol(target), params, scalars or {}, abi_of(target), overrides or {}, num_args)
-    exe = compile_c(emit_c(mod), main, workdir)
+    exe = compile_c(emit_c(mod), main, workdir, extra_flags)
     _write_inputs(params, arrays, workdir)
     proc = subprocess.run([str(exe)], cwd=workdir, capture_output=True, text=True, timeout=60, check=False)
     result = RunResult(proc.returncode, proc.stdout)

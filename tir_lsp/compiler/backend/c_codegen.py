@@ -4,7 +4,12 @@ Vectors are rendered lane by lane, so no compiler vector extension is needed and
 index (ramp, gather) works. A lane is a constant, or the variable of a lane loop: a vector
 store whose lanes cannot see each other's writes becomes ``for (l) C[base + l] = value(l);``
 (gcc vectorizes such loops well, and the value is rendered once); any other vector store
-computes every lane into a temporary array first. Functions with ``tirx.noalias`` declare
+computes every lane into a temporary array first. A function with contiguous vector stores
+(loads, broadcasts and arithmetic over ramps of stride 1) also gets a second body, under
+``#ifdef TIR_VEC_BYTES`` (tir_runtime.h defines it for GCC / Clang on AVX targets), where
+those stores are GCC vector types in TIR_VB-byte pieces: gcc then keeps a register tile in
+registers (it spills the lane-loop form on AVX). Float ``T.max`` / ``T.min`` call the header's
+branch-free compare-mask helpers. Functions with ``tirx.noalias`` declare
 their buffer pointers ``restrict``, as TVM tells LLVM ``noalias``. float16 / bfloat16 live in
 memory as ``uint16_t`` and are computed in ``float``, rounded after every operation.
 
@@ -258,8 +263,13 @@ class _Uses(IRVisitor):
 
 
 class _FunctionEmitter:
-    def __init__(self, f: PrimFunc, taken: set[str]) -> None:
+    def __init__(self, f: PrimFunc, taken: set[str], vector_ext: bool = False) -> None:
         self.f = f
+        # Render contiguous vector stores with GCC vector extensions (the ``#ifdef
+        # TIR_VEC_BYTES`` branch); vector_types collects the (element, lanes) typedefs used.
+        self.vector_ext = vector_ext
+        self.vector_types: set[tuple[DataType, int]] = set()
+        self.chunk_name: str | None = None
         self.lines: list[str] = []
         self.indent = 1
         self.names: dict[Var, str] = {}
@@ -377,7 +387,7 @@ class _FunctionEmitter:
         stmts = s.stmts
         i = 0
         while i < len(stmts):
-            key = self.lane_loop_key(stmts[i])
+            key = None if self.vector_bytes(stmts[i]) is not None else self.lane_loop_key(stmts[i])
             if key is None:
                 self.stmt(stmts[i])
                 i += 1
@@ -387,7 +397,7 @@ class _FunctionEmitter:
             j = i + 1
             while j < len(stmts):
                 k = self.lane_loop_key(stmts[j])
-                if k is None or k[0] != key[0]:
+                if k is None or k[0] != key[0] or self.vector_bytes(stmts[j]) is not None:
                     break
                 if not all(self.lanes_fuse(stmts[m], stmts[j], key[0]) for m in range(i, j)):  # type: ignore[arg-type]
                     break
@@ -570,6 +580,10 @@ class _FunctionEmitter:
             target = self.element(buf, s.indices, None, s)
             self.emit(f"{target} = {self.to_storage(buf.dtype, self.expr(s.value, None))};")
             return
+        total = self.vector_bytes(s)
+        if total is not None:
+            self.vector_store(s, total)
+            return
         if self.lane_loop_key(s) is not None:
             self.lane_loop([s])
             return
@@ -588,6 +602,67 @@ class _FunctionEmitter:
             self.emit(store)
         self.indent -= 1
         self.emit("}")
+
+    # ---- the vector-extension branch ------------------------------------------------------
+    def vector_bytes(self, s: Stmt) -> int | None:
+        """The size in bytes of vector store ``s`` when the vector branch stores it as whole
+        vectors, else None (it stays a lane loop or a temporary array).
+
+        Taken when the store and every load in its value are contiguous (a ramp of stride 1)
+        in one element type of ``_VECTOR_ELEMENTS``, the value is loads, broadcasts and
+        + - * (and / on floats), the size is a power of two, and a lane loop would be correct
+        (lane_loop_safe): the vector is then stored in TIR_VB-sized pieces, one after another,
+        each reading only memory that no earlier piece wrote.
+        """
+        if not self.vector_ext or not isinstance(s, BufferStore) or s.predicate is not None:
+            return None
+        lanes = s.value.dtype.lanes
+        elem = s.buffer.dtype
+        if lanes < 2 or elem.lanes != 1 or s.value.dtype != elem.with_lanes(lanes) or elem not in _VECTOR_ELEMENTS:
+            return None
+        total = lanes * elem.bits // 8
+        if total & (total - 1) or total > _VECTOR_MAX_BYTES:
+            return None
+        if not (_contiguous(s.indices, lanes) and _vector_value_ok(s.value, elem, lanes) and self.lane_loop_safe(s)):
+            return None
+        return total
+
+    def chunk_var(self) -> str:
+        """The C name of the vector branch's piece loops' variable (they never nest)."""
+        if self.chunk_name is None:
+            self.chunk_name = self.declare(Var("c", INT32))
+        return self.chunk_name
+
+    def vector_store(self, s: BufferStore, total: int) -> None:
+        """``for (c) *(vector*)&C[base + c * piece] = value(c);`` over the TIR_VB(total)-byte
+        pieces of the stored vector."""
+        elem, lanes = s.buffer.dtype, s.value.dtype.lanes
+        self.vector_types.add((elem, lanes))
+        cv = self.chunk_var()
+        size = elem.bits // 8
+        offset = f"({cv} * TIR_VB({total}))" if size == 1 else f"({cv} * (TIR_VB({total}) / {size}))"
+        utype = _vector_type_name(elem, lanes, "u")
+        # gcc -O2 keeps a loop of 2-4 pieces rolled (and the tile in memory): 2.1x slower.
+        self.lines.append(f"#pragma GCC unroll {max(total // 16, 1)}")
+        self.emit(f"for (int32_t {cv} = 0; {cv} < {total} / TIR_VB({total}); ++{cv}) {{")
+        self.indent += 1
+        value = self.vector_expr(s.value, offset)
+        self.emit(f"*({utype}*)&{self.element(s.buffer, s.indices, offset, s)} = {value};")
+        self.indent -= 1
+        self.emit("}")
+
+    def vector_expr(self, e: Expr, offset: str) -> str:
+        """A piece of vector expression ``e`` (accepted by _vector_value_ok) as a vector value;
+        ``offset`` is the piece's first lane."""
+        if isinstance(e, BufferLoad):
+            utype = _vector_type_name(e.buffer.dtype, e.dtype.lanes, "u")
+            return f"(*(const {utype}*)&{self.element(e.buffer, e.indices, offset, e)})"
+        if isinstance(e, Broadcast):
+            # s - {0} is s in every lane (also -0.0 and NaN); gcc folds the subtraction.
+            elem = e.dtype.element_of()
+            return f"(({compute_type(elem)})({self.expr(e.value, None)}) - ({_vector_type_name(elem, e.dtype.lanes, 'v')}){{0}})"
+        assert isinstance(e, BinOp)
+        return f"({self.vector_expr(e.a, offset)} {_VECTOR_OPS[e.op]} {self.vector_expr(e.b, offset)})"
 
     def lane_var(self) -> str:
         """The C name of the lane loops' variable (one per function: lane loops never nest)."""
@@ -792,6 +867,10 @@ class _FunctionEmitter:
         if op == "or":
             return f"({a} || {b})"
         if op in ("min", "max"):
+            ctype = compute_type(operand)
+            if ctype in ("float", "double"):
+                # Branch-free and bit-exact: tir_runtime.h's compare-mask select.
+                return f"tir_{op}{'f' if ctype == 'float' else '_f64'}({a}, {b})"
             cmp = "<" if op == "min" else ">"
             return f"(({a}) {cmp} ({b}) ? ({a}) : ({b}))"
         if operand.is_float:
@@ -1067,6 +1146,60 @@ class _VectorParts(IRVisitor):
             self.opaque = True
 
 
+# Element types of the vector branch: stored as they are computed (16-bit floats are
+# computed in float, bool has no vector form) and sized for GCC's vector_size.
+_VECTOR_ELEMENTS = frozenset(
+    [DataType("float", 32, 1), DataType("float", 64, 1)]
+    + [DataType(code, bits, 1) for code in ("int", "uint") for bits in (8, 16, 32, 64)]
+)
+_VECTOR_MAX_BYTES = 256
+_VECTOR_OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+
+
+def _vector_type_name(elem: DataType, lanes: int, kind: str) -> str:
+    """``tir_vf32x16`` (kind "v", a vector of TIR_VB(64) bytes) or ``tir_uf32x16`` (kind "u",
+    the same vector aligned as one element and may_alias, for loads and stores)."""
+    letter = {"float": "f", "int": "i", "uint": "u"}[elem.code]
+    return f"tir_{kind}{letter}{elem.bits}x{lanes}"
+
+
+def _vector_typedefs(types: set[tuple[DataType, int]]) -> list[str]:
+    out = []
+    for elem, lanes in sorted(types, key=lambda t: (t[0].code, t[0].bits, t[1])):
+        size, ctype = lanes * elem.bits // 8, storage_type(elem)
+        out.append(f"typedef {ctype} {_vector_type_name(elem, lanes, 'v')} __attribute__((vector_size(TIR_VB({size}))));")
+        out.append(f"typedef {ctype} {_vector_type_name(elem, lanes, 'u')} "
+                   f"__attribute__((vector_size(TIR_VB({size})), aligned({elem.bits // 8}), may_alias));")
+    return out
+
+
+def _contiguous(indices: tuple[Expr, ...], lanes: int) -> bool:
+    """A single index that is a ramp of stride 1 over ``lanes`` elements."""
+    if len(indices) != 1:
+        return False
+    index = indices[0]
+    return (isinstance(index, Ramp) and isinstance(index.stride, IntImm) and index.stride.value == 1
+            and index.lanes == lanes and index.base.dtype.lanes == 1)
+
+
+def _vector_value_ok(e: Expr, elem: DataType, lanes: int) -> bool:
+    """Whether the vector branch renders ``e``: contiguous loads of ``elem``, broadcasts of a
+    scalar, and + - * (/ on floats; none on int8 / int16) of those, all ``lanes`` wide."""
+    if e.dtype != elem.with_lanes(lanes):
+        return False
+    if isinstance(e, BufferLoad):
+        return e.buffer.dtype == elem and e.predicate is None and _contiguous(e.indices, lanes)
+    if isinstance(e, Broadcast):
+        return e.value.dtype.lanes == 1
+    if isinstance(e, BinOp) and e.op in _VECTOR_OPS and (e.op != "div" or elem.is_float):
+        if elem.is_int and elem.bits < 32:
+            # C computes int8 / int16 in int and wraps when it narrows; a vector of them
+            # would overflow (undefined): only their loads and stores are vectors.
+            return False
+        return _vector_value_ok(e.a, elem, lanes) and _vector_value_ok(e.b, elem, lanes)
+    return False
+
+
 def _check_ir_arity(info: BuiltinInfo, e: Call) -> None:
     n = len(e.args)
     if n < info.ir_min_args or (info.ir_max_args is not None and n > info.ir_max_args):
@@ -1111,13 +1244,24 @@ def emit_c(mod: IRModule) -> str:
     ``tir_runtime.h``. Raises CompilerError (TIR202) for what C cannot express here."""
     symbols = {c_symbol(f) for f in mod.functions}
     bodies: list[tuple[str, list[str]]] = []
+    vector_types: set[tuple[DataType, int]] = set()
     for f in mod.functions:
-        bodies.append(_FunctionEmitter(f, symbols).run())
+        emitter = _FunctionEmitter(f, symbols, vector_ext=True)
+        sig, lines = emitter.run()
+        if emitter.vector_types:
+            # Vector stores became whole vectors: the plain C99 body (lane loops) is the
+            # fallback where TIR_VEC_BYTES is not defined (tir_runtime.h decides).
+            vector_types |= emitter.vector_types
+            _, plain = _FunctionEmitter(f, symbols).run()
+            lines = ["#ifdef TIR_VEC_BYTES", *lines, "#else", *plain, "#endif"]
+        bodies.append((sig, lines))
     out = [
         "/* Generated by tir-lsp's compiler; compile with -std=c99 and link with -lm. */",
         f'#include "{HEADER_NAME}"',
         "",
     ]
+    if vector_types:
+        out += ["#ifdef TIR_VEC_BYTES", *_vector_typedefs(vector_types), "#endif", ""]
     for sig, _ in bodies:
         out.append(f"{sig};")
     for sig, lines in bodies:
