@@ -12,6 +12,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 from tir_lsp.compiler.diagnostics import ERROR, CompilerError, Diagnostic, sort_key
 from tir_lsp.compiler.ir.function import IRModule
@@ -147,7 +148,7 @@ def write_output(path: Path, data: str | bytes, force: bool,
         raise
 
 
-def pass_selection(value: str | None, known: list[str], flag: str) -> set[str] | str:
+def pass_selection(value: str | None, known: list[str], flag: str) -> set[str] | Literal["all"]:
     if value is None:
         return set()
     if value == "all":
