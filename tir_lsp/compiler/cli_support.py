@@ -12,7 +12,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from tir_lsp.compiler.diagnostics import ERROR, CompilerError, Diagnostic, sort_key
 from tir_lsp.compiler.ir.function import IRModule
@@ -156,7 +156,7 @@ def write_output_with(path: Path, write: Callable[[BinaryIO], object], force: bo
         raise
 
 
-def pass_selection(value: str | None, known: list[str], flag: str) -> set[str] | str:
+def pass_selection(value: str | None, known: list[str], flag: str) -> set[str] | Literal["all"]:
     if value is None:
         return set()
     if value == "all":

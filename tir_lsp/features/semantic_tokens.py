@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from typing import cast
 
 from pygls.workspace.position_codec import PositionCodec
 
@@ -36,7 +37,8 @@ def _entry_map(doc: Document) -> dict[tuple[int, int], tuple[int, int]]:
     """(line, column) of each name in the index -> (token type, modifiers)."""
     cached = doc.cache.get("semantic_entries")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        # Only this function writes the "semantic_entries" entry of the document's cache.
+        return cast("dict[tuple[int, int], tuple[int, int]]", cached)
     out: dict[tuple[int, int], tuple[int, int]] = {}
 
     def kind_of(sym: object, kind: str | None) -> int:

@@ -123,8 +123,8 @@ def write_archive(c: CompiledModel, out: BinaryIO) -> None:
     files: dict[str, str | bytes | StreamedFile] = {"metadata.json": json.dumps(metadata(c), indent=2) + "\n"}
     for name, text in c.sources.items():
         files[f"codegen/host/src/{name}"] = text
-    for name, data in c.data_files.items():
-        files[f"codegen/host/src/{name}"] = data
+    for name, blob in c.data_files.items():
+        files[f"codegen/host/src/{name}"] = blob
     for name, text in c.includes.items():
         files[f"codegen/host/include/{name}"] = text
     if c.graph_json is not None:
@@ -154,9 +154,9 @@ def write_archive(c: CompiledModel, out: BinaryIO) -> None:
                 info.size = data.size
                 tar.addfile(info, data.reader())
             else:
-                raw = data.encode() if isinstance(data, str) else data
-                info.size = len(raw)
-                tar.addfile(info, io.BytesIO(raw))
+                raw_bytes = data.encode() if isinstance(data, str) else data
+                info.size = len(raw_bytes)
+                tar.addfile(info, io.BytesIO(raw_bytes))
 
 
 def _write_npz(f: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
@@ -174,6 +174,6 @@ def _write_npz(f: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
                     npy.write_array_header_1_0(member, header)
                 except ValueError:  # a header longer than version 1.0 allows
                     npy.write_array_header_2_0(member, header)
-                raw = memoryview(arr.reshape(-1).view(np.uint8))
+                raw = memoryview(arr.reshape(-1).view(np.uint8).data)
                 for lo in range(0, len(raw), 1 << 20):
                     member.write(raw[lo:lo + (1 << 20)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
 from functools import cache
 from types import MappingProxyType
@@ -41,8 +41,12 @@ def is_source_spans(f: Field[Any]) -> bool:
     return bool(f.metadata.get("source_spans"))
 
 
-@cache
-def node_fields(cls: type) -> tuple[str, ...]:
+def _node_fields(cls: type) -> tuple[str, ...]:
     """Names of a node class's fields, minus the span and source spans: what visitors and
     comparisons walk."""
     return tuple(f.name for f in fields(cls) if f.name != "span" and not is_source_spans(f))
+
+
+# Cached per class. Typed as a plain callable: mypy 2.4 does not accept ``type(node)`` as the
+# Hashable argument of a ``@cache`` function (it checks the class's unbound ``__hash__``).
+node_fields: Callable[[type], tuple[str, ...]] = cache(_node_fields)

@@ -410,7 +410,8 @@ def format_range(text: str, first: int, last: int, filename: str = "<input>") ->
     new = full.text.splitlines()
     matcher = SequenceMatcher(None, [ln.rstrip("\r\n") for ln in old], new, autojunk=False)
     out: list[str] = []
-    hunks = []
+    hunks: list[tuple[str, int, int, int, int]] = []
+    tag: str
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "replace" and i2 - i1 == j2 - j1:  # line for line: each on its own
             hunks.extend((tag, i1 + k, i1 + k + 1, j1 + k, j1 + k + 1) for k in range(i2 - i1))

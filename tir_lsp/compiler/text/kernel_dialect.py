@@ -54,7 +54,8 @@ def memory_span(layout: Expr | None, size: bool = False) -> int | None:
     if (isinstance(spec, PyValue) and spec.form == "op" and spec.name == "+" and len(spec.items) == 2
             and isinstance(spec.items[1], IntImm)):
         # ``T.S[...] + 3``: the layout starts 3 elements in; the span counts them.
-        spec, offset = spec.items[0], spec.items[1].value
+        offset = spec.items[1].value
+        spec = spec.items[0]
     if not (isinstance(spec, PyValue) and spec.form == "index" and len(spec.items) == 2):
         return None
     head, sl = spec.items

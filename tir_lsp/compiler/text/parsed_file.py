@@ -260,7 +260,7 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
                         prev.standalone, heads, prev.global_infos, prev.attr_spans)
     shown = [lines[line_map[k - 1] - 1] if k in placeholders else ln for k, ln in enumerate(compact, 1)]
     body, diags = parse_chunk(compact, 1, shown) if compact else ((), [])
-    ctx = ModuleContext(filename, dialect)  # type: ignore[arg-type]
+    ctx = ModuleContext(filename, dialect)
     index = SymbolIndex()
     diags = list(diags)
     attrs: dict[str, object] = {}
@@ -448,7 +448,8 @@ class ParsedFile:
                 break
             j += 1
         before = [(Chunk(v.start, v.end, v.indent), v) for v in prev.chunks[:max(i, 0)]]
-        window = [(Chunk(c.start + ws, c.end + ws, c.indent), None) for c in middle]
+        window: list[tuple[Chunk, ChunkView | None]] = [(Chunk(c.start + ws, c.end + ws, c.indent), None)
+                                                     for c in middle]
         after = [(Chunk(v.start + delta, v.end + delta, v.indent), v) for v in prev.chunks[j:]]
         return before + window + after
 
@@ -513,7 +514,8 @@ class ParsedFile:
                 seen[name] = (r.functions[0], span.shifted(delta) if delta else span, v)
                 functions.append(r.functions[0])
                 continue
-            by_name: dict[str, PrimFunc | RelaxFunction] = {f.name: f for f in (*r.functions, *r.relax_functions)}
+            by_name: dict[str, PrimFunc | RelaxFunction] = {f.name: f for f in r.functions}
+            by_name.update((f.name, f) for f in r.relax_functions)
             for name, span in r.names:
                 span = span.shifted(delta)
                 if name in seen:

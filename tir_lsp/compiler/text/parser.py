@@ -471,7 +471,7 @@ def _error_span(call: S.Call) -> Span:
     sp = call.span
     end_line, end_col = sp.end_line, sp.end_column
     if len(call.args) == 2 and all(type(a) is S.Constant for a in call.args):
-        end_line, end_col = int(call.args[0].value), int(call.args[1].value)  # type: ignore[arg-type]
+        end_line, end_col = int(call.args[0].value), int(call.args[1].value)
     return Span(sp.line, sp.column, end_line, end_col)
 
 

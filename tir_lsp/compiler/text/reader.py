@@ -14,7 +14,8 @@ from tir_lsp.compiler.text.symbols import SymbolIndex
 
 class ReadResult(NamedTuple):
     module: IRModule
-    index: SymbolIndex
+    # The field shadows tuple.index (a method) on purpose: callers read ``result.index``.
+    index: SymbolIndex  # type: ignore[assignment]
     diagnostics: list[Diagnostic]
 
 

@@ -16,7 +16,7 @@ from tir_lsp.compiler.ir.expr import Var
 from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.text import syntax as S
 from tir_lsp.compiler.text.relax_printer import sinfo_text
-from tir_lsp.compiler.text.symbols import Definition, SymbolIndex
+from tir_lsp.compiler.text.symbols import Definition, DefinitionKind, SymbolIndex
 
 # Struct info constructors, by the name after ``R.``.
 _SINFO_NAMES = {"Tensor", "Shape", "Tuple", "Prim", "Object", "Any", "Callable", "Void"}
@@ -34,7 +34,8 @@ _PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=
 def dotted(e: S.SExpr) -> str | None:
     """``R.nn.relu`` for an attribute chain on a name, else None."""
     if isinstance(e, S.Name):
-        return e.id
+        name: str = e.id  # typed here: mypy sees the syntax module as Any (pyproject)
+        return name
     if isinstance(e, S.Attribute):
         base = dotted(e.value)
         return f"{base}.{e.attr}" if base is not None else None
@@ -47,7 +48,8 @@ def source_text(e: S.SExpr | None, parent: int = 0) -> str:
     if e is None:
         return ""
     if isinstance(e, S.Name):
-        return e.id
+        name: str = e.id  # typed here: mypy sees the syntax module as Any (pyproject)
+        return name
     if isinstance(e, S.Attribute):
         return f"{source_text(e.value, 13)}.{e.attr}"
     if isinstance(e, S.Constant):
@@ -114,7 +116,7 @@ class RelaxBuilder:
         self.diags.append(Diagnostic(code, message, span, ERROR, file=self.filename))
         return _Drop()
 
-    def _define(self, symbol: object, name: str, span: Span, kind: str, node: object = None) -> None:
+    def _define(self, symbol: object, name: str, span: Span, kind: DefinitionKind, node: object = None) -> None:
         self.index.define(Definition(symbol, name, span, kind, node, self.fname))
 
     def _size_var(self, name: str, span: Span, define: bool) -> None:
@@ -178,7 +180,7 @@ class RelaxBuilder:
         if name == "R.Shape":
             return X.ShapeInfo(None, -1, span=e.span)
         if name == "R.Tuple":
-            fields = call.args if call is not None else ()
+            fields: tuple[S.SExpr, ...] = call.args if call is not None else ()
             if len(fields) == 1 and isinstance(fields[0], (S.ListExpr, S.TupleExpr)):
                 fields = fields[0].elts
             return X.TupleInfo(tuple(self.sinfo(f, define) for f in fields), span=e.span)
