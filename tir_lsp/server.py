@@ -318,7 +318,8 @@ server = TirLanguageServer()
 def initialize(ls: TirLanguageServer, params: types.InitializeParams) -> None:
     _log_to_client(ls, asyncio.get_running_loop())
     opts = params.initialization_options if isinstance(params.initialization_options, dict) else {}
-    check = opts.get("check") if isinstance(opts.get("check"), dict) else {}
+    check_opts = opts.get("check")
+    check = check_opts if isinstance(check_opts, dict) else {}
     ls.select = [str(c) for c in check.get("select", []) or []]
     ls.ignore = [str(c) for c in check.get("ignore", []) or []]
     client = (params.client_info.name if params.client_info else "").lower()

@@ -1119,7 +1119,8 @@ def _vector_accesses(s: BufferStore) -> list[tuple[Var, Expr]] | None:
     parts = _VectorParts()
     parts.visit(s.value)
     out = []
-    for node in [s, *parts.loads]:
+    accesses: list[BufferStore | BufferLoad] = [s, *parts.loads]
+    for node in accesses:
         if len(node.indices) != 1:
             return None
         out.append((node.buffer.data, node.indices[0]))

@@ -26,7 +26,7 @@ from tir_lsp.compiler.executor.graph_json import (
 from tir_lsp.compiler.executor.options import ExecutorOptions, validate
 from tir_lsp.compiler.executor.streamed import StreamedFile
 from tir_lsp.compiler.frontend.onnx_import import import_onnx
-from tir_lsp.compiler.ir.function import IRModule
+from tir_lsp.compiler.ir.function import IRModule, PrimFunc
 
 # Told when a step starts: (phase, steps of the phase done, steps in the phase, what). Phases
 # in order: "import" (the model file), "generate" (fusion, memory plan, executor TIR),
@@ -95,7 +95,7 @@ def compile_model(model: str | Path | Any, options: ExecutorOptions, print_after
     popts.on_stage = on_stage
     popts.print_after = wanted if isinstance(wanted, str) else set(wanted)  # type: ignore[assignment]
     funcs = program.module.functions
-    lowered_funcs = []
+    lowered_funcs: list[PrimFunc] = []
     for k, f in enumerate(funcs):
         tell("lower", k, len(funcs), f.name)
         lowered_funcs += run_pipeline(program.module.with_(functions=(f,)), popts).functions

@@ -323,7 +323,7 @@ def _static_data(p: AotProgram, lines: list[str]) -> tuple[list[tuple[str, str, 
     model keeps only the pointer); with link-params they are compiled in
     (``<model>_params<k>.c``)."""
     m = p.options.model_name
-    weights = []
+    weights: list[tuple[str, str, tuple[int, ...]]] = []
     offsets, size = params_layout(p)
     if p.param_names and p.options.link_params:
         weights = [(c, expr, ()) for c, expr in linked_param_pointers(p, lines).items()]
