@@ -33,8 +33,8 @@ from typing import Any
 from tir_lsp.compiler.backend.runtime_header import HEADER_NAME
 from tir_lsp.compiler.executor.aot import (
     liveness,
-    module_text,
-    read_generated,
+    module_dump,
+    operators_module,
     scratch_name,
     unique_names,
     used_params,
@@ -190,8 +190,8 @@ def build_graph(graph: Graph, options: ExecutorOptions) -> GraphProgram:
     params = used_params(graph, fused, taken)
     storage, sizes = assign_storage(graph, fused, list(params))
     lives = liveness(graph, fused)
-    text = module_text(options, fused)
-    module = read_generated(text, model)
+    module = operators_module(options, fused)
+    text = module_dump(module)
     return GraphProgram(graph, options, fused, _pool_plan(graph, lives, storage, sizes), lives, text, module, inputs,
                         outputs, params, storage, sizes, graph_dict(graph, fused, inputs, params, storage))
 
