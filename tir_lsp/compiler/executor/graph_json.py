@@ -61,7 +61,6 @@ class GraphProgram:
     fused: list[FusedOp]
     plan: MemoryPlan
     lives: list[BufferLife]
-    text: str
     module: IRModule
     input_names: dict[str, str]
     output_names: dict[str, str]
@@ -69,6 +68,12 @@ class GraphProgram:
     storage: dict[str, int]  # tensor -> storage id
     storage_sizes: list[int]  # bytes per storage id
     json: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        """The operators' module as TIR text (unlowered): for dumps and tests."""
+        text: str = module_dump(self.module)
+        return text
 
     @property
     def main_symbol(self) -> str | None:
@@ -191,8 +196,7 @@ def build_graph(graph: Graph, options: ExecutorOptions) -> GraphProgram:
     storage, sizes = assign_storage(graph, fused, list(params))
     lives = liveness(graph, fused)
     module = operators_module(options, fused)
-    text = module_dump(module)
-    return GraphProgram(graph, options, fused, _pool_plan(graph, lives, storage, sizes), lives, text, module, inputs,
+    return GraphProgram(graph, options, fused, _pool_plan(graph, lives, storage, sizes), lives, module, inputs,
                         outputs, params, storage, sizes, graph_dict(graph, fused, inputs, params, storage))
 
 
