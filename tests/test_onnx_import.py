@@ -15,6 +15,7 @@ from tir_lsp.compiler.cli import main as tirc
 from tir_lsp.compiler.diagnostics import CODES, CompilerError
 from tir_lsp.compiler.frontend.fuse import fuse
 from tir_lsp.compiler.frontend.onnx_import import import_onnx
+from tir_lsp.compiler.ir.structural import structural_diff
 from tir_lsp.compiler.text.reader import read_tir
 
 
@@ -80,14 +81,14 @@ def test_batch_norm_folds_into_scale_and_shift_constants() -> None:
     np.testing.assert_allclose(shift, init["b"] - init["mu"] * want, rtol=1e-5, atol=1e-7)
 
 
-def test_every_generated_function_reads_back_without_diagnostics() -> None:
+def test_every_generated_function_prints_and_reads_back_as_itself() -> None:
     for model in (mlp(), lenet(), resblock()):
         for f in fuse(import_onnx(model)):
-            text = "@I.ir_module\nclass Module:\n" + f.text
-            result = read_tir(text, f.name)
+            result = read_tir(f.text, f.name)
             assert result.diagnostics == [], (f.name, result.diagnostics)
             func = result.module.functions[0]
             assert func.name == f.name and func.s_tir
+            assert structural_diff(func, f.func) is None
 
 
 def test_conv_with_padding_reads_a_guarded_im2col() -> None:

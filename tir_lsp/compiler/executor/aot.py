@@ -1,6 +1,6 @@
 """The AOT executor: the model's operators plus ``tvmgen_<model>___tvm_main__``, which calls
-them in order, all in one IRModule. The operators come from the ONNX operator library as TIR
-text (read back by ``read_tir``); main is built as IR (``ir.construct``).
+them in order, all in one IRModule. The operators come from the ONNX operator library and main
+is built here, all as IR (``ir.construct``).
 
 ``__tvm_main__`` takes the model's inputs, outputs and weights as buffers, then the
 workspace pool ``global_workspace`` (uint8). Each
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tir_lsp.compiler.diagnostics import CompilerError
 from tir_lsp.compiler.executor.memory_planner import BufferLife, MemoryPlan, plan_memory
 from tir_lsp.compiler.executor.options import ExecutorOptions
 from tir_lsp.compiler.frontend.fuse import FusedOp, fuse, tensor_identifier
@@ -104,27 +103,9 @@ def _count(shape: tuple[int, ...]) -> int:
     return n
 
 
-def module_text(options: ExecutorOptions, fused: list[FusedOp], extra: list[str] | None = None) -> str:
-    """The TIR text of a module holding ``fused`` (and ``extra`` lines, indented for the
-    class body), its executor options in ``I.module_attrs``."""
-    attrs = ", ".join(f"\"{k}\": {v!r}" if not isinstance(v, bool) else f"\"{k}\": {v}" for k, v in options.module_attrs().items())
-    attrs = attrs.replace("'", "\"")
-    lines = ["# from tvm.script import ir as I", "# from tvm.script import tirx as T", "", "@I.ir_module",
-             "class Module:", f"    I.module_attrs({{{attrs}}})"]
-    lines += [g.text for g in fused]
-    lines += extra or []
-    return "\n".join(lines) + "\n"
-
-
-def read_generated(text: str, model: str) -> IRModule:
-    """``text`` read back; an error is a bug of the generator, never the user's."""
-    from tir_lsp.compiler.text.reader import read_tir
-
-    result = read_tir(text, f"<{model}>")
-    errors = [d for d in result.diagnostics if d.severity == "error"]
-    if errors:
-        raise CompilerError(errors)
-    return result.module
+def operators_module(options: ExecutorOptions, fused: list[FusedOp]) -> IRModule:
+    """A module holding the functions of ``fused``, its executor options in ``I.module_attrs``."""
+    return ir.ir_module([g.func for g in fused if g.func is not None], options.module_attrs())
 
 
 def used_params(graph: Graph, fused: list[FusedOp], taken: set[str]) -> dict[str, str]:
@@ -143,7 +124,7 @@ def build_aot(graph: Graph, options: ExecutorOptions) -> AotProgram:
     inputs = unique_names(graph.inputs, taken)
     outputs = unique_names(graph.outputs, taken)
     params = used_params(graph, fused, taken)
-    operators = read_generated(module_text(options, fused), model)
+    operators = operators_module(options, fused)
     main = main_function(graph, options, fused, plan, lives, {**inputs, **outputs, **params})
     module = operators.with_(functions=(*operators.functions, main))
     return AotProgram(graph, options, fused, plan, lives, module, inputs, outputs, params)

@@ -33,8 +33,8 @@ from typing import Any
 from tir_lsp.compiler.backend.runtime_header import HEADER_NAME
 from tir_lsp.compiler.executor.aot import (
     liveness,
-    module_text,
-    read_generated,
+    module_dump,
+    operators_module,
     scratch_name,
     unique_names,
     used_params,
@@ -61,7 +61,6 @@ class GraphProgram:
     fused: list[FusedOp]
     plan: MemoryPlan
     lives: list[BufferLife]
-    text: str
     module: IRModule
     input_names: dict[str, str]
     output_names: dict[str, str]
@@ -69,6 +68,12 @@ class GraphProgram:
     storage: dict[str, int]  # tensor -> storage id
     storage_sizes: list[int]  # bytes per storage id
     json: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        """The operators' module as TIR text (unlowered): for dumps and tests."""
+        text: str = module_dump(self.module)
+        return text
 
     @property
     def main_symbol(self) -> str | None:
@@ -190,9 +195,8 @@ def build_graph(graph: Graph, options: ExecutorOptions) -> GraphProgram:
     params = used_params(graph, fused, taken)
     storage, sizes = assign_storage(graph, fused, list(params))
     lives = liveness(graph, fused)
-    text = module_text(options, fused)
-    module = read_generated(text, model)
-    return GraphProgram(graph, options, fused, _pool_plan(graph, lives, storage, sizes), lives, text, module, inputs,
+    module = operators_module(options, fused)
+    return GraphProgram(graph, options, fused, _pool_plan(graph, lives, storage, sizes), lives, module, inputs,
                         outputs, params, storage, sizes, graph_dict(graph, fused, inputs, params, storage))
 
 

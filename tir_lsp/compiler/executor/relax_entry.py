@@ -12,23 +12,16 @@ function is left out with a TIR204 note, as before.
 
 from __future__ import annotations
 
-from tir_lsp.compiler.executor.aot import read_generated
+from tir_lsp.compiler.ir import construct as ir
 from tir_lsp.compiler.ir import relax as X
+from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
-from tir_lsp.compiler.text.relax_printer import dims_text
+from tir_lsp.compiler.ir.stmt import AllocBuffer, Stmt
 
 
 class NotAChain(Exception):
     """The function is not a chain of static ``R.call_tir`` calls (the message says why)."""
 
-
-
-def stack_array(data: str, shape: tuple[int, ...]) -> str:
-    """A float32 DLTensor over ``data`` for a packed call, as TIR text the way TVM prints a
-    packed buffer (the entry is still written as text; ``ir.construct.stack_make_array`` is
-    the IR form)."""
-    return (f"T.tvm_stack_make_array({data}, T.tvm_stack_make_shape({', '.join(map(str, shape))}), 0, "
-            f"{len(shape)}, T.float32(0.0), 0)")
 
 def _static(si: X.StructInfo | None, what: str) -> tuple[tuple[int, ...], str]:
     if not isinstance(si, X.TensorInfo) or si.shape is None or si.dtype is None \
@@ -52,20 +45,20 @@ def _bindings(stmts: tuple[X.RStmt, ...]) -> list[X.RBinding | X.RReturn]:
     return out
 
 
-def entry_text(func: X.RelaxFunction, module: IRModule, packed: bool) -> list[str]:
-    """The lines (at class-body indentation) of the PrimFunc ``func`` compiles to; raises
-    NotAChain when it is not a static chain of ``R.call_tir``."""
+def entry_function(func: X.RelaxFunction, module: IRModule, packed: bool) -> PrimFunc:
+    """The PrimFunc ``func`` compiles to; raises NotAChain when it is not a static chain of
+    ``R.call_tir``."""
     prims = {f.name: f for f in module.functions}
     taken = {p.name for p in func.params}
     result = "out" if "out" not in taken else next(f"out_{i}" for i in range(1, 10**6) if f"out_{i}" not in taken)
     taken.add(result)
-    # A var's tensor: (buffer name, shape, dtype).
-    tensor: dict[int, tuple[str, tuple[int, ...], str]] = {}
-    sig = []
+    # A var's tensor, as a buffer.
+    tensor: dict[int, Buffer] = {}
+    sig: list[Buffer] = []
     for p in func.params:
         shape, dtype = _static(p.sinfo, f"parameter '{p.name}'")
-        tensor[id(p)] = (p.name, shape, dtype)
-        sig.append(f'{p.name}: T.Buffer({dims_text(shape)}, "{dtype}")')
+        tensor[id(p)] = ir.buffer(p.name, shape, dtype)
+        sig.append(tensor[id(p)])
     steps = _bindings(func.body)
     if not steps or not isinstance(steps[-1], X.RReturn) or not isinstance(steps[-1].value, X.RVarRef):
         raise NotAChain("it does not end by returning one tensor")
@@ -77,8 +70,8 @@ def entry_text(func: X.RelaxFunction, module: IRModule, packed: bool) -> list[st
     returned = steps[-1].value.var
     while id(returned) in alias:
         returned = alias[id(returned)]
-    allocs: list[str] = []
-    calls: list[str] = []
+    allocs: list[Stmt] = []
+    calls: list[Stmt] = []
     for s in steps[:-1]:
         assert isinstance(s, X.RBinding)
         v = s.value
@@ -95,16 +88,17 @@ def entry_text(func: X.RelaxFunction, module: IRModule, packed: bool) -> list[st
         prim: PrimFunc = prims[v.args[0].name]
         shape, dtype = _static(v.kwargs[0][1].sinfo, f"the output of '{s.var.name}'")
         if s.var is returned:
-            name = result
-            sig.append(f'{result}: T.Buffer({dims_text(shape)}, "{dtype}")')
+            buf = ir.buffer(result, shape, dtype)
+            sig.append(buf)
         else:
             name = s.var.name
             while name in taken:
                 name += "_1"
             taken.add(name)
-            allocs.append(f'{name} = T.alloc_buffer({dims_text(shape)}, "{dtype}")')
-        tensor[id(s.var)] = (name, shape, dtype)
-        args = []
+            buf = ir.buffer(name, shape, dtype)
+            allocs.append(AllocBuffer(buf))
+        tensor[id(s.var)] = buf
+        args: list[Buffer] = []
         for a in v.args[1].fields:
             if not isinstance(a, X.RVarRef) or id(a.var) not in tensor:
                 raise NotAChain(f"an argument of the call bound to '{s.var.name}' is not a tensor of the chain")
@@ -113,36 +107,31 @@ def entry_text(func: X.RelaxFunction, module: IRModule, packed: bool) -> list[st
         if len(args) != len(prim.params):
             raise NotAChain(f"the call bound to '{s.var.name}' does not fit '{prim.name}'")
         if packed:
-            listed = ", ".join(stack_array(f"{n}.data", sh) for n, sh, _ in args)
-            calls.append(f'if T.call_cpacked("{prim.global_symbol}", {listed}, T.reinterpret("handle", T.uint64(0))) != 0:')
+            # The DLTensors are described as float32 whatever the buffer's dtype, as before.
+            arrays = [ir.stack_make_array(b.data, ir.dims(b), "float32") for b in args]
+            call = ir.call_cpacked(prim.global_symbol, *arrays, ir.null_handle())
         else:
-            listed = ", ".join(f"{n}.data" for n, _, _ in args)
-            calls.append(f'if T.call_extern("int32", "{prim.global_symbol}", {listed}) != 0:')
-        calls.append("    T.ret(-1)")
-    if id(returned) not in tensor or tensor[id(returned)][0] != result:
+            call = ir.call_extern("int32", prim.global_symbol, *(b.data for b in args))
+        calls.append(ir.if_then(ir.ne(call, 0), ir.ret(-1)))
+    if id(returned) not in tensor or tensor[id(returned)].name != result:
         raise NotAChain("the tensor it returns is not computed by an R.call_tir")
-    ind = "    "
-    body = [f"{ind * 2}{line}" for line in allocs + calls]
-    return [f"{ind}@T.prim_func", f"{ind}def {func.name}({', '.join(sig)}):", *body]
+    return ir.prim_func(func.name, sig, ir.seq(*allocs, *calls))
 
 
 def compile_entries(module: IRModule, packed: bool) -> tuple[IRModule, list[tuple[X.RelaxFunction, str]]]:
     """``module`` with a PrimFunc for each Relax function that is a static ``R.call_tir`` chain
     (and no Relax functions); the others come back with the reason they were left out."""
     left_out: list[tuple[X.RelaxFunction, str]] = []
-    lines: list[str] = []
+    entries: list[PrimFunc] = []
     for f in module.relax_functions:
         if f.name in {p.name for p in module.functions}:
             left_out.append((f, "a PrimFunc has its name"))
             continue
         try:
-            lines += entry_text(f, module, packed)
+            entries.append(entry_function(f, module, packed))
         except NotAChain as exc:
             left_out.append((f, str(exc)))
     out = module.with_(relax_functions=(), global_infos="")
-    if lines:
-        text = "\n".join(["# from tvm.script import ir as I", "# from tvm.script import tirx as T", "",
-                          "@I.ir_module", "class Module:", *lines]) + "\n"
-        for entry in read_generated(text, "relax entry").functions:
-            out = out.with_function(entry)
+    for entry in entries:
+        out = out.with_function(entry)
     return out, left_out

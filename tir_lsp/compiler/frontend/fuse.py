@@ -1,4 +1,5 @@
-"""Operator fusion and TIR generation: a ``Graph`` -> fused groups, each one PrimFunc in TIR text.
+"""Operator fusion and TIR generation: a ``Graph`` -> fused groups, each one PrimFunc (built as
+IR; ``FusedOp.text`` prints it for dumps).
 
 Fusion folds every elementwise operator into the group before it when the tensor between
 them has no other consumer, is not a model output and has the operator's output shape
@@ -16,19 +17,23 @@ from dataclasses import dataclass, field
 
 from tir_lsp.compiler.frontend.graph import Graph, OpNode
 from tir_lsp.compiler.frontend.operators import ELEMENTWISE, OPERATORS
-from tir_lsp.compiler.frontend.operators.base import Expr, Operand, StageWriter, buffer_operand, shape_text
+from tir_lsp.compiler.frontend.operators.base import Expr, Operand, StageWriter, at, buffer_operand
+from tir_lsp.compiler.ir import construct as ir
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.function import PrimFunc
+from tir_lsp.compiler.ir.visitor import IRMutator
 
 
 @dataclass
 class FusedOp:
     """One generated function: the nodes it computes, its input tensors (params in order)
-    and output tensor, and its ``@T.prim_func`` text (indented for a module body)."""
+    and output tensor, and its PrimFunc."""
 
     name: str
     nodes: list[OpNode]
     inputs: list[str]
     output: str
-    text: str = ""
+    func: PrimFunc | None = None
     # Intermediate buffers passed in before the output (``fuse(..., scratch_params=True)``):
     # (param name, shape); float32 unless ``scratch_dtypes`` says otherwise.
     scratch: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
@@ -38,6 +43,15 @@ class FusedOp:
     def scratch_dtype(self, name: str) -> str:
         """The dtype of scratch buffer ``name``."""
         return self.scratch_dtypes.get(name, "float32")
+
+    @property
+    def text(self) -> str:
+        """The function as TIR text (a module holding it alone): for dumps and tests."""
+        from tir_lsp.compiler.text.printer import print_module
+
+        assert self.func is not None
+        text: str = print_module(ir.ir_module([self.func]))
+        return text
 
 
 def c_identifier(name: str) -> str:
@@ -74,7 +88,7 @@ def _consumers(graph: Graph) -> dict[str, int]:
 
 
 def fuse(graph: Graph, model: str = "default", scratch_params: bool = False) -> list[FusedOp]:
-    """The fused groups of ``graph`` in execution order, each with its TIR text. With
+    """The fused groups of ``graph`` in execution order, each with its PrimFunc. With
     ``scratch_params`` every intermediate buffer of a function is a parameter (before the
     output) that the caller places, instead of an allocation inside it."""
     uses = _consumers(graph)
@@ -95,13 +109,13 @@ def fuse(graph: Graph, model: str = "default", scratch_params: bool = False) -> 
         k = seen.get(base, 0)
         seen[base] = k + 1
         g.name = base if k == 0 else f"{base}_{k}"
-        g.text = _function_text(graph, g, scratch_params)
+        g.func = _function(graph, g, scratch_params)
     return groups
 
 
-def _function_text(graph: Graph, g: FusedOp, scratch_params: bool = False) -> str:
+def _function(graph: Graph, g: FusedOp, scratch_params: bool = False) -> PrimFunc:
     w = StageWriter(scratch_params=scratch_params)
-    params: dict[str, str] = {}
+    params: dict[str, Buffer] = {}
     chain: tuple[str, Expr] | None = None
     for node in g.nodes:
         op = OPERATORS[node.op_type]
@@ -111,45 +125,41 @@ def _function_text(graph: Graph, g: FusedOp, scratch_params: bool = False) -> st
                 continue
             shape, dtype = graph.tensors[name].shape, graph.tensors[name].dtype
             if chain is not None and name == chain[0]:
-                # Parenthesized: the producer's expression becomes an operand of an operator.
-                producer = chain[1]
-                operands.append(Operand(shape, lambda idx, producer=producer: f"({producer(idx)})", dtype))
+                # The producer's expression becomes an operand of this operator.
+                operands.append(Operand(shape, chain[1], dtype))
                 continue
             if name not in params:
-                params[name] = f"p{len(params)}"
+                params[name] = ir.buffer(f"p{len(params)}", shape, dtype)
                 g.inputs.append(name)
-                w.taken.add(params[name])
-            operands.append(buffer_operand(params[name], shape, dtype))
+                w.taken.add(params[name].name)
+            operands.append(buffer_operand(params[name]))
         out_shape = graph.tensors[node.outputs[0]].shape
         chain = (node.outputs[0], op.compute(w, node, operands, out_shape))
     assert chain is not None
     last_op = OPERATORS[g.nodes[-1].op_type].tvm_name.removeprefix("nn_")
-    out_name = w.fresh(f"T_{last_op}")
     out_shape = graph.tensors[g.output].shape
-    final = chain[1]
-    w.stage(out_name, list(out_shape), "S" * len(out_shape), final, lambda v: f"{out_name}[{', '.join(v)}]")
-
-    def buf(shape: tuple[int, ...], dtype: str = "float32") -> str:
-        return f"T.Buffer({shape_text(shape)}, \"{dtype}\")"
-
     out_dtype = graph.tensors[g.output].dtype
-    same = [name for name, shape in w.scratch if shape == tuple(out_shape)]
-    if len(same) == 1 and w.dtypes.get(same[0], "float32") == out_dtype:
+    out = ir.buffer(w.fresh(f"T_{last_op}"), out_shape, out_dtype)
+    w.stage(out.name, list(out_shape), "S" * len(out_shape), chain[1], lambda v: at(out, v))
+    body = w.body()
+    same = [b for b in w.scratch if ir.dims(b) == tuple(out_shape)]
+    if len(same) == 1 and str(same[0].dtype) == out_dtype:
         # The accumulator has the output's shape and the last stage reads it only at the
         # index it writes: accumulate in the output itself (no scratch, no copy of memory).
-        acc = same[0]
-        w.lines = [re.sub(rf"\b{re.escape(acc)}\[", f"{out_name}[", line) for line in w.lines]
-        w.scratch = [(n, sh) for n, sh in w.scratch if n != acc]
-    g.scratch = list(w.scratch)
-    g.scratch_dtypes = {name: w.dtypes[name] for name, _ in g.scratch if name in w.dtypes}
+        body = _ReplaceBuffer(same[0], out).visit(body)
+        w.scratch.remove(same[0])
+    g.scratch = [(b.name, ir.dims(b)) for b in w.scratch]
+    g.scratch_dtypes = {b.name: str(b.dtype) for b in w.scratch if str(b.dtype) != "float32"}
     # The output stays the last parameter (as TVM's fused functions have it).
-    sig = [f"{params[t]}: {buf(graph.tensors[t].shape, graph.tensors[t].dtype)}" for t in g.inputs]
-    sig += [f"{name}: {buf(shape, g.scratch_dtype(name))}" for name, shape in g.scratch] + [f"{out_name}: {buf(out_shape, out_dtype)}"]
-    ind = "    "
-    lines = [
-        f"{ind}@T.prim_func(s_tir=True)",
-        f"{ind}def {g.name}({', '.join(sig)}):",
-        f"{ind * 2}T.func_attr({{\"global_symbol\": \"{g.name}\", \"tirx.noalias\": True}})",
-    ]
-    lines += [f"{ind * 2}{line}" for line in w.lines]
-    return "\n".join(lines) + "\n"
+    return ir.prim_func(g.name, [*params.values(), *w.scratch, out], ir.root_block(body, w.allocs),
+                        {"global_symbol": g.name, "tirx.noalias": True}, s_tir=True)
+
+
+class _ReplaceBuffer(IRMutator):  # type: ignore[misc, unused-ignore]  # Any when imports are skipped
+    """Every access of one buffer made an access of another."""
+
+    def __init__(self, old: Buffer, new: Buffer) -> None:
+        self.old, self.new = old, new
+
+    def visit_Buffer(self, node: Buffer) -> Buffer:
+        return self.new if node is self.old else node

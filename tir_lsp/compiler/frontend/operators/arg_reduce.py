@@ -17,13 +17,19 @@ from tir_lsp.compiler.frontend.operators.base import (
     Operand,
     OpError,
     StageWriter,
+    as_int,
+    at,
+    index_zero,
     lit,
     same_dtype,
 )
+from tir_lsp.compiler.ir import construct as ir
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.construct import Value
 
 
 def _axis(node: OpNode, rank: int) -> int:
-    axis = int(node.attrs.get("axis", 0))  # type: ignore[call-overload]
+    axis = as_int(node.attrs.get("axis", 0))
     axis = axis + rank if axis < 0 else axis
     if not 0 <= axis < rank:
         raise OpError(f"axis {axis} is out of range for rank {rank}", "axis")
@@ -55,39 +61,40 @@ def _arg(kind: str) -> object:
         nk = len(keep)
 
         def full(v: Index) -> Index:
-            idx = [""] * rank
+            idx: list[ir.ExprLike] = [0] * rank
             for pos, d in enumerate(keep):
                 idx[d] = v[pos]
             idx[axis] = v[nk]
             return idx
 
-        def at(buf: str) -> object:
-            return lambda v: f"{buf}[{', '.join(v[:nk]) or '0'}]"
+        def red(buf: Buffer) -> Expr:
+            return lambda v: at(buf, v[:nk] or [index_zero()])
 
-        def load(v: Index) -> str:
+        def load(v: Index) -> Value:
             value = x.load(full(v))
-            return value if dt == x.dtype else f"T.Cast(\"{dt}\", {value})"
+            return value if dt == x.dtype else Value(ir.cast(dt, value))
 
         best = w.alloc(f"x_red_{kind}", red_shape, dt)
         extreme = float("-inf") if kind == "max" else float("inf")
         if dt not in FLOATS:
             info = np.iinfo(dt)
             extreme = info.min if kind == "max" else info.max
-        w.stage(best, [*red_shape[:nk], dim] if nk else [dim], "S" * nk + "R",
-                lambda v: f"T.{kind}({at(best)(v)}, {load(v)})", at(best), init=lit(extreme, dt))  # type: ignore[operator]
+        w.stage(best.name, [*red_shape[:nk], dim] if nk else [dim], "S" * nk + "R",
+                lambda v: ir.builtin(kind, red(best)(v), load(v)), red(best), init=lit(extreme, dt))
         last = int(node.attrs.get("select_last_index", 0))  # type: ignore[call-overload]
         pos = w.alloc(f"x_arg{kind}", red_shape, "int64")
         # The first (last) position holding the extreme: min (max) over the matching ones.
         pick, none = ("max", -1) if last else ("min", dim)
-        w.stage(pos, [*red_shape[:nk], dim] if nk else [dim], "S" * nk + "R",
-                lambda v: (f"T.{pick}({at(pos)(v)}, T.if_then_else({load(v)} == {at(best)(v)}, "  # type: ignore[operator]
-                           f"T.Cast(\"int64\", {v[nk]}), {lit(none, 'int64')}))"),
-                at(pos), init=lit(none, "int64"))  # type: ignore[arg-type]
+        w.stage(pos.name, [*red_shape[:nk], dim] if nk else [dim], "S" * nk + "R",
+                lambda v: ir.builtin(pick, red(pos)(v), ir.if_then_else(ir.eq(load(v), red(best)(v)),
+                                                                        Value(ir.cast("int64", v[nk])),
+                                                                        lit(none, "int64"))),
+                red(pos), init=lit(none, "int64"))
         keepdims = int(node.attrs.get("keepdims", 1))  # type: ignore[call-overload]
 
-        def final(idx: Index) -> str:
+        def final(idx: Index) -> Value:
             kept = [idx[i] for i in keep] if keepdims else list(idx[:nk])
-            return f"{pos}[{', '.join(kept) or '0'}]"
+            return at(pos, kept or [index_zero()])
 
         return final
 

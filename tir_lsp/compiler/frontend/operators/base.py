@@ -1,28 +1,59 @@
-"""What an operator is: shape inference plus a compute rule that writes TIR text.
+"""What an operator is: shape inference plus a compute rule that builds TIR (as IR, through
+``ir.construct``; text is only for dumps).
 
-Every operator returns a *final expression*: a function from output index names to the TIR
-text of one output element. Elementwise operators need nothing else, so a chain of them
-composes into one expression (fusion). Other operators first write stages (``T.sblock``
-loop nests over intermediate buffers) with the ``StageWriter`` and return an expression that
-reads them. The fused function then stores the composed expression in a single last stage.
+Every operator returns a *final expression*: a function from output indices to the value of
+one output element. Elementwise operators need nothing else, so a chain of them composes
+into one expression (fusion). Other operators first write stages (``T.sblock`` loop nests
+over intermediate buffers) with the ``StageWriter`` and return an expression that reads
+them. The fused function then stores the composed expression in a single last stage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import SupportsInt, TypeAlias, cast
 
 import numpy as np
 
 from tir_lsp.compiler.frontend.graph import FLOATS, OpNode
+from tir_lsp.compiler.ir import construct as ir
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.construct import ExprLike, Value
+from tir_lsp.compiler.ir.dtype import BOOL_T, FLOAT32, INT32
+from tir_lsp.compiler.ir.expr import BufferLoad, FloatImm, IntImm
+from tir_lsp.compiler.ir.stmt import Stmt
 
-Index = list[str]
-Expr = Callable[[Index], str]
+# An index of an output element: one value per dimension (loop or block vars, expressions).
+Index: TypeAlias = Sequence[ExprLike]
+Expr: TypeAlias = Callable[[Index], Value]
+
+
+def index_zero() -> Value:
+    """The index ``0`` of a dimension of size 1 (an int32 constant, as ``0`` in text)."""
+    return index_const(0)
+
+
+def index_const(n: int) -> Value:
+    """An int32 index constant: as a number written in an index expression, it stays a node
+    (``8 // 4`` is a floordiv of two constants, not ``2``)."""
+    return Value(IntImm(INT32, n))
 
 # How an operator may be fused: elementwise ones fold into their producer's last stage;
 # injective ones (reshape, transpose, concat) read inputs at other indices, so they start
 # a group; complex ones (reductions) start a group and write stages.
 ELEMENTWISE, INJECTIVE, COMPLEX = "elementwise", "injective", "complex"
+
+
+def as_int(value: object) -> int:
+    """An integer attribute's value (ONNX attributes are untyped here)."""
+    return int(cast(SupportsInt, value))
+
+
+def as_ints(value: object) -> list[int]:
+    """A list-of-integers attribute's value."""
+    return [int(v) for v in cast(Iterable[SupportsInt], value)]
 
 
 class OpError(Exception):
@@ -33,34 +64,35 @@ class OpError(Exception):
         self.attribute = attribute
 
 
-def f32(value: float) -> str:
-    """A float32 literal in TIR text (exact: the float32 value printed as a double)."""
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def f32(value: float) -> Value:
+    """A float32 constant (``T.float32(v)``): the value rounded to float32; infinities
+    become the largest finite float32."""
     v = float(np.float32(value))
-    if v == float("inf"):
-        return "T.float32(3.4028234663852886e+38)"
-    if v == float("-inf"):
-        return "T.float32(-3.4028234663852886e+38)"
-    return f"T.float32({v!r})"
+    v = _F32_MAX if v == float("inf") else -_F32_MAX if v == float("-inf") else v
+    return Value(FloatImm(FLOAT32, v))
 
 
-def lit(value: float, dtype: str) -> str:
-    """A literal of ``dtype`` in TIR text (ints and bools are floats to the type checker);
-    infinities of a float become its largest finite value (as ``f32`` does); an integer
-    must fit its dtype."""
+def lit(value: float, dtype: str) -> Value:
+    """A constant of ``dtype`` (``T.<dtype>(v)``; ints and bools are floats to the type
+    checker); infinities of a float become its largest finite value (as ``f32`` does); an
+    integer must fit its dtype."""
     if dtype == "float32":
         return f32(float(value))
     if dtype == "bool":
-        return f"T.bool({bool(value)})"
+        return Value(IntImm(BOOL_T, int(bool(value))))
     if dtype in FLOATS:
         v = float(np.asarray(value, dtype=dtype))
         big = float(np.finfo(dtype).max)
         v = big if v == float("inf") else -big if v == float("-inf") else v
-        return f"T.{dtype}({v!r})"
+        return Value(FloatImm(ir.dtype(dtype), v))
     info = np.iinfo(dtype)
-    v = int(value)
-    if not info.min <= v <= info.max:
+    iv = int(value)
+    if not info.min <= iv <= info.max:
         raise OpError(f"the value {value} does not fit {dtype}")
-    return f"T.{dtype}({v})"
+    return Value(IntImm(ir.dtype(dtype), iv))
 
 
 @dataclass
@@ -69,8 +101,10 @@ class Operand:
     with its element dtype."""
 
     shape: tuple[int, ...]
-    load: Callable[[Index], str]
+    load: Callable[[Index], Value]
     dtype: str = "float32"
+    # The buffer it reads, when it is a buffer (not a fused expression).
+    buffer: Buffer | None = None
 
 
 def accum_dtype(dtype: str) -> str:
@@ -79,9 +113,9 @@ def accum_dtype(dtype: str) -> str:
     return "float32" if dtype == "float16" else dtype
 
 
-def lowest(dtype: str) -> str:
-    """The smallest value of ``dtype`` as a literal: a max-reduction's start and pad value
-    (a float's largest finite negative, as ``f32``)."""
+def lowest(dtype: str) -> Value:
+    """The smallest value of ``dtype``: a max-reduction's start and pad value (a float's
+    largest finite negative, as ``f32``)."""
     return lit(float("-inf") if dtype in FLOATS else int(np.iinfo(dtype).min), dtype)
 
 
@@ -89,25 +123,30 @@ def as_dtype(op: Operand, dtype: str) -> Operand:
     """``op`` read as ``dtype``: a cast around each load, or ``op`` itself when it has it."""
     if op.dtype == dtype:
         return op
-    return Operand(op.shape, lambda idx: f"T.Cast(\"{dtype}\", {op.load(idx)})", dtype)
+    return Operand(op.shape, lambda idx: Value(ir.cast(dtype, op.load(idx))), dtype)
 
 
-def cast_to(dtype: str, expr: Callable[[Index], str], have: str) -> Callable[[Index], str]:
+def cast_to(dtype: str, expr: Expr, have: str) -> Expr:
     """The final expression ``expr`` (of dtype ``have``) as ``dtype``."""
     if have == dtype:
         return expr
-    return lambda idx: f"T.Cast(\"{dtype}\", {expr(idx)})"
+    return lambda idx: Value(ir.cast(dtype, expr(idx)))
 
 
-def buffer_operand(name: str, shape: tuple[int, ...], dtype: str = "float32") -> Operand:
-    """An operand read straight from buffer ``name`` (rank >= 1: scalars are shape (1,))."""
-    return Operand(shape, lambda idx: f"{name}[{', '.join(idx)}]", dtype)
+def buffer_operand(buf: Buffer) -> Operand:
+    """An operand read straight from ``buf`` (rank >= 1: scalars are shape (1,))."""
+    return Operand(ir.dims(buf), lambda idx: at(buf, idx), str(buf.dtype), buf)
 
 
-def broadcast(idx: Index, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> Index:
+def at(buf: Buffer, idx: Index) -> Value:
+    """``buf[idx]``."""
+    return Value(ir.load(buf, *idx))
+
+
+def broadcast(idx: Index, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> list[ExprLike]:
     """The index into an input of ``in_shape`` numpy-broadcast to ``out_shape``."""
     lead = len(out_shape) - len(in_shape)
-    return [("0" if d == 1 and out_shape[lead + j] != 1 else idx[lead + j]) for j, d in enumerate(in_shape)]
+    return [(index_zero() if d == 1 and out_shape[lead + j] != 1 else idx[lead + j]) for j, d in enumerate(in_shape)]
 
 
 def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -121,16 +160,11 @@ def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(out)
 
 
-def shape_text(shape: tuple[int, ...]) -> str:
-    """``(4,)`` / ``(1, 3, 8, 8)``: a shape tuple as TIR text."""
-    return f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(map(str, shape))})"
-
-
-def affine(base: str, stride: int, offset: str, dil: int, pad: int) -> str:
+def affine(base: Value, stride: int, offset: Value, dil: int, pad: int) -> Value:
     """``base * stride + offset * dil - pad`` without the terms that do nothing."""
-    out = base if stride == 1 else f"{base} * {stride}"
-    out += f" + {offset}" if dil == 1 else f" + {offset} * {dil}"
-    return out if pad == 0 else f"{out} - {pad}"
+    out = base if stride == 1 else base * stride
+    out = out + (offset if dil == 1 else offset * dil)
+    return out if pad == 0 else out - pad
 
 
 def axes_input_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict[str, np.ndarray]]:
@@ -145,62 +179,120 @@ def axes_input_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode
 
 
 @dataclass
-class StageWriter:
-    """Collects the TIR text of a function body: buffers it allocates and its loop nests."""
+class BlockFrame:
+    """A block being written (``StageWriter.block``): its iterators as values, and the
+    buffers it allocates (``T.sblock_alloc_buffer``) and its ``T.init()``."""
 
-    lines: list[str] = field(default_factory=list)
+    vars: list[Value]
+    alloc_buffers: list[Buffer] = field(default_factory=list)
+    init: Stmt | None = None
+
+    def alloc(self, name: str, shape: tuple[int, ...], dtype: str = "float32", scope: str = "global") -> Buffer:
+        buf = ir.buffer(name, shape, dtype, scope=scope)
+        self.alloc_buffers.append(buf)
+        return buf
+
+
+@dataclass
+class StageWriter:
+    """Builds a function body: the buffers it allocates and its loop nests, as IR. Loops and
+    blocks nest as ``with`` statements (``with w.loop("n", 4) as n:``), as in the text."""
+
     taken: set[str] = field(default_factory=set)
     blocks: set[str] = field(default_factory=set)
     # True: intermediate buffers become parameters of the function (``scratch``), placed by
     # the memory planner in the workspace pool, instead of allocations (stack or heap).
     scratch_params: bool = False
-    scratch: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
-    # The dtype of each intermediate buffer that is not float32.
-    dtypes: dict[str, str] = field(default_factory=dict)
+    scratch: list[Buffer] = field(default_factory=list)
+    # The buffers the root block allocates (``T.sblock_alloc_buffer`` at function level).
+    allocs: list[Buffer] = field(default_factory=list)
+    # The statements of each open loop or block, the function's own first.
+    frames: list[list[Stmt]] = field(default_factory=lambda: [[]])
 
     def fresh(self, base: str) -> str:
-        name, k = base, 0
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
-        self.taken.add(name)
-        return name
+        """A buffer name: ``base``, or ``base_1``, ``base_2``... when the function has it."""
+        return _unique(base, self.taken)
 
-    def alloc(self, base: str, shape: tuple[int, ...], dtype: str = "float32") -> str:
-        name = self.fresh(base)
-        if dtype != "float32":
-            self.dtypes[name] = dtype
-        if self.scratch_params:
-            self.scratch.append((name, tuple(shape)))
-        elif dtype != "float32":
-            self.lines.append(f"{name} = T.sblock_alloc_buffer({shape_text(shape)}, \"{dtype}\")")
-        else:
-            self.lines.append(f"{name} = T.sblock_alloc_buffer({shape_text(shape)})")
-        return name
+    def block_name(self, base: str) -> str:
+        """A block name: ``base``, or ``base_1``, ``base_2``... when a block has it."""
+        return _unique(base, self.blocks)
 
-    def stage(self, name: str, extents: list[int], kinds: str, body: Callable[[Index], str],
-              target: Callable[[Index], str], init: str | None = None) -> None:
+    def alloc(self, base: str, shape: tuple[int, ...], dtype: str = "float32") -> Buffer:
+        buf = ir.buffer(self.fresh(base), shape, dtype)
+        (self.scratch if self.scratch_params else self.allocs).append(buf)
+        return buf
+
+    def emit(self, stmt: Stmt) -> None:
+        """Appends ``stmt`` to the innermost open loop or block (or the function)."""
+        self.frames[-1].append(stmt)
+
+    def body(self) -> Stmt:
+        """The function's statements (all loops and blocks closed)."""
+        assert len(self.frames) == 1
+        return ir.seq(*self.frames[0])
+
+    @contextmanager
+    def loop(self, name: str, extent: int, kind: str = "serial") -> Iterator[Value]:
+        """``for name in range(extent)`` (or ``T.<kind>(extent)``) around what is emitted inside."""
+        v = ir.var(name)
+        self.frames.append([])
+        yield Value(v)
+        self.emit(ir.for_(v, extent, ir.seq(*self.frames.pop()), kind=kind))
+
+    @contextmanager
+    def grid(self, names: Sequence[str], extents: Sequence[int]) -> Iterator[list[Value]]:
+        """``for names in T.grid(extents)`` around what is emitted inside."""
+        vs = [ir.var(n) for n in names]
+        self.frames.append([])
+        yield [Value(v) for v in vs]
+        body = ir.seq(*self.frames.pop())
+        for v, e in reversed(list(zip(vs, extents))):
+            body = ir.for_(v, e, body)
+        self.emit(body)
+
+    @contextmanager
+    def block(self, name: str, axes: Sequence[tuple[str, str, int, ExprLike]]) -> Iterator[BlockFrame]:
+        """``with T.sblock(name):`` over ``axes`` (name, kind S/R, extent, bound value)."""
+        ivs = [ir.iter_var(n, e, k) for n, k, e, _ in axes]
+        frame = BlockFrame([Value(iv.var) for iv in ivs])
+        self.frames.append([])
+        yield frame
+        body = ir.seq(*self.frames.pop())
+        self.emit(ir.sblock(name, [(iv, b) for iv, (_, _, _, b) in zip(ivs, axes)], body, frame.init,
+                            frame.alloc_buffers))
+
+    def stage(self, name: str, extents: list[int], kinds: str, body: Expr, target: Expr,
+              init: ExprLike | None = None) -> None:
         """A loop nest over ``extents`` writing ``target(v) = body(v)``; ``kinds`` has one
-        letter per axis, S (spatial) or R (reduction), and ``init`` starts a reduction."""
-        block, k = name, 0
-        while block in self.blocks:
-            k += 1
-            block = f"{name}_{k}"
-        self.blocks.add(block)
-        loops = [f"i{k}" for k in range(len(extents))]
-        bvars = [f"v_i{k}" for k in range(len(extents))]
-        ind = "    "
-        self.lines.append(f"for {', '.join(loops)} in T.grid({', '.join(map(str, extents))}):")
-        self.lines.append(f"{ind}with T.sblock(\"{block}\"):")
-        if len(loops) == 1:  # remap binds two or more; one axis is spelled out
-            kind = "spatial" if kinds == "S" else "reduce"
-            self.lines.append(f"{ind * 2}{bvars[0]} = T.axis.{kind}({extents[0]}, {loops[0]})")
-        else:
-            self.lines.append(f"{ind * 2}{', '.join(bvars)} = T.axis.remap(\"{kinds}\", [{', '.join(loops)}])")
-        if init is not None:
-            self.lines.append(f"{ind * 2}with T.init():")
-            self.lines.append(f"{ind * 3}{target(bvars)} = {init}")
-        self.lines.append(f"{ind * 2}{target(bvars)} = {body(bvars)}")
+        letter per axis, S (spatial) or R (reduction), and ``init`` starts a reduction.
+        ``target`` gives the element written (a load of it)."""
+        block = self.block_name(name)
+        with self.grid([f"i{k}" for k in range(len(extents))], extents) as loops:
+            axes = [(f"v_i{k}", kinds[k], e, loops[k]) for k, e in enumerate(extents)]
+            with self.block(block, axes) as blk:
+                if init is not None:
+                    blk.init = store_to(target(blk.vars), init)
+                self.emit(store_to(target(blk.vars), body(blk.vars)))
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    name, k = base, 0
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    taken.add(name)
+    return name
+
+
+def store_to(target: Value, value: ExprLike) -> Stmt:
+    """``target = value`` for ``target`` a load of the element written."""
+    node = target.node
+    assert isinstance(node, BufferLoad)
+    return ir.store(node.buffer, value, *node.indices)
+
+
+# An operator's compute rule: (writer, node, operands, output shape) -> final expression.
+Compute: TypeAlias = Callable[[StageWriter, OpNode, list[Operand], tuple[int, ...]], Expr]
 
 
 @dataclass(frozen=True)
@@ -217,7 +309,7 @@ class OpDef:
     # (node, input shapes, constant inputs by position) -> output shape
     infer: Callable[[OpNode, list[tuple[int, ...]], dict[int, np.ndarray]], tuple[int, ...]]
     # (writer, node, operands, output shape) -> final expression
-    compute: Callable[[StageWriter, OpNode, list[Operand], tuple[int, ...]], Expr]
+    compute: Compute
     # inputs that must be constants known at compile time (Reshape's shape)
     const_inputs: tuple[int, ...] = ()
     # Rewrites the node before shape inference when its constant inputs allow it (batch

@@ -8,22 +8,29 @@ after every operation by the C backend. Activations are defined on floats only."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from tir_lsp.compiler.frontend.graph import FLOATS, INTS, NUMBERS, ONNX_DTYPES, OpNode
 from tir_lsp.compiler.frontend.operators.base import (
     ELEMENTWISE,
+    Compute,
     Expr,
     Index,
     OpDef,
     Operand,
     OpError,
     StageWriter,
+    as_dtype,
+    as_int,
     broadcast,
     broadcast_shape,
     lit,
     same_dtype,
 )
+from tir_lsp.compiler.ir import construct as ir
+from tir_lsp.compiler.ir.construct import Value
 
 SIGNED = FLOATS + tuple(d for d in INTS if not d.startswith("u"))
 ANY = NUMBERS + ("bool",)
@@ -33,7 +40,7 @@ def _axis_shape(node: OpNode, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[i
     """B's shape as numpy broadcasting sees it: before opset 7, ``broadcast=1`` with ``axis``
     lines B up with A starting at ``axis`` (trailing ones added)."""
     if node.attrs.get("broadcast") and node.attrs.get("axis") is not None and len(b) < len(a):
-        axis = int(node.attrs["axis"])  # type: ignore[call-overload]
+        axis = as_int(node.attrs["axis"])
         axis = axis + len(a) if axis < 0 else axis
         if not 0 <= axis <= len(a) - len(b):
             raise OpError(f"axis {axis} does not place B of shape {b} inside A of shape {a}", "axis")
@@ -56,58 +63,71 @@ def _unary_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, 
     return shapes[0]
 
 
-def _load(op: Operand, idx: Index, out_shape: tuple[int, ...]) -> str:
+def _load(op: Operand, idx: Index, out_shape: tuple[int, ...]) -> Value:
     return op.load(broadcast(idx, op.shape, out_shape))
 
 
-def _binary(symbol: str) -> object:
+# The BinOp of each arithmetic operator and comparison (``/`` on floats; ``T.truncdiv`` on ints).
+_BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "==": "eq", "!=": "ne", "<": "lt", "<=": "le",
+           ">": "gt", ">=": "ge"}
+
+
+def _leading(op: Operand, padded: tuple[int, ...]) -> Operand:
+    """``op`` seen with trailing dimensions of size 1 (``padded``): read at its leading indices."""
+    n = len(op.shape)
+    return Operand(padded, lambda idx: op.load(idx[:n]), op.dtype)
+
+
+def _binary(symbol: str) -> Compute:
     def compute(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
         a, b = ins
         padded = _axis_shape(node, a.shape, b.shape)
         if padded != b.shape:
-            n = len(b.shape)
-            b = Operand(padded, lambda idx, b=b: b.load(idx[:n]))
+            b = _leading(b, padded)
         if symbol in ("max", "min", "pow", "And", "Or"):
-            return lambda idx: f"T.{symbol}({_load(a, idx, out_shape)}, {_load(b, idx, out_shape)})"
+            return lambda idx: ir.builtin(symbol, _load(a, idx, out_shape), _load(b, idx, out_shape))
         if symbol == "/" and a.dtype not in FLOATS:
-            return lambda idx: f"T.truncdiv({_load(a, idx, out_shape)}, {_load(b, idx, out_shape)})"
-        return lambda idx: f"({_load(a, idx, out_shape)} {symbol} {_load(b, idx, out_shape)})"
+            return lambda idx: ir.builtin("truncdiv", _load(a, idx, out_shape), _load(b, idx, out_shape))
+        return lambda idx: Value(ir.binop(_BINOPS[symbol], _load(a, idx, out_shape), _load(b, idx, out_shape)))
 
     return compute
 
 
 def _nary(kind: str) -> object:
     def compute(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-        def final(idx: Index) -> str:
+        def final(idx: Index) -> Value:
             loads = [_load(op, idx, out_shape) for op in ins]
-            if kind in ("max", "min"):
-                expr = loads[0]
-                for x in loads[1:]:
-                    expr = f"T.{kind}({expr}, {x})"
-                return expr
-            total = "(" + " + ".join(loads) + ")"
-            return f"{total} / {lit(len(ins), ins[0].dtype)}" if kind == "mean" else total
+            expr = loads[0]
+            for x in loads[1:]:
+                expr = ir.builtin(kind, expr, x) if kind in ("max", "min") else expr + x
+            return expr / lit(len(ins), ins[0].dtype) if kind == "mean" else expr
 
         return final
 
     return compute
 
 
-def _unary(template: str) -> object:
-    """An activation from a template over ``{x}``, the literals ``{zero}`` and ``{one}`` and
-    the node's float attributes, all literals of the input's dtype."""
+# An activation: (x, its dtype's constants zero and one, the node's float attributes as
+# constants of that dtype) -> value.
+Activation = Callable[[Value, Value, Value, dict[str, Value]], Value]
+
+
+def _unary(rule: Activation) -> object:
+    """An activation from a rule over the input, the constants zero and one and the node's
+    float attributes, all of the input's dtype."""
     def compute(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
         dt = ins[0].dtype
         consts = {k: lit(float(v), dt) for k, v in _float_attrs(node).items()}
-        zero, one = lit(0, dt), (lit(1, dt) if dt != "bool" else "")
-
-        def final(idx: Index) -> str:
-            x = f"({ins[0].load(idx)})"
-            return template.format(x=x, zero=zero, one=one, **consts)
-
-        return final
+        zero = lit(0, dt)
+        one = lit(1, dt) if dt != "bool" else zero
+        return lambda idx: rule(ins[0].load(idx), zero, one, consts)
 
     return compute
+
+
+def _call(name: str) -> Activation:
+    """``T.<name>(x)``."""
+    return lambda x, zero, one, c: ir.builtin(name, x)
 
 
 _ACT_DEFAULTS = {"LeakyRelu": {"alpha": 0.01}, "Elu": {"alpha": 1.0},
@@ -127,12 +147,11 @@ def _prelu(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[in
     x, slope = ins
     padded = _prelu_slope_shape(x.shape, slope.shape)
     if padded != slope.shape:
-        n = len(slope.shape)
-        slope = Operand(padded, lambda idx, s=slope: s.load(idx[:n]))
+        slope = _leading(slope, padded)
 
-    def final(idx: Index) -> str:
+    def final(idx: Index) -> Value:
         v = x.load(idx)
-        return f"T.if_then_else({v} < {lit(0, x.dtype)}, {v} * {_load(slope, idx, out_shape)}, {v})"
+        return ir.if_then_else(v < lit(0, x.dtype), v * _load(slope, idx, out_shape), v)
 
     return final
 
@@ -153,7 +172,7 @@ def _prelu_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, 
 
 def _relu(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     zero = lit(0, ins[0].dtype)
-    return lambda idx: f"T.max({ins[0].load(idx)}, {zero})"
+    return lambda idx: ir.max_of(ins[0].load(idx), zero)
 
 
 def _clip(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
@@ -166,10 +185,10 @@ def _clip(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
             continue  # no bound on this side: an integer is always within it
         bounds.append((fn, lit(v if dt in FLOATS else int(v), dt)))
 
-    def final(idx: Index) -> str:
+    def final(idx: Index) -> Value:
         expr = ins[0].load(idx)
         for fn, bound in bounds:
-            expr = f"T.{fn}({expr}, {bound})"
+            expr = ir.builtin(fn, expr, bound)
         return expr
 
     return final
@@ -195,11 +214,11 @@ def _clip_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dic
 
 def _sigmoid(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     one, zero = lit(1, ins[0].dtype), lit(0, ins[0].dtype)
-    return lambda idx: f"{one} / ({one} + T.exp({zero} - {ins[0].load(idx)}))"
+    return lambda idx: one / (one + ir.builtin("exp", zero - ins[0].load(idx)))
 
 
 def _tanh(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-    return lambda idx: f"T.tanh({ins[0].load(idx)})"
+    return lambda idx: ir.builtin("tanh", ins[0].load(idx))
 
 
 def _bn_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict[str, np.ndarray]]:
@@ -229,7 +248,7 @@ def _bn_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.
 
 def _bn(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     x, a, b = ins
-    return lambda idx: f"{x.load(idx)} * {a.load([idx[1]])} + {b.load([idx[1]])}"
+    return lambda idx: x.load(idx) * a.load([idx[1]]) + b.load([idx[1]])
 
 
 def _cast_to(node: OpNode, dtypes: list[str | None]) -> str:
@@ -250,7 +269,7 @@ def _cast(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     x = ins[0]
     if to == x.dtype:
         return x.load
-    return lambda idx: f"T.Cast(\"{to}\", {x.load(idx)})"
+    return lambda idx: Value(ir.cast(to, x.load(idx)))
 
 
 def _predicate(allowed: tuple[str, ...]) -> object:
@@ -263,7 +282,7 @@ def _predicate(allowed: tuple[str, ...]) -> object:
 
 
 def _not(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
-    return lambda idx: f"T.Not({ins[0].load(idx)})"
+    return lambda idx: ir.builtin("Not", ins[0].load(idx))
 
 
 def _where_dtype(node: OpNode, dtypes: list[str | None]) -> str:
@@ -274,8 +293,7 @@ def _where_dtype(node: OpNode, dtypes: list[str | None]) -> str:
 
 def _where(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     c, x, y = ins
-    return lambda idx: (f"T.if_then_else({_load(c, idx, out_shape)}, {_load(x, idx, out_shape)}, "
-                        f"{_load(y, idx, out_shape)})")
+    return lambda idx: ir.if_then_else(_load(c, idx, out_shape), _load(x, idx, out_shape), _load(y, idx, out_shape))
 
 
 def _sign(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
@@ -283,11 +301,11 @@ def _sign(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     dt = ins[0].dtype
     zero, one = lit(0, dt), lit(1, dt)
     if dt.startswith("u"):
-        return lambda idx: f"T.if_then_else({ins[0].load(idx)} > {zero}, {one}, {zero})"
+        return lambda idx: ir.if_then_else(ins[0].load(idx) > zero, one, zero)
 
-    def final(idx: Index) -> str:
+    def final(idx: Index) -> Value:
         v = ins[0].load(idx)
-        return f"T.if_then_else({v} > {zero}, {one}, T.if_then_else({v} < {zero}, {lit(-1, dt)}, {v}))"
+        return ir.if_then_else(v > zero, one, ir.if_then_else(v < zero, lit(-1, dt), v))
 
     return final
 
@@ -296,10 +314,10 @@ def _shrink(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[i
     dt = ins[0].dtype
     lambd, bias = float(node.attrs.get("lambd", 0.5)), float(node.attrs.get("bias", 0.0))  # type: ignore[arg-type]
 
-    def final(idx: Index) -> str:
+    def final(idx: Index) -> Value:
         v = ins[0].load(idx)
-        return (f"T.if_then_else({v} < {lit(-lambd, dt)}, {v} + {lit(bias, dt)}, "
-                f"T.if_then_else({v} > {lit(lambd, dt)}, {v} - {lit(bias, dt)}, {lit(0, dt)}))")
+        return ir.if_then_else(v < lit(-lambd, dt), v + lit(bias, dt),
+                               ir.if_then_else(v > lit(lambd, dt), v - lit(bias, dt), lit(0, dt)))
 
     return final
 
@@ -316,7 +334,7 @@ def _mod(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
     dividend's (C's fmod / %, truncmod)."""
     a, b = ins
     fn = "fmod" if a.dtype in FLOATS else "truncmod" if node.attrs.get("fmod") else "floormod"
-    return lambda idx: f"T.{fn}({_load(a, idx, out_shape)}, {_load(b, idx, out_shape)})"
+    return lambda idx: ir.builtin(fn, _load(a, idx, out_shape), _load(b, idx, out_shape))
 
 
 def _pow_dtype(node: OpNode, dtypes: list[str | None]) -> str:
@@ -338,10 +356,9 @@ def _pow(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
     ``std::pow`` does."""
     a, b = ins
     if a.dtype == b.dtype and a.dtype in FLOATS:
-        return _binary("pow")(w, node, ins, out_shape)  # type: ignore[operator]
-    wide = [Operand(op.shape, lambda idx, op=op: f"T.Cast(\"float64\", {op.load(idx)})", "float64") for op in ins]
-    power = _binary("pow")(w, node, wide, out_shape)  # type: ignore[operator]
-    return lambda idx: f"T.Cast(\"{a.dtype}\", {power(idx)})"
+        return _binary("pow")(w, node, ins, out_shape)
+    power = _binary("pow")(w, node, [as_dtype(op, "float64") for op in ins], out_shape)
+    return lambda idx: Value(ir.cast(a.dtype, power(idx)))
 
 
 def _bitshift(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
@@ -353,9 +370,9 @@ def _bitshift(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple
     fn = "shift_left" if direction == "LEFT" else "shift_right"
     bits = int(a.dtype.removeprefix("uint"))
 
-    def final(idx: Index) -> str:
+    def final(idx: Index) -> Value:
         x, n = _load(a, idx, out_shape), _load(b, idx, out_shape)
-        return f"T.if_then_else({n} < {lit(bits, b.dtype)}, T.{fn}({x}, {n}), {lit(0, a.dtype)})"
+        return ir.if_then_else(n < lit(bits, b.dtype), ir.builtin(fn, x, n), lit(0, a.dtype))
 
     return final
 
@@ -363,15 +380,15 @@ def _bitshift(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple
 def _abs(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     dt = ins[0].dtype
     if dt in FLOATS:
-        return lambda idx: f"T.fabs({ins[0].load(idx)})"
+        return lambda idx: ir.builtin("fabs", ins[0].load(idx))
     if dt.startswith("u"):
         return ins[0].load
     zero = lit(0, dt)
-    return lambda idx: f"T.if_then_else({ins[0].load(idx)} < {zero}, {zero} - {ins[0].load(idx)}, {ins[0].load(idx)})"
+    return lambda idx: ir.if_then_else(ins[0].load(idx) < zero, zero - ins[0].load(idx), ins[0].load(idx))
 
 
-_BIN = {"broadcast": 0, "axis": None, "consumed_inputs": None}
-_UNARY_OLD = {"consumed_inputs": None}
+_BIN: dict[str, object] = {"broadcast": 0, "axis": None, "consumed_inputs": None}
+_UNARY_OLD: dict[str, object] = {"consumed_inputs": None}
 _FLOAT_RULE = same_dtype(FLOATS)
 _NUMBER_RULE = same_dtype(NUMBERS)
 
@@ -396,26 +413,28 @@ OPS = [
         fold=_clip_fold),
     _op("Sigmoid", "sigmoid", _UNARY_OLD, 1, 1, _unary_shape, _sigmoid, _FLOAT_RULE),
     _op("Tanh", "tanh", _UNARY_OLD, 1, 1, _unary_shape, _tanh, _FLOAT_RULE),
-    _op("Neg", "negative", _UNARY_OLD, 1, 1, _unary_shape, _unary("{zero} - {x}"), same_dtype(SIGNED)),
-    _op("Exp", "exp", _UNARY_OLD, 1, 1, _unary_shape, _unary("T.exp({x})"), _FLOAT_RULE),
-    _op("Log", "log", _UNARY_OLD, 1, 1, _unary_shape, _unary("T.log({x})"), _FLOAT_RULE),
-    _op("Sqrt", "sqrt", _UNARY_OLD, 1, 1, _unary_shape, _unary("T.sqrt({x})"), _FLOAT_RULE),
+    _op("Neg", "negative", _UNARY_OLD, 1, 1, _unary_shape, _unary(lambda x, zero, one, c: zero - x), same_dtype(SIGNED)),
+    _op("Exp", "exp", _UNARY_OLD, 1, 1, _unary_shape, _unary(_call("exp")), _FLOAT_RULE),
+    _op("Log", "log", _UNARY_OLD, 1, 1, _unary_shape, _unary(_call("log")), _FLOAT_RULE),
+    _op("Sqrt", "sqrt", _UNARY_OLD, 1, 1, _unary_shape, _unary(_call("sqrt")), _FLOAT_RULE),
     _op("Abs", "abs", _UNARY_OLD, 1, 1, _unary_shape, _abs, _NUMBER_RULE),
-    _op("Floor", "floor", _UNARY_OLD, 1, 1, _unary_shape, _unary("T.floor({x})"), _FLOAT_RULE),
-    _op("Ceil", "ceil", _UNARY_OLD, 1, 1, _unary_shape, _unary("T.ceil({x})"), _FLOAT_RULE),
-    _op("Reciprocal", "reciprocal", _UNARY_OLD, 1, 1, _unary_shape, _unary("{one} / {x}"), _FLOAT_RULE),
-    _op("Softplus", "softplus", {}, 1, 1, _unary_shape, _unary("T.log(T.exp({x}) + {one})"), _FLOAT_RULE),
+    _op("Floor", "floor", _UNARY_OLD, 1, 1, _unary_shape, _unary(_call("floor")), _FLOAT_RULE),
+    _op("Ceil", "ceil", _UNARY_OLD, 1, 1, _unary_shape, _unary(_call("ceil")), _FLOAT_RULE),
+    _op("Reciprocal", "reciprocal", _UNARY_OLD, 1, 1, _unary_shape, _unary(lambda x, zero, one, c: one / x), _FLOAT_RULE),
+    _op("Softplus", "softplus", {}, 1, 1, _unary_shape, _unary(lambda x, zero, one, c: ir.builtin("log", ir.builtin("exp", x) + one)), _FLOAT_RULE),
     _op("LeakyRelu", "nn_leaky_relu", {"alpha": 0.01, **_UNARY_OLD}, 1, 1, _unary_shape,
-        _unary("T.if_then_else({x} < {zero}, {x} * {alpha}, {x})"), _FLOAT_RULE),
+        _unary(lambda x, zero, one, c: ir.if_then_else(x < zero, x * c["alpha"], x)), _FLOAT_RULE),
     _op("Elu", "nn_elu", {"alpha": 1.0, **_UNARY_OLD}, 1, 1, _unary_shape,
-        _unary("T.if_then_else({x} < {zero}, (T.exp({x}) - {one}) * {alpha}, {x})"), _FLOAT_RULE),
-    _op("Selu", "nn_selu", {"alpha": 1.6732632423543772, "gamma": 1.0507009873554805, **_UNARY_OLD}, 1, 1,
-        _unary_shape, _unary("T.if_then_else({x} <= {zero}, (T.exp({x}) - {one}) * {alpha}, {x}) * {gamma}"),
+        _unary(lambda x, zero, one, c: ir.if_then_else(x < zero, (ir.builtin("exp", x) - one) * c["alpha"], x)),
         _FLOAT_RULE),
+    _op("Selu", "nn_selu", {"alpha": 1.6732632423543772, "gamma": 1.0507009873554805, **_UNARY_OLD}, 1, 1,
+        _unary_shape,
+        _unary(lambda x, zero, one, c: ir.if_then_else(x <= zero, (ir.builtin("exp", x) - one) * c["alpha"], x)
+               * c["gamma"]), _FLOAT_RULE),
     _op("HardSigmoid", "hard_sigmoid", {"alpha": 0.2, "beta": 0.5, **_UNARY_OLD}, 1, 1, _unary_shape,
-        _unary("T.min(T.max({x} * {alpha} + {beta}, {zero}), {one})"), _FLOAT_RULE),
+        _unary(lambda x, zero, one, c: ir.min_of(ir.max_of(x * c["alpha"] + c["beta"], zero), one)), _FLOAT_RULE),
     _op("PRelu", "nn_prelu", _UNARY_OLD, 2, 2, _prelu_shape, _prelu, _FLOAT_RULE),
-    _op("Identity", "copy", {}, 1, 1, _unary_shape, _unary("{x}"), same_dtype(ANY)),
+    _op("Identity", "copy", {}, 1, 1, _unary_shape, _unary(lambda x, zero, one, c: x), same_dtype(ANY)),
     OpDef("BatchNormalization", "nn_batch_norm", ELEMENTWISE,
           {"epsilon": 1e-5, "momentum": 0.9, "training_mode": 0, "is_test": 1, "spatial": 1, **_UNARY_OLD}, 5, 5,
           _bn_shape, _bn, fold=_bn_fold),

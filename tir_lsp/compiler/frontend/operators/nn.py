@@ -6,7 +6,7 @@ it (plus bias or scaling), so elementwise successors fuse into the same last sta
 
 from __future__ import annotations
 
-import re
+from contextlib import ExitStack
 
 import numpy as np
 
@@ -22,17 +22,24 @@ from tir_lsp.compiler.frontend.operators.base import (
     accum_dtype,
     affine,
     as_dtype,
+    as_ints,
+    at,
     axes_input_fold,
     broadcast,
     buffer_operand,
     cast_to,
     f32,
+    index_const,
+    index_zero,
     lit,
     lowest,
     same_dtype,
 )
 from tir_lsp.compiler.frontend.schedules.conv2d import conv2d_nchw
 from tir_lsp.compiler.frontend.schedules.gemm import LANES, MR, GemmSpec, emit_dot, emit_gemm
+from tir_lsp.compiler.ir import construct as ir
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.construct import Value
 
 _NEG_INF = f32(float("-inf"))
 
@@ -87,19 +94,26 @@ def _window(node: OpNode, spatial: list[int], kernel: list[int]) -> tuple[list[i
     return strides, dil, pads[:n], out
 
 
-def _in_bounds(coords: list[str], spatial: list[int], kernel: list[int], strides: list[int], dil: list[int],
-               begin: list[int], out: list[int]) -> str:
-    """The condition that ``coords`` (input positions of one window element) lie inside the
+def _in_bounds(coords: list[Value], spatial: list[int], kernel: list[int], strides: list[int], dil: list[int],
+               begin: list[int], out: list[int]) -> list[Value]:
+    """The conditions that ``coords`` (input positions of one window element) lie inside the
     input, checking each side a window can cross: below 0 when there is a begin pad, at or
     past the end when the last window reaches beyond the input (an end pad, or ceil_mode).
-    ``""`` when no window leaves the input."""
+    None when no window leaves the input."""
     terms = []
     for c, size, k, s, d, b, o in zip(coords, spatial, kernel, strides, dil, begin, out):
         if b > 0:
-            terms.append(f"0 <= {c}")
+            terms.append(ir.le(0, c))
         if (o - 1) * s + (k - 1) * d - b >= size:
-            terms.append(f"{c} < {size}")
-    return " and ".join(terms)
+            terms.append(c < size)
+    return terms
+
+
+def _leaves_input(spatial: list[int], kernel: list[int], strides: list[int], dil: list[int], begin: list[int],
+                  out: list[int]) -> bool:
+    """Whether some window reaches outside the input (``_in_bounds`` has a condition)."""
+    return any(b > 0 or (o - 1) * s + (k - 1) * d - b >= size
+               for size, k, s, d, b, o in zip(spatial, kernel, strides, dil, begin, out))
 
 
 def _converted(w: StageWriter, op: Operand, dtype: str, base: str) -> Operand:
@@ -109,19 +123,15 @@ def _converted(w: StageWriter, op: Operand, dtype: str, base: str) -> Operand:
     if op.dtype == dtype:
         return op
     buf = w.alloc(base, op.shape, dtype)
-    w.stage(buf, list(op.shape), "S" * len(op.shape), lambda v: f"T.Cast(\"{dtype}\", {op.load(v)})",
-            lambda v: f"{buf}[{', '.join(v)}]")
-    return buffer_operand(buf, op.shape, dtype)
+    w.stage(buf.name, list(op.shape), "S" * len(op.shape), lambda v: Value(ir.cast(dtype, op.load(v))),
+            lambda v: at(buf, v))
+    return buffer_operand(buf)
 
 
 def _spatial(shape: tuple[int, ...]) -> list[int]:
     if len(shape) < 3:
         raise OpError(f"input of shape {shape} has no spatial dimensions (expected N, C, D1, ...)")
     return list(shape[2:])
-
-
-def _names(prefix: str, n: int) -> list[str]:
-    return [f"{prefix}{k}" for k in range(n)]
 
 
 # ---- Conv --------------------------------------------------------------------------------
@@ -154,11 +164,10 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     acc = w.alloc("conv2d_nchw" if nd == 2 else f"conv{nd}d_ncw" if nd == 1 else f"conv{nd}d_ncdhw", out_shape, acc_dt)
     depthwise = groups > 1 and cin_g == 1
     wt = _converted(w, wt, acc_dt, "weight_wide")
-    x_name, w_name = _buffer_name(x), _buffer_name(wt)
-    if nd == 2 and not depthwise and x_name and w_name:
+    if nd == 2 and not depthwise and x.buffer is not None and wt.buffer is not None:
         # The schedule: im2col (or the input itself for a 1x1) times the weights as a
         # register-blocked GEMM, per image and group (schedules/conv2d.py).
-        conv2d_nchw(w, x_name, x.shape, w_name, wt.shape, acc, out_shape, strides, dils, begin, groups, dt)
+        conv2d_nchw(w, x.buffer, wt.buffer, acc, strides, dils, begin, groups, dt)
         return _conv_bias(acc, ins)
 
     # Loop order n, f, c, kernel taps, then the output positions innermost: each weight is
@@ -168,7 +177,7 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     # operator only; the copy's reads are guarded on every side a window crosses), so the
     # convolution's inner loop has no bounds checks and the compiler can vectorise it. The
     # copy also converts a float16 input to float32 once.
-    guard = _in_bounds(_names("c", nd), spatial, kernel, strides, dils, begin, outs)
+    guard = _leaves_input(spatial, kernel, strides, dils, begin, outs)
     src, offs = x, begin
     if guard or dt != acc_dt:
         padded = [max(size, (o - 1) * s + (k - 1) * d + 1) for size, o, s, k, d in zip(spatial, outs, strides, kernel, dils)]
@@ -176,56 +185,54 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
         pad = w.alloc("pad_temp", (x.shape[0], x.shape[1], *padded), acc_dt)
         wide = as_dtype(x, acc_dt)
 
-        def pad_body(v: Index) -> str:
-            coords = [f"{p} - {b}" if b else p for p, b in zip(v[2:], begin)]
-            conds = []
+        def pad_body(v: Index) -> Value:
+            coords = [_val(p) - b if b else _val(p) for p, b in zip(v[2:], begin)]
+            conds: list[Value] = []
             for c, b, size, full in zip(coords, begin, spatial, padded):
                 if b:
-                    conds.append(f"0 <= {c}")
+                    conds.append(ir.le(0, c))
                 if full - b > size:
-                    conds.append(f"{c} < {size}")
+                    conds.append(c < size)
             load = wide.load([v[0], v[1], *coords])
-            return f"T.if_then_else({' and '.join(conds)}, {load}, {lit(0, acc_dt)})" if conds else load
+            return ir.if_then_else(ir.logical_and(*conds), load, lit(0, acc_dt)) if conds else load
 
-        w.stage(pad, [x.shape[0], x.shape[1], *padded], "S" * (2 + nd), pad_body, lambda v: f"{pad}[{', '.join(v)}]")
-        src, offs = buffer_operand(pad, (x.shape[0], x.shape[1], *padded), acc_dt), [0] * nd
+        w.stage(pad.name, [x.shape[0], x.shape[1], *padded], "S" * (2 + nd), pad_body, lambda v: at(pad, v))
+        src, offs = buffer_operand(pad), [0] * nd
 
-    def body(v: Index) -> str:
-        n, f, rc = v[0], v[1], v[2]
-        red, pos = v[3:3 + nd], v[3 + nd:]
-        chan = rc if groups == 1 else f"{f} // {cout_g} * {cin_g} + {rc}"
+    def body(v: Index) -> Value:
+        n, f, rc = v[0], _val(v[1]), _val(v[2])
+        red, pos = [_val(r) for r in v[3:3 + nd]], [_val(p) for p in v[3 + nd:]]
+        chan = rc if groups == 1 else f // cout_g * cin_g + rc
         coords = [affine(p, s, r, d, b) for p, s, r, d, b in zip(pos, strides, red, dils, offs)]
-        return f"{acc}[{', '.join([n, f, *pos])}] + {src.load([n, chan, *coords])} * {wt.load([f, rc, *red])}"
+        return at(acc, [n, f, *pos]) + src.load([n, chan, *coords]) * wt.load([f, rc, *red])
 
-    w.stage(f"{acc}_init", list(out_shape), "S" * (2 + nd), lambda v: lit(0, acc_dt), lambda v: f"{acc}[{', '.join(v)}]")
+    w.stage(f"{acc.name}_init", list(out_shape), "S" * (2 + nd), lambda v: lit(0, acc_dt), lambda v: at(acc, v))
     if depthwise and nd == 2:
         # One channel per group: per output row, the taps outside and the row's pixels
         # innermost (contiguous at stride 1), no GEMM to form.
-        def dw_body(v: Index) -> str:
+        def dw_body(v: Index) -> Value:
             return body([v[0], v[1], v[3], v[4], v[5], v[2], v[6]])
 
         w.stage("conv2d_depthwise_nchw", [*out_shape[:3], cin_g, *kernel, out_shape[3]], "SSSRRRS", dw_body,
-                lambda v: f"{acc}[{v[0]}, {v[1]}, {v[2]}, {v[6]}]")
+                lambda v: at(acc, [v[0], v[1], v[2], v[6]]))
     else:
-        w.stage(acc, [*out_shape[:2], cin_g, *kernel, *out_shape[2:]], "SSR" + "R" * nd + "S" * nd, body,
-                lambda v: f"{acc}[{', '.join([v[0], v[1], *v[3 + nd:]])}]")
+        w.stage(acc.name, [*out_shape[:2], cin_g, *kernel, *out_shape[2:]], "SSR" + "R" * nd + "S" * nd, body,
+                lambda v: at(acc, [v[0], v[1], *v[3 + nd:]]))
     return _conv_bias(acc, ins)
 
 
-def _conv_bias(acc: str, ins: list[Operand]) -> Expr:
+def _val(i: ir.ExprLike) -> Value:
+    return i if isinstance(i, Value) else Value(ir.expr(i))
+
+
+def _conv_bias(acc: Buffer, ins: list[Operand]) -> Expr:
     """The convolution's final expression: the accumulator plus the bias, if any (added in
     the accumulation dtype, then rounded once to the input's)."""
     dt, acc_dt = ins[0].dtype, accum_dtype(ins[0].dtype)
     if len(ins) > 2:
         bias = as_dtype(ins[2], acc_dt)
-        return cast_to(dt, lambda idx: f"{acc}[{', '.join(idx)}] + {bias.load([idx[1]])}", acc_dt)
-    return cast_to(dt, lambda idx: f"{acc}[{', '.join(idx)}]", acc_dt)
-
-
-def _buffer_name(op: Operand) -> str | None:
-    """The buffer an operand reads, when it is a buffer (not a fused expression)."""
-    m = re.fullmatch(r"(\w+)\[0(?:, 0)*\]", op.load(["0"] * len(op.shape)))
-    return m.group(1) if m else None
+        return cast_to(dt, lambda idx: at(acc, idx) + bias.load([idx[1]]), acc_dt)
+    return cast_to(dt, lambda idx: at(acc, idx), acc_dt)
 
 
 # ---- Gemm / MatMul ------------------------------------------------------------------------
@@ -246,7 +253,7 @@ def _gemm_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, n
     return (m, n)
 
 
-def _scale(value: float, dtype: str, key: str) -> str:
+def _scale(value: float, dtype: str, key: str) -> Value:
     """Gemm's ``alpha`` / ``beta`` as a literal of ``dtype`` (a whole number for integers)."""
     if dtype not in FLOATS and value != int(value):
         raise OpError(f"{value} is not a whole number, as {dtype} inputs need", key)
@@ -273,19 +280,19 @@ def _gemm(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     k = a.shape[0] if ta else a.shape[1]
     acc = w.alloc("T_matmul_NT" if tb else "T_matmul", out_shape, acc_dt)
     spec = GemmSpec("dense", out_shape[0], out_shape[1], k, lambda i, r: a.load([r, i] if ta else [i, r]),
-                    lambda r, j: b.load([j, r] if tb else [r, j]), lambda i, j: f"{acc}[{i}, {j}]", dtype=acc_dt)
+                    lambda r, j: b.load([j, r] if tb else [r, j]), lambda i, j: at(acc, [i, j]), dtype=acc_dt)
     if tb and not ta and out_shape[0] < MR and k >= LANES:
         emit_dot(w, spec)  # a few rows times N x K weights: dot products along contiguous rows
     else:
         emit_gemm(w, spec, [])
 
-    def final(idx: Index) -> str:
-        out = f"{acc}[{idx[0]}, {idx[1]}]"
+    def final(idx: Index) -> Value:
+        out = at(acc, [idx[0], idx[1]])
         if alpha != 1.0:
-            out = f"{out} * {_scale(alpha, acc_dt, 'alpha')}"
+            out = out * _scale(alpha, acc_dt, "alpha")
         if len(ins) > 2 and beta != 0.0:
             c = as_dtype(ins[2], acc_dt).load(broadcast(idx, ins[2].shape, out_shape))
-            out = f"{out} + {c}" if beta == 1.0 else f"{out} + {c} * {_scale(beta, acc_dt, 'beta')}"
+            out = out + c if beta == 1.0 else out + c * _scale(beta, acc_dt, "beta")
         return out
 
     return cast_to(dt, final, acc_dt)
@@ -308,17 +315,14 @@ def _matmul(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[i
     k = a.shape[-1]
     acc = w.alloc("T_matmul", out_shape, acc_dt)
     # Batch dimensions are loops around the GEMM, bound by its blocks as v_b<d>.
-    batch = [(f"b{d}", e) for d, e in enumerate(out_shape[:-2])]
-    indent = ""
-    for name, e in batch:
-        w.lines.append(f"{indent}for {name} in range({e}):")
-        indent += "    "
-    vb = [f"v_{name}" for name, _ in batch]
-    emit_gemm(w, GemmSpec("matmul_gemm", out_shape[-2], out_shape[-1], k,
-                          lambda i, r: a.load([*vb, i, r]),
-                          lambda r, j: b.load([r, j] if len(b.shape) == 2 else [*vb, r, j]),
-                          lambda i, j: f"{acc}[{', '.join([*vb, i, j])}]", dtype=acc_dt), batch, indent)
-    return cast_to(dt, lambda idx: f"{acc}[{', '.join(idx)}]", acc_dt)
+    with ExitStack() as loops:
+        batch = [(f"b{d}", loops.enter_context(w.loop(f"b{d}", e)), e) for d, e in enumerate(out_shape[:-2])]
+        spec = GemmSpec("matmul_gemm", out_shape[-2], out_shape[-1], k,
+                        lambda i, r: a.load([*spec.outer, i, r]),
+                        lambda r, j: b.load([r, j] if len(b.shape) == 2 else [*spec.outer, r, j]),
+                        lambda i, j: at(acc, [*spec.outer, i, j]), dtype=acc_dt)
+        emit_gemm(w, spec, batch)
+    return cast_to(dt, lambda idx: at(acc, idx), acc_dt)
 
 
 # ---- Pooling ------------------------------------------------------------------------------
@@ -344,42 +348,45 @@ def _pool(kind: str) -> object:
         nd = len(spatial)
         kernel = _ints(node, "kernel_shape", nd, 0)
         strides, dils, begin, outs = _window(node, spatial, kernel)
-        guarded = bool(_in_bounds(_names("c", nd), spatial, kernel, strides, dils, begin, outs))
+        guarded = _leaves_input(spatial, kernel, strides, dils, begin, outs)
         acc = w.alloc("pool_max" if kind == "max" else "pool_sum", out_shape, acc_dt)
         start = lowest(acc_dt) if kind == "max" else lit(0, acc_dt)
 
-        def body(v: Index) -> str:
-            pos, red = v[2:2 + nd], v[2 + nd:]
+        def body(v: Index) -> Value:
+            pos, red = [_val(p) for p in v[2:2 + nd]], [_val(r) for r in v[2 + nd:]]
             coords = [affine(p, s, r, d, b) for p, s, r, d, b in zip(pos, strides, red, dils, begin)]
             load = x.load([v[0], v[1], *coords])
             cond = _in_bounds(coords, spatial, kernel, strides, dils, begin, outs)
             if cond:
-                load = f"T.if_then_else({cond}, {load}, {start})"
-            cur = f"{acc}[{', '.join(v[:2 + nd])}]"
-            return f"T.max({cur}, {load})" if kind == "max" else f"{cur} + {load}"
+                load = ir.if_then_else(ir.logical_and(*cond), load, start)
+            cur = at(acc, v[:2 + nd])
+            return ir.max_of(cur, load) if kind == "max" else cur + load
 
-        w.stage(acc, [*out_shape, *kernel], "S" * (2 + nd) + "R" * nd, body,
-                lambda v: f"{acc}[{', '.join(v[:2 + nd])}]", init=start)
+        w.stage(acc.name, [*out_shape, *kernel], "S" * (2 + nd) + "R" * nd, body,
+                lambda v: at(acc, v[:2 + nd]), init=start)
         if kind == "max":
-            return lambda idx: f"{acc}[{', '.join(idx)}]"
+            return lambda idx: at(acc, idx)
         count = int(np.prod(kernel))
         if not guarded:
-            return cast_to(dt, lambda idx: f"{acc}[{', '.join(idx)}] / {lit(count, acc_dt)}", acc_dt)
+            return cast_to(dt, lambda idx: at(acc, idx) / lit(count, acc_dt), acc_dt)
         include_pad = bool(node.attrs.get("count_include_pad", 0))
 
-        def avg(idx: Index) -> str:
+        def avg(idx: Index) -> Value:
             # Divide by the number of window elements inside the input, or inside the input
             # and its pads (count_include_pad=1; ceil_mode's overhang never counts).
             factors = []
             for dim, (p, s, k, d, b, size) in enumerate(zip(idx[2:], strides, kernel, dils, begin, spatial)):
-                lo = f"{p} * {s} - {b}"
+                lo = _val(p) * s - b
                 pad_lo, pad_hi = (-b, size + _end_pad(node, spatial, dim)) if include_pad else (0, size)
                 if d == 1:
-                    factors.append(f"T.min({lo} + {k}, {pad_hi}) - T.max({lo}, {pad_lo})")
+                    factors.append(ir.min_of(lo + k, pad_hi) - ir.max_of(lo, pad_lo))
                 else:  # window taps r in [0, k) with pad_lo <= lo + r * d < pad_hi
-                    factors.append(f"T.min({k - 1}, ({pad_hi} - 1 - ({lo})) // {d}) "
-                                   f"- T.max(0, ({pad_lo} - ({lo}) + {d - 1}) // {d}) + 1")
-            return f"{acc}[{', '.join(idx)}] / T.Cast(\"{acc_dt}\", {' * '.join(f'({f})' for f in factors)})"
+                    factors.append(ir.min_of(k - 1, (index_const(pad_hi) - 1 - lo) // d)
+                                   - ir.max_of(0, (pad_lo - lo + (d - 1)) // d) + 1)
+            product = factors[0]
+            for f in factors[1:]:
+                product = product * f
+            return at(acc, idx) / Value(ir.cast(acc_dt, product))
 
         return cast_to(dt, avg, acc_dt)
 
@@ -418,12 +425,12 @@ def _gap(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
     acc = w.alloc("x_red", x.shape[:2], acc_dt)
     nsp = len(spatial)
 
-    def body(v: Index) -> str:
-        return f"{acc}[{v[0]}, {v[1]}] + {x.load(v)}"
+    def body(v: Index) -> Value:
+        return at(acc, [v[0], v[1]]) + x.load(v)
 
-    w.stage("x_red", [*x.shape[:2], *spatial], "SS" + "R" * nsp, body, lambda v: f"{acc}[{v[0]}, {v[1]}]",
+    w.stage("x_red", [*x.shape[:2], *spatial], "SS" + "R" * nsp, body, lambda v: at(acc, [v[0], v[1]]),
             init=lit(0, acc_dt))
-    return cast_to(dt, lambda idx: f"{acc}[{idx[0]}, {idx[1]}] / {lit(count, acc_dt)}", acc_dt)
+    return cast_to(dt, lambda idx: at(acc, [idx[0], idx[1]]) / lit(count, acc_dt), acc_dt)
 
 
 # ---- Softmax ------------------------------------------------------------------------------
@@ -459,26 +466,26 @@ def _softmax(log: bool) -> object:
         nk = len(keep)
 
         def full(v: Index) -> Index:
-            idx = [""] * rank
+            idx: list[ir.ExprLike] = [0] * rank
             for pos, dim in enumerate(order):
                 idx[dim] = v[pos]
             return idx
 
-        def red(v: Index) -> str:
-            return ", ".join(v[:nk]) or "0"
+        def red(v: Index) -> Index:
+            return v[:nk] or [index_zero()]
 
         kinds = "S" * nk + "R" * len(axes)
-        w.stage("T_softmax_maxelem", extents, kinds, lambda v: f"T.max({mx}[{red(v)}], {x.load(full(v))})",
-                lambda v: f"{mx}[{red(v)}]", init=_NEG_INF)
+        w.stage("T_softmax_maxelem", extents, kinds, lambda v: ir.max_of(at(mx, red(v)), x.load(full(v))),
+                lambda v: at(mx, red(v)), init=_NEG_INF)
         w.stage("T_softmax_expsum", extents, kinds,
-                lambda v: f"{sm}[{red(v)}] + T.exp({x.load(full(v))} - {mx}[{red(v)}])",
-                lambda v: f"{sm}[{red(v)}]", init=f32(0.0))
+                lambda v: at(sm, red(v)) + ir.builtin("exp", x.load(full(v)) - at(mx, red(v))),
+                lambda v: at(sm, red(v)), init=f32(0.0))
 
-        def final(idx: Index) -> str:
-            r = ", ".join(idx[d] for d in keep) or "0"
+        def final(idx: Index) -> Value:
+            r = [idx[d] for d in keep] or [index_zero()]
             if log:
-                return f"{x.load(idx)} - {mx}[{r}] - T.log({sm}[{r}])"
-            return f"T.exp({x.load(idx)} - {mx}[{r}]) / {sm}[{r}]"
+                return x.load(idx) - at(mx, r) - ir.builtin("log", at(sm, r))
+            return ir.builtin("exp", x.load(idx) - at(mx, r)) / at(sm, r)
 
         return final
 
@@ -507,16 +514,17 @@ def _lrn(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
     rank = len(out_shape)
     sq = w.alloc("tensor_sqsum", out_shape)
 
-    def body(v: Index) -> str:
-        c = f"{v[1]} + {v[rank]} - {lo}" if lo else f"{v[1]} + {v[rank]}"
+    def body(v: Index) -> Value:
+        c = _val(v[1]) + v[rank] - lo if lo else _val(v[1]) + v[rank]
         load = x.load([v[0], c, *v[2:rank]])
-        return f"{sq}[{', '.join(v[:rank])}] + T.if_then_else(0 <= {c} and {c} < {channels}, {load} * {load}, {f32(0.0)})"
+        inside = ir.logical_and(ir.le(0, c), c < channels)
+        return at(sq, v[:rank]) + ir.if_then_else(inside, load * load, f32(0.0))
 
-    w.stage(sq, [*out_shape, size], "S" * rank + "R", body, lambda v: f"{sq}[{', '.join(v[:rank])}]", init=f32(0.0))
+    w.stage(sq.name, [*out_shape, size], "S" * rank + "R", body, lambda v: at(sq, v[:rank]), init=f32(0.0))
 
-    def final(idx: Index) -> str:
-        base = f"{f32(bias)} + {f32(alpha / size)} * {sq}[{', '.join(idx)}]"
-        return f"{x.load(idx)} / T.pow({base}, {f32(beta)})"
+    def final(idx: Index) -> Value:
+        base = f32(bias) + f32(alpha / size) * at(sq, idx)
+        return x.load(idx) / ir.builtin("pow", base, f32(beta))
 
     return final
 
@@ -536,7 +544,7 @@ def _deconv_geometry(node: OpNode, x: tuple[int, ...], w: tuple[int, ...]) -> tu
     want = node.attrs.get("output_shape")
     full = [s * (i - 1) + op + (k - 1) * d + 1 for i, s, op, k, d in zip(spatial, strides, out_pad, kernel, dil)]
     if want is not None:
-        target = [int(v) for v in want][-n:]  # type: ignore[union-attr]
+        target = as_ints(want)[-n:]
         total = [f - t for f, t in zip(full, target)]
         if min(total) < 0:
             raise OpError(f"output_shape {target} is larger than the convolution covers", "output_shape")
@@ -581,30 +589,31 @@ def _deconv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[i
     cin_g, cout_g = wt.shape[0] // groups, wt.shape[1]
     acc = w.alloc("conv2d_transpose_nchw", out_shape)
 
-    def body(v: Index) -> str:
-        n, f, rc = v[0], v[1], v[2 + nd]
-        pos, red = v[2:2 + nd], v[3 + nd:]
-        chan = rc if groups == 1 else f"{f} // {cout_g} * {cin_g} + {rc}"
-        conds, coords = [], []
+    def body(v: Index) -> Value:
+        n, f, rc = v[0], _val(v[1]), _val(v[2 + nd])
+        pos, red = [_val(p) for p in v[2:2 + nd]], [_val(r) for r in v[3 + nd:]]
+        chan = rc if groups == 1 else f // cout_g * cin_g + rc
+        conds: list[Value] = []
+        coords: list[Value] = []
         for p, r, s, d, b, size in zip(pos, red, strides, dils, begin, spatial):
-            num = f"{p} + {b} - {r} * {d}" if b else f"{p} - {r} * {d}"
-            conds.append(f"0 <= {num}")
+            num = p + b - r * d if b else p - r * d
+            conds.append(ir.le(0, num))
             if s > 1:
-                conds.append(f"({num}) % {s} == 0")
-                coords.append(f"({num}) // {s}")
+                conds.append(ir.eq(num % s, 0))
+                coords.append(num // s)
             else:
                 coords.append(num)
-            conds.append(f"{coords[-1]} < {size}")
-        load = f"T.if_then_else({' and '.join(conds)}, {x.load([n, chan, *coords])}, {f32(0.0)})"
-        wf = f if groups == 1 else f"{f} % {cout_g}"
-        return f"{acc}[{', '.join(v[:2 + nd])}] + {load} * {wt.load([chan, wf, *red])}"
+            conds.append(coords[-1] < size)
+        load = ir.if_then_else(ir.logical_and(*conds), x.load([n, chan, *coords]), f32(0.0))
+        wf = f if groups == 1 else f % cout_g
+        return at(acc, v[:2 + nd]) + load * wt.load([chan, wf, *red])
 
-    w.stage(acc, [*out_shape, cin_g, *kernel], "S" * (2 + nd) + "R" * (1 + nd), body,
-            lambda v: f"{acc}[{', '.join(v[:2 + nd])}]", init=f32(0.0))
+    w.stage(acc.name, [*out_shape, cin_g, *kernel], "S" * (2 + nd) + "R" * (1 + nd), body,
+            lambda v: at(acc, v[:2 + nd]), init=f32(0.0))
     if len(ins) > 2:
         bias = ins[2]
-        return lambda idx: f"{acc}[{', '.join(idx)}] + {bias.load([idx[1]])}"
-    return lambda idx: f"{acc}[{', '.join(idx)}]"
+        return lambda idx: at(acc, idx) + bias.load([idx[1]])
+    return lambda idx: at(acc, idx)
 
 
 # ---- Reductions ---------------------------------------------------------------------------
@@ -617,7 +626,7 @@ def _reduce_axes(node: OpNode, rank: int, consts: dict[int, np.ndarray]) -> list
         if node.attrs.get("noop_with_empty_axes", 0):
             raise OpError("noop_with_empty_axes=1 is not supported", "noop_with_empty_axes")
         return list(range(rank))
-    out = sorted({int(a) + rank if int(a) < 0 else int(a) for a in axes})  # type: ignore[union-attr]
+    out = sorted({a + rank if a < 0 else a for a in as_ints(axes)})
     if out[0] < 0 or out[-1] >= rank:
         raise OpError(f"axes {axes} are out of range for rank {rank}", "axes")
     return out
@@ -645,32 +654,38 @@ def _reduce(kind: str) -> object:
         nk = len(keep)
 
         def full(v: Index) -> Index:
-            idx = [""] * rank
+            idx: list[ir.ExprLike] = [0] * rank
             for pos, dim in enumerate(order):
                 idx[dim] = v[pos]
             return idx
 
-        def target(v: Index) -> str:
-            return f"{acc}[{', '.join(v[:nk]) or '0'}]"
+        def target(v: Index) -> Value:
+            return at(acc, v[:nk] or [index_zero()])
 
-        op = {"sum": "{a} + {x}", "mean": "{a} + {x}", "max": "T.max({a}, {x})", "min": "T.min({a}, {x})",
-              "prod": "{a} * {x}", "sumsquare": "{a} + {x} * {x}", "l1": "{a} + T.fabs({x})"}[kind]
-        if dt != x.dtype:
-            op = op.replace("{x}", f"T.Cast(\"{dt}\", {{x}})")
+        def step(a: Value, v: Value) -> Value:
+            v = v if dt == x.dtype else Value(ir.cast(dt, v))
+            if kind in ("max", "min"):
+                return ir.builtin(kind, a, v)
+            if kind == "prod":
+                return a * v
+            if kind == "sumsquare":
+                return a + v * v
+            return a + ir.builtin("fabs", v) if kind == "l1" else a + v
+
         big = float("inf") if dt.startswith("float") else np.iinfo(dt).max
         low = float("-inf") if dt.startswith("float") else np.iinfo(dt).min
         init = lit({"max": low, "min": big, "prod": 1}.get(kind, 0), dt)
-        w.stage(acc, [x.shape[i] for i in order], "S" * nk + "R" * len(axes),
-                lambda v: op.format(a=target(v), x=x.load(full(v))), target, init=init)
+        w.stage(acc.name, [x.shape[i] for i in order], "S" * nk + "R" * len(axes),
+                lambda v: step(target(v), x.load(full(v))), target, init=init)
         count = int(np.prod([x.shape[i] for i in axes]))
         keepdims = int(node.attrs.get("keepdims", 1))  # type: ignore[call-overload]
 
-        def final(idx: Index) -> str:
+        def final(idx: Index) -> Value:
             kept = [idx[i] for i in keep] if keepdims else list(idx[:nk])
-            out = f"{acc}[{', '.join(kept) or '0'}]"
+            out = at(acc, kept or [index_zero()])
             if kind == "mean":  # integers: truncated, as onnxruntime
-                out = f"{out} / {lit(count, dt)}" if dt in FLOATS else f"T.truncdiv({out}, {lit(count, dt)})"
-            return out if dt == x.dtype else f"T.Cast(\"{x.dtype}\", {out})"
+                out = out / lit(count, dt) if dt in FLOATS else ir.builtin("truncdiv", out, lit(count, dt))
+            return out if dt == x.dtype else Value(ir.cast(x.dtype, out))
 
         return final
 
@@ -682,16 +697,16 @@ def _global_max(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tup
     x = ins[0]
     acc = w.alloc("x_red_max", x.shape[:2], x.dtype)
     nsp = len(x.shape) - 2
-    w.stage("x_red_max", list(x.shape), "SS" + "R" * nsp, lambda v: f"T.max({acc}[{v[0]}, {v[1]}], {x.load(v)})",
-            lambda v: f"{acc}[{v[0]}, {v[1]}]", init=lowest(x.dtype))
-    return lambda idx: f"{acc}[{idx[0]}, {idx[1]}]"
+    w.stage("x_red_max", list(x.shape), "SS" + "R" * nsp, lambda v: ir.max_of(at(acc, [v[0], v[1]]), x.load(v)),
+            lambda v: at(acc, [v[0], v[1]]), init=lowest(x.dtype))
+    return lambda idx: at(acc, [idx[0], idx[1]])
 
 
-_CONV_ATTRS = {"auto_pad": "NOTSET", "dilations": None, "group": 1, "kernel_shape": None, "pads": None, "strides": None}
-_POOL_ATTRS = {"auto_pad": "NOTSET", "ceil_mode": 0, "dilations": None, "kernel_shape": None, "pads": None,
+_CONV_ATTRS: dict[str, object] = {"auto_pad": "NOTSET", "dilations": None, "group": 1, "kernel_shape": None, "pads": None, "strides": None}
+_POOL_ATTRS: dict[str, object] = {"auto_pad": "NOTSET", "ceil_mode": 0, "dilations": None, "kernel_shape": None, "pads": None,
                "storage_order": 0, "strides": None}
 
-_RED_ATTRS = {"axes": None, "keepdims": 1, "noop_with_empty_axes": 0}
+_RED_ATTRS: dict[str, object] = {"axes": None, "keepdims": 1, "noop_with_empty_axes": 0}
 # Reductions on floats; the sum, mean, product, max and min also on 32- and 64-bit integers.
 _RED_FLOAT = same_dtype(FLOATS)
 _FLOATS = _RED_FLOAT  # Conv and the pools but MaxPool

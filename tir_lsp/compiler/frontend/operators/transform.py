@@ -14,10 +14,15 @@ from tir_lsp.compiler.frontend.operators.base import (
     Operand,
     OpError,
     StageWriter,
+    as_int,
+    as_ints,
     axes_input_fold,
+    index_zero,
     lit,
     same_dtype,
 )
+from tir_lsp.compiler.ir import construct as ir
+from tir_lsp.compiler.ir.construct import Value
 
 _ANY = same_dtype((*NUMBERS, "bool"))
 
@@ -30,17 +35,29 @@ def _strides(shape: tuple[int, ...]) -> list[int]:
     return list(reversed(out))
 
 
-def _reindex(idx: Index, out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Index:
+def _sum(terms: list[Value]) -> Value:
+    """``t0 + t1 + ...`` (``0`` when there is none)."""
+    out = terms[0] if terms else index_zero()
+    for t in terms[1:]:
+        out = out + t
+    return out
+
+
+def _value(i: ir.ExprLike) -> Value:
+    return i if isinstance(i, Value) else Value(ir.expr(i))
+
+
+def _reindex(idx: Index, out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> list[Value]:
     """Row-major flat position of ``idx`` in ``out_shape``, unflattened into ``in_shape``."""
-    terms = [f"{i} * {s}" if s != 1 else i for i, s, d in zip(idx, _strides(out_shape), out_shape) if d != 1]
-    flat = " + ".join(terms) or "0"
+    flat = _sum([_value(i) * s if s != 1 else _value(i)
+                 for i, s, d in zip(idx, _strides(out_shape), out_shape) if d != 1])
     out = []
     for d, s in zip(in_shape, _strides(in_shape)):
         if d == 1:
-            out.append("0")
+            out.append(index_zero())
             continue
-        e = f"({flat})" if s == 1 else f"({flat}) // {s}"
-        out.append(f"{e} % {d}" if s * d != int(np.prod(in_shape)) else e)
+        e = flat if s == 1 else flat // s
+        out.append(e % d if s * d != int(np.prod(in_shape)) else e)
     return out
 
 
@@ -51,7 +68,7 @@ def _reshape_like(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: t
 
 def _flatten_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
     x = shapes[0]
-    axis = int(node.attrs.get("axis", 1))  # type: ignore[call-overload]
+    axis = as_int(node.attrs.get("axis", 1))
     axis = axis + len(x) if axis < 0 else axis
     if not 0 <= axis <= len(x):
         raise OpError(f"axis {axis} is out of range for rank {len(x)}", "axis")
@@ -96,8 +113,8 @@ def _transpose(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tupl
     x = ins[0]
     perm = _transpose_perm(node, len(x.shape))
 
-    def final(idx: Index) -> str:
-        src = [""] * len(perm)
+    def final(idx: Index) -> Value:
+        src: list[ir.ExprLike] = [0] * len(perm)
         for out_dim, in_dim in enumerate(perm):
             src[in_dim] = idx[out_dim]
         return x.load(src)
@@ -108,7 +125,7 @@ def _transpose(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tupl
 def _concat_axis(node: OpNode, rank: int) -> int:
     if "axis" not in node.attrs or node.attrs["axis"] is None:
         raise OpError("attribute axis is required", "axis")
-    axis = int(node.attrs["axis"])  # type: ignore[call-overload]
+    axis = as_int(node.attrs["axis"])
     axis = axis + rank if axis < 0 else axis
     if not 0 <= axis < rank:
         raise OpError(f"axis {axis} is out of range for rank {rank}", "axis")
@@ -128,22 +145,23 @@ def _concat_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int,
 def _concat(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     axis = _concat_axis(node, len(out_shape))
 
-    def final(idx: Index) -> str:
+    def final(idx: Index) -> Value:
         # Nested selects from the last input backwards; each reads only when its range holds.
         starts, acc = [], 0
         for op in ins:
             starts.append(acc)
             acc += op.shape[axis]
-        expr = ""
+        expr: Value | None = None
         for k in reversed(range(len(ins))):
             shifted = list(idx)
             if starts[k]:
-                shifted[axis] = f"{idx[axis]} - {starts[k]}"
+                shifted[axis] = _value(idx[axis]) - starts[k]
             load = ins[k].load(shifted)
-            if not expr:
+            if expr is None:
                 expr = load
             else:
-                expr = f"T.if_then_else({idx[axis]} < {starts[k] + ins[k].shape[axis]}, {load}, {expr})"
+                expr = ir.if_then_else(_value(idx[axis]) < starts[k] + ins[k].shape[axis], load, expr)
+        assert expr is not None
         return expr
 
     return final
@@ -166,7 +184,7 @@ def _unsqueeze_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[i
     if not axes:
         raise OpError("axes are required", "axes")
     rank = len(x) + len(axes)  # type: ignore[arg-type]
-    norm = sorted(int(a) + rank if int(a) < 0 else int(a) for a in axes)  # type: ignore[union-attr]
+    norm = sorted(a + rank if a < 0 else a for a in as_ints(axes))
     if len(set(norm)) != len(norm) or norm[0] < 0 or norm[-1] >= rank:
         raise OpError(f"axes {axes} are invalid for output rank {rank}", "axes")
     out, it = [], iter(x)
@@ -180,7 +198,7 @@ def _squeeze_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int
     axes = node.attrs.get("axes")
     if axes is None:
         return tuple(d for d in x if d != 1) or (1,)
-    norm = {int(a) + len(x) if int(a) < 0 else int(a) for a in axes}  # type: ignore[union-attr]
+    norm = {a + len(x) if a < 0 else a for a in as_ints(axes)}
     for a in norm:
         if not 0 <= a < len(x) or x[a] != 1:
             raise OpError(f"axis {a} of shape {x} is not of size 1", "axes")
@@ -234,9 +252,9 @@ def _slice(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[in
     x = ins[0]
     ranges = _slice_ranges(node, x.shape)
 
-    def at(i: str, start: int, step: int) -> str:
-        e = i if step == 1 else f"{i} * {step}"
-        return e if start == 0 else f"{e} + {start}"
+    def at(i: ir.ExprLike, start: int, step: int) -> Value:
+        e = _value(i) if step == 1 else _value(i) * step
+        return e if start == 0 else e + start
 
     return lambda idx: x.load([at(i, s, st) for i, (s, st, _) in zip(idx, ranges)])
 
@@ -269,7 +287,8 @@ def _tile_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, n
 
 def _tile(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     x = ins[0]
-    return lambda idx: x.load([i if d == o else "0" if d == 1 else f"{i} % {d}" for i, d, o in zip(idx, x.shape, out_shape)])
+    return lambda idx: x.load([i if d == o else index_zero() if d == 1 else _value(i) % d
+                               for i, d, o in zip(idx, x.shape, out_shape)])
 
 
 def _pad_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict[str, np.ndarray]]:
@@ -289,16 +308,15 @@ def _pad_fold(node: OpNode, consts: dict[str, np.ndarray]) -> tuple[OpNode, dict
 
 
 def _pad_amounts(node: OpNode, rank: int) -> list[int]:
-    pads = node.attrs.get("pads")
-    if pads is None:
+    if node.attrs.get("pads") is None:
         raise OpError("pads are required", "pads")
-    pads = [int(p) for p in pads]  # type: ignore[union-attr]
-    axes = node.attrs.get("axes")
-    if axes is not None:
+    pads = as_ints(node.attrs["pads"])
+    if node.attrs.get("axes") is not None:
+        axes = as_ints(node.attrs["axes"])
         full = [0] * (2 * rank)
-        for k, a in enumerate(axes):  # type: ignore[arg-type]
-            a = int(a) + rank if int(a) < 0 else int(a)
-            full[a], full[a + rank] = pads[k], pads[k + len(axes)]  # type: ignore[arg-type]
+        for k, a in enumerate(axes):
+            a = a + rank if a < 0 else a
+            full[a], full[a + rank] = pads[k], pads[k + len(axes)]
         pads = full
     if len(pads) != 2 * rank:
         raise OpError(f"pads {pads} need {2 * rank} values for rank {rank}", "pads")
@@ -329,28 +347,29 @@ def _pad(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
     value = node.attrs.get("value", 0.0) or 0.0
     pad_value = lit(value if x.dtype.startswith("float") else int(value), x.dtype)  # type: ignore[call-overload, arg-type]
 
-    def final(idx: Index) -> str:
-        src, conds = [], []
+    def final(idx: Index) -> Value:
+        src: list[Value] = []
+        conds: list[Value] = []
         for i, d, b, e in zip(idx, x.shape, pads, pads[rank:]):
-            j = i if b == 0 else f"{i} - {b}" if b > 0 else f"{i} + {-b}"
+            j = _value(i) if b == 0 else _value(i) - b if b > 0 else _value(i) + -b
             if b == 0 and e <= 0:
                 src.append(j)
                 continue
             if mode == "constant":
                 if b > 0:
-                    conds.append(f"0 <= {j}")
+                    conds.append(ir.le(0, j))
                 if e > 0:
-                    conds.append(f"{j} < {d}")
+                    conds.append(j < d)
                 src.append(j)
             elif mode == "edge":
-                src.append(f"T.min(T.max({j}, 0), {d - 1})")
+                src.append(ir.min_of(ir.max_of(j, 0), d - 1))
             elif mode == "wrap":
-                src.append(f"({j}) % {d}")
+                src.append(j % d)
             else:  # reflect: fold once at each end (pads are below the size)
-                src.append(f"{d - 1} - T.abs({d - 1} - T.abs({j}))")
+                src.append((d - 1) - ir.builtin("abs", (d - 1) - ir.builtin("abs", j)))
         load = x.load(src)
         if conds:
-            return f"T.if_then_else({' and '.join(conds)}, {load}, {pad_value})"
+            return ir.if_then_else(ir.logical_and(*conds), load, pad_value)
         return load
 
     return final
@@ -368,7 +387,7 @@ def _gather_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int,
 
 
 def _gather_axis(node: OpNode, rank: int) -> int:
-    axis = int(node.attrs.get("axis", 0))  # type: ignore[call-overload]
+    axis = as_int(node.attrs.get("axis", 0))
     axis = axis + rank if axis < 0 else axis
     if not 0 <= axis < rank:
         raise OpError(f"axis {axis} is out of range for rank {rank}", "axis")
@@ -381,16 +400,16 @@ def _gather_dtype(node: OpNode, dtypes: list[str | None]) -> str:
     return _ANY(node, dtypes[:1])
 
 
-def _index_at(ind: Operand, at: Index, dim: int) -> str:
+def _index_at(ind: Operand, at: Index, dim: int) -> Value:
     """The run-time index ``ind[at]`` as an in-bounds int32 position along a dimension of
     size ``dim``: negative indices count from the end, and an index still out of range is
     clamped to the nearest end (as TVM's ``take`` with mode "clip"; onnxruntime reports an
     error instead). The generated code never reads outside the buffer."""
     dt = ind.dtype
     v = ind.load(at)
-    norm = f"T.if_then_else({v} < {lit(0, dt)}, {v} + {lit(dim, dt)}, {v})"
-    clamped = f"T.max(T.min({norm}, {lit(dim - 1, dt)}), {lit(0, dt)})"
-    return clamped if dt == "int32" else f"T.Cast(\"int32\", {clamped})"
+    norm = ir.if_then_else(v < lit(0, dt), v + lit(dim, dt), v)
+    clamped = ir.max_of(ir.min_of(norm, lit(dim - 1, dt)), lit(0, dt))
+    return clamped if dt == "int32" else Value(ir.cast("int32", clamped))
 
 
 def _gather(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
@@ -407,18 +426,17 @@ def _gather(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[i
     flat = [int(v) % dim for v in const.reshape(-1)]
     k = const.ndim
 
-    def final(idx: Index) -> str:
+    def final(idx: Index) -> Value:
         pre, mid, post = idx[:axis], idx[axis:axis + k], idx[axis + k:]
         if k == 0:
-            return x.load([*pre, str(flat[0]), *post])
-        pos = " + ".join(f"{i} * {s}" for i, s in zip(mid, _strides(const.shape))) if len(mid) > 1 else mid[0]
+            return x.load([*pre, flat[0], *post])
+        pos = _sum([_value(i) * s for i, s in zip(mid, _strides(const.shape))]) if len(mid) > 1 else _value(mid[0])
         step = flat[1] - flat[0] if len(flat) > 1 else 1
         if all(v == flat[0] + n * step for n, v in enumerate(flat)):
-            at = f"{flat[0]} + ({pos}) * {step}" if step != 1 else f"{flat[0]} + ({pos})"
-            return x.load([*pre, at, *post])
-        expr = x.load([*pre, str(flat[-1]), *post])
+            return x.load([*pre, flat[0] + (pos * step if step != 1 else pos), *post])
+        expr = x.load([*pre, flat[-1], *post])
         for n in range(len(flat) - 2, -1, -1):
-            expr = f"T.if_then_else(({pos}) == {n}, {x.load([*pre, str(flat[n]), *post])}, {expr})"
+            expr = ir.if_then_else(ir.eq(pos, n), x.load([*pre, flat[n], *post]), expr)
         return expr
 
     return final

@@ -1,4 +1,4 @@
-"""A register-blocked GEMM as TIR text: ``C[i, j] = sum over k of A(i, k) * B(k, j)``.
+"""A register-blocked GEMM: ``C[i, j] = sum over k of A(i, k) * B(k, j)``.
 
 The output is cut into MR x NR tiles. One tile accumulates in a ``scope="local"`` buffer
 (gcc keeps it in registers): for each k, MR values of A times NR contiguous values of B, the
@@ -10,10 +10,14 @@ the matrices. One block per tile: ``<name>_<mr>x<nr>``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
-from tir_lsp.compiler.frontend.operators.base import StageWriter, lit
+from tir_lsp.compiler.frontend.operators.base import StageWriter, at, index_const, lit, store_to
+from tir_lsp.compiler.ir import construct as ir
+from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.construct import Value
 
 # Tile sizes: 8 x 8 float accumulators are 16 SSE registers' worth of work per k with two
 # loads of B, the best of 4x8, 4x16, 8x8 measured on a 256x576x192 GEMM at -O2 (x86-64).
@@ -21,13 +25,14 @@ MR, NR = 8, 8
 # One row of A (M == 1, a dense layer at batch 1): a wider column tile, more independent sums.
 NR_GEMV = 32
 
-Load = Callable[[str, str], str]
+Load = Callable[[Value, Value], Value]
 
 
 @dataclass
 class GemmSpec:
     """What one GEMM reads and writes: ``a(i, k)``, ``b(k, j)`` are loads and ``c(i, j)``
-    the element stored, as TIR text over index expressions."""
+    the element stored (a load of it), over index values. ``outer`` holds, while a block is
+    written, its variables bound to the enclosing loops (``v_<name>``), for the loads to use."""
 
     name: str
     m: int
@@ -39,32 +44,27 @@ class GemmSpec:
     # B packed in column panels, ``b_panel(k, panel, lane)`` = B(k, panel * nr + lane), each
     # panel K x nr contiguous (conv2d's im2col writes it so): the micro-kernel then streams
     # one contiguous panel instead of K rows of a wide matrix. Needs the column tile ``nr``.
-    b_panel: Callable[[str, str, str], str] | None = None
+    b_panel: Callable[[Value, Value, Value], Value] | None = None
     nr: int = 0
     # The accumulator's dtype: the loads' dtype (float16 inputs are read as float32).
     dtype: str = "float32"
+    outer: list[Value] = field(default_factory=list)
 
 
-def _local(shape: str, dtype: str) -> str:
-    """A tile accumulator of ``dtype`` in registers (``scope="local"``)."""
-    kind = "" if dtype == "float32" else f", \"{dtype}\""
-    return f"T.sblock_alloc_buffer({shape}{kind}, scope=\"local\")"
+def _plus(off: int, expr: Value | None) -> Value:
+    """``off + expr`` without the terms that do nothing (None: the index 0)."""
+    if expr is None:
+        return index_const(off)
+    return expr if off == 0 else off + expr
 
 
-def block_name(w: StageWriter, base: str) -> str:
-    """``base``, or ``base_<k>`` when a block of that name exists in the function."""
-    name, k = base, 0
-    while name in w.blocks:
-        k += 1
-        name = f"{base}_{k}"
-    w.blocks.add(name)
-    return name
-
-
-def _plus(off: int, expr: str) -> str:
-    if expr == "0":
-        return str(off)
-    return expr if off == 0 else f"{off} + {expr}"
+def _tile_index(size: int, count: int, off: int, tile: Value | None, inner: Value | None) -> Value:
+    """The matrix index of element ``inner`` (None: 0) of tile ``tile``: ``count`` tiles of
+    ``size`` from ``off`` (one tile has no variable)."""
+    if size > 1:
+        assert inner is not None
+        return _plus(off, tile * size + inner if count > 1 and tile is not None else inner)
+    return _plus(off, tile if count > 1 else None)
 
 
 def tile_pieces(total: int, tile: int) -> list[tuple[int, int, int]]:
@@ -76,66 +76,73 @@ def tile_pieces(total: int, tile: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def _tile_loops(heads: list[str], stmt: str, indent: str) -> list[str]:
-    """``stmt`` inside the tile's row and column loops."""
-    out = []
-    for h in heads:
-        out.append(f"{indent}{h}")
-        indent += "    "
-    return [*out, f"{indent}{stmt}"]
+@contextmanager
+def _tile_loops(w: StageWriter, heads: Sequence[tuple[str, int, str]]) -> Iterator[list[Value]]:
+    """The tile's row and column loops (name, extent, kind) around what is emitted inside;
+    yields their variables."""
+    if not heads:
+        yield []
+        return
+    name, extent, kind = heads[0]
+    with w.loop(name, extent, kind) as v, _tile_loops(w, heads[1:]) as rest:
+        yield [v, *rest]
 
 
-def emit_gemm(w: StageWriter, spec: GemmSpec, outer: list[tuple[str, int]], indent: str = "") -> None:
-    """The loop nests of ``spec`` into ``w.lines`` at ``indent``. ``outer`` names loop
-    variables (with extents) of enclosing loops (batch, group, row block) that the loads use: each block
-    binds them as spatial axes, so its body reads only its own block variables. The loads
-    receive those block variables as ``v_<name>``."""
+def emit_gemm(w: StageWriter, spec: GemmSpec, outer: Sequence[tuple[str, Value, int]]) -> None:
+    """The loop nests of ``spec`` into ``w`` (inside the loops open there). ``outer`` names the
+    enclosing loops (batch, group, row block: name, variable, extent) that the loads use: each
+    block binds them as spatial axes ``v_<name>``, so its body reads only its own block
+    variables; the loads find them in ``spec.outer``."""
     mr_full = min(MR, spec.m)
     nr_full = spec.nr or (NR if spec.m >= MR or spec.n < NR_GEMV else NR_GEMV)
-    ind = "    "
     for mcount, mr, moff in tile_pieces(spec.m, mr_full):
         for ncount, nr, noff in tile_pieces(spec.n, nr_full):
-            block = block_name(w, f"{spec.name}_{mr}x{nr}")
-            loops, extents = [], []
+            block = w.block_name(f"{spec.name}_{mr}x{nr}")
+            names, extents = [], []
             # Column tiles outside: one K x NR panel of B stays in L1 while every row tile
             # passes over it (rows outside were 2x slower at 64 x 576 x 3136).
             if ncount > 1:
-                loops.append("jo")
+                names.append("jo")
                 extents.append(ncount)
             if mcount > 1:
-                loops.append("io")
+                names.append("io")
                 extents.append(mcount)
-            bind_loops = [v for v, _ in outer] + loops
-            bind_extents = [e for _, e in outer] + extents
-            bvars = [f"v_{v}" for v in bind_loops]
-            row = _plus(moff, f"v_io * {mr} + i" if mcount > 1 else "i") if mr > 1 else _plus(moff, "v_io" if mcount > 1 else "0")
-            col = _plus(noff, f"v_jo * {nr} + j" if ncount > 1 else "j") if nr > 1 else _plus(noff, "v_jo" if ncount > 1 else "0")
-            lines = []
-            d = indent
-            if loops:
-                lines.append(f"{d}for {', '.join(loops)} in T.grid({', '.join(map(str, extents))}):")
-                d += ind
-            lines.append(f"{d}with T.sblock(\"{block}\"):")
-            d += ind
-            if len(bind_loops) == 1:
-                lines.append(f"{d}{bvars[0]} = T.axis.spatial({bind_extents[0]}, {bind_loops[0]})")
-            elif bind_loops:
-                lines.append(f"{d}{', '.join(bvars)} = T.axis.remap(\"{'S' * len(bvars)}\", [{', '.join(bind_loops)}])")
-            acc = "acc"
-            lines.append(f"{d}{acc} = {_local(f'({mr}, {nr})', spec.dtype)}")
-            heads = [h for h in (f"for i in T.unroll({mr}):" if mr > 1 else "",
-                                 f"for j in T.vectorized({nr}):" if nr > 1 else "") if h]
-            tile = f"{acc}[{'i' if mr > 1 else '0'}, {'j' if nr > 1 else '0'}]"
-            lines += _tile_loops(heads, f"{tile} = {lit(0, spec.dtype)}", d)
-            lines.append(f"{d}for k in range({spec.k}):")
-            if spec.b_panel is not None:
-                panel = "v_jo" if ncount > 1 else str(noff // nr_full)
-                load_b = spec.b_panel("k", panel, "j" if nr > 1 else "0")
-            else:
-                load_b = spec.b("k", col)
-            lines += _tile_loops(heads, f"{tile} = {tile} + {spec.a(row, 'k')} * {load_b}", d + ind)
-            lines += _tile_loops(heads, f"{spec.c(row, col)} = {tile}", d)
-            w.lines.extend(lines)
+            with w.grid(names, extents) as loops:
+                axes = [(f"v_{n}", "S", e, v) for n, v, e in outer]
+                axes += [(f"v_{n}", "S", e, v) for n, e, v in zip(names, extents, loops)]
+                with w.block(block, axes) as blk:
+                    bound = dict(zip([n for n, _, _ in outer] + names, blk.vars))
+                    spec.outer[:] = blk.vars[:len(outer)]
+                    v_io, v_jo = bound.get("io"), bound.get("jo")
+
+                    acc = blk.alloc("acc", (mr, nr), spec.dtype, scope="local")
+                    heads = [h for h in (("i", mr, "unroll") if mr > 1 else None,
+                                         ("j", nr, "vectorized") if nr > 1 else None) if h is not None]
+
+                    def ij(vs: list[Value], mr: int = mr, nr: int = nr) -> tuple[Value | None, Value | None]:
+                        i = vs[0] if mr > 1 else None
+                        j = vs[-1] if nr > 1 else None
+                        return i, j
+
+                    def tile(i: Value | None, j: Value | None, acc: Buffer = acc) -> Value:
+                        return at(acc, [i if i is not None else index_const(0), j if j is not None else index_const(0)])
+
+                    with _tile_loops(w, heads) as vs:
+                        i, j = ij(vs)
+                        w.emit(store_to(tile(i, j), lit(0, spec.dtype)))
+                    with w.loop("k", spec.k) as k, _tile_loops(w, heads) as vs:
+                        i, j = ij(vs)
+                        if spec.b_panel is not None:
+                            panel = v_jo if ncount > 1 and v_jo is not None else index_const(noff // nr_full)
+                            load_b = spec.b_panel(k, panel, j if j is not None else index_const(0))
+                        else:
+                            load_b = spec.b(k, _tile_index(nr, ncount, noff, v_jo, j))
+                        w.emit(store_to(tile(i, j), tile(i, j) + spec.a(_tile_index(mr, mcount, moff, v_io, i), k)
+                                        * load_b))
+                    with _tile_loops(w, heads) as vs:
+                        i, j = ij(vs)
+                        w.emit(store_to(spec.c(_tile_index(mr, mcount, moff, v_io, i),
+                                               _tile_index(nr, ncount, noff, v_jo, j)), tile(i, j)))
 
 
 # The dot-product kernel: JR rows of a transposed B at a time, LANES partial sums per row.
@@ -148,38 +155,39 @@ def emit_dot(w: StageWriter, spec: GemmSpec) -> None:
     element run as a ``T.vectorized`` loop over k (gcc does not reorder a float sum itself),
     added up at the end with the k remainder. Blocks ``<name>_dot_<jr>x<LANES>``."""
     kv = spec.k // LANES * LANES
-    ind = "    "
     for count, jr, off in tile_pieces(spec.n, JR):
-        block = block_name(w, f"{spec.name}_dot_{jr}x{LANES}")
+        block = w.block_name(f"{spec.name}_dot_{jr}x{LANES}")
         loops = [(v, e) for v, e in (("i", spec.m), ("jo", count)) if e > 1]
-        d = ""
-        lines = []
-        if loops:
-            lines.append(f"for {', '.join(v for v, _ in loops)} in T.grid({', '.join(str(e) for _, e in loops)}):")
-            d = ind
-        lines.append(f"{d}with T.sblock(\"{block}\"):")
-        d += ind
-        if len(loops) == 1:
-            lines.append(f"{d}v_{loops[0][0]} = T.axis.spatial({loops[0][1]}, {loops[0][0]})")
-        elif loops:
-            lines.append(f"{d}v_i, v_jo = T.axis.remap(\"SS\", [i, jo])")
-        row = "v_i" if spec.m > 1 else "0"
-        col = _plus(off, (f"v_jo * {jr} + jj" if count > 1 else "jj") if jr > 1 else ("v_jo" if count > 1 else "0"))
-        jj = "jj" if jr > 1 else "0"
-        heads = [f"for jj in T.unroll({jr}):"] if jr > 1 else []
-        lines.append(f"{d}acc = {_local(f'({jr}, {LANES})', spec.dtype)}")
-        lines += _tile_loops([*heads, f"for l in T.vectorized({LANES})"+":"], f"acc[{jj}, l] = {lit(0, spec.dtype)}", d)
-        lines.append(f"{d}for ko in range({spec.k // LANES}):")
-        k = f"ko * {LANES} + l"
-        lines += _tile_loops([*heads, f"for l in T.vectorized({LANES}):"],
-                             f"acc[{jj}, l] = acc[{jj}, l] + {spec.a(row, k)} * {spec.b(k, col)}", d + ind)
-        body = d + (ind if heads else "")
-        if heads:
-            lines.append(f"{d}{heads[0]}")
-        if spec.k > kv:
-            kr = _plus(kv, "kr")
-            lines.append(f"{body}for kr in range({spec.k - kv}):")
-            lines.append(f"{body}{ind}acc[{jj}, 0] = acc[{jj}, 0] + {spec.a(row, kr)} * {spec.b(kr, col)}")
-        total = " + ".join(f"acc[{jj}, {lane}]" for lane in range(LANES))
-        lines.append(f"{body}{spec.c(row, col)} = {total}")
-        w.lines.extend(lines)
+        with w.grid([v for v, _ in loops], [e for _, e in loops]) as lvs:
+            axes = [(f"v_{n}", "S", e, v) for (n, e), v in zip(loops, lvs)]
+            with w.block(block, axes) as blk:
+                bound = dict(zip([n for n, _ in loops], blk.vars))
+                row = bound["i"] if spec.m > 1 else index_const(0)
+                v_jo = bound.get("jo")
+
+                acc = blk.alloc("acc", (jr, LANES), spec.dtype, scope="local")
+                heads = [("jj", jr, "unroll")] if jr > 1 else []
+
+                def jj_of(vs: list[Value], jr: int = jr) -> Value | None:
+                    return vs[0] if jr > 1 else None
+
+                def cell(jj: Value | None, lane: ir.ExprLike, acc: Buffer = acc) -> Value:
+                    return at(acc, [jj if jj is not None else index_const(0), lane])
+
+                with _tile_loops(w, [*heads, ("l", LANES, "vectorized")]) as vs:
+                    w.emit(store_to(cell(jj_of(vs), vs[-1]), lit(0, spec.dtype)))
+                with w.loop("ko", spec.k // LANES) as ko, _tile_loops(w, [*heads, ("l", LANES, "vectorized")]) as vs:
+                    jj, lane = jj_of(vs), vs[-1]
+                    k = ko * LANES + lane
+                    w.emit(store_to(cell(jj, lane), cell(jj, lane) + spec.a(row, k) * spec.b(k, _tile_index(jr, count, off, v_jo, jj))))
+                with _tile_loops(w, heads) as vs:
+                    jj = jj_of(vs)
+                    if spec.k > kv:
+                        with w.loop("kr", spec.k - kv) as kr_var:
+                            kr = _plus(kv, kr_var)
+                            w.emit(store_to(cell(jj, index_const(0)), cell(jj, index_const(0)) + spec.a(row, kr)
+                                        * spec.b(kr, _tile_index(jr, count, off, v_jo, jj))))
+                    total = cell(jj, index_const(0))
+                    for n in range(1, LANES):
+                        total = total + cell(jj, index_const(n))
+                    w.emit(store_to(spec.c(row, _tile_index(jr, count, off, v_jo, jj)), total))
