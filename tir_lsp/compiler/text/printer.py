@@ -371,6 +371,11 @@ class _Printer:
 
     def _let(self, e: Let) -> _Expr:
         value = self.expr(e.value)
+        if self.free is not None:
+            # TVM reads ``T.Let(body, where={x: v})`` only with ``x`` declared before it
+            # (``x = T.float32()``), as it prints it: declared once with the free vars.
+            name = self.names.get(id(e.var)) or self._declare_free(e.var)
+            return f"T.Let({self.expr(e.body)}, where={{{name}: {value}}})", _P_ATOM
         self.push()
         name = self.define(e.var, e.var.name)
         body = self.expr(e.body)
@@ -992,10 +997,21 @@ def _plain_serial(f: For) -> bool:
 
 
 def _is_implicit_root(r: SBlockRealize) -> bool:
+    """Whether a function's root block prints as TVM's comment: a plain root the reader makes
+    again from the body alone (it allocates, or blocks are under it but it does not hold
+    exactly one block without iterators). An explicit root around no block, or around one
+    such block, prints as written (else the text would read back without it)."""
     b = r.block
-    return (b.name == "root" and not b.iter_vars and not r.iter_values and _is_true(r.predicate)
+    if not (b.name == "root" and not b.iter_vars and not r.iter_values and _is_true(r.predicate)
             and b.init is None and not b.match_buffers and not b.annotations
-            and not b.reads and not b.writes)
+            and not b.reads and not b.writes):
+        return False
+    inner = b.body
+    if b.alloc_buffers:
+        return True
+    if isinstance(inner, SBlockRealize):
+        return bool(inner.block.iter_vars)
+    return _has_block(inner)
 
 
 def _has_block(s: Stmt | None) -> bool:
