@@ -81,7 +81,7 @@ class FunctionBuilder(StmtBuilder):
                                   or (self.blocks_made and _contains_block(body))):
             blk = SBlock("root", (), (), (), body, alloc_buffers=tuple(root.alloc_buffers),
                          match_buffers=tuple(root.match_buffers), annotations=root.annotations,
-                         span=fdef.span)
+                         span=fdef.span, attr_spans=root.attr_spans)
             body = SBlockRealize((), IntImm(BOOL_T, 1), blk, span=fdef.span)
         func = PrimFunc(
             fdef.name.id, tuple(self.params), tuple(self.buffer_map), body, ret_type=ret_type,
