@@ -625,6 +625,15 @@ _FIXED_POINTS = {
         "            T.writes(A[0:4])\n"
         "            for i in range(4):\n"
         "                A[i] = T.float32(0.0)\n"),
+    # One block without iterators is the function's body: TVM adds no root around it.
+    "one_block_without_iterators_is_the_body": _HEAD + (
+        "@T.prim_func(s_tir=True)\n"
+        "def main():\n"
+        '    with T.sblock(""):\n'
+        "        T.reads()\n"
+        "        T.writes()\n"
+        '        T.sblock_attr({"key1": "block1", "key2": "block2"})\n'
+        "        T.evaluate(0)\n"),
     # With an allocation the root stays implicit, as TVM prints it.
     "implicit_root_with_an_allocation": _HEAD + (
         "@T.prim_func(s_tir=True)\n"

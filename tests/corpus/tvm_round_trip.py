@@ -1,7 +1,7 @@
 """Does TVM 0.27 read back what our printer prints for the real-TVM corpus, as the same IR?
 
     TIR_TVM_PYTHON=/path/to/tvm/python .venv/bin/python tests/corpus/tvm_round_trip.py \
-        [--sets tir,holdout] [--out results.json] [--examples 3]
+        [--sets tir,holdout] [--only GLOB] [--out results.json] [--examples 3]
 
 For each file of the sets that TVM re-parses itself (``reparses`` in manifest.json) and that
 our reader reads without an error: read it (``read_tir``), print it (``print_module``), and
@@ -18,6 +18,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from fnmatch import fnmatch
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -53,13 +54,13 @@ for line in sys.stdin:
 """
 
 
-def items(sets: list[str]) -> tuple[list[list[str]], Counter[str]]:
+def items(sets: list[str], only: str = "*") -> tuple[list[list[str]], Counter[str]]:
     """[name, original, ours] for each file we read cleanly; counts of the files left out."""
     manifest = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
     out: list[list[str]] = []
     skipped: Counter[str] = Counter()
     for name, entry in sorted(manifest.items()):
-        if entry["set"] not in sets or not entry["reparses"]:
+        if entry["set"] not in sets or not entry["reparses"] or not fnmatch(name, only):
             continue
         text = (HERE / name).read_text(encoding="utf-8")
         if "metadata[" in text:
@@ -76,6 +77,7 @@ def items(sets: list[str]) -> tuple[list[list[str]], Counter[str]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sets", default="tir,holdout")
+    ap.add_argument("--only", default="*", help="only the files whose name (set/file.tir) matches this glob")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--examples", type=int, default=3)
     args = ap.parse_args(argv)
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if py is None:
         print("no TVM 0.27 interpreter (set TIR_TVM_PYTHON)", file=sys.stderr)
         return 2
-    work, skipped = items(args.sets.split(","))
+    work, skipped = items(args.sets.split(","), args.only)
     payload = "".join(json.dumps(item) + "\n" for item in work)
     proc = subprocess.run([py, "-c", _CHECKER], input=payload, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
