@@ -416,6 +416,15 @@ def bcall(op: str, *args: object) -> Call:
 
 
 @pytest.mark.parametrize("expr, text", [
+    # What TVM's parser would fold written as an operator keeps its node as a call, as TVM prints it.
+    (mul(i32(0), i32(16)), "T.Mul(0, 16)"),
+    (add(x, i32(0)), "T.Add(x, 0)"),
+    (sub(x, i32(0)), "T.Sub(x, 0)"),
+    (mul(i32(1), x), "T.Mul(1, x)"),
+    (BinOp("floordiv", x, i32(1), INT32), "T.FloorDiv(x, 1)"),
+    (BinOp("lt", i32(0), i32(1), BOOL_T), "T.LT(0, 1)"),
+    (add(x, i32(1)), "x + 1"),
+    (sub(i32(0), x), "0 - x"),
     (sub(x, sub(y, z)), "x - (y - z)"),
     (sub(sub(x, y), z), "x - y - z"),
     (mul(add(x, y), z), "(x + y) * z"),
@@ -634,6 +643,13 @@ _FIXED_POINTS = {
         "        T.writes()\n"
         '        T.sblock_attr({"key1": "block1", "key2": "block2"})\n'
         "        T.evaluate(0)\n"),
+    # ``0 * 16`` would be folded to 0 when read: TVM prints the node as a call.
+    "constant_operands": _HEAD + (
+        "@T.prim_func\n"
+        'def main(A: T.Buffer((16,), "float32")):\n'
+        "    for i in range(16):\n"
+        "        A[T.Mul(0, 16) + i] = T.float32(0.0)\n"
+        "        A[T.Add(i, 0)] = A[T.FloorDiv(i, 1)]\n"),
     # With an allocation the root stays implicit, as TVM prints it.
     "implicit_root_with_an_allocation": _HEAD + (
         "@T.prim_func(s_tir=True)\n"

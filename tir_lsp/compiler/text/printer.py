@@ -334,6 +334,9 @@ class _Printer:
             return self._fn("T.And" if op == "and" else "T.Or", (e.a, e.b))
         sym = _BINOPS.get(op)
         if sym is not None:
+            if _tvm_folds(op, e.a, e.b):
+                # TVM's parser folds the operator form (``0 * 16`` is 0): the call keeps the node.
+                return self._fn(f"T.{_NODE_SPELLING[op]}", (e.a, e.b))
             return self._infix(sym[0], sym[1], e.a, e.b)
         return self._fn(f"T.{BINOP_SPELLING.get(op, op)}", (e.a, e.b))
 
@@ -970,6 +973,30 @@ class _Printer:
 
 
 _PY_OP_PRECEDENCE = {"+": _P_ADD, "-": _P_ADD, "*": _P_MUL, "@": _P_MUL, "/": _P_MUL, "//": _P_MUL, "%": _P_MUL}
+
+
+# TVM's node constructors, which build the node as given (``T.floordiv`` folds like ``//``).
+_NODE_SPELLING = {"add": "Add", "sub": "Sub", "mul": "Mul", "floordiv": "FloorDiv", "floormod": "FloorMod",
+                  "eq": "EQ", "ne": "NE", "lt": "LT", "le": "LE", "gt": "GT", "ge": "GE", "and": "And", "or": "Or"}
+
+
+def _tvm_folds(op: str, a: Expr, b: Expr) -> bool:
+    """Whether TVM's parser simplifies ``a <op> b`` written with the operator: constants on
+    both sides, or an identity (``x + 0``, ``x - 0``, ``x * 1``, ``0 * x``, ``x // 1``,
+    ``0 % x``), as its constant folding does."""
+    va = a.value if type(a) in (IntImm, FloatImm) else None  # type: ignore[attr-defined]
+    vb = b.value if type(b) in (IntImm, FloatImm) else None  # type: ignore[attr-defined]
+    if va is not None and vb is not None:
+        return op != "and" and op != "or"
+    if op == "add":
+        return va == 0 or vb == 0
+    if op == "sub":
+        return vb == 0
+    if op == "mul":
+        return va in (0, 1) or vb in (0, 1)
+    if op in ("floordiv", "floormod"):
+        return va == 0 or vb == 1
+    return False
 
 
 def _lanes_text(lanes: int) -> str:
