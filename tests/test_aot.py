@@ -84,7 +84,8 @@ def test_main_calls_operators_in_order_with_call_extern() -> None:
     assert p.module.attrs["executor"] == "aot" and p.module.attrs["unpacked-api"] is True
     assert 'T.call_extern("int32", "tvmgen_default_fused_nn_matmul_add_nn_relu", x.data, p_w1.data, p_b1.data, sid_1)' in p.text
     assert 'T.call_extern("int32", "tvmgen_default_fused_nn_dense_sigmoid", sid_1, p_w2.data, p_b2.data, y.data)' in p.text
-    assert 'sid_1: T.let[T.handle("float32", "global")] = T.address_of(global_workspace[0])' in p.text
+    assert ('sid_1: T.let[T.handle("float32", "global")] = T.reinterpret(T.handle("float32", "global").ty, '
+            'T.address_of(global_workspace[0]))') in p.text
     assert p.plan.pool_size == 256  # one 2x32 float32 intermediate
 
 

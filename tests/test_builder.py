@@ -600,3 +600,51 @@ def test_every_fixture_builds_without_build_errors():
         if errs or not r.module.functions and "Filter" not in path:
             bad.append(f"{path}: {errs[:1]}")
     assert bad == []
+
+
+def _written(text: str, span: object) -> str:
+    """The text at ``span`` (one line)."""
+    line = text.splitlines()[span.line - 1]  # type: ignore[attr-defined]
+    assert span.end_line == span.line  # type: ignore[attr-defined]
+    return line[span.column - 1:span.end_column - 1]  # type: ignore[attr-defined]
+
+
+def test_annotations_and_attr_arguments_keep_where_they_are_written() -> None:
+    # Each span is the occurrence of its own value, not the first place the same text appears
+    # (16 is also the extent, "threadIdx.x" also the thread tag, 1 also the other key's value).
+    from tir_lsp.compiler.text.reader import read_tir
+
+    text = textwrap.dedent('''\
+        @T.prim_func(s_tir=True)
+        def f(A: T.Buffer((16,), "float32"), B: T.Buffer((16,), "float32")):
+            for i in T.serial(16, annotations={"pragma_unroll": 16, "pragma_step": 16}):
+                with T.sblock("blk"):
+                    vi = T.axis.spatial(16, i)
+                    T.sblock_attr({"a": 1, "b": 1})
+                    A[vi] = T.float32(0.0)
+            for t in T.thread_binding(16, thread="threadIdx.x", annotations={"tag": "threadIdx.x"}):
+                T.attr(B, "storage_alignment", 16)
+                with T.attr(A, "storage_alignment", 16):
+                    B[t] = A[t]
+        ''')
+    r = read_tir(text)
+    assert [d for d in r.diagnostics if d.severity == ERROR] == []
+    (f,) = r.module.functions
+    loop, bound = f.body.block.body.stmts
+    assert isinstance(loop, For) and isinstance(bound, For)
+    assert {k: (s.line, s.column) for k, s in loop.attr_spans.items()} == {"pragma_unroll": (3, 57),
+                                                                          "pragma_step": (3, 76)}
+    assert all(_written(text, s) == "16" for s in loop.attr_spans.values())
+    blk = loop.body.block
+    assert {k: (s.line, s.column) for k, s in blk.attr_spans.items()} == {"a": (6, 33), "b": (6, 41)}
+    assert {k: (s.line, s.column) for k, s in bound.attr_spans.items()} == {"thread": (8, 42), "tag": (8, 77)}
+    assert {_written(text, s) for s in bound.attr_spans.values()} == {'"threadIdx.x"'}
+    flat, scoped = bound.body.stmts
+    assert isinstance(flat, AttrStmt) and isinstance(scoped, AttrStmt)
+    assert {k: _written(text, s) for k, s in flat.attr_spans.items()} == {
+        "node": "B", "attr_key": '"storage_alignment"', "value": "16"}
+    assert (flat.attr_spans["value"].line, flat.attr_spans["value"].column) == (9, 40)
+    assert (scoped.attr_spans["node"].line, scoped.attr_spans["node"].column) == (10, 21)
+    dict_form = read_tir('@T.prim_func\ndef g():\n    T.attr({"k": 1, "j": 1})\n    T.evaluate(0)\n')
+    (g,) = dict_form.module.functions
+    assert {k: (s.line, s.column) for k, s in g.body.stmts[0].attr_spans.items()} == {"k": (3, 18), "j": (3, 26)}

@@ -635,3 +635,12 @@ def test_spans_of_attribute_values_and_call_arguments_stay_out_of_the_json() -> 
     back = loads(text)
     assert structural_equal(back, mod)
     assert back.functions[0].attr_spans == {}
+    loop = read_tir(
+        "@T.prim_func\n"
+        "def g(A: T.Buffer((4,), \"float32\")):\n"
+        "    for i in T.serial(4, annotations={\"pragma_unroll\": 1}):\n"
+        "        T.attr(A, \"storage_alignment\", 64)\n"
+        "        A[i] = T.float32(0.0)\n").module
+    assert loop.functions[0].body.attr_spans and loop.functions[0].body.body.stmts[0].attr_spans
+    text = dumps(loop)
+    assert "attr_spans" not in text and structural_equal(loads(text), loop)

@@ -37,6 +37,13 @@ EXPECTED: dict[str, list[tuple[str, int, str, str]]] = {
         ('TIR013', 7, 'warning',
          'store of an int32 value into buffer \'B\' of dtype float32 without a cast; it is converted implicitly: write T.Cast("float32", ...) if that is meant'),
     ],
+    # Always out of bounds: a constant index, or loop variables' ranges keep it out; not
+    # under a condition, not in a loop that never runs.
+    'TIR014_bounds.tir': [
+        ('TIR014', 7, 'error', "store to buffer 's' at index from 8 to 15, out of bounds: 's' has 1 element(s)"),
+        ('TIR014', 9, 'error', "store to buffer 'Y' at index 4, out of bounds: dimension 1 of 'Y' has 4 element(s)"),
+        ('TIR014', 13, 'error', "store to buffer 'X' at index -1, out of bounds: 'X' has 8 element(s)"),
+    ],
     'TIR014_rank.tir': [
         ('TIR014', 6, 'error',
          "load from buffer 'A' with 1 index(es), but it has 2 dimension(s); to index it flat, declare a flat view first (A_1 = T.decl_buffer((16,), data=A.data))"),
@@ -61,6 +68,13 @@ def test_failing_example(name: str) -> None:
 
 def test_passing_example() -> None:
     assert diagnostics_of("ok_semantic.tir") == []
+
+
+def test_out_of_bounds_index_is_reported_at_the_index_with_the_declaration() -> None:
+    a = analyze_text((DATA / "TIR014_bounds.tir").read_text(), "b.tir")
+    d = a.diagnostics[0]
+    assert (d.span.line, d.span.column, d.span.end_column) == (7, 11, 16)  # ``8 + j``
+    assert [(r.span.line, r.span.column) for r in d.related] == [(5, 5)]  # ``s: T.int32 = 0``
 
 
 def test_store_diagnostic_points_at_the_buffer_declaration() -> None:

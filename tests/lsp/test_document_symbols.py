@@ -48,3 +48,15 @@ async def test_workspace_symbols(client: LanguageClient) -> None:
     res = await client.workspace_symbol_async(t.WorkspaceSymbolParams(query="A_1"))
     assert [(s.name, s.kind, s.container_name) for s in res if s.location.uri == uri] == [
         ("A_1", K.Array, "add_one")]
+
+
+async def test_module_symbol_selects_the_class_name_where_the_parser_read_it(client: LanguageClient) -> None:
+    # The name's own span: a search for "class " + 7 columns landed on the second space.
+    text = data("calls.tir").replace("class Module:", "class  Kernels:")
+    uri = uri_of("calls.tir").replace("calls.tir", "two_spaces.tir")
+    await open_doc(client, uri, text)
+    res = await client.text_document_document_symbol_async(t.DocumentSymbolParams(text_document=doc_id(uri)))
+    sel = res[0].selection_range
+    assert res[0].name == "Kernels"
+    assert (sel.start.line, sel.start.character, sel.end.character) == (4, 7, 14)
+    assert text.splitlines()[4][sel.start.character:sel.end.character] == "Kernels"

@@ -45,7 +45,7 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("TIR011", ERROR, "name defined twice in the same scope"),
     Code("TIR012", ERROR, "wrong number of arguments to a known builtin"),
     Code("TIR013", ERROR, "store of one dtype into a buffer of another without a cast"),
-    Code("TIR014", ERROR, "index count does not match the buffer's rank"),
+    Code("TIR014", ERROR, "index count does not match the buffer's rank, or an index is always out of bounds"),
     Code("TIR015", ERROR, "unknown data type"),
     Code("TIR016", ERROR, "assignment to an immutable binding"),
     Code("TIR017", ERROR, "operands of different dtypes"),

@@ -61,12 +61,7 @@ def document_symbols(doc: Document) -> list[Sym]:
         return funcs
     last = doc.lines[-1] if doc.lines else ""
     full = Span(1, 1, max(len(doc.lines), 1), len(last) + 1)
-    sel = full
-    for i, text in enumerate(doc.lines):
-        if text.lstrip().startswith("class "):
-            col = text.index("class ") + 7
-            sel = Span(i + 1, col, i + 1, col + len(doc.module.name))
-            break
+    sel = doc.module.name_span or full
     return [Sym(doc.module.name, "module", full, sel, "", funcs)]
 
 

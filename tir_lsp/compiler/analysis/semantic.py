@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import fields
 
 from tir_lsp.compiler.diagnostics import ERROR, WARNING, Diagnostic, Related
+from tir_lsp.compiler.ir.affine import affine
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.builtins import TypeArg, lookup_builtin
 from tir_lsp.compiler.ir.dtype import DataType
@@ -32,13 +33,23 @@ from tir_lsp.compiler.ir.expr import (
     Expr,
     FloatImm,
     IntImm,
+    Select,
     Var,
     index_lanes,
 )
 from tir_lsp.compiler.ir.function import PrimFunc
 from tir_lsp.compiler.ir.node import Node, node_fields
 from tir_lsp.compiler.ir.span import Span
-from tir_lsp.compiler.ir.stmt import AssertStmt, BufferStore, IfThenElse, SBlockRealize, While
+from tir_lsp.compiler.ir.stmt import (
+    AssertStmt,
+    BufferStore,
+    DeclBuffer,
+    For,
+    IfThenElse,
+    IterVar,
+    SBlockRealize,
+    While,
+)
 
 _NO_SPAN = Span(1, 1, 1, 1)
 # Fields that refer to a buffer declared elsewhere: its shape is checked where it is declared.
@@ -142,21 +153,31 @@ class SemanticChecker:
         self.file = filename
         self.fallback = func.name_span or func.span or _NO_SPAN
         self.diags: list[Diagnostic] = []
+        self.ranges: dict[Var, tuple[int, int]] = {}  # of loop vars and block iterators (run)
+        self.views: set[int] = set()
 
     def report(self, code: str, message: str, node: Node | None, severity: str = ERROR,
                related: tuple[Related, ...] = ()) -> None:
         self.diags.append(Diagnostic(code, message, _span(node, self.fallback), severity, related, self.file))
 
     def run(self, nodes: list[Node]) -> list[Diagnostic]:
+        self.ranges = _var_ranges(nodes)
+        # Buffers declared over memory bound elsewhere (``T.decl_buffer(..., data=A.data)``,
+        # ``A.view(...)``): their shape need not cover what the code reaches through them
+        # (TVM's StorageRewrite shares one allocation that way), so their bounds are not checked.
+        self.views = {id(n.buffer) for n in nodes if type(n) is DeclBuffer}  # type: ignore[attr-defined]
+        self.out_of_bounds: list[tuple[Node, Diagnostic]] = []
         for n in nodes:
             t = type(n)
             if t is BinOp:
                 self.check_binop(n)  # type: ignore[arg-type]
             elif t is BufferStore:
                 self.check_store(n)  # type: ignore[arg-type]
-                self.check_rank(n.buffer, len(n.indices), n, "store to")  # type: ignore[attr-defined]
+                if self.check_rank(n.buffer, len(n.indices), n, "store to"):  # type: ignore[attr-defined]
+                    self.check_bounds(n.buffer, n.indices, n, "store to")  # type: ignore[attr-defined]
             elif t is BufferLoad:
-                self.check_rank(n.buffer, len(n.indices), n, "load from")  # type: ignore[attr-defined]
+                if self.check_rank(n.buffer, len(n.indices), n, "load from"):  # type: ignore[attr-defined]
+                    self.check_bounds(n.buffer, n.indices, n, "load from")  # type: ignore[attr-defined]
             elif t is BufferRegion:
                 self.check_rank(n.buffer, len(n.region), n, "region of")  # type: ignore[attr-defined]
             elif t is Call:
@@ -165,6 +186,11 @@ class SemanticChecker:
                 self.check_condition(n.condition, n)  # type: ignore[attr-defined]
             elif t is SBlockRealize:
                 self.check_condition(n.predicate, n)  # type: ignore[attr-defined]
+        if self.out_of_bounds:
+            # Code under a condition may never run for the values that would be out of bounds
+            # (TVM's loop partitioning leaves such branches behind ``if T.GT(0, 0):``).
+            guarded = _guarded_ids(self.func.body)
+            self.diags += [d for access, d in self.out_of_bounds if id(access) not in guarded]
         return self.diags
 
     # ------------------------------------------------------------------ TIR017
@@ -206,10 +232,11 @@ class SemanticChecker:
                         st, WARNING, _buffer_related(buf))
 
     # ------------------------------------------------------------------ TIR014
-    def check_rank(self, buf: Buffer, count: int, node: Node, what: str) -> None:
+    def check_rank(self, buf: Buffer, count: int, node: Node, what: str) -> bool:
+        """Whether ``count`` indices fit ``buf``'s rank (else TIR014)."""
         rank = len(buf.shape)
         if count == rank:
-            return
+            return True
         hint = ""
         if count == 1 and rank > 1:
             size = 1
@@ -219,6 +246,50 @@ class SemanticChecker:
                     f"({buf.name}_1 = T.decl_buffer(({size or 'n'},), data={buf.name}.data))")
         self.report("TIR014", f"{what} buffer '{buf.name}' with {count} index(es), but it has {rank} "
                     f"dimension(s){hint}", node, ERROR, _buffer_related(buf))
+        return False
+
+    def check_bounds(self, buf: Buffer, indices: tuple[Expr, ...], node: Node, what: str) -> None:
+        """TIR014 for an index outside its dimension of a constant extent on every run: a
+        constant, or an affine expression whose loop variables' constant ranges keep it out
+        (``s[8 + j]`` on a one-element scalar ``s``), in code no condition guards (``run``
+        keeps those). Reported at the index."""
+        if id(buf) in self.views:
+            return
+        for dim, (index, extent) in enumerate(zip(indices, buf.shape)):
+            if type(extent) is not IntImm:
+                continue
+            lo_hi = self._index_range(index)
+            if lo_hi is None:
+                continue
+            lo, hi = lo_hi
+            if lo < extent.value and hi >= 0:
+                continue
+            value = str(lo) if lo == hi else f"from {lo} to {hi}"
+            where = f"dimension {dim} of " if len(buf.shape) > 1 else ""
+            at = index if index.span is not None and not isinstance(index, Var) else node
+            self.out_of_bounds.append((node, Diagnostic(
+                "TIR014", f"{what} buffer '{buf.name}' at index {value}, out of bounds: {where}'{buf.name}' "
+                f"has {extent.value} element(s)", _span(at, self.fallback), ERROR, _buffer_related(buf), self.file)))
+            return
+
+    def _index_range(self, index: Expr) -> tuple[int, int] | None:
+        """The least and greatest value of an integer index over its loop variables' ranges;
+        None when it is not affine or a variable's range is not known."""
+        if index.dtype.lanes != 1 or not index.dtype.is_int:
+            return None
+        form = affine(index)
+        if form is None:
+            return None
+        lo = hi = form.get(None, 0)
+        for var, coeff in form.items():
+            if var is None or coeff == 0:
+                continue
+            r = self.ranges.get(var)
+            if r is None:
+                return None
+            a, b = coeff * r[0], coeff * r[1]
+            lo, hi = lo + min(a, b), hi + max(a, b)
+        return lo, hi
 
     # ------------------------------------------------------------------ TIR012
     def check_arity(self, call: Call) -> None:
@@ -244,6 +315,65 @@ class SemanticChecker:
         where = cond if cond.span is not None and not isinstance(cond, Var) else node
         self.report("TIR017", f"{kind} condition is {dt}, not bool; compare it explicitly (e.g. x != 0)",
                     where, WARNING)
+
+
+def _var_ranges(nodes: list[Node]) -> dict[Var, tuple[int, int]]:
+    """The least and greatest value of each loop variable and block iterator with constant
+    bounds that runs at least once (a var is bound in one place: its range holds wherever it
+    is used)."""
+    out: dict[Var, tuple[int, int]] = {}
+    for n in nodes:
+        t = type(n)
+        if t is For:
+            v, mn, ext, step = n.loop_var, n.min, n.extent, n.step  # type: ignore[attr-defined]
+        elif t is IterVar:
+            v, mn, ext, step = n.var, n.dom_min, n.dom_extent, None  # type: ignore[attr-defined]
+        else:
+            continue
+        if type(mn) is IntImm and type(ext) is IntImm and ext.value > 0 and step is None:
+            out[v] = (mn.value, mn.value + ext.value - 1)
+    return out
+
+
+def _guarded_ids(body: Node) -> set[int]:
+    """The ids of the nodes under a condition: the branches of an ``if``, a ``T.Select`` or a
+    ``T.if_then_else``, a ``while`` body, a block with a ``T.where`` predicate."""
+    out: set[int] = set()
+    stack: list[tuple[object, bool]] = [(body, False)]
+    while stack:
+        n, guarded = stack.pop()
+        if isinstance(n, (tuple, list)):
+            stack.extend((x, guarded) for x in n)
+            continue
+        if not isinstance(n, Node) or isinstance(n, Buffer):
+            continue
+        if guarded:
+            out.add(id(n))
+        t = type(n)
+        if t is IfThenElse or t is Select:
+            branches = (n.then_case, n.else_case) if t is IfThenElse else (n.true_value, n.false_value)  # type: ignore[attr-defined]
+            stack.append((n.condition, guarded))  # type: ignore[attr-defined]
+            stack.extend((b, True) for b in branches)
+        elif t is While:
+            stack.append((n.condition, guarded))  # type: ignore[attr-defined]
+            stack.append((n.body, True))  # type: ignore[attr-defined]
+        elif t is Call and n.op == "if_then_else":  # type: ignore[attr-defined]
+            args = n.args  # type: ignore[attr-defined]
+            stack.append((args[0], guarded))
+            stack.extend((a, True) for a in args[1:])
+        elif t is SBlockRealize:
+            stack.append((n.iter_values, guarded))  # type: ignore[attr-defined]
+            stack.append((n.predicate, guarded))  # type: ignore[attr-defined]
+            pred = n.predicate  # type: ignore[attr-defined]
+            stack.append((n.block, guarded or not (type(pred) is IntImm and pred.value)))  # type: ignore[attr-defined]
+        else:
+            for name in _child_fields(t):
+                v = getattr(n, name)
+                if type(v) is dict:
+                    stack.extend((x, guarded) for x in v.values())
+                elif v is not None:
+                    stack.append((v, guarded))
+    return out
 
 
 def check_function(func: PrimFunc, filename: str | None = None,

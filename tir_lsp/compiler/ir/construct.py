@@ -399,8 +399,17 @@ def ret(value: ExprLike) -> Evaluate:
 
 
 def bind(v: Var, value: ExprLike) -> Bind:
-    """``v = value`` for the rest of the enclosing sequence."""
-    return Bind(v, expr(value))
+    """``v = value`` for the rest of the enclosing sequence. A let's value has its var's type
+    in TVM: the address of another dtype's element (a workspace of bytes) is reinterpreted as
+    ``v``'s pointer type, as TVM prints it (``T.reinterpret(T.handle("float32", "global").ty,
+    T.address_of(pool[0]))``)."""
+    e = expr(value)
+    t = v.type_annotation
+    if (isinstance(t, PointerType) and isinstance(e, Call) and e.op == "address_of"
+            and isinstance(e.args[0], BufferLoad)
+            and (e.args[0].dtype != t.element or e.args[0].buffer.scope != t.scope)):
+        e = Call(HANDLE_T, "reinterpret", (e,), ret_type=t)
+    return Bind(v, e)
 
 
 def seq(*stmts: Stmt) -> Stmt:

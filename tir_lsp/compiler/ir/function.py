@@ -69,6 +69,8 @@ class IRModule(Node):
     global_infos: str = ""
     # Where the value of each of ``attrs`` is written (``I.module_attrs({"executor": "aot"})``).
     attr_spans: dict[str, Span] = field(default_factory=dict, compare=False, repr=False, kw_only=True, metadata=SOURCE_SPANS)
+    # Where the class's name is written (``class Module:``); None for a standalone function.
+    name_span: Span | None = field(default=None, compare=False, repr=False, kw_only=True, metadata=SOURCE_SPANS)
 
     def get(self, name: str) -> PrimFunc | None:
         """The function named ``name`` (its Python name, not its global symbol)."""

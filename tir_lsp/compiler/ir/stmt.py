@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.dtype import DataType
 from tir_lsp.compiler.ir.expr import BufferRegion, Expr, Var
-from tir_lsp.compiler.ir.node import Node
+from tir_lsp.compiler.ir.node import SOURCE_SPANS, Node
+from tir_lsp.compiler.ir.span import Span
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -69,6 +70,10 @@ class AttrStmt(Stmt):
     key: str
     value: object
     body: Stmt | None = None
+    # Where the arguments are written, by name (``node``, ``attr_key``, ``value``); for the
+    # dict form, where each of the dict's values is written, by its key.
+    attr_spans: dict[str, Span] = field(default_factory=dict, compare=False, repr=False, kw_only=True,
+                                        metadata=SOURCE_SPANS)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -116,6 +121,9 @@ class For(Stmt):
     thread_binding: str | None = None
     annotations: dict[str, object] = field(default_factory=dict)
     step: Expr | None = None
+    # Where each of ``annotations``' values is written, by key, and the thread tag (``thread``).
+    attr_spans: dict[str, Span] = field(default_factory=dict, compare=False, repr=False, kw_only=True,
+                                        metadata=SOURCE_SPANS)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -223,6 +231,9 @@ class SBlock(Stmt):
     alloc_buffers: tuple[Buffer, ...] = ()
     match_buffers: tuple[MatchBufferRegion, ...] = ()
     annotations: dict[str, object] = field(default_factory=dict)
+    # Where each of ``annotations``' values is written (``T.sblock_attr({...})``), by key.
+    attr_spans: dict[str, Span] = field(default_factory=dict, compare=False, repr=False, kw_only=True,
+                                        metadata=SOURCE_SPANS)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

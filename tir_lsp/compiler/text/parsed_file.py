@@ -115,6 +115,7 @@ class Skeleton:
     heads: tuple[str, ...] = ()  # the first line of each function (messages may show them)
     global_infos: str = ""  # ``I.module_global_infos({...})`` as written (Relax modules)
     attr_spans: dict[str, Span] = field(default_factory=dict)  # where each of ``attrs`` is written
+    name_span: Span | None = None  # the module class's name (``class Module:``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +258,7 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
     heads = tuple(lines[c.start] for c in chunks)
     if prev is not None and prev.key == key and (not prev.diagnostics or prev.heads == heads):
         return Skeleton(key, line_map, prev.ctx, prev.attrs, prev.name, prev.index, prev.diagnostics,
-                        prev.standalone, heads, prev.global_infos, prev.attr_spans)
+                        prev.standalone, heads, prev.global_infos, prev.attr_spans, prev.name_span)
     shown = [lines[line_map[k - 1] - 1] if k in placeholders else ln for k, ln in enumerate(compact, 1)]
     body, diags = parse_chunk(compact, 1, shown) if compact else ((), [])
     ctx = ModuleContext(filename, dialect)
@@ -267,6 +268,7 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
     attr_spans: dict[str, Span] = {}
     global_infos = ""
     name = "Module"
+    name_span: Span | None = None
     standalone = False
     inline: list[S.FunctionDef] = []  # a ``def`` the chunk splitter could not see (never, today)
 
@@ -308,7 +310,7 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
         if _size_var_assign(st) is not None:
             continue
         if type(st) is S.ClassDef:
-            name = st.name.id
+            name, name_span = st.name.id, st.name.span
             for inner in st.body:
                 if is_function(inner) or type(inner) in (S.Pass, S.Import) or _size_var_assign(inner) is not None:
                     continue
@@ -346,7 +348,8 @@ def build_skeleton(lines: list[str], chunks: list[Chunk], filename: str, dialect
         index.definitions.extend(extra.index.definitions)
     diags = [d if d.file else Diagnostic(d.code, d.message, d.span, d.severity, d.related, filename)
              for d in diags]
-    return Skeleton(key, line_map, ctx, attrs, name, index, diags, standalone, heads, global_infos, attr_spans)
+    return Skeleton(key, line_map, ctx, attrs, name, index, diags, standalone, heads, global_infos, attr_spans,
+                    name_span)
 
 
 # ------------------------------------------------------------------------------ the file
@@ -533,7 +536,8 @@ class ParsedFile:
         end = len(self.lines[-1]) + 1 if self.lines else 1
         self.module = IRModule(tuple(functions), sk.attrs, sk.name, sk.standalone and len(functions) + len(relax) <= 1,
                                tuple(sk.ctx.type_vars), tuple(relax), sk.global_infos, span=Span(1, 1, n or 1, end),
-                               attr_spans={k: _map_span(s, sk.line_map) for k, s in sk.attr_spans.items()})
+                               attr_spans={k: _map_span(s, sk.line_map) for k, s in sk.attr_spans.items()},
+                               name_span=_map_span(sk.name_span, sk.line_map) if sk.name_span else None)
         self._functions = seen
         self.diagnostics = unique_sorted(diags)
 

@@ -334,6 +334,9 @@ class _Printer:
             return self._fn("T.And" if op == "and" else "T.Or", (e.a, e.b))
         sym = _BINOPS.get(op)
         if sym is not None:
+            if _tvm_folds(op, e.a, e.b):
+                # TVM's parser folds the operator form (``0 * 16`` is 0): the call keeps the node.
+                return self._fn(f"T.{_NODE_SPELLING[op]}", (e.a, e.b))
             return self._infix(sym[0], sym[1], e.a, e.b)
         return self._fn(f"T.{BINOP_SPELLING.get(op, op)}", (e.a, e.b))
 
@@ -371,6 +374,11 @@ class _Printer:
 
     def _let(self, e: Let) -> _Expr:
         value = self.expr(e.value)
+        if self.free is not None:
+            # TVM reads ``T.Let(body, where={x: v})`` only with ``x`` declared before it
+            # (``x = T.float32()``), as it prints it: declared once with the free vars.
+            name = self.names.get(id(e.var)) or self._declare_free(e.var)
+            return f"T.Let({self.expr(e.body)}, where={{{name}: {value}}})", _P_ATOM
         self.push()
         name = self.define(e.var, e.var.name)
         body = self.expr(e.body)
@@ -967,6 +975,30 @@ class _Printer:
 _PY_OP_PRECEDENCE = {"+": _P_ADD, "-": _P_ADD, "*": _P_MUL, "@": _P_MUL, "/": _P_MUL, "//": _P_MUL, "%": _P_MUL}
 
 
+# TVM's node constructors, which build the node as given (``T.floordiv`` folds like ``//``).
+_NODE_SPELLING = {"add": "Add", "sub": "Sub", "mul": "Mul", "floordiv": "FloorDiv", "floormod": "FloorMod",
+                  "eq": "EQ", "ne": "NE", "lt": "LT", "le": "LE", "gt": "GT", "ge": "GE", "and": "And", "or": "Or"}
+
+
+def _tvm_folds(op: str, a: Expr, b: Expr) -> bool:
+    """Whether TVM's parser simplifies ``a <op> b`` written with the operator: constants on
+    both sides, or an identity (``x + 0``, ``x - 0``, ``x * 1``, ``0 * x``, ``x // 1``,
+    ``0 % x``), as its constant folding does."""
+    va = a.value if type(a) in (IntImm, FloatImm) else None  # type: ignore[attr-defined]
+    vb = b.value if type(b) in (IntImm, FloatImm) else None  # type: ignore[attr-defined]
+    if va is not None and vb is not None:
+        return op != "and" and op != "or"
+    if op == "add":
+        return va == 0 or vb == 0
+    if op == "sub":
+        return vb == 0
+    if op == "mul":
+        return va in (0, 1) or vb in (0, 1)
+    if op in ("floordiv", "floormod"):
+        return va == 0 or vb == 1
+    return False
+
+
 def _lanes_text(lanes: int) -> str:
     """A lane count; negative is a scalable vector: ``T.vscale() * n``."""
     return f"T.vscale() * {-lanes}" if lanes < 0 else str(lanes)
@@ -992,10 +1024,21 @@ def _plain_serial(f: For) -> bool:
 
 
 def _is_implicit_root(r: SBlockRealize) -> bool:
+    """Whether a function's root block prints as TVM's comment: a plain root the reader makes
+    again from the body alone (it allocates, or blocks are under it but it does not hold
+    exactly one block without iterators). An explicit root around no block, or around one
+    such block, prints as written (else the text would read back without it)."""
     b = r.block
-    return (b.name == "root" and not b.iter_vars and not r.iter_values and _is_true(r.predicate)
+    if not (b.name == "root" and not b.iter_vars and not r.iter_values and _is_true(r.predicate)
             and b.init is None and not b.match_buffers and not b.annotations
-            and not b.reads and not b.writes)
+            and not b.reads and not b.writes):
+        return False
+    inner = b.body
+    if b.alloc_buffers:
+        return True
+    if isinstance(inner, SBlockRealize):
+        return bool(inner.block.iter_vars)
+    return _has_block(inner)
 
 
 def _has_block(s: Stmt | None) -> bool:

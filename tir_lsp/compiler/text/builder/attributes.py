@@ -10,7 +10,7 @@ from tir_lsp.compiler.ir.attrs import TargetLiteral
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.expr import StringImm
 from tir_lsp.compiler.ir.span import Span
-from tir_lsp.compiler.ir.stmt import HintStmt, Stmt
+from tir_lsp.compiler.ir.stmt import AttrStmt, HintStmt, Stmt
 from tir_lsp.compiler.text import syntax as S
 from tir_lsp.compiler.text.builder.calls import CallBuilder
 from tir_lsp.compiler.text.builder.forms import argument, call_name, literal_value
@@ -25,6 +25,16 @@ class AttrBuilder(CallBuilder):
         message = self.const_str(msg_e, "hint message") if msg_e is not None else ""
         attrs = tuple((k.name, self.tile_arg(k.value)) for k in call.keywords if k.name != "message")
         return HintStmt(message, attrs, body, span=span)
+
+    def attr_stmt(self, call: S.Call, body: Stmt | None, span: Span) -> AttrStmt:
+        """``T.attr(node, key, value)`` or ``T.attr({...})``, with where its parts are written."""
+        node, key, value = self.attr_args(call)
+        if node is None and key == "":
+            spans = value_spans(call.args[0])
+        else:
+            parts = (("node", 0), ("attr_key", 1), ("value", 2))
+            spans = {name: e.span for name, i in parts if (e := argument(call, i, name)) is not None}
+        return AttrStmt(node, key, value, body, span=span, attr_spans=spans)
 
     def attr_args(self, call: S.Call) -> tuple[object, str, object]:
         if len(call.args) == 1 and isinstance(call.args[0], S.DictExpr):

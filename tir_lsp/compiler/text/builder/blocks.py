@@ -10,7 +10,6 @@ from tir_lsp.compiler.ir.dtype import BOOL_T, INT32, DataType
 from tir_lsp.compiler.ir.expr import Expr, IntImm, Var
 from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.ir.stmt import (
-    AttrStmt,
     For,
     IterVar,
     LaunchThread,
@@ -21,6 +20,7 @@ from tir_lsp.compiler.ir.stmt import (
     seq,
 )
 from tir_lsp.compiler.text import syntax as S
+from tir_lsp.compiler.text.builder.attributes import value_spans
 from tir_lsp.compiler.text.builder.buffers import BufferBuilder
 from tir_lsp.compiler.text.builder.core import BlockFrame, seq_or_nop
 from tir_lsp.compiler.text.builder.forms import argument, call_name, is_literal, keyword
@@ -90,9 +90,11 @@ class BlockBuilder(BufferBuilder):
         loops: list[tuple[Expr, Expr, Expr | None]]  # (min, extent, step)
         thread: str | None = None
         annotations: dict[str, object] = {}
+        attr_spans: dict[str, Span] = {}
         ann = keyword(it, "annotations")
         if ann is not None:
             annotations = self.attr_dict(ann)
+            attr_spans = value_spans(ann)
         if isinstance(it.func, S.Name) and it.func.id == "range":
             kind = "serial"
             loops = [self._range_args(it, "range")]
@@ -114,6 +116,7 @@ class BlockBuilder(BufferBuilder):
                 if th is None:
                     raise self.fail("TIR012", "T.thread_binding needs thread=\"...\"", it.span)
                 thread = self.const_str(th, "thread tag")
+                attr_spans = {**attr_spans, "thread": th.span}
         else:
             shown = fname and f"T.{fname}" or "this call"
             raise self.fail("TIR005", f"cannot loop over {shown}", it.span)
@@ -138,8 +141,9 @@ class BlockBuilder(BufferBuilder):
                 self.nesting -= 2 * (len(loops) - 1)
         for i in range(len(loops) - 1, -1, -1):
             mn, ext, step = loops[i]
-            body = For(lvars[i], mn, ext, kind, body, thread, annotations if i == len(loops) - 1 else {},
-                       step, span=st.span)
+            last = i == len(loops) - 1
+            body = For(lvars[i], mn, ext, kind, body, thread, annotations if last else {},
+                       step, span=st.span, attr_spans=attr_spans if last else {})
             defs[i].node = body
         return [body]
 
@@ -187,8 +191,7 @@ class BlockBuilder(BufferBuilder):
             frame.init = self.body(st.body)
             return []
         if name == "attr":
-            node, key, value = self.attr_args(ctx)
-            return [AttrStmt(node, key, value, self.body(st.body), span=st.span)]
+            return [self.attr_stmt(ctx, self.body(st.body), st.span)]
         if name == "hint":
             return [self.hint_stmt(ctx, self.body(st.body), st.span)]
         if name in ("launch_thread", "allocate", "allocate_const", "let"):
@@ -225,7 +228,7 @@ class BlockBuilder(BufferBuilder):
             self.frames.pop()
         block = SBlock(bname, tuple(frame.iter_vars), frame.reads, frame.writes, seq_or_nop(stmts),
                        frame.init, tuple(frame.alloc_buffers), tuple(frame.match_buffers), frame.annotations,
-                       span=st.span)
+                       span=st.span, attr_spans=frame.attr_spans)
         self.blocks_made += 1
         pred = frame.predicate if frame.predicate is not None else IntImm(BOOL_T, 1)
         return SBlockRealize(tuple(frame.iter_values), pred, block, span=st.span)

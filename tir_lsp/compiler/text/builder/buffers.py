@@ -84,7 +84,7 @@ class BufferBuilder(AttrBuilder):
             axis_separators = tuple(self.const_int(x, "axis separator") for x in ax.elts)
         layout: Expr | None = None
         lay = keyword(call, "layout")
-        if lay is not None and not (isinstance(lay, S.Constant) and lay.value is None):
+        if lay is not None:  # an explicit ``layout=None`` (no layout) is not TVM's default layout
             layout = self.py_value(lay)
         if elem_offset is None and offset_factor:
             # TVM gives such a buffer an offset var of its own, read as ``A.elem_offset``.

@@ -69,6 +69,7 @@ class BlockFrame:
     alloc_buffers: list[Buffer] = field(default_factory=list)
     match_buffers: list[MatchBufferRegion] = field(default_factory=list)
     annotations: dict[str, object] = field(default_factory=dict)
+    attr_spans: dict[str, Span] = field(default_factory=dict)  # where each of ``annotations`` is written
     is_root: bool = False
 
 

@@ -74,14 +74,16 @@ class FunctionBuilder(StmtBuilder):
                 stmts = self.stmts(body_stmts)
             self.frames.pop()
         body = seq_or_nop(stmts)
-        explicit_root = (
-            len(stmts) == 1 and isinstance(stmts[0], SBlockRealize) and stmts[0].block.name == "root"
-        )
-        if not explicit_root and (root.alloc_buffers or root.match_buffers
-                                  or (self.blocks_made and _contains_block(body))):
+        # TVM's rule for the implicit root block: around allocations at function level, around
+        # a body holding blocks unless it is one block without iterators (``T.sblock("root")``
+        # as written, or any other such block, stays the function's body).
+        single = stmts[0] if len(stmts) == 1 and isinstance(stmts[0], SBlockRealize) else None
+        if (root.alloc_buffers or root.match_buffers
+                or (single is not None and single.block.iter_vars)
+                or (single is None and self.blocks_made and _contains_block(body))):
             blk = SBlock("root", (), (), (), body, alloc_buffers=tuple(root.alloc_buffers),
                          match_buffers=tuple(root.match_buffers), annotations=root.annotations,
-                         span=fdef.span)
+                         span=fdef.span, attr_spans=root.attr_spans)
             body = SBlockRealize((), IntImm(BOOL_T, 1), blk, span=fdef.span)
         func = PrimFunc(
             fdef.name.id, tuple(self.params), tuple(self.buffer_map), body, ret_type=ret_type,

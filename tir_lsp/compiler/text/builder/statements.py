@@ -14,7 +14,6 @@ from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.ir.stmt import (
     AllocBuffer,
     AssertStmt,
-    AttrStmt,
     Bind,
     BufferStore,
     DeclBuffer,
@@ -138,13 +137,13 @@ class StmtBuilder(BlockBuilder):
                 frame = self.block_frame(e.span, f"T.{name}")
                 if e.args:
                     frame.annotations.update(self.attr_dict(e.args[0]))
+                    frame.attr_spans.update(value_spans(e.args[0]))
                 return []
             if name == "evaluate":
                 self.check_arity("evaluate", e)
                 return [Evaluate(self.expr(e.args[0]), span=st.span)]
             if name == "attr":
-                node, key, value = self.attr_args(e)
-                return [AttrStmt(node, key, value, None, span=st.span)]
+                return [self.attr_stmt(e, None, st.span)]
             if name == "launch_thread":
                 return [self.launch_thread(None, e)]
             if name == "hint":
