@@ -1,6 +1,7 @@
 """The operator library builds its TIR as IR (no text read back): for each model of
 ``generated_tir_cases``, the fused functions print to exactly the text kept in
-``tests/data/generated_tir/`` (first written from the text-writing operators of main 9d1bfbc),
+``tests/data/generated_tir/`` (first written from the text-writing operators of main 9d1bfbc; since then only the
+identities of index arithmetic fold as they are built),
 and that text reads back to the same IR, up to spans. A change of the generated TIR shows
 here as a diff of a fixture (``tests/data/generated_tir/generate.py`` rewrites them)."""
 

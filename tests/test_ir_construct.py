@@ -95,3 +95,22 @@ def test_a_stage_of_blocks_reads_back_from_its_text() -> None:
     back = read_tir(text, "<stage>")
     assert back.diagnostics == []
     assert structural_equal(f, back.module.functions[0])
+
+
+def test_index_arithmetic_that_does_nothing_builds_no_node() -> None:
+    from tir_lsp.compiler.ir.expr import BinOp, IntImm
+
+    i = ir.Value(ir.var("i"))
+    for e in (i * 1, 1 * i, i + 0, 0 + i, i - 0, i // 1):
+        assert e.node is i.node
+    assert isinstance((i * 2).node, BinOp) and isinstance((0 - i).node, BinOp)  # 0 - i is -i
+    # two constants fold with floor semantics (T.floordiv / T.floormod), as Python's // and %
+    seven = ir.Value(ir.const(-7))
+    for e, want in ((seven // 2, -4), (seven % 2, 1)):
+        assert isinstance(e.node, IntImm) and (e.node.value, str(e.node.dtype)) == (want, "int32")
+    # ... but not past the dtype's range, nor a division by zero, nor floats (-0.0 + 0 is 0.0)
+    big = ir.Value(ir.const(2**30))
+    assert isinstance((big * 4).node, BinOp)
+    assert isinstance((seven // 0).node, BinOp)
+    x = ir.Value(ir.var("x", "float32"))
+    assert isinstance((x + 0).node, BinOp) and isinstance((x * 1).node, BinOp)

@@ -5,7 +5,9 @@ module per model (``scratch_params=True``, as the executors fuse): the fixtures 
 Run from the repository root (``.venv/bin/python tests/data/generated_tir/generate.py``) when
 a change of the generated TIR is intended; it rewrites the ``*.tir`` files next to it. The
 first version was written from main 9d1bfbc, whose operators still wrote TIR text that was
-read back: the IR the operators now build prints to the same text.
+read back: the IR the operators now build printed to the same text. Since then the one
+intended change: integer index arithmetic that does nothing (``i * 1``, ``i + 0``, ``24 // 5``)
+is folded as it is built (``construct.arith``).
 """
 
 from __future__ import annotations

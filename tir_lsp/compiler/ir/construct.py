@@ -93,22 +93,22 @@ class Value:
         return self.node.dtype
 
     def __add__(self, o: ExprLike) -> Value:
-        return Value(binop("add", self, o))
+        return Value(arith("add", self, o))
 
     def __radd__(self, o: ExprLike) -> Value:
-        return Value(binop("add", o, self))
+        return Value(arith("add", o, self))
 
     def __sub__(self, o: ExprLike) -> Value:
-        return Value(binop("sub", self, o))
+        return Value(arith("sub", self, o))
 
     def __rsub__(self, o: ExprLike) -> Value:
-        return Value(binop("sub", o, self))
+        return Value(arith("sub", o, self))
 
     def __mul__(self, o: ExprLike) -> Value:
-        return Value(binop("mul", self, o))
+        return Value(arith("mul", self, o))
 
     def __rmul__(self, o: ExprLike) -> Value:
-        return Value(binop("mul", o, self))
+        return Value(arith("mul", o, self))
 
     def __truediv__(self, o: ExprLike) -> Value:
         return Value(binop("div", self, o))
@@ -117,10 +117,10 @@ class Value:
         return Value(binop("div", o, self))
 
     def __floordiv__(self, o: ExprLike) -> Value:
-        return Value(binop("floordiv", self, o))
+        return Value(arith("floordiv", self, o))
 
     def __mod__(self, o: ExprLike) -> Value:
-        return Value(binop("floormod", self, o))
+        return Value(arith("floormod", self, o))
 
     def __lt__(self, o: ExprLike) -> Value:
         return Value(binop("lt", self, o))
@@ -136,6 +136,7 @@ class Value:
 
 
 ExprLike: TypeAlias = "Expr | Value | int | float"
+
 
 
 def _is_number(e: object) -> bool:
@@ -270,6 +271,32 @@ def binop(op: str, a: ExprLike, b: ExprLike, hint: DataType | None = None) -> Bi
         return BinOp(op, ea, eb, BOOL_T.with_lanes(max(ea.dtype.lanes, eb.dtype.lanes)))
     ea, eb = match_dtypes(*operands(a, b, None if op in COMPARE_OPS else hint))
     return BinOp(op, ea, eb, BOOL_T.with_lanes(ea.dtype.lanes) if op in COMPARE_OPS else ea.dtype)
+
+
+_FOLD = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+         "floordiv": lambda x, y: x // y, "floormod": lambda x, y: x % y}
+
+
+def arith(op: str, a: ExprLike, b: ExprLike) -> Expr:
+    """``binop(op, a, b)`` for the integer index arithmetic of generators, without the nodes
+    that do nothing: ``x + 0``, ``x - 0``, ``x * 1``, ``x // 1`` are ``x``, and two integer
+    constants fold (floor division and modulo, as T.floordiv / T.floormod). So the dumps show
+    ``i`` rather than ``T.Mul(i, 1)``, which the printer must spell out for TVM (its reader
+    folds ``i * 1``). Float operands are never folded (``-0.0 + 0.0`` is ``0.0``)."""
+    e = binop(op, a, b)
+    x, y = e.a, e.b
+    if op not in _FOLD or not (e.dtype.is_int or e.dtype.is_uint) or e.dtype.lanes != 1:
+        return e
+    if isinstance(x, IntImm) and isinstance(y, IntImm) and not (op in ("floordiv", "floormod") and y.value == 0):
+        v = _FOLD[op](x.value, y.value)
+        bits = e.dtype.bits
+        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if e.dtype.is_int else (0, (1 << bits) - 1)
+        return IntImm(e.dtype, v) if lo <= v <= hi else e
+    if isinstance(y, IntImm) and (y.value == 0 and op in ("add", "sub") or y.value == 1 and op in ("mul", "floordiv")):
+        return x
+    if isinstance(x, IntImm) and (x.value == 0 and op == "add" or x.value == 1 and op == "mul"):
+        return y
+    return e
 
 
 def add(a: ExprLike, b: ExprLike) -> BinOp:

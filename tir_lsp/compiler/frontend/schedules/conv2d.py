@@ -40,7 +40,7 @@ def _after(prefix: Value | None, e: Value) -> Value:
         return e
     node = e.node
     if isinstance(node, BinOp) and node.op in ("add", "sub"):
-        return Value(ir.binop(node.op, _after(prefix, Value(node.a)), node.b))
+        return Value(ir.arith(node.op, _after(prefix, Value(node.a)), node.b))
     return prefix + e
 
 
