@@ -17,11 +17,19 @@ import numpy as np
 Folder = Callable[[list[np.ndarray], dict[str, object]], list[np.ndarray]]
 
 
+def int_list(v: object, key: str) -> list[int]:
+    """An ONNX ``ints`` attribute (a list of Python ints once read); anything else is the
+    model's fault, reported by the importer as a malformed attribute."""
+    if not isinstance(v, (list, tuple)) or not all(isinstance(a, (int, np.integer)) for a in v):
+        raise TypeError(f"attribute {key} must be a list of integers, got {v!r}")
+    return [int(a) for a in v if isinstance(a, (int, np.integer))]
+
+
 def _axes(attrs: dict[str, object], ins: list[np.ndarray], pos: int) -> list[int] | None:
     if len(ins) > pos and ins[pos] is not None:
         return [int(a) for a in np.asarray(ins[pos]).reshape(-1)]
     v = attrs.get("axes")
-    return None if v is None else [int(a) for a in v]  # type: ignore[union-attr]
+    return None if v is None else int_list(v, "axes")
 
 
 def _unsqueeze(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
@@ -99,7 +107,13 @@ def _binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Folder:
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a // b if a.dtype.kind in "iu" else a / b
+    out: np.ndarray = a // b if a.dtype.kind in "iu" else a / b
+    return out
+
+
+def _transpose(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
+    perm = attrs.get("perm")
+    return [np.transpose(ins[0], None if perm is None else int_list(perm, "perm"))]
 
 
 FOLDERS: dict[str, Folder] = {
@@ -115,7 +129,7 @@ FOLDERS: dict[str, Folder] = {
     "Range": _range,
     "Identity": lambda ins, attrs: [ins[0]],
     "Size": lambda ins, attrs: [np.asarray(ins[0].size, np.int64)],
-    "Transpose": lambda ins, attrs: [np.transpose(ins[0], attrs.get("perm"))],  # type: ignore[arg-type]
+    "Transpose": _transpose,
     "Add": _binary(np.add),
     "Sub": _binary(np.subtract),
     "Mul": _binary(np.multiply),

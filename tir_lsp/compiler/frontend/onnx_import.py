@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tir_lsp.compiler.diagnostics import CompilerError, Diagnostic
-from tir_lsp.compiler.frontend.const_fold import fold_node
+from tir_lsp.compiler.frontend.const_fold import fold_node, int_list
 from tir_lsp.compiler.frontend.graph import ONNX_DTYPES, Graph, OpNode, TensorInfo, graph_dtype
 from tir_lsp.compiler.frontend.operators import OPERATORS, OpError
 from tir_lsp.compiler.frontend.operators.base import float32_only
@@ -120,7 +120,7 @@ def _split_nodes(node: OpNode, shape: tuple[int, ...], consts: dict[str, np.ndar
             raise OpError(f"input {node.inputs[1]} (split sizes) must be a constant")
         sizes = [int(v) for v in consts[node.inputs[1]].reshape(-1)]
     elif node.attrs.get("split") is not None:
-        sizes = [int(v) for v in node.attrs["split"]]  # type: ignore[union-attr]
+        sizes = int_list(node.attrs["split"], "split")
     else:
         k = len(node.outputs)
         sizes = [-(-shape[axis] // k)] * k
@@ -186,7 +186,7 @@ class _Importer:
             self.constants[n.output[0]] = np.asarray(self.tensors[ins[0]].size, np.int64)
             return
         if all(i in self.constants or not i for i in ins):
-            folded = fold_node(n.op_type, [self.constants[i] if i else None for i in ins], raw)  # type: ignore[misc]
+            folded = fold_node(n.op_type, [self.constants[i] if i else None for i in ins], raw)
             if folded is not None:
                 for name, value in zip(n.output, folded):
                     self.constants[name] = value
@@ -201,10 +201,10 @@ class _Importer:
         if op is None:
             raise OpError(f"operator {n.op_type} is not supported")
         attrs: dict[str, object] = {}
-        for key, value in raw.items():
+        for key, attr in raw.items():
             if key not in op.attrs:
                 raise OpError(f"attribute {key} is not supported")
-            attrs[key] = value
+            attrs[key] = attr
         attrs["__opset"] = self.opset  # Softmax's axis default and semantics depend on it
         if not op.min_inputs <= len([i for i in ins if i]) <= op.max_inputs and n.op_type != "Clip":
             raise OpError(f"takes {op.min_inputs}..{op.max_inputs} inputs, got {len(ins)}")
