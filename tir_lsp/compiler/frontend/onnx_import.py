@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tir_lsp.compiler.diagnostics import CompilerError, Diagnostic
-from tir_lsp.compiler.frontend.const_fold import fold_node, int_list
+from tir_lsp.compiler.frontend.const_fold import fold_node, int_attr, int_list
 from tir_lsp.compiler.frontend.graph import ONNX_DTYPES, Graph, OpNode, TensorInfo, graph_dtype
 from tir_lsp.compiler.frontend.operators import OPERATORS, OpError
 from tir_lsp.compiler.frontend.operators.base import float32_only
@@ -111,7 +111,7 @@ NO_OPS = ("Dropout", "Identity")
 
 def _split_nodes(node: OpNode, shape: tuple[int, ...], consts: dict[str, np.ndarray]) -> list[OpNode]:
     """``Split`` as one ``Slice`` per output (each operator here has one output)."""
-    axis = int(node.attrs.get("axis", 0))  # type: ignore[call-overload]
+    axis = int_attr(node.attrs.get("axis", 0), "axis")
     axis = axis + len(shape) if axis < 0 else axis
     if not 0 <= axis < len(shape):
         raise OpError(f"axis {axis} is out of range for rank {len(shape)}", "axis")
@@ -179,8 +179,8 @@ class _Importer:
         raw = {a.name: _attr_value(a) for a in n.attribute}
         if n.op_type == "Shape" and ins[0] in self.tensors:
             shape = self.tensors[ins[0]].shape
-            start, end = int(raw.get("start", 0)), raw.get("end")  # type: ignore[call-overload]
-            self.constants[n.output[0]] = np.asarray(shape[start:None if end is None else int(end)], np.int64)  # type: ignore[call-overload]
+            start, end = int_attr(raw.get("start", 0), "start"), raw.get("end")
+            self.constants[n.output[0]] = np.asarray(shape[start:None if end is None else int_attr(end, "end")], np.int64)
             return
         if n.op_type == "Size" and ins[0] in self.tensors:  # every shape is static
             self.constants[n.output[0]] = np.asarray(self.tensors[ins[0]].size, np.int64)
