@@ -44,6 +44,9 @@ class _ShiftedLines(Sequence[str]):
     def __len__(self) -> int:
         return len(self._lines) - self._start + self._base
 
+    def __iter__(self) -> Iterator[str]:  # (indexing past the end gives "", never IndexError)
+        return (self[i] for i in range(len(self)))
+
     @overload
     def __getitem__(self, i: int) -> str: ...
     @overload
