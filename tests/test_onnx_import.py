@@ -164,6 +164,20 @@ def test_malformed_attributes_name_the_attribute_instead_of_crashing() -> None:
         "ONNX import: node c (Conv): weight shape (2, 3) does not have the input's rank 4 (out channels, in channels, kernel)"
 
 
+@pytest.mark.parametrize("op", ["Reshape", "Gather", "Slice", "Expand"])
+def test_an_empty_required_input_of_a_folded_node_is_an_error_not_a_crash(op: str) -> None:
+    # Every input is "" (omitted), so the node is constant-folded; before, the folder read
+    # None as an array and the importer died with an AttributeError.
+    empty = helper.make_node(op, ["", ""], ["t"], name="n")
+    add = helper.make_node("Add", ["x", "x"], ["y"])
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])
+    model = helper.make_model(helper.make_graph([empty, add], "g", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION)
+    assert _error(model) == (f"ONNX import: node n ({op}): malformed attributes or inputs "
+                             f"(ValueError: input 0 of {op} is empty but required)")
+
+
 def test_input_of_unknown_rank_is_a_dynamic_shape() -> None:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, None)
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])

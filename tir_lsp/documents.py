@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import overload
 
 from tir_lsp.compiler.analysis.calling_convention import SourceText
 from tir_lsp.compiler.diagnostics import Diagnostic, Related
@@ -33,7 +34,7 @@ __all__ = ["ChunkView", "Document", "Located", "Resolver"]
 Resolver = Callable[[set[str]], dict[str, IRModule]]
 
 
-class _ShiftedLines:
+class _ShiftedLines(Sequence[str]):
     """The lines of a chunk placed at its ``base``: what ``SourceText`` needs to read the text at
     spans of a function built at ``base``, without copying the whole document."""
 
@@ -43,7 +44,17 @@ class _ShiftedLines:
     def __len__(self) -> int:
         return len(self._lines) - self._start + self._base
 
-    def __getitem__(self, i: int) -> str:
+    def __iter__(self) -> Iterator[str]:  # (indexing past the end gives "", never IndexError)
+        return (self[i] for i in range(len(self)))
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):  # SourceText.slice reads the middle lines of a multi-line span
+            return [self[k] for k in range(*i.indices(len(self)))]
         j = i - self._base + self._start
         return self._lines[j] if 0 <= j < len(self._lines) and i >= self._base else ""
 

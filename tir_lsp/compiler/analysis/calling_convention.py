@@ -13,7 +13,7 @@ Every function expects IR of any stage and returns diagnostics, never raises.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -295,7 +295,7 @@ class SourceText:
     def __init__(self, text: str | None) -> None:
         from tir_lsp.compiler.text.parsed_file import split_lines  # lines as the spans count them
 
-        self.lines = split_lines(text) if text is not None else None
+        self.lines: Sequence[str] | None = split_lines(text) if text is not None else None
 
     def slice(self, span: Span) -> str:
         """The text ``span`` covers ("" without text)."""

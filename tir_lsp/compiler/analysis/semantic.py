@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import fields
 
-from tir_lsp.compiler.diagnostics import ERROR, WARNING, Diagnostic, Related
+from tir_lsp.compiler.diagnostics import ERROR, WARNING, Diagnostic, Related, Severity
 from tir_lsp.compiler.ir.affine import affine
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.builtins import TypeArg, lookup_builtin
@@ -156,7 +156,7 @@ class SemanticChecker:
         self.ranges: dict[Var, tuple[int, int]] = {}  # of loop vars and block iterators (run)
         self.views: set[int] = set()
 
-    def report(self, code: str, message: str, node: Node | None, severity: str = ERROR,
+    def report(self, code: str, message: str, node: Node | None, severity: Severity = ERROR,
                related: tuple[Related, ...] = ()) -> None:
         self.diags.append(Diagnostic(code, message, _span(node, self.fallback), severity, related, self.file))
 
@@ -165,7 +165,7 @@ class SemanticChecker:
         # Buffers declared over memory bound elsewhere (``T.decl_buffer(..., data=A.data)``,
         # ``A.view(...)``): their shape need not cover what the code reaches through them
         # (TVM's StorageRewrite shares one allocation that way), so their bounds are not checked.
-        self.views = {id(n.buffer) for n in nodes if type(n) is DeclBuffer}  # type: ignore[attr-defined]
+        self.views = {id(n.buffer) for n in nodes if type(n) is DeclBuffer}
         self.out_of_bounds: list[tuple[Node, Diagnostic]] = []
         for n in nodes:
             t = type(n)

@@ -17,11 +17,26 @@ import numpy as np
 Folder = Callable[[list[np.ndarray], dict[str, object]], list[np.ndarray]]
 
 
+def int_list(v: object, key: str) -> list[int]:
+    """An ONNX ``ints`` attribute (a list of Python ints once read); anything else is the
+    model's fault, reported by the importer as a malformed attribute."""
+    if not isinstance(v, (list, tuple)) or not all(isinstance(a, (int, np.integer)) for a in v):
+        raise TypeError(f"attribute {key} must be a list of integers, got {v!r}")
+    return [int(a) for a in v if isinstance(a, (int, np.integer))]
+
+
+def int_attr(v: object, key: str) -> int:
+    """An ONNX ``int`` attribute; anything else is reported as a malformed attribute."""
+    if not isinstance(v, (int, np.integer)):
+        raise TypeError(f"attribute {key} must be an integer, got {v!r}")
+    return int(v)
+
+
 def _axes(attrs: dict[str, object], ins: list[np.ndarray], pos: int) -> list[int] | None:
     if len(ins) > pos and ins[pos] is not None:
         return [int(a) for a in np.asarray(ins[pos]).reshape(-1)]
     v = attrs.get("axes")
-    return None if v is None else [int(a) for a in v]  # type: ignore[union-attr]
+    return None if v is None else int_list(v, "axes")
 
 
 def _unsqueeze(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
@@ -45,11 +60,11 @@ def _constant_of_shape(ins: list[np.ndarray], attrs: dict[str, object]) -> list[
 
 
 def _gather(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
-    return [np.take(ins[0], ins[1].astype(np.int64), axis=int(attrs.get("axis", 0)))]  # type: ignore[call-overload]
+    return [np.take(ins[0], ins[1].astype(np.int64), axis=int_attr(attrs.get("axis", 0), "axis"))]
 
 
 def _concat(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
-    return [np.concatenate(ins, axis=int(attrs["axis"]))]  # type: ignore[call-overload]
+    return [np.concatenate(ins, axis=int_attr(attrs["axis"], "axis"))]
 
 
 def _reshape(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
@@ -77,7 +92,7 @@ def _slice(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
 def _cast(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
     from onnx import helper
 
-    return [ins[0].astype(helper.tensor_dtype_to_np_dtype(int(attrs["to"])))]  # type: ignore[call-overload]
+    return [ins[0].astype(helper.tensor_dtype_to_np_dtype(int_attr(attrs["to"], "to")))]
 
 
 def _range(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
@@ -89,7 +104,7 @@ def _binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Folder:
     def fold(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
         a, b = ins
         if attrs.get("broadcast") and "axis" in attrs and b.ndim < a.ndim:
-            axis = int(attrs["axis"])  # type: ignore[call-overload]
+            axis = int_attr(attrs["axis"], "axis")
             axis = axis + a.ndim if axis < 0 else axis
             b = b.reshape(b.shape + (1,) * (a.ndim - axis - b.ndim))
         out = fn(a, b)
@@ -99,7 +114,13 @@ def _binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Folder:
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a // b if a.dtype.kind in "iu" else a / b
+    out: np.ndarray = a // b if a.dtype.kind in "iu" else a / b
+    return out
+
+
+def _transpose(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
+    perm = attrs.get("perm")
+    return [np.transpose(ins[0], None if perm is None else int_list(perm, "perm"))]
 
 
 FOLDERS: dict[str, Folder] = {
@@ -109,13 +130,13 @@ FOLDERS: dict[str, Folder] = {
     "Gather": _gather,
     "Concat": _concat,
     "Reshape": _reshape,
-    "Flatten": lambda ins, attrs: [ins[0].reshape(int(np.prod(ins[0].shape[:int(attrs.get("axis", 1))])), -1)],  # type: ignore[call-overload]
+    "Flatten": lambda ins, attrs: [ins[0].reshape(int(np.prod(ins[0].shape[:int_attr(attrs.get("axis", 1), "axis")])), -1)],
     "Slice": _slice,
     "Cast": _cast,
     "Range": _range,
     "Identity": lambda ins, attrs: [ins[0]],
     "Size": lambda ins, attrs: [np.asarray(ins[0].size, np.int64)],
-    "Transpose": lambda ins, attrs: [np.transpose(ins[0], attrs.get("perm"))],  # type: ignore[arg-type]
+    "Transpose": _transpose,
     "Add": _binary(np.add),
     "Sub": _binary(np.subtract),
     "Mul": _binary(np.multiply),
@@ -129,10 +150,18 @@ FOLDERS: dict[str, Folder] = {
 }
 
 
+# Inputs a folder accepts omitted (None): it checks for them before reading.
+_OPTIONAL_INPUTS: dict[str, tuple[int, ...]] = {"Unsqueeze": (1,), "Squeeze": (1,), "Slice": (3, 4)}
+
+
 def fold_node(op_type: str, ins: list[np.ndarray | None], attrs: dict[str, object]) -> list[np.ndarray] | None:
     """The outputs of ``op_type`` on constant inputs (``None`` for an omitted optional
     input), or None when no folder handles the node."""
     folder = FOLDERS.get(op_type)
     if folder is None:
         return None
+    missing = [pos for pos, v in enumerate(ins) if v is None and pos not in _OPTIONAL_INPUTS.get(op_type, ())]
+    if missing:  # an empty input name where the operator needs a value: the model's fault
+        raise ValueError(f"input {missing[0]} of {op_type} is empty but required")
+    # None is left only at the positions _OPTIONAL_INPUTS lists, which those folders check.
     return [np.asarray(v) for v in folder(ins, attrs)]  # type: ignore[arg-type]

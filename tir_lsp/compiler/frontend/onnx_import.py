@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tir_lsp.compiler.diagnostics import CompilerError, Diagnostic
-from tir_lsp.compiler.frontend.const_fold import fold_node
+from tir_lsp.compiler.frontend.const_fold import fold_node, int_attr, int_list
 from tir_lsp.compiler.frontend.graph import ONNX_DTYPES, Graph, OpNode, TensorInfo, graph_dtype
 from tir_lsp.compiler.frontend.operators import OPERATORS, OpError
 from tir_lsp.compiler.frontend.operators.base import float32_only
@@ -111,7 +111,7 @@ NO_OPS = ("Dropout", "Identity")
 
 def _split_nodes(node: OpNode, shape: tuple[int, ...], consts: dict[str, np.ndarray]) -> list[OpNode]:
     """``Split`` as one ``Slice`` per output (each operator here has one output)."""
-    axis = int(node.attrs.get("axis", 0))  # type: ignore[call-overload]
+    axis = int_attr(node.attrs.get("axis", 0), "axis")
     axis = axis + len(shape) if axis < 0 else axis
     if not 0 <= axis < len(shape):
         raise OpError(f"axis {axis} is out of range for rank {len(shape)}", "axis")
@@ -120,7 +120,7 @@ def _split_nodes(node: OpNode, shape: tuple[int, ...], consts: dict[str, np.ndar
             raise OpError(f"input {node.inputs[1]} (split sizes) must be a constant")
         sizes = [int(v) for v in consts[node.inputs[1]].reshape(-1)]
     elif node.attrs.get("split") is not None:
-        sizes = [int(v) for v in node.attrs["split"]]  # type: ignore[union-attr]
+        sizes = int_list(node.attrs["split"], "split")
     else:
         k = len(node.outputs)
         sizes = [-(-shape[axis] // k)] * k
@@ -179,14 +179,14 @@ class _Importer:
         raw = {a.name: _attr_value(a) for a in n.attribute}
         if n.op_type == "Shape" and ins[0] in self.tensors:
             shape = self.tensors[ins[0]].shape
-            start, end = int(raw.get("start", 0)), raw.get("end")  # type: ignore[call-overload]
-            self.constants[n.output[0]] = np.asarray(shape[start:None if end is None else int(end)], np.int64)  # type: ignore[call-overload]
+            start, end = int_attr(raw.get("start", 0), "start"), raw.get("end")
+            self.constants[n.output[0]] = np.asarray(shape[start:None if end is None else int_attr(end, "end")], np.int64)
             return
         if n.op_type == "Size" and ins[0] in self.tensors:  # every shape is static
             self.constants[n.output[0]] = np.asarray(self.tensors[ins[0]].size, np.int64)
             return
         if all(i in self.constants or not i for i in ins):
-            folded = fold_node(n.op_type, [self.constants[i] if i else None for i in ins], raw)  # type: ignore[misc]
+            folded = fold_node(n.op_type, [self.constants[i] if i else None for i in ins], raw)
             if folded is not None:
                 for name, value in zip(n.output, folded):
                     self.constants[name] = value
@@ -201,10 +201,10 @@ class _Importer:
         if op is None:
             raise OpError(f"operator {n.op_type} is not supported")
         attrs: dict[str, object] = {}
-        for key, value in raw.items():
+        for key, attr in raw.items():
             if key not in op.attrs:
                 raise OpError(f"attribute {key} is not supported")
-            attrs[key] = value
+            attrs[key] = attr
         attrs["__opset"] = self.opset  # Softmax's axis default and semantics depend on it
         if not op.min_inputs <= len([i for i in ins if i]) <= op.max_inputs and n.op_type != "Clip":
             raise OpError(f"takes {op.min_inputs}..{op.max_inputs} inputs, got {len(ins)}")

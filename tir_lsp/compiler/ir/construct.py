@@ -186,15 +186,16 @@ def operands(a: ExprLike, b: ExprLike, hint: DataType | None = None) -> tuple[Ex
 
 
 def match_dtypes(a: Expr, b: Expr) -> tuple[Expr, Expr]:
-    """Two operands brought to one dtype, as TVM's BinaryOpMatchTypes (and the reader) do."""
+    """Two operands brought to one dtype as TVM's BinaryOpMatchTypes does: the one rule, for
+    the reader (text/builder/expressions.py) and for IR built here."""
     da, db = a.dtype, b.dtype
     if da == db or da.is_handle or db.is_handle:
         return a, b
     if da.lanes != db.lanes:
         if da.lanes == 1:
-            a = Broadcast(a, db.lanes)
+            a = Broadcast(a, db.lanes, span=a.span)
         elif db.lanes == 1:
-            b = Broadcast(b, da.lanes)
+            b = Broadcast(b, da.lanes, span=b.span)
         da, db = a.dtype, b.dtype
         if da == db:
             return a, b
@@ -216,14 +217,19 @@ def match_dtypes(a: Expr, b: Expr) -> tuple[Expr, Expr]:
 
 
 def coerce(e: Expr, d: DataType) -> Expr:
-    """``e`` as ``d``: a cast unless it already is (or either is a handle)."""
+    """``e`` as ``d``: a cast unless it already is (or either is a handle). An integer written
+    in the source (an IntImm with a span) made a float becomes a float literal, not a cast,
+    as in TVMScript; the result keeps ``e``'s span."""
     if e.dtype == d or d.is_handle or e.dtype.is_handle:
         return e
     if e.dtype.lanes == 1 and d.lanes > 1:
-        return Broadcast(coerce(e, d.element_of()), d.lanes)
+        return Broadcast(coerce(e, d.element_of()), d.lanes, span=e.span)
+    if (isinstance(e, IntImm) and e.span is not None and not e.dtype.is_bool and not d.is_bool
+            and d.lanes == 1 and d.is_float):
+        return FloatImm(d, float(e.value), span=e.span)
     if e.dtype.lanes != d.lanes:
         return e
-    return Cast(d, e)
+    return Cast(d, e, span=e.span)
 
 
 def var(name: str, d: DTypeLike = INT32) -> Var:

@@ -159,7 +159,7 @@ def _uses_any(e: Expr, var_ids: set[int]) -> bool:
             if id(n) in var_ids:
                 return True
         elif isinstance(n, Node):
-            stack.extend([getattr(n, name) for name in node_fields(type(n))])  # type: ignore[arg-type]
+            stack.extend([getattr(n, name) for name in node_fields(type(n))])
         elif isinstance(n, (tuple, list)):
             stack.extend(n)
     return False
@@ -773,12 +773,12 @@ class _Printer:
             return
         if s.form == "view" and src is not None and (buf.dtype == src.dtype or _same_shape(buf, src)):
             if buf.dtype == src.dtype:
-                args = ", ".join([self.expr(e) for e in buf.shape])
+                view_args = ", ".join([self.expr(e) for e in buf.shape])
                 if buf.layout is not None and buf.layout is not src.layout:
-                    args += f", layout={self.expr(buf.layout)}"
+                    view_args += f", layout={self.expr(buf.layout)}"
             else:
-                args = f'"{buf.dtype}"'
-            text = f"{self.name_of(src)}.view({args})"
+                view_args = f'"{buf.dtype}"'
+            text = f"{self.name_of(src)}.view({view_args})"
         else:
             has_data = id(buf.data) in self.names
             fn = "T.Buffer" if s.form == "buffer" else "T.decl_buffer"

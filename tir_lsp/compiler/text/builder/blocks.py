@@ -10,6 +10,8 @@ from tir_lsp.compiler.ir.dtype import BOOL_T, INT32, DataType
 from tir_lsp.compiler.ir.expr import Expr, IntImm, Var
 from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.ir.stmt import (
+    Allocate,
+    AllocateConst,
     For,
     IterVar,
     LaunchThread,
@@ -35,7 +37,7 @@ def _names_in(e: S.SExpr) -> list[str]:
     stack: list[object] = [e]
     while stack:
         x = stack.pop()
-        if type(x) is S.Name:
+        if isinstance(x, S.Name):  # (a NamedTuple nothing derives from: same as type(x) is)
             out.append(x.id)
         elif type(x) is S.Attribute:
             continue  # ``T.vectorized``: a namespace, not a name read
@@ -74,7 +76,7 @@ class BlockBuilder(BufferBuilder):
         if isinstance(st.target, S.Name):
             targets = [st.target]
         elif isinstance(st.target, S.TupleExpr) and all(isinstance(t, S.Name) for t in st.target.elts):
-            targets = list(st.target.elts)  # type: ignore[arg-type]
+            targets = list(st.target.elts)
         else:
             raise self.fail("TIR005", "a loop target must be a name or a tuple of names", st.target.span)
         it = st.iter
@@ -202,12 +204,13 @@ class BlockBuilder(BufferBuilder):
                         target = None
                     else:
                         raise self.fail("TIR005", f"'with T.{name}(...)' needs 'as <name>'", ctx.span)
+                node: LaunchThread | Allocate | AllocateConst
                 if name == "launch_thread":
                     node = self.launch_thread(target, ctx)
                 elif name == "allocate":
-                    node = self.allocate(target, ctx)  # type: ignore[arg-type]
+                    node = self.allocate(target, ctx)
                 elif name == "allocate_const":
-                    node = self.allocate_const(target, ctx)  # type: ignore[arg-type]
+                    node = self.allocate_const(target, ctx)
                 else:
                     raise self.fail("TIR005", "'with T.let' is not supported; use x: T.let[...] = v", ctx.span)
                 body = seq(self.stmts(st.body))
@@ -267,10 +270,10 @@ class BlockBuilder(BufferBuilder):
         if count != len(targets):
             raise self.fail("TIR012", f"T.{kind} defines {count} id(s), assigned to {len(targets)} name(s)",
                             call.span)
-        ids = tuple(Var(t.id, dtype, span=t.span) for t in targets)  # type: ignore[union-attr]
+        ids = tuple(Var(t.id, dtype, span=t.span) for t in targets)
         node = ScopeIdDef(ids, kind, extents, preferred, span=call.span)
         for t, v in zip(targets, ids):
-            self.define(t.id, t.span, v, "thread", node)  # type: ignore[union-attr]
+            self.define(t.id, t.span, v, "thread", node)
         return node
 
     def _id_list(self, e: S.SExpr | None, dtype: DataType) -> tuple[Expr, ...] | None:

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.dtype import BOOL_T, FLOAT32, HANDLE_T, INT32, DataType, PointerType
@@ -30,7 +30,7 @@ def _placed(node: Any, span: Span) -> Any:
     """A syntax tree with every span replaced by ``span`` (an expression read from a string)."""
     if isinstance(node, Span):
         return span
-    if isinstance(node, tuple) and hasattr(node, "_replace"):
+    if isinstance(node, tuple) and hasattr(node, "_replace") and hasattr(node, "_fields"):  # a syntax node
         return node._replace(**{f: _placed(getattr(node, f), span) for f in node._fields})
     if isinstance(node, tuple):
         return tuple(_placed(x, span) for x in node)
@@ -179,7 +179,8 @@ class BufferBuilder(AttrBuilder):
         self.define(tgt.id, tgt.span, buf, "scalar", node, mutable=True)
         return [node]
 
-    def block_alloc(self, tgt: S.Name, call: S.Call, kind: str) -> list[Stmt]:
+    def block_alloc(self, tgt: S.Name, call: S.Call,
+                    kind: Literal["alloc_buffer", "sblock_alloc_buffer"]) -> list[Stmt]:
         self.check_arity(kind, call)
         buf = self.make_buffer(tgt.id, tgt.span, call)
         ann = keyword(call, "annotations")

@@ -210,11 +210,11 @@ class CallBuilder(BufferAccess):
         t = type(a)
         if t is S.ListExpr or t is S.TupleExpr:
             kind = "list" if t is S.ListExpr else "tuple"
-            return ArrayExpr(tuple(self._call_arg(x) for x in a.elts), kind, span=a.span)  # type: ignore[union-attr]
-        if t is S.Constant and a.value is None:  # type: ignore[union-attr]
+            return ArrayExpr(tuple(self._call_arg(x) for x in a.elts), kind, span=a.span)
+        if t is S.Constant and a.value is None:
             return ArrayExpr((), "none", span=a.span)
         if t is S.Lambda:
-            return self._lambda(a)  # type: ignore[arg-type]
+            return self._lambda(a)
         if isinstance(a, S.Name):
             b = self.lookup(a.id)
             if b is not None and isinstance(b.obj, Buffer) and not b.mutable and not self.scalar_like(b.obj):
@@ -243,9 +243,9 @@ class CallBuilder(BufferAccess):
         kernel dialect, kept as written; numbers and names of vars in it are expressions."""
         t = type(e)
         if t is S.Constant:
-            v = e.value  # type: ignore[union-attr]
+            v = e.value
             return PyValue("none", span=e.span) if v is None else self.expr(e)
-        if t is S.Name and self.lookup(e.id) is not None:  # type: ignore[union-attr]
+        if t is S.Name and self.lookup(e.id) is not None:
             return self.expr(e)
         dotted = _dotted(e)
         if dotted is not None:
@@ -257,25 +257,25 @@ class CallBuilder(BufferAccess):
             info = lookup_builtin(cname) if cname else None
             if info is not None and info.kind == "dtype":
                 return self.expr(e)  # ``T.bool(False)``, ``T.int32(4)``: a value
-            fname = _dotted(e.func)  # type: ignore[union-attr]
+            fname = _dotted(e.func)
             if fname is None:
                 raise self.fail("TIR005", "expected a layout such as T.TileLayout(...)", e.span)
-            args = tuple(self.py_value(x) for x in e.args)  # type: ignore[union-attr]
-            kws = tuple((k.name, self.py_value(k.value)) for k in e.keywords)  # type: ignore[union-attr]
+            args = tuple(self.py_value(x) for x in e.args)
+            kws = tuple((k.name, self.py_value(k.value)) for k in e.keywords)
             return PyValue("call", fname, args, kws, span=e.span)
         if t is S.Subscript:
-            items = (self.py_value(e.value),) + tuple(self.py_value(x) for x in e.indices)  # type: ignore[union-attr]
+            items = (self.py_value(e.value),) + tuple(self.py_value(x) for x in e.indices)
             return PyValue("index", "", items, span=e.span)
         if t is S.Slice:
-            parts = tuple(None if x is None else self.py_value(x) for x in (e.start, e.stop, e.step))  # type: ignore[union-attr]
+            parts = tuple(None if x is None else self.py_value(x) for x in (e.start, e.stop, e.step))
             return PyValue("slice", "", parts, span=e.span)
         if t is S.BinaryOp:
-            return PyValue("op", e.op, (self.py_value(e.left), self.py_value(e.right)), span=e.span)  # type: ignore[union-attr]
+            return PyValue("op", e.op, (self.py_value(e.left), self.py_value(e.right)), span=e.span)
         if t is S.TupleExpr or t is S.ListExpr:
             form = "tuple" if t is S.TupleExpr else "list"
-            return PyValue(form, "", tuple(self.py_value(x) for x in e.elts), span=e.span)  # type: ignore[union-attr]
+            return PyValue(form, "", tuple(self.py_value(x) for x in e.elts), span=e.span)
         if t is S.DictExpr:
-            kws = tuple((self.const_str(k, "key"), self.py_value(v)) for k, v in e.items)  # type: ignore[union-attr]
+            kws = tuple((self.const_str(k, "key"), self.py_value(v)) for k, v in e.items)
             return PyValue("dict", "", (), kws, span=e.span)
         return self.expr(e)
 

@@ -13,14 +13,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tir_lsp.compiler.diagnostics import ERROR, Diagnostic
+from tir_lsp.compiler.diagnostics import ERROR, Diagnostic, Severity
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.dtype import INT32, DataType
 from tir_lsp.compiler.ir.expr import BufferRegion, Expr, IntImm, Var
 from tir_lsp.compiler.ir.span import Span
 from tir_lsp.compiler.ir.stmt import Evaluate, IterVar, MatchBufferRegion, Stmt, seq
 from tir_lsp.compiler.text import syntax as S
-from tir_lsp.compiler.text.symbols import Definition, SymbolIndex
+from tir_lsp.compiler.text.symbols import Definition, DefinitionKind, SymbolIndex
 
 # Deepest nesting of statements and expressions together that the builder accepts. What
 # comes after it (analysis, printer, passes, C backend) walks the IR recursively, a few
@@ -51,7 +51,7 @@ class Drop(Exception):
 @dataclass
 class Binding:
     obj: Any          # Var, Buffer
-    kind: str         # the Definition kind
+    kind: DefinitionKind  # the Definition kind
     mutable: bool = False  # a scalar buffer (``x: T.float32 = v``) may be assigned again
 
 
@@ -105,7 +105,7 @@ class BuilderCore:
         # (min, extent) of the loops whose bodies are being built, for T.axis.remap.
         self.open_loops: dict[int, tuple[Expr, Expr]] = {}
 
-    def error(self, code: str, message: str, span: Span, severity: str = ERROR) -> None:
+    def error(self, code: str, message: str, span: Span, severity: Severity = ERROR) -> None:
         # Inside the body of an unreadable block header, names and forms the header would have
         # defined are missing: whatever goes wrong there is a consequence of the syntax error
         # already reported, so it is not reported again.
@@ -135,7 +135,7 @@ class BuilderCore:
             return Binding(tv, "size_var")
         return None
 
-    def define(self, name: str, span: Span, obj: Any, kind: str, node: object | None = None,
+    def define(self, name: str, span: Span, obj: Any, kind: DefinitionKind, node: object | None = None,
                mutable: bool = False, check: bool = True) -> Definition:
         """Bind ``name`` in the innermost scope and record its definition."""
         cur = self.scopes[-1]

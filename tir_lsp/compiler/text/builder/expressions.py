@@ -4,15 +4,14 @@ bare literal takes and for bringing two operands to one dtype.
 
 from __future__ import annotations
 
+from tir_lsp.compiler.ir import construct
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.builtins import OPERATOR_BUILTINS
 from tir_lsp.compiler.ir.dtype import BOOL_T, FLOAT32, INT32, INT64, DataType
 from tir_lsp.compiler.ir.expr import (
     BinOp,
-    Broadcast,
     BufferLoad,
     Call,
-    Cast,
     Expr,
     FloatImm,
     IntImm,
@@ -169,45 +168,11 @@ class ExprBuilder(LiteralReader):
             return Var(a.name, db, span=a.span), b
         if da != db and isinstance(b, Var) and id(b) in self.placeholders:
             return a, Var(b.name, da, span=b.span)
-        if da == db or da.is_handle or db.is_handle:
-            return a, b
-        if da.lanes != db.lanes:
-            if da.lanes == 1:
-                a = Broadcast(a, db.lanes, span=a.span)
-            elif db.lanes == 1:
-                b = Broadcast(b, da.lanes, span=b.span)
-            da, db = a.dtype, b.dtype
-            if da == db:
-                return a, b
-        ea, eb = da.element_of(), db.element_of()
-        target: DataType
-        if ea.is_float and not eb.is_float:
-            target = ea
-        elif eb.is_float and not ea.is_float or ea.is_bool and not eb.is_bool:
-            target = eb
-        elif eb.is_bool and not ea.is_bool:
-            target = ea
-        elif ea.bits != eb.bits:
-            target = ea if ea.bits > eb.bits else eb
-        elif ea.is_uint != eb.is_uint:
-            target = ea if ea.is_uint else eb
-        else:
-            return a, b
-        lanes = da.lanes
-        return self.coerce(a, target.with_lanes(lanes)), self.coerce(b, target.with_lanes(lanes))
+        return construct.match_dtypes(a, b)
 
     def coerce(self, e: Expr, dt: DataType) -> Expr:
         """``e`` as ``dt``: literals retyped, other values cast; unchanged when it matches."""
-        if e.dtype == dt or dt.is_handle or e.dtype.is_handle:
-            return e
-        if e.dtype.lanes == 1 and dt.lanes > 1:
-            return Broadcast(self.coerce(e, dt.element_of()), dt.lanes, span=e.span)
-        if (isinstance(e, IntImm) and e.span is not None and not e.dtype.is_bool and not dt.is_bool
-                and dt.lanes == 1 and dt.is_float):
-            return FloatImm(dt, float(e.value), span=e.span)
-        if e.dtype.lanes != dt.lanes:
-            return e
-        return Cast(dt, e, span=e.span)
+        return construct.coerce(e, dt)
 
     def _expr_IfExp(self, e: S.IfExp, hint: DataType | None) -> Expr:
         raise self.fail("TIR005", "'a if c else b' is not TIR; use T.Select or T.if_then_else", e.span)
