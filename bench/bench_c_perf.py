@@ -1,14 +1,14 @@
 """Speed of the generated code: our C (gcc) against TVM's own ``llvm`` target, same TIR text.
 
-    python bench/bench_c_perf.py [--reps 20] [--rounds 4] [--cflags "-O3"]
+    python bench/bench_c_perf.py [--reps 20] [--rounds 4] [--cflags=-O3]
                                  [--tvm-target llvm] [--kernels ...] [--workdir DIR]
 
 For each kernel (default: bench_matmul_256_naive, bench_matmul_256_scheduled,
 bench_matmul_256_local, bench_conv2d_3x3) both sides take tests/fixtures/tvm/0.27.0.post1/<kernel>/00_input.tir:
 
 - ours: ``read_tir`` -> ``run_pipeline(unpacked_api=True)`` -> ``emit_c``, compiled with
-  ``gcc -std=c99 <cflags>`` (default ``-O3``) together with a small C harness (its own
-  translation unit, so gcc cannot fold the kernel into the timing loop). The harness loads
+  ``gcc -std=c99 <cflags>`` (default ``-O3``; write ``--cflags=-O3``, as argparse takes a
+  lone ``-O3`` for an option) together with a small C harness (its own translation unit, so gcc cannot fold the kernel into the timing loop). The harness loads
   ref.npz's inputs, calls the kernel once (its outputs are checked against ref.npz before any
   timing), then times each call with clock_gettime(CLOCK_MONOTONIC).
 - TVM: ``tvm.compile(mod, target="llvm")`` in a worker under TVM's interpreter
