@@ -9,8 +9,9 @@ bench_matmul_256_local, bench_conv2d_3x3) both sides take tests/fixtures/tvm/0.2
 - ours: ``read_tir`` -> ``run_pipeline(unpacked_api=True)`` -> ``emit_c``, compiled with
   ``gcc -std=c99 <cflags>`` (default ``-O3``; write ``--cflags=-O3``, as argparse takes a
   lone ``-O3`` for an option) together with a small C harness (its own translation unit,
-  so gcc cannot fold the kernel into the timing loop). The harness loads ref.npz's inputs, calls the kernel once (its outputs are checked against ref.npz before any
-  timing), then times each call with clock_gettime(CLOCK_MONOTONIC).
+  so gcc cannot fold the kernel into the timing loop). The harness loads ref.npz's inputs,
+  calls the kernel once (its outputs are checked against ref.npz before any timing), then
+  times each call with clock_gettime(CLOCK_MONOTONIC).
 - TVM: ``tvm.compile(mod, target="llvm")`` in a worker under TVM's interpreter
   (bench/_tvm_side.py), run on the same inputs and checked the same way, then timed with
   ``time_evaluator(number=1, repeat=n)`` (each call timed in C++, no Python in the loop).
