@@ -54,6 +54,7 @@ from tir_lsp.compiler.ir.expr import (
     StringImm,
     Var,
 )
+from tir_lsp.compiler.ir.fold import fold_int
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
 from tir_lsp.compiler.ir.stmt import (
     AllocateConst,
@@ -279,8 +280,7 @@ def binop(op: str, a: ExprLike, b: ExprLike, hint: DataType | None = None) -> Bi
     return BinOp(op, ea, eb, BOOL_T.with_lanes(ea.dtype.lanes) if op in COMPARE_OPS else ea.dtype)
 
 
-_FOLD = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
-         "floordiv": lambda x, y: x // y, "floormod": lambda x, y: x % y}
+_ARITH = ("add", "sub", "mul", "floordiv", "floormod")
 
 
 def arith(op: str, a: ExprLike, b: ExprLike) -> Expr:
@@ -291,13 +291,13 @@ def arith(op: str, a: ExprLike, b: ExprLike) -> Expr:
     folds ``i * 1``). Float operands are never folded (``-0.0 + 0.0`` is ``0.0``)."""
     e = binop(op, a, b)
     x, y = e.a, e.b
-    if op not in _FOLD or not (e.dtype.is_int or e.dtype.is_uint) or e.dtype.lanes != 1:
+    if op not in _ARITH or not (e.dtype.is_int or e.dtype.is_uint) or e.dtype.lanes != 1:
         return e
-    if isinstance(x, IntImm) and isinstance(y, IntImm) and not (op in ("floordiv", "floormod") and y.value == 0):
-        v = _FOLD[op](x.value, y.value)
+    if isinstance(x, IntImm) and isinstance(y, IntImm):
+        v = fold_int(op, x.value, y.value)  # None: division by zero
         bits = e.dtype.bits
         lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if e.dtype.is_int else (0, (1 << bits) - 1)
-        return IntImm(e.dtype, v) if lo <= v <= hi else e
+        return IntImm(e.dtype, v) if v is not None and lo <= v <= hi else e
     if isinstance(y, IntImm) and (y.value == 0 and op in ("add", "sub") or y.value == 1 and op in ("mul", "floordiv")):
         return x
     if isinstance(x, IntImm) and (x.value == 0 and op == "add" or x.value == 1 and op == "mul"):

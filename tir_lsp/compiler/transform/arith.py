@@ -20,6 +20,7 @@ from tir_lsp.compiler.ir.expr import (
     Select,
     Var,
 )
+from tir_lsp.compiler.ir.fold import fold_int
 from tir_lsp.compiler.ir.visitor import IRMutator
 
 COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
@@ -54,56 +55,6 @@ def int_value(e: Expr) -> int | None:
     """The value of an integer constant, else None."""
     if isinstance(e, IntImm):
         return e.value
-    return None
-
-
-def _floordiv(a: int, b: int) -> int:
-    return a // b
-
-
-def _truncdiv(a: int, b: int) -> int:
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b >= 0) else -q
-
-
-def fold_int(op: str, a: int, b: int) -> int | None:
-    """``a op b`` on Python ints with TIR semantics, or None (division by zero)."""
-    if op in ("div", "floordiv", "truncmod", "floormod") and b == 0:
-        return None
-    if op == "add":
-        return a + b
-    if op == "sub":
-        return a - b
-    if op == "mul":
-        return a * b
-    if op == "div":
-        return _truncdiv(a, b)
-    if op == "truncmod":
-        return a - _truncdiv(a, b) * b
-    if op == "floordiv":
-        return _floordiv(a, b)
-    if op == "floormod":
-        return a - _floordiv(a, b) * b
-    if op == "min":
-        return min(a, b)
-    if op == "max":
-        return max(a, b)
-    if op == "eq":
-        return int(a == b)
-    if op == "ne":
-        return int(a != b)
-    if op == "lt":
-        return int(a < b)
-    if op == "le":
-        return int(a <= b)
-    if op == "gt":
-        return int(a > b)
-    if op == "ge":
-        return int(a >= b)
-    if op == "and":
-        return int(bool(a) and bool(b))
-    if op == "or":
-        return int(bool(a) or bool(b))
     return None
 
 
