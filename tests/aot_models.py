@@ -34,6 +34,21 @@ def _vi(name: str, shape: list[int]) -> onnx.ValueInfoProto:
     return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
 
 
+def inferred_model(nodes: list, name: str, inputs: dict[str, list[int]], inits: dict[str, np.ndarray]) -> onnx.ModelProto:
+    """A float32 model of ``nodes`` with output ``y``, whose shape onnx's own shape inference
+    states (so a test's expected shape is not ours)."""
+    g = helper.make_graph(nodes, name, [_vi(k, v) for k, v in inputs.items()],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION)
+    m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
+    inferred = {v.name: v for v in m.graph.value_info}
+    if "y" in inferred:
+        m.graph.output[0].CopyFrom(inferred["y"])
+    onnx.checker.check_model(m)
+    return m
+
+
 def mlp() -> onnx.ModelProto:
     r = np.random.default_rng(RNG_SEED)
     inits = {"w1": r.standard_normal((16, 32)) * 0.3, "b1": r.standard_normal((32,)),

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from aot_models import HAVE_GCC, IR_VERSION, _vi, reference, run_models
+from aot_models import HAVE_GCC, inferred_model, reference, run_models
 from onnx import helper
 
 from tir_lsp.compiler.executor.build import compile_model
@@ -27,16 +27,7 @@ SANITIZE_O0 = ["-O0", "-fsanitize=address,undefined", "-fno-sanitize-recover=all
 
 
 def _model(node: onnx.NodeProto, inputs: dict[str, list[int]], inits: dict[str, np.ndarray]) -> onnx.ModelProto:
-    g = helper.make_graph([node], node.op_type.lower(), [_vi(k, v) for k, v in inputs.items()],
-                          [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
-                          [onnx.numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION)
-    m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
-    inferred = {v.name: v for v in m.graph.value_info}
-    if "y" in inferred:
-        m.graph.output[0].CopyFrom(inferred["y"])
-    onnx.checker.check_model(m)
-    return m
+    return inferred_model([node], node.op_type.lower(), inputs, inits)
 
 
 def _conv(x: list[int], w: list[int], seed: int, **attrs: object) -> onnx.ModelProto:

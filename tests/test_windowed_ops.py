@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from aot_models import HAVE_GCC, IR_VERSION, _vi, reference, run_models
+from aot_models import HAVE_GCC, inferred_model, reference, run_models
 from onnx import helper
 
 pytestmark = pytest.mark.skipif(not HAVE_GCC, reason="needs gcc")
@@ -22,16 +22,8 @@ BEGIN = [2, 1, 0, 0]
 
 
 def _model(nodes: list, name: str, x: list[int], inits: dict[str, np.ndarray]) -> onnx.ModelProto:
-    """A one-operator model whose output shape onnx's own shape inference states."""
-    g = helper.make_graph(nodes, name, [_vi("x", x)], [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
-                          [onnx.numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION)
-    m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
-    inferred = {v.name: v for v in m.graph.value_info}
-    if "y" in inferred:
-        m.graph.output[0].CopyFrom(inferred["y"])
-    onnx.checker.check_model(m)
-    return m
+    """A one-input model whose output shape onnx's own shape inference states."""
+    return inferred_model(nodes, name, {"x": x}, inits)
 
 
 def _conv(x: list[int], w: list[int], seed: int, bias: bool = True, **attrs: object) -> onnx.ModelProto:
