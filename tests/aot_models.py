@@ -174,10 +174,10 @@ def run_archive(archive: Path, workdir: Path, inputs: dict[str, np.ndarray]) -> 
     for k, t in enumerate(meta["inputs"]):
         n, ct, size = int(np.prod(t["shape"])), c_type(t["dtype"]), np.dtype(t["dtype"]).itemsize
         inputs[t["name"]].astype(t["dtype"]).tofile(workdir / f"in{k}.bin")
-        lines += [f"  static {ct} in{k}[{n}]; f = fopen(\"in{k}.bin\", \"rb\");",
+        lines += [f"  static {ct} in{k}[{n}] __attribute__((aligned(64))); f = fopen(\"in{k}.bin\", \"rb\");",
                   f"  if (!f || fread(in{k}, {size}, {n}, f) != {n}) {{ return 3; }} fclose(f); in.{t['c_name']} = in{k};"]
     for k, t in enumerate(meta["outputs"]):
-        lines.append(f"  static {c_type(t['dtype'])} out{k}[{int(np.prod(t['shape']))}]; out.{t['c_name']} = out{k};")
+        lines.append(f"  static {c_type(t['dtype'])} out{k}[{int(np.prod(t['shape']))}] __attribute__((aligned(64))); out.{t['c_name']} = out{k};")
     blob = workdir / f"parameters/{m}.params.bin"
     if blob.exists():  # weights not linked in: hand the model the blob
         n = blob.stat().st_size
@@ -238,13 +238,13 @@ def run_models(models: dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]],
             n, size = info.size, np.dtype(info.dtype).itemsize
             fname = f"{m}_in{k}.bin"
             np.asarray(inputs[t]).astype(info.dtype).tofile(workdir / fname)
-            lines.append(f"static {c_type(info.dtype)} {m}_in{k}[{n}];")
+            lines.append(f"static {c_type(info.dtype)} {m}_in{k}[{n}] __attribute__((aligned(64)));")
             body.append(f"    f = fopen(\"{fname}\", \"rb\"); if (!f || fread({m}_in{k}, {size}, {n}, f) != {n}) return 3; "
                         f"fclose(f); in.{cname} = {m}_in{k};")
         outs = []
         for k, (t, cname) in enumerate(p.output_names.items()):
             info = p.graph.tensors[t]
-            lines.append(f"static {c_type(info.dtype)} {m}_out{k}[{info.size}];")
+            lines.append(f"static {c_type(info.dtype)} {m}_out{k}[{info.size}] __attribute__((aligned(64)));")
             body.append(f"    out.{cname} = {m}_out{k};")
             outs.append((t, info.shape, info.dtype))
         if p.param_names and not link_params:

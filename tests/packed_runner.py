@@ -54,9 +54,23 @@ def build_library(workdir: Path) -> ctypes.CDLL:
     return ctypes.CDLL(str(lib))
 
 
-def dltensor(arr: np.ndarray, keep: list[Any]) -> DLTensor:
-    """A DLTensor over ``arr`` (contiguous); ``keep`` holds what must outlive the call."""
+def aligned(arr: np.ndarray, alignment: int = 64) -> np.ndarray:
+    """A C-contiguous copy of ``arr`` whose data starts at a multiple of ``alignment`` bytes
+    (what the operators' buffer parameters promise and check)."""
+    arr = np.asarray(arr)
+    raw = np.empty(arr.nbytes + alignment, dtype=np.uint8)
+    start = -raw.ctypes.data % alignment
+    out: np.ndarray = raw[start:start + arr.nbytes].view(arr.dtype).reshape(arr.shape)
+    out[...] = arr
+    return out
+
+
+def dltensor(arr: np.ndarray, keep: list[Any], misaligned_ok: bool = False) -> DLTensor:
+    """A DLTensor over ``arr`` (contiguous, 64-byte aligned unless ``misaligned_ok``: see
+    ``aligned``); ``keep`` holds what must outlive the call."""
     assert arr.flags.c_contiguous
+    assert misaligned_ok or arr.ctypes.data % 64 == 0 or arr.nbytes == 0, \
+        "pass aligned(arr): buffer parameters promise 64-byte aligned data"
     code, bits = DTYPES[str(arr.dtype)]
     shape = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
     keep += [arr, shape]
@@ -103,8 +117,8 @@ def load_archive(archive: Path, workdir: Path) -> tuple[dict[str, Any], ctypes.C
 def run_packed_entry(meta: dict[str, Any], lib: ctypes.CDLL, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Outputs of the AOT packed entry ``tvmgen_<model>_run`` on ``inputs``."""
     keep: list[Any] = []
-    outs = {t["name"]: np.zeros(t["shape"], dtype=np.float32) for t in meta["outputs"]}
-    args = [dltensor(np.ascontiguousarray(inputs[t["name"]], dtype=np.float32), keep) for t in meta["inputs"]]
+    outs = {t["name"]: aligned(np.zeros(t["shape"], dtype=np.float32)) for t in meta["outputs"]}
+    args = [dltensor(aligned(np.asarray(inputs[t["name"]], dtype=np.float32)), keep) for t in meta["inputs"]]
     args += [dltensor(outs[t["name"]], keep) for t in meta["outputs"]]
     rc = call_packed(entry_function(lib, meta["model_name"]), args)
     assert rc == 0, last_error(lib)
@@ -121,7 +135,7 @@ def run_graph(meta: dict[str, Any], lib: ctypes.CDLL, workdir: Path, inputs: dic
     sizes: dict[int, int] = {}
     for shape, dtype, sid in zip(shapes, dtypes, sids):
         sizes[sid] = max(sizes.get(sid, 0), int(np.prod(shape)) * np.dtype(dtype).itemsize)
-    storage = {sid: np.zeros(n, dtype=np.uint8) for sid, n in sizes.items()}
+    storage = {sid: aligned(np.zeros(n, dtype=np.uint8)) for sid, n in sizes.items()}
 
     def entry(e: int) -> np.ndarray:
         n = int(np.prod(shapes[e])) * np.dtype(dtypes[e]).itemsize

@@ -15,6 +15,7 @@ import pytest
 from aot_models import HAVE_GCC, MODELS, lenet, mlp, random_inputs, reference, run_archive
 from packed_runner import (
     K_DLTENSOR,
+    aligned,
     call_packed,
     dltensor,
     entry_function,
@@ -331,14 +332,18 @@ def test_packed_entry_rejects_bad_arguments_with_a_message(config: str, who: str
     _, lib = _built("mlp", config, tmp_path_factory)
     run = entry_function(lib, "default")
     keep: list[object] = []
-    x, y = np.zeros((2, 16), np.float32), np.zeros((2, 10), np.float32)
+    x, y = aligned(np.zeros((2, 16), np.float32)), aligned(np.zeros((2, 10), np.float32))
     assert call_packed(run, [dltensor(x, keep)]) == -1
     assert last_error(lib) == "TypeError: tvmgen_default_run: expected 2 arguments (x, y: the inputs, then the outputs)"
-    assert call_packed(run, [dltensor(np.zeros((2, 15), np.float32), keep), dltensor(y, keep)]) == -1
+    assert call_packed(run, [dltensor(aligned(np.zeros((2, 15), np.float32)), keep), dltensor(y, keep)]) == -1
     # Unpacked main: the wrapper checks; packed main: main's own MakePackedAPI checks.
     assert last_error(lib).startswith(f"ValueError: {who}: argument #0 (x) expects shape[1] == 16")
-    assert call_packed(run, [dltensor(x, keep), dltensor(np.zeros((2, 10), np.uint8), keep)]) == -1
+    assert call_packed(run, [dltensor(x, keep), dltensor(aligned(np.zeros((2, 10), np.uint8)), keep)]) == -1
     assert last_error(lib) == f"TypeError: {who}: argument #1 (y) expects dtype float32"
+    # Data 4 bytes past a 64-byte boundary: the promise of every buffer parameter is checked.
+    shifted = aligned(np.zeros(2 * 10 + 1, np.float32))[1:].reshape(2, 10)
+    assert call_packed(run, [dltensor(x, keep), dltensor(shifted, keep, misaligned_ok=True)]) == -1
+    assert last_error(lib).endswith("argument #1 (y) expects data aligned to 64 bytes"), last_error(lib)
     assert K_DLTENSOR == 7 and call_packed(run, [dltensor(x, keep), dltensor(y, keep)]) == 0
 
 

@@ -64,7 +64,7 @@ def test_tir_in_the_archive_reads_back_and_describes_its_options(tmp_path: Path)
 def test_interface_c_source_calls_main_with_the_static_pool(tmp_path: Path) -> None:
     files = _build(tmp_path, mlp(), *C_FLAGS, "--link-params")
     lib0 = files["codegen/host/src/default_lib0.c"].decode()
-    assert "static uint8_t tvmgen_default_global_workspace[256] __attribute__((aligned(16)));" in lib0
+    assert "static uint8_t tvmgen_default_global_workspace[256] __attribute__((aligned(64)));" in lib0
     assert ("return tvmgen_default___tvm_main__((float*)inputs->x, (float*)outputs->y, (float*)(tvmgen_default_params0 + 0), "
             "(float*)(tvmgen_default_params0 + 2048), (float*)(tvmgen_default_params0 + 2176), "
             "(float*)(tvmgen_default_params0 + 3456), tvmgen_default_global_workspace);") in lib0

@@ -263,10 +263,12 @@ def f(A: T.Buffer((8,), "float32"), n: T.int32):
 @T.prim_func
 def f(A: T.handle("float32", "global"), n: T.int32) -> T.int32:
     T.func_attr({"global_symbol": "f"})
-    A_1 = T.decl_buffer((8,), data=A)
-    for i in range(8):
-        A_1[i] = T.Cast("float32", n)
-    return 0
+    assert T.truncmod(T.reinterpret("uint64", A), T.uint64(64)) == T.uint64(0), ("ValueError", ["f: argument #0 (A) expects data aligned to 64 bytes"])
+    with T.attr(A, "storage_alignment", 64):
+        A_1 = T.decl_buffer((8,), data=A)
+        for i in range(8):
+            A_1[i] = T.Cast("float32", n)
+        return 0
 """,
     ),
     "LowerIntrin": (

@@ -212,6 +212,7 @@ class _Uses(IRVisitor):
         self.vars: set[Var] = set()
         self.buffer_data: set[Var] = set()
         self.stored: set[Var] = set()  # pointers written through (stores, address_of)
+        self.addressed: set[Var] = set()  # pointers whose address is read as an integer
         self.pointer_elems: dict[Var, DataType] = {}
 
     def visit_Var(self, node: Var) -> None:
@@ -253,7 +254,19 @@ class _Uses(IRVisitor):
         self._buffer(node.buffer)
         self.generic_visit(node)
 
+    def visit_AttrStmt(self, node: AttrStmt) -> None:
+        # ``T.attr(A, "storage_alignment", 64)`` says where A points, it does not use A's value.
+        if node.key != "storage_alignment" or not isinstance(node.node, Var):
+            self.generic_visit(node)
+        elif node.body is not None:
+            self.visit(node.body)
+
     def visit_Call(self, node: Call) -> None:
+        if node.op == "reinterpret" and len(node.args) == 1 and isinstance(node.args[0], Var) \
+                and node.args[0].dtype.is_handle and not node.dtype.is_handle:
+            # A pointer's address as an integer (an alignment check): no read or write through it.
+            self.addressed.add(node.args[0])
+            return
         if node.op == "address_of":
             # The address of an element may be written through: the buffer is not read-only.
             for arg in node.args:
@@ -374,7 +387,7 @@ class _FunctionEmitter:
         self.indent -= 1
 
     def mark_unused(self, var: Var, name: str) -> None:
-        if var not in self.uses.vars and var not in self.uses.buffer_data:
+        if var not in self.uses.vars and var not in self.uses.buffer_data and var not in self.uses.addressed:
             self.emit(f"(void){name};")
 
     def stmt(self, s: Stmt) -> None:
@@ -559,6 +572,18 @@ class _FunctionEmitter:
             self.stmt(s.body)
 
     def stmt_AttrStmt(self, s: AttrStmt) -> None:
+        if s.key == "storage_alignment" and isinstance(s.node, Var) and isinstance(s.value, IntImm) \
+                and s.node in self.names and s.value.value > 1:
+            # The data pointer's alignment, checked at the function's entry (MakePackedAPI /
+            # MakeUnpackedAPI) or promised by the TIR: gcc / clang may then use aligned loads.
+            # It holds to the end of the function: the body needs no block of its own.
+            name = self.names[s.node]
+            self.lines.append("#if defined(__GNUC__)")
+            self.emit(f"{name} = ({self.var_ctype(s.node)})__builtin_assume_aligned({name}, {s.value.value});")
+            self.lines.append("#endif")
+            if s.body is not None:
+                self.stmt(s.body)
+            return
         if s.body is not None:
             self.emit("{")
             self.block(s.body)

@@ -37,6 +37,7 @@ from tir_lsp.compiler.executor.c_bytes import literal_pieces, literal_size
 from tir_lsp.compiler.executor.options import ExecutorOptions
 from tir_lsp.compiler.executor.streamed import StreamedFile
 from tir_lsp.compiler.frontend.graph import Graph, numpy_dtype
+from tir_lsp.compiler.ir.buffer import DEFAULT_DATA_ALIGNMENT
 from tir_lsp.compiler.ir.dtype import parse_dtype
 
 
@@ -110,7 +111,7 @@ def _header(p: AotProgram, entry: list[str]) -> str:
     if p.param_names and not p.options.link_params:
         lines.append(f"/* Weights size (in bytes): parameters/{m}.params.bin */")
         lines.append(f"#define TVMGEN_{m.upper()}_PARAMS_SIZE {params_layout(p)[1]}")
-        lines += ["", f"/* Hands model \"{m}\" its weights: the bytes of parameters/{m}.params.bin (16-byte aligned),",
+        lines += ["", f"/* Hands model \"{m}\" its weights: the bytes of parameters/{m}.params.bin ({PARAMS_ALIGN}-byte aligned),",
                   " * read in place for as long as the model runs (nothing is copied or allocated). Returns 0, or -1",
                   " * if the size or alignment is wrong. Call once before tvmgen_" + m + "_run. */",
                   f"int32_t tvmgen_{m}_load_params(const void* data, size_t nbytes);"]
@@ -145,7 +146,9 @@ def interface_source(p: AotProgram) -> str:
     return "\n".join(lines)
 
 
-PARAMS_ALIGN = 64  # every weight of the parameter blob starts at a multiple of this
+# Every weight of the parameter blob starts at a multiple of this: the operators' buffer
+# parameters promise it (and check it).
+PARAMS_ALIGN = DEFAULT_DATA_ALIGNMENT
 
 
 def params_layout(p: WithWeights) -> tuple[dict[str, int], int]:
@@ -331,8 +334,8 @@ def _static_data(p: AotProgram, lines: list[str]) -> tuple[list[tuple[str, str, 
         lines += [
             f"static const unsigned char* tvmgen_{m}_params = NULL;", "",
             f"int32_t tvmgen_{m}_load_params(const void* data, size_t nbytes) {{",
-            f"  if (data == NULL || nbytes != TVMGEN_{m.upper()}_PARAMS_SIZE || ((uintptr_t)data % 16) != 0) {{",
-            f"    TVMAPISetLastError(\"tvmgen_{m}_load_params: expects the {size} bytes of {m}.params.bin, 16-byte aligned\");",
+            f"  if (data == NULL || nbytes != TVMGEN_{m.upper()}_PARAMS_SIZE || ((uintptr_t)data % {PARAMS_ALIGN}) != 0) {{",
+            f"    TVMAPISetLastError(\"tvmgen_{m}_load_params: expects the {size} bytes of {m}.params.bin, {PARAMS_ALIGN}-byte aligned\");",
             "    return -1;", "  }",
             f"  tvmgen_{m}_params = (const unsigned char*)data;", "  return 0;", "}", ""]
         for c in offsets:
@@ -342,7 +345,7 @@ def _static_data(p: AotProgram, lines: list[str]) -> tuple[list[tuple[str, str, 
     pool = None
     if p.plan.pool_size:
         pool = f"tvmgen_{m}_global_workspace"
-        lines.append(f"static uint8_t {pool}[{p.plan.pool_size}] __attribute__((aligned(16)));")
+        lines.append(f"static uint8_t {pool}[{p.plan.pool_size}] __attribute__((aligned({DEFAULT_DATA_ALIGNMENT})));")
     return weights, pool
 
 

@@ -44,9 +44,10 @@ from tir_lsp.compiler.executor.memory_planner import BufferLife, MemoryPlan, pla
 from tir_lsp.compiler.executor.options import ExecutorOptions
 from tir_lsp.compiler.frontend.fuse import FusedOp, fuse
 from tir_lsp.compiler.frontend.graph import Graph
+from tir_lsp.compiler.ir.buffer import DEFAULT_DATA_ALIGNMENT
 from tir_lsp.compiler.ir.function import IRModule
 
-_ALIGN = 16
+_ALIGN = DEFAULT_DATA_ALIGNMENT  # what the operators' buffer parameters promise
 
 
 @dataclass

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tir_lsp.compiler.ir.buffer import DEFAULT_DATA_ALIGNMENT
+
 
 @dataclass(frozen=True)
 class BufferLife:
@@ -97,7 +99,7 @@ def _first_fit(buffers: list[BufferLife], sizes: dict[str, int],
     return offsets, max((o + s for o, s, _ in placed), default=0)
 
 
-def plan_memory(buffers: list[BufferLife], alignment: int = 16) -> MemoryPlan:
+def plan_memory(buffers: list[BufferLife], alignment: int = DEFAULT_DATA_ALIGNMENT) -> MemoryPlan:
     """Offsets for ``buffers`` in one pool (see the module docstring)."""
     sizes = {b.name: _align(b.size, alignment) for b in buffers}
     steps = {s for b in buffers for s in range(b.first, b.last + 1)}

@@ -8,6 +8,11 @@ from tir_lsp.compiler.ir.dtype import DataType
 from tir_lsp.compiler.ir.expr import Expr, Var
 from tir_lsp.compiler.ir.node import Node
 
+# The alignment in bytes of a buffer's data pointer when the buffer does not say (``align=0``
+# or ``-1``): TVM's ``kAllocAlignment``. A function's buffer parameters promise it to their
+# callers' data; MakePackedAPI / MakeUnpackedAPI check it and tell the C compiler.
+DEFAULT_DATA_ALIGNMENT = 64
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Buffer(Node):
@@ -35,6 +40,11 @@ class Buffer(Node):
     layout: Expr | None = None
     # ``allocated_addr=[0, 0]``: where the kernel dialect places the buffer, as written.
     allocated_addr: tuple[Expr, ...] = ()
+
+    @property
+    def data_alignment(self) -> int:
+        """The byte alignment of ``data``: ``align`` when given, else DEFAULT_DATA_ALIGNMENT."""
+        return self.align if self.align > 0 else DEFAULT_DATA_ALIGNMENT
 
     @property
     def ndim(self) -> int:

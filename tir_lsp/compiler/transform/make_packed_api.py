@@ -18,6 +18,7 @@ from tir_lsp.compiler.ir.stmt import (
 )
 from tir_lsp.compiler.ir.visitor import map_functions
 from tir_lsp.compiler.transform import arith
+from tir_lsp.compiler.transform.data_alignment import alignment_check, assume_aligned
 from tir_lsp.compiler.transform.pass_api import PipelineOptions, pass_error
 
 NAME = "MakePackedAPI"
@@ -139,10 +140,10 @@ class _Lowering:
         for i, p, buf, handle in handles:
             self.tensor(i, p, buf, handle)
         self.stmts.extend(self.deferred)
-        for _, _, buf, _ in handles:
-            self.stmts.append(DeclBuffer(buf, form="decl_buffer"))
+        decls: list[Stmt] = [DeclBuffer(buf, form="decl_buffer") for _, _, buf, _ in handles]
         ret = Evaluate(Call(INT32, "ret", (_i(0),)))
-        body = seq(self.stmts + flatten_seq(f.body) + [ret])
+        inner = assume_aligned([buf for _, _, buf, _ in handles], seq(decls + flatten_seq(f.body) + [ret]))
+        body = seq([*self.stmts, inner])
         attrs = dict(f.attrs)
         attrs["calling_conv"] = 1
         attrs.setdefault("global_symbol", f.name)
@@ -200,6 +201,9 @@ class _Lowering:
         data = _struct_get(handle, 0, ARR_DATA, HANDLE_T, PointerType(dt.element_of()))
         self.stmts.append(Bind(buf.data, data))
         self.check(Not(Call(BOOL_T, "isnullptr", (buf.data,))), "ValueError", f"{where} has a NULL data pointer")
+        aligned = alignment_check(self.f.name, where, buf)
+        if aligned is not None:
+            self.deferred.append(aligned)
 
     def compact_strides(self, buf: Buffer) -> list[Expr]:
         out: list[Expr] = []
@@ -216,7 +220,9 @@ class MakePackedAPI:
 
     The new body checks the argument count, each argument's type code (7 = DLTensor for
     buffers, 0 int, 2 float, 3 handle), then for each tensor: not NULL, ndim, dtype, device,
-    constant shape dims (symbolic dims bind their var), compact strides, byte_offset 0; each
+    constant shape dims (symbolic dims bind their var), compact strides, byte_offset 0, data
+    aligned to the buffer's ``data_alignment`` (the body then runs under
+    ``T.attr(A, "storage_alignment", n)``); each
     failed check sets an error naming the function and the argument (``main: argument #1 (B)
     expects ndim 2``) and returns -1. Buffers are re-declared with ``T.decl_buffer(...,
     data=...)`` over the tensor's data pointer; the body then returns 0.

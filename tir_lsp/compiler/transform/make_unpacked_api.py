@@ -7,6 +7,7 @@ from tir_lsp.compiler.ir.expr import Call, Expr, IntImm, Var
 from tir_lsp.compiler.ir.function import IRModule, PrimFunc
 from tir_lsp.compiler.ir.stmt import DeclBuffer, Evaluate, Stmt, flatten_seq, seq
 from tir_lsp.compiler.ir.visitor import map_functions, walk
+from tir_lsp.compiler.transform.data_alignment import alignment_check, assume_aligned
 from tir_lsp.compiler.transform.make_packed_api import calling_state
 from tir_lsp.compiler.transform.pass_api import PipelineOptions, pass_error
 
@@ -28,8 +29,9 @@ def _free_shape_vars(exprs: tuple[Expr, ...], known: set[Var]) -> list[Var]:
 class MakeUnpackedAPI:
     """Gives each function the unpacked signature ``f(A: T.handle("float32"), ..., n: T.int32)
     -> T.int32``: one data pointer per buffer parameter and scalars by value, in parameter
-    order. Buffers are re-declared inside with ``T.decl_buffer(..., data=A)``; the body
-    returns 0. ``global_symbol`` is set to the function's name when absent.
+    order. Each data pointer is checked against its buffer's alignment (``data_alignment``)
+    and the body runs under ``T.attr(A, "storage_alignment", n)``. Buffers are re-declared
+    inside with ``T.decl_buffer(..., data=A)``; the body returns 0. ``global_symbol`` is set to the function's name when absent.
 
     Expects: unlowered functions whose buffer shapes use only constants and scalar
     parameters (no DLTensor carries shapes here). Already-unpacked functions pass through;
@@ -47,8 +49,10 @@ class MakeUnpackedAPI:
                 raise pass_error(NAME, f"function {f.name} is already lowered to the packed API", f)
             scalars = {p for p in f.params if f.buffer_of(p) is None}
             params: list[Var] = []
+            checks: list[Stmt] = []
             decls: list[Stmt] = []
-            for p in f.params:
+            buffers = []
+            for i, p in enumerate(f.params):
                 buf = f.buffer_of(p)
                 if buf is None:
                     params.append(p)
@@ -60,12 +64,15 @@ class MakeUnpackedAPI:
                         "use the packed API or pass it as a parameter", buf,
                     )
                 params.append(buf.data)
+                check = alignment_check(f.name, f"argument #{i} ({buf.name})", buf)
+                if check is not None:
+                    checks.append(check)
                 decls.append(DeclBuffer(buf, form="decl_buffer"))
+                buffers.append(buf)
             ret = Evaluate(Call(INT32, "ret", (IntImm(INT32, 0),)))
             attrs = dict(f.attrs)
             attrs.setdefault("global_symbol", f.name)
-            return f.with_(
-                params=tuple(params), buffer_map=(), body=seq(decls + flatten_seq(f.body) + [ret]), ret_type=INT32, attrs=attrs
-            )
+            body = assume_aligned(buffers, seq(decls + flatten_seq(f.body) + [ret]))
+            return f.with_(params=tuple(params), buffer_map=(), body=seq([*checks, body]), ret_type=INT32, attrs=attrs)
 
         return map_functions(mod, run)
