@@ -18,6 +18,11 @@ Requests (every answer has ``"ok"``; a failed request answers ``{"ok": false, "e
         and compare with ref.npz -> {"compile_ms", "max_abs_err", "matches"}
     {"op": "run_llvm", "path", "reps", "warmup"}
         time the built kernel with time_evaluator(number=1, repeat=reps) -> {"times_ms": [...]}
+    {"op": "side_by_side", "path", "so", "symbol", "ref", "outputs", "reps", "warmup"}
+        after build_llvm: our kernel (shared library ``so``, unpacked ``symbol``) and TVM's
+        in this process on the same (64-byte aligned) tensors, one call of each in turn,
+        each timed with perf_counter; then our outputs are checked against ref.npz
+        -> {"ours_ms": [...], "tvm_ms": [...], "max_abs_err", "matches"}
     {"op": "onnx_model", "model", "inputs", "outputs", "target", "runs"}
         the ONNX file through TVM's Relax ONNX frontend (weights as constants,
         DecomposeOpsForInference, LegalizeOps), tvm.compile(target=target) untuned, run on the
@@ -199,6 +204,56 @@ def op_run_llvm(req: dict[str, Any]) -> dict[str, Any]:
     return {"times_ms": [r * 1e3 for r in timer(*tensors).results]}
 
 
+def op_side_by_side(req: dict[str, Any]) -> dict[str, Any]:
+    """Our kernel (a shared library, unpacked API) and TVM's built one in this process, on
+    the same tensors, one call each in turn (which goes first alternates), each call timed
+    with perf_counter. Our outputs are then checked against ref.npz."""
+    import ctypes
+
+    import numpy as np
+
+    lib, tensors = _built[req["path"]]
+    theirs_f = lib["main"]
+    ours_lib = ctypes.CDLL(req["so"])
+    ours_f = getattr(ours_lib, req["symbol"])
+    ours_f.restype = ctypes.c_int32
+    # TVM's tensors are 64-byte aligned: both sides read and write the very same memory.
+    views = [np.from_dlpack(t) for t in tensors]
+    pointers = [ctypes.c_void_p(v.ctypes.data) for v in views]
+    mod = _module(req["path"])
+    ref = np.load(req["ref"])
+    outputs = set(req.get("outputs", []))
+
+    def ours() -> None:
+        if ours_f(*pointers) != 0:
+            raise RuntimeError("our kernel returned an error")
+
+    def theirs() -> None:
+        theirs_f(*tensors)
+
+    for _ in range(int(req.get("warmup", 2))):
+        ours()
+        theirs()
+    times: dict[str, list[float]] = {"ours": [], "tvm": []}
+    for k in range(int(req["reps"])):
+        order = (("ours", ours), ("tvm", theirs)) if k % 2 == 0 else (("tvm", theirs), ("ours", ours))
+        for name, call in order:
+            t0 = time.perf_counter()
+            call()
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    for name, v in zip(_param_names(mod), views):  # outputs zeroed, then one call of ours
+        if name in outputs:
+            v[...] = 0
+    ours()
+    err, matches = 0.0, True
+    for name, v in zip(_param_names(mod), views):
+        if name in outputs:
+            want = ref[name]
+            err = max(err, float(np.max(np.abs(v.astype(np.float64) - want.astype(np.float64)))))
+            matches = matches and bool(np.allclose(v, want, rtol=1e-4, atol=1e-4))
+    return {"ours_ms": times["ours"], "tvm_ms": times["tvm"], "max_abs_err": err, "matches": matches}
+
+
 def op_onnx_model(req: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
     import onnx
@@ -232,7 +287,7 @@ def op_version(_req: dict[str, Any]) -> dict[str, Any]:
 
 
 OPS = {"lower": op_lower, "build_llvm": op_build_llvm, "run_llvm": op_run_llvm, "version": op_version,
-       "onnx_model": op_onnx_model}
+       "onnx_model": op_onnx_model, "side_by_side": op_side_by_side}
 
 
 def main() -> int:

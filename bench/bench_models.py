@@ -70,11 +70,11 @@ def _main_c(c: object, runs: int) -> str:
             "  double best[64]; int r;"]
     for k, (t, cname) in enumerate(p.input_names.items()):
         n = p.graph.tensors[t].size
-        lines.append(f"static float in{k}[{n}];")
+        lines.append(f"static float in{k}[{n}] __attribute__((aligned(64)));")
         body.append(f"  f = fopen(\"in{k}.bin\", \"rb\"); if (!f || fread(in{k}, 4, {n}, f) != {n}) return 3; fclose(f);"
                     f" in.{cname} = in{k};")
     for k, (t, cname) in enumerate(p.output_names.items()):
-        lines.append(f"static float out{k}[{p.graph.tensors[t].size}];")
+        lines.append(f"static float out{k}[{p.graph.tensors[t].size}] __attribute__((aligned(64)));")
         body.append(f"  out.{cname} = out{k};")
     if p.param_names and not p.options.link_params:
         n = params_layout(p)[1]

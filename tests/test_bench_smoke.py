@@ -100,3 +100,26 @@ def test_models_row_for_squeezenet(tmp_path: Path) -> None:
         cached = bench_models.TvmSide(tmp_path / "tvm.json", refresh=False, target="llvm")
         (only,) = cached.cache.values()
         assert only["version"].startswith("0.27") and only["date"] and only["ms"] == t["ms"]
+
+
+@needs_gcc
+def test_c_perf_side_by_side_times_both_on_the_same_tensors(tmp_path: Path) -> None:
+    """bench_c_perf's timing: TVM's worker loads our kernel's library and calls both on TVM's
+    own (64-byte aligned) tensors in turn; our outputs there are checked against ref.npz."""
+    import os
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from tvm_reference import tvm_python
+
+    if tvm_python() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install TVM 0.27 (see .ci/run)")
+        pytest.skip("no TVM 0.27 interpreter (set TIR_TVM_PYTHON)")
+    rows, version = bench_c_perf.measure(["matmul_f32"], reps=6, rounds=2, cflags="-O2", tvm_target="llvm",
+                                         workroot=tmp_path)
+    (r,) = rows
+    assert version.startswith("0.27") and r.checked and r.ours_err < 1e-4
+    assert r.ours > 0 and r.tvm > 0 and r.ours_min <= r.ours and r.tvm_min <= r.tvm
+    table = bench_c_perf.render(rows, version, 6, "-O2", "llvm", (0.0, 0.0))
+    assert "side by side in one process" in table and "| matmul_f32 |" in table

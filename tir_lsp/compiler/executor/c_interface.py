@@ -82,7 +82,9 @@ def interface_header(p: AotProgram) -> str:
         ])
     structs: list[str] = []
     for kind, names in (("inputs", p.input_names), ("outputs", p.output_names)):
-        structs.append(f"/* {kind.capitalize()} of model \"{m}\", one data pointer per tensor. */")
+        structs.append(f"/* {kind.capitalize()} of model \"{m}\", one data pointer per tensor, each "
+                       f"{DEFAULT_DATA_ALIGNMENT}-byte aligned */")
+        structs.append(f"/* (e.g. __attribute__((aligned({DEFAULT_DATA_ALIGNMENT})))): a misaligned one is an error. */")
         structs.append(f"struct tvmgen_{m}_{kind} {{")
         for t, c in names.items():
             info = p.graph.tensors[t]
