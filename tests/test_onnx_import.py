@@ -210,3 +210,27 @@ def test_tirc_build_of_a_file_that_is_not_onnx(tmp_path: Path, capsys: pytest.Ca
     assert code == 1
     assert err.startswith("model.onnx: error: ONNX import: not an ONNX model (") and err.endswith(") [TIR203]\n")
     assert err.count("\n") == 1
+
+
+def test_missing_or_short_external_weight_file_is_named(tmp_path: Path) -> None:
+    w = numpy_helper.from_array(np.ones((64, 64), np.float32), "W")
+    node = helper.make_node("MatMul", ["x", "W"], ["y"])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])], [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION)
+    path = tmp_path / "m.onnx"
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.bin", size_threshold=0)
+    data = (tmp_path / "weights.bin").read_bytes()
+    (tmp_path / "weights.bin").unlink()
+    with pytest.raises(CompilerError) as info:
+        import_onnx(path)
+    assert info.value.diagnostics[0].code == "TIR203"
+    assert "initializer 'W': its data is in the external file 'weights.bin'" in info.value.diagnostics[0].message
+    assert "missing or not a regular file" in info.value.diagnostics[0].message
+    (tmp_path / "weights.bin").write_bytes(data[:100])
+    with pytest.raises(CompilerError) as info:
+        import_onnx(path)
+    assert "has 100 bytes, the model needs 16384" in info.value.diagnostics[0].message
+    (tmp_path / "weights.bin").write_bytes(data)
+    assert import_onnx(path) is not None

@@ -88,6 +88,34 @@ def _constant_value(node: Any, label: str) -> np.ndarray:
     raise import_error(f"{label}: attribute {next(iter(attrs), '(none)')} is not supported")
 
 
+def _external_data_problem(path: Path) -> str | None:
+    """Why the model at ``path`` cannot be loaded when the model itself reads but a weight kept
+    in an external data file does not (a missing, unreadable or short file), else None."""
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # noqa: BLE001 - not even the model itself reads
+        return None
+    for init in model.graph.initializer:
+        if init.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        info = {e.key: e.value for e in init.external_data}
+        where = path.parent / info.get("location", "")
+        need = int(info.get("offset", 0) or 0) + int(info.get("length", 0) or 0)
+        try:
+            size = where.stat().st_size if where.is_file() else None
+        except OSError:
+            size = None
+        if size is None:
+            return (f"initializer {init.name!r}: its data is in the external file {info.get('location', '')!r} "
+                    f"(looked for {where}), which is missing or not a regular file")
+        if size < need:
+            return (f"initializer {init.name!r}: its external file {info.get('location', '')!r} has {size} bytes, "
+                    f"the model needs {need} (offset + length)")
+    return None
+
+
 def load_model(source: str | Path | Any) -> Any:
     """An ``onnx.ModelProto`` from a path or a ModelProto; unreadable files are errors."""
     import onnx
@@ -98,6 +126,9 @@ def load_model(source: str | Path | Any) -> Any:
         try:
             model = onnx.load(str(source))
         except Exception as exc:  # noqa: BLE001 - protobuf raises many kinds
+            problem = _external_data_problem(Path(source))
+            if problem is not None:
+                raise import_error(problem) from None
             raise import_error(f"not an ONNX model ({type(exc).__name__}: {exc})") from None
     # Protobuf reads an empty file (and some other bytes) as an empty message.
     if not model.HasField("graph") or not model.graph.node:
