@@ -451,7 +451,10 @@ class _FunctionEmitter:
         elif self.noalias and _is_tensor_data(value_expr):
             qualifier = " restrict"
             self.distinct.add(var)
-        self.emit(f"{ctype}{qualifier} {name} = ({ctype})({value});")
+        # A T.reinterpret to the var's own pointer type is already the cast (the AOT main's
+        # pool slices): no second one.
+        cast_done = value.startswith(f"(({ctype})(") and isinstance(value_expr, Call) and value_expr.op == "reinterpret"
+        self.emit(f"{ctype}{qualifier} {name} = {value if cast_done else f'({ctype})({value})'};")
         self.mark_unused(var, name)
 
     def stmt_Evaluate(self, s: Evaluate) -> None:
