@@ -264,11 +264,11 @@ def f(A: T.Buffer((8,), "float32"), n: T.int32):
 def f(A: T.handle("float32", "global"), n: T.int32) -> T.int32:
     T.func_attr({"global_symbol": "f"})
     assert T.truncmod(T.reinterpret("uint64", A), T.uint64(64)) == T.uint64(0), ("ValueError", ["f: argument #0 (A) expects data aligned to 64 bytes"])
-    with T.attr(A, "storage_alignment", 64):
-        A_1 = T.decl_buffer((8,), data=A)
-        for i in range(8):
-            A_1[i] = T.Cast("float32", n)
-        return 0
+    T.attr(A, "storage_alignment", 64)
+    A_1 = T.decl_buffer((8,), data=A)
+    for i in range(8):
+        A_1[i] = T.Cast("float32", n)
+    return 0
 """,
     ),
     "LowerIntrin": (

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from tir_lsp.compiler.backend.runtime_header import HEADER_NAME
 from tir_lsp.compiler.diagnostics import CompilerError, Diagnostic
 from tir_lsp.compiler.ir.affine import const_difference
-from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.buffer import DEFAULT_DATA_ALIGNMENT, Buffer
 from tir_lsp.compiler.ir.builtins import BUILTINS, BuiltinInfo, CTemplate, CUnsupported
 from tir_lsp.compiler.ir.dtype import INT32, DataType, PointerType
 from tir_lsp.compiler.ir.expr import (
@@ -538,14 +538,14 @@ class _FunctionEmitter:
 
     def stmt_AllocBuffer(self, s: AllocBuffer) -> None:
         buf = s.buffer
-        self._array_decl(buf.data, buf.dtype, buf.shape, s)
+        self._array_decl(buf.data, buf.dtype, buf.shape, s, buf.data_alignment)
 
     def stmt_Allocate(self, s: Allocate) -> None:
-        self._array_decl(s.var, s.dtype, s.extents, s)
+        self._array_decl(s.var, s.dtype, s.extents, s, DEFAULT_DATA_ALIGNMENT)
         if s.body is not None:
             self.stmt(s.body)
 
-    def _array_decl(self, var: Var, dtype: DataType, extents: tuple[Expr, ...], node: Stmt) -> None:
+    def _array_decl(self, var: Var, dtype: DataType, extents: tuple[Expr, ...], node: Stmt, align: int) -> None:
         size = 1
         for e in extents:
             if not isinstance(e, IntImm):
@@ -554,7 +554,10 @@ class _FunctionEmitter:
         size *= dtype.lanes  # a buffer of vectors holds lanes scalars per element
         name = self.declare(var)
         self.distinct.add(var)
-        self.emit(f"{storage_type(dtype)} {name}[{max(size, 1)}];")
+        # An array whose address is passed on (a call's buffer argument) is aligned as buffer
+        # parameters promise; one only loaded from and stored to needs nothing.
+        aligned = f" TIR_ALIGNED({align})" if var in self.uses.vars and align > dtype.bytes else ""
+        self.emit(f"{storage_type(dtype)} {name}[{max(size, 1)}]{aligned};")
         self.mark_unused(var, name)
 
     def stmt_AllocateConst(self, s: AllocateConst) -> None:

@@ -92,17 +92,28 @@ static inline void TVMAPISetLastError(const char* msg) {
 
 static inline const char* TVMGetLastError(void) { return TIRLastError; }
 
+/* Buffers are 64-byte aligned unless they say otherwise (TVM's kAllocAlignment): buffer
+   parameters check it at entry. TIR_ALIGNED(n) aligns an array whose address is passed on. */
+#define TIR_ALIGNED(n) __attribute__((aligned(n)))
+
+/* Workspace memory, 64-byte aligned as every buffer: malloc's block, the start rounded up,
+   the block's own address kept just before the start for TVMBackendFreeWorkspace. */
 static inline void* TVMBackendAllocWorkspace(int device_type, int device_id, uint64_t nbytes,
                                              int dtype_code_hint, int dtype_bits_hint) {
   (void)device_type; (void)device_id; (void)dtype_code_hint; (void)dtype_bits_hint;
-  void* p = malloc(nbytes ? (size_t)nbytes : 1);
-  if (p == NULL) TVMAPISetLastError("TVMBackendAllocWorkspace: out of memory");
-  return p;
+  unsigned char* raw = (unsigned char*)malloc((size_t)nbytes + 64 + sizeof(void*));
+  if (raw == NULL) {
+    TVMAPISetLastError("TVMBackendAllocWorkspace: out of memory");
+    return NULL;
+  }
+  uintptr_t start = ((uintptr_t)(raw + sizeof(void*)) + 63) & ~(uintptr_t)63;
+  ((void**)start)[-1] = raw;
+  return (void*)start;
 }
 
 static inline int TVMBackendFreeWorkspace(int device_type, int device_id, void* ptr) {
   (void)device_type; (void)device_id;
-  free(ptr);
+  if (ptr != NULL) free(((void**)ptr)[-1]);
   return 0;
 }
 

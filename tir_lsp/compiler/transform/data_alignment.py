@@ -3,7 +3,8 @@
 A buffer parameter's data pointer is aligned to ``Buffer.data_alignment`` bytes (its ``align``,
 else 64 as in TVM). The API passes check that at the function's entry (a misaligned argument
 is an error the caller sees, never a fault in a vector load), then wrap the body in
-``T.attr(A, "storage_alignment", 64)``, which the C backend turns into
+``T.attr(A, "storage_alignment", 64)`` (flat: one statement each, not nested, so that a
+function with hundreds of buffer parameters stays shallow), which the C backend turns into
 ``__builtin_assume_aligned`` so that gcc / clang may fold aligned loads into arithmetic.
 """
 
@@ -41,10 +42,12 @@ def alignment_check(function: str, where: str, buf: Buffer) -> AssertStmt | None
     return AssertStmt(cond, (StringImm(message),), "ValueError")
 
 
-def assume_aligned(buffers: list[Buffer], body: Stmt) -> Stmt:
-    """``body`` under ``T.attr(A.data, "storage_alignment", n)`` for each promised buffer."""
-    for buf in reversed(buffers):
+def assume_aligned(buffers: list[Buffer]) -> list[Stmt]:
+    """``T.attr(A.data, "storage_alignment", n)`` for each promised buffer: flat statements
+    that hold for the rest of the function (TVM's reader nests what follows each one)."""
+    out: list[Stmt] = []
+    for buf in buffers:
         align = promised(buf)
         if align is not None:
-            body = AttrStmt(buf.data, STORAGE_ALIGNMENT, IntImm(INT32, align), body)
-    return body
+            out.append(AttrStmt(buf.data, STORAGE_ALIGNMENT, IntImm(INT32, align)))
+    return out

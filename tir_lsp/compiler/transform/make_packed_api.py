@@ -142,8 +142,8 @@ class _Lowering:
         self.stmts.extend(self.deferred)
         decls: list[Stmt] = [DeclBuffer(buf, form="decl_buffer") for _, _, buf, _ in handles]
         ret = Evaluate(Call(INT32, "ret", (_i(0),)))
-        inner = assume_aligned([buf for _, _, buf, _ in handles], seq(decls + flatten_seq(f.body) + [ret]))
-        body = seq([*self.stmts, inner])
+        aligned = assume_aligned([buf for _, _, buf, _ in handles])
+        body = seq([*self.stmts, *aligned, *decls, *flatten_seq(f.body), ret])
         attrs = dict(f.attrs)
         attrs["calling_conv"] = 1
         attrs.setdefault("global_symbol", f.name)
@@ -221,8 +221,8 @@ class MakePackedAPI:
     The new body checks the argument count, each argument's type code (7 = DLTensor for
     buffers, 0 int, 2 float, 3 handle), then for each tensor: not NULL, ndim, dtype, device,
     constant shape dims (symbolic dims bind their var), compact strides, byte_offset 0, data
-    aligned to the buffer's ``data_alignment`` (the body then runs under
-    ``T.attr(A, "storage_alignment", n)``); each
+    aligned to the buffer's ``data_alignment`` (then ``T.attr(A, "storage_alignment", n)``,
+    which the C backend tells the compiler); each
     failed check sets an error naming the function and the argument (``main: argument #1 (B)
     expects ndim 2``) and returns -1. Buffers are re-declared with ``T.decl_buffer(...,
     data=...)`` over the tensor's data pointer; the body then returns 0.

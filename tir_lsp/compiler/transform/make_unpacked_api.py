@@ -30,8 +30,9 @@ class MakeUnpackedAPI:
     """Gives each function the unpacked signature ``f(A: T.handle("float32"), ..., n: T.int32)
     -> T.int32``: one data pointer per buffer parameter and scalars by value, in parameter
     order. Each data pointer is checked against its buffer's alignment (``data_alignment``)
-    and the body runs under ``T.attr(A, "storage_alignment", n)``. Buffers are re-declared
-    inside with ``T.decl_buffer(..., data=A)``; the body returns 0. ``global_symbol`` is set to the function's name when absent.
+    and ``T.attr(A, "storage_alignment", n)`` follows the checks. Buffers are re-declared
+    inside with ``T.decl_buffer(..., data=A)``; the body returns 0. ``global_symbol`` is set
+    to the function's name when absent.
 
     Expects: unlowered functions whose buffer shapes use only constants and scalar
     parameters (no DLTensor carries shapes here). Already-unpacked functions pass through;
@@ -72,7 +73,7 @@ class MakeUnpackedAPI:
             ret = Evaluate(Call(INT32, "ret", (IntImm(INT32, 0),)))
             attrs = dict(f.attrs)
             attrs.setdefault("global_symbol", f.name)
-            body = assume_aligned(buffers, seq(decls + flatten_seq(f.body) + [ret]))
-            return f.with_(params=tuple(params), buffer_map=(), body=seq([*checks, body]), ret_type=INT32, attrs=attrs)
+            body = seq([*checks, *assume_aligned(buffers), *decls, *flatten_seq(f.body), ret])
+            return f.with_(params=tuple(params), buffer_map=(), body=body, ret_type=INT32, attrs=attrs)
 
         return map_functions(mod, run)
