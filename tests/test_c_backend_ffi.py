@@ -98,7 +98,7 @@ def test_ffi_function_keeps_the_ffi_signature() -> None:
     assert "int32_t A_type_index = (((TVMFFIAny*)(args))[0].type_index);" in source
     assert "(float)((((TVMFFIAny*)(args))[2].value.v_float64))" in source
     # The data pointer the decl_buffer binds is restrict, as for our own packed functions.
-    assert "float* restrict A = (float*)" in source
+    assert "float* restrict A = ((float*)((((DLTensor*)(A_handle))[0].data)));" in source
 
 
 def test_ffi_function_is_not_lowered_again() -> None:
