@@ -2,7 +2,7 @@
 
 A buffer parameter's data pointer is aligned to ``Buffer.data_alignment`` bytes (its ``align``,
 else 64 as in TVM). The API passes check that at the function's entry (a misaligned argument
-is an error the caller sees, never a fault in a vector load), then wrap the body in
+is an error the caller sees, never a fault in a vector load), then state it with
 ``T.attr(A, "storage_alignment", 64)`` (flat: one statement each, not nested, so that a
 function with hundreds of buffer parameters stays shallow), which the C backend turns into
 ``__builtin_assume_aligned`` so that gcc / clang may fold aligned loads into arithmetic.
