@@ -146,8 +146,8 @@ def _cases() -> dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]]:
 def _nn_cases(add: Callable[..., None]) -> None:
     """Conv, Gemm, MatMul, pooling, ReduceMean and Pow on every dtype ONNX allows them.
     float16 accumulates in float32 and rounds once, as onnxruntime does (so long sums stay
-    within the float16 tolerance); integers accumulate in their own dtype (unsigned ones
-    wrap, as the uint32 case checks; a signed overflow is undefined in C and not tested)."""
+    within the float16 tolerance); integers accumulate in their own dtype and wrap (the
+    uint32 case here; signed overflow in test_onnx_dtype_edges)."""
     # Conv: float16 through the im2col + GEMM schedule and the depthwise loop nest (both
     # padded at the end only) and the plain loop nest, float64 through im2col and the plain
     # 1-D loop nest.

@@ -287,6 +287,12 @@ class _FunctionEmitter:
         self.distinct: set[Var] = set()
         self.readonly: set[Var] = set()  # pointer params declared ``const``
         self.lane_name: str | None = None
+        # Signed integer arithmetic on tensor values (see ``wraps``): rendering inside a buffer
+        # index (``in_index``) stays plain C; scalar vars bound to a value that reads tensor
+        # data are data too (``data_vars``); ``data_memo`` caches ``reads_data`` by node id.
+        self.in_index = False
+        self.data_vars: set[Var] = set()
+        self.data_memo: dict[int, bool] = {}
 
     # ---- names and types -------------------------------------------------------------
     def declare(self, var: Var) -> str:
@@ -423,6 +429,8 @@ class _FunctionEmitter:
         value = self.expr(s.value, None)
         ctype = self.var_ctype(var)
         name = self.declare(var)
+        if self.reads_data(s.value):
+            self.data_vars.add(var)
         self.emit(f"{ctype} {name} = {value};")
         self.mark_unused(var, name)
 
@@ -636,7 +644,7 @@ class _FunctionEmitter:
     def vector_store(self, s: BufferStore, total: int) -> None:
         """``for (c) *(vector*)&C[base + c * piece] = value(c);`` over the TIR_VB(total)-byte
         pieces of the stored vector."""
-        elem, lanes = s.buffer.dtype, s.value.dtype.lanes
+        elem, lanes = _vector_elem(s.buffer.dtype), s.value.dtype.lanes
         self.vector_types.add((elem, lanes))
         cv = self.chunk_var()
         size = elem.bits // 8
@@ -655,11 +663,11 @@ class _FunctionEmitter:
         """A piece of vector expression ``e`` (accepted by _vector_value_ok) as a vector value;
         ``offset`` is the piece's first lane."""
         if isinstance(e, BufferLoad):
-            utype = _vector_type_name(e.buffer.dtype, e.dtype.lanes, "u")
+            utype = _vector_type_name(_vector_elem(e.buffer.dtype), e.dtype.lanes, "u")
             return f"(*(const {utype}*)&{self.element(e.buffer, e.indices, offset, e)})"
         if isinstance(e, Broadcast):
             # s - {0} is s in every lane (also -0.0 and NaN); gcc folds the subtraction.
-            elem = e.dtype.element_of()
+            elem = _vector_elem(e.dtype.element_of())
             return f"(({compute_type(elem)})({self.expr(e.value, None)}) - ({_vector_type_name(elem, e.dtype.lanes, 'v')}){{0}})"
         assert isinstance(e, BinOp)
         return f"({self.vector_expr(e.a, offset)} {_VECTOR_OPS[e.op]} {self.vector_expr(e.b, offset)})"
@@ -776,7 +784,11 @@ class _FunctionEmitter:
         index = indices[0]
         if index.dtype.lanes > 1 and lane is None:
             raise _error(f"vector index into {buf.name} in a scalar context", node)
-        idx = self.expr(index, lane if index.dtype.lanes > 1 else None)
+        outer, self.in_index = self.in_index, True
+        try:
+            idx = self.expr(index, lane if index.dtype.lanes > 1 else None)
+        finally:
+            self.in_index = outer
         if buf.dtype.lanes > 1 and index.dtype.lanes == 1:
             # A buffer of vectors (TVM's ``T.alloc_local((4,), "float32x16")``): element i is
             # the scalars i * lanes .. i * lanes + lanes - 1 of the C array.
@@ -854,11 +866,43 @@ class _FunctionEmitter:
             return f"(({storage_type(d)}){text})"
         return text
 
+    def reads_data(self, e: Expr) -> bool:
+        """Whether ``e`` reads tensor data: a buffer load, or a var bound to such a value."""
+        hit = self.data_memo.get(id(e))
+        if hit is None:
+            if isinstance(e, BufferLoad):
+                hit = True
+            elif isinstance(e, Var):
+                hit = e in self.data_vars
+            else:
+                hit = any(self.reads_data(c) for c in _sub_exprs(e))
+            self.data_memo[id(e)] = hit
+        return hit
+
+    def wraps(self, e: Expr) -> bool:
+        """Whether ``e`` (an int32 / int64 BinOp or Cast) computes a tensor value, whose
+        arithmetic must wrap as onnxruntime's does: it reads tensor data and is not part of a
+        buffer index. Loop and index arithmetic stays plain C (signed overflow there would be
+        a bug of its own, and gcc optimises it better when it may assume none)."""
+        d = e.dtype.element_of()
+        return d.is_int and d.bits in (32, 64) and not self.in_index and self.reads_data(e)
+
     def expr_BinOp(self, e: BinOp, lane: Lane) -> str:
         a, b = self.sub(e.a, lane), self.sub(e.b, lane)
         operand = e.a.dtype.element_of()
         op = e.op
         if op in _ARITH_C:
+            if self.wraps(e):
+                # Two's complement wrap-around, as onnxruntime computes: signed overflow is
+                # undefined in C, so the operation is done in the unsigned type of the same
+                # width (which wraps, and is never promoted to int: int is 32 bits on every
+                # target we support). Converting the out-of-range unsigned result back is
+                # implementation-defined in C99, and defined as modulo 2^N by gcc and clang.
+                u = f"uint{e.dtype.bits}_t"
+                return f"(({storage_type(e.dtype)})(({u})({a}) {_ARITH_C[op]} ({u})({b})))"
+            if op == "mul" and operand.is_uint and operand.bits == 16:
+                # uint16_t is promoted to int, where 65535 * 65535 overflows: multiply as uint32_t.
+                return self._round(e.dtype, f"((uint32_t)({a}) * {b})")
             return self._round(e.dtype, f"({a} {_ARITH_C[op]} {b})")
         if op in _COMPARE_C:
             return f"({a} {_COMPARE_C[op]} {b})"
@@ -884,6 +928,11 @@ class _FunctionEmitter:
             if op == "floormod":
                 return self._round(e.dtype, f"({a} - floor{suffix}({a} / {b}) * {b})")
         else:
+            if op in ("div", "truncmod") and self.wraps(e):
+                # INT_MIN / -1 overflows (undefined in C, a trap on x86): the helpers give
+                # INT_MIN and 0, as onnxruntime does.
+                name = "div" if op == "div" else "mod"
+                return f"tir_{name}_i{e.dtype.bits}({a}, {b})"
             if op == "div" or (op == "floordiv" and operand.is_uint):
                 return self._round(e.dtype, f"({a} / {b})")
             if op == "truncmod" or (op == "floormod" and operand.is_uint):
@@ -911,6 +960,10 @@ class _FunctionEmitter:
             return self._round(target, f"((float)({value}))")
         if target.is_handle:
             return f"((void*)({value}))"
+        if e.value.dtype.is_float and self.wraps(e):
+            # A float out of int32 / int64 range (or NaN) is undefined in C; the helper gives
+            # the type's minimum, as x86's conversion does for onnxruntime's static_cast.
+            return f"tir_f64_to_i{target.bits}({value})"
         return f"(({compute_type(target)})({value}))"
 
     def expr_BufferLoad(self, e: BufferLoad, lane: Lane) -> str:
@@ -1157,6 +1210,13 @@ _VECTOR_MAX_BYTES = 256
 _VECTOR_OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 
 
+def _vector_elem(elem: DataType) -> DataType:
+    """The element type the vector branch computes ``elem`` in: signed integers as the
+    unsigned type of their width, so that the arithmetic wraps as the scalar form does
+    (expr_BinOp) instead of overflowing; the bits stored are the same."""
+    return DataType("uint", elem.bits, 1) if elem.is_int else elem
+
+
 def _vector_type_name(elem: DataType, lanes: int, kind: str) -> str:
     """``tir_vf32x16`` (kind "v", a vector of TIR_VB(64) bytes) or ``tir_uf32x16`` (kind "u",
     the same vector aligned as one element and may_alias, for loads and stores)."""
@@ -1199,6 +1259,27 @@ def _vector_value_ok(e: Expr, elem: DataType, lanes: int) -> bool:
             return False
         return _vector_value_ok(e.a, elem, lanes) and _vector_value_ok(e.b, elem, lanes)
     return False
+
+
+def _sub_exprs(e: Expr) -> tuple[Expr, ...]:
+    """The operand expressions of ``e`` (none for leaves)."""
+    if isinstance(e, BinOp):
+        return (e.a, e.b)
+    if isinstance(e, (Cast, Broadcast)):
+        return (e.value,)
+    if isinstance(e, Not):
+        return (e.a,)
+    if isinstance(e, Select):
+        return (e.condition, e.true_value, e.false_value)
+    if isinstance(e, Let):
+        return (e.value, e.body)
+    if isinstance(e, Call):
+        return tuple(e.args)
+    if isinstance(e, Ramp):
+        return (e.base, e.stride)
+    if isinstance(e, Shuffle):
+        return tuple(e.vectors)
+    return ()
 
 
 def _check_ir_arity(info: BuiltinInfo, e: Call) -> None:

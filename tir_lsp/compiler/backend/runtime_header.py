@@ -122,14 +122,37 @@ static inline int TVMBackendFreeWorkspace(int device_type, int device_id, void* 
 #define TIR_VB(n) ((n) < TIR_VEC_BYTES ? (n) : TIR_VEC_BYTES)
 #endif
 
-/* Floor division and modulo (TIR's // and % on signed integers). */
+/* Floor division and modulo (TIR's // and % on signed integers). A divisor of -1 is taken
+   apart: INT64_MIN / -1 overflows (undefined in C, a trap on x86); the quotient wraps to
+   INT64_MIN and the remainder is 0. */
 static inline int64_t tir_floordiv(int64_t a, int64_t b) {
+  if (b == -1) return (int64_t)(0u - (uint64_t)a);
   int64_t q = a / b, r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
 }
 static inline int64_t tir_floormod(int64_t a, int64_t b) {
+  if (b == -1) return 0;
   int64_t r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+
+/* Truncating division and remainder of tensor values, as onnxruntime: INT_MIN / -1 wraps to
+   INT_MIN, INT_MIN % -1 is 0 (both undefined in C). A negated INT_MIN is computed unsigned;
+   converting it back to the signed type is implementation-defined in C99 and defined as
+   modulo 2^N by gcc and clang. Division by zero stays undefined (onnxruntime traps too). */
+static inline int32_t tir_div_i32(int32_t a, int32_t b) { return b == -1 ? (int32_t)(0u - (uint32_t)a) : a / b; }
+static inline int64_t tir_div_i64(int64_t a, int64_t b) { return b == -1 ? (int64_t)(0u - (uint64_t)a) : a / b; }
+static inline int32_t tir_mod_i32(int32_t a, int32_t b) { return b == -1 ? 0 : a % b; }
+static inline int64_t tir_mod_i64(int64_t a, int64_t b) { return b == -1 ? 0 : a % b; }
+
+/* A float converted to int32 / int64, as x86's truncating conversion (cvttsd2si) does for
+   onnxruntime's static_cast: toward zero when in range, else (NaN, infinities, too large)
+   the type's minimum. In C an out-of-range conversion is undefined. */
+static inline int32_t tir_f64_to_i32(double x) {
+  return (x > -2147483649.0 && x < 2147483648.0) ? (int32_t)x : INT32_MIN;
+}
+static inline int64_t tir_f64_to_i64(double x) {
+  return (x >= -9223372036854775808.0 && x < 9223372036854775808.0) ? (int64_t)x : INT64_MIN;
 }
 
 /* Bit reinterpretation between same-sized types. */

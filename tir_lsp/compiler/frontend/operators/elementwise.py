@@ -264,7 +264,8 @@ def _cast_to(node: OpNode, dtypes: list[str | None]) -> str:
 
 def _cast(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     """C's conversion: float to integer truncates toward zero (as onnxruntime's static_cast;
-    out-of-range values are undefined in ONNX and C alike), anything to bool is ``!= 0``."""
+    out-of-range values are undefined in ONNX; the C backend makes an out-of-range int32 /
+    int64 the type's minimum, as x86 does), anything to bool is ``!= 0``."""
     to = ins[1].dtype if node.op_type == "CastLike" else ONNX_DTYPES[int(node.attrs["to"])]  # type: ignore[call-overload]
     x = ins[0]
     if to == x.dtype:
@@ -352,8 +353,9 @@ def _pow_dtype(node: OpNode, dtypes: list[str | None]) -> str:
 
 def _pow(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     """A float to a power of its own dtype is ``T.pow``; any other pair is computed in
-    float64 and converted to the base's dtype (integers truncated), as onnxruntime's
-    ``std::pow`` does."""
+    float64 and converted to the base's dtype (integers truncated; out of range, infinite or
+    NaN: the type's minimum, which the C backend's conversion gives as x86 does), as
+    onnxruntime's ``std::pow`` and ``static_cast`` do."""
     a, b = ins
     if a.dtype == b.dtype and a.dtype in FLOATS:
         return _binary("pow")(w, node, ins, out_shape)
