@@ -1,5 +1,5 @@
-"""The edges of the integer dtypes: arithmetic that overflows, and floats converted to
-integers out of range. In C both are undefined (a signed overflow, an out-of-range
+"""The edges of the dtypes: integer arithmetic that overflows, floats converted to integers
+out of range, and bfloat16 tensors. In C both are undefined (a signed overflow, an out-of-range
 conversion); the generated C defines them as onnxruntime computes on x86-64: signed
 arithmetic wraps (two's complement), INT_MIN / -1 is INT_MIN and INT_MIN % -1 is 0, and a
 float out of an int32 / int64's range (or NaN) becomes the type's minimum (Pow, Cast).
@@ -10,12 +10,15 @@ is added) that stops at the first report, and compared bit for bit with onnxrunt
 the onnx package's evaluator where onnxruntime has no CPU kernel (integer Gemm) or differs:
 onnxruntime sums integer reductions in double and saturates, the onnx evaluator (numpy)
 wraps, as the C does; where onnxruntime traps (INT64_MIN / -1) the wrapped value is stated.
+bfloat16 (``_bfloat16_cases``) is compared bit for bit too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import ml_dtypes
 import numpy as np
 import onnx
 import pytest
@@ -34,7 +37,7 @@ def _model(nodes: list, inputs: dict[str, np.ndarray], out: tuple[int, list[int]
         [helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for k, v in inputs.items()],
         [helper.make_tensor_value_info("y", *out)],
         [numpy_helper.from_array(v, k) for k, v in (inits or {}).items()])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], ir_version=IR_VERSION)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], ir_version=IR_VERSION if opset < 21 else 10)
     onnx.checker.check_model(m, full_check=True)
     return m
 
@@ -127,7 +130,65 @@ def _cases() -> dict[str, Case]:
     add("cast_float_to_int32_out_of_range", [N("Cast", ["a"], ["y"], to=6)], {"a": far}, (6, [9]))
     add("cast_double_to_int64_out_of_range", [N("Cast", ["a"], ["y"], to=7)], {"a": far.astype(np.float64) * 1e10},
         (7, [9]))
+    _bfloat16_cases(add)
     return c
+
+
+BF16 = ml_dtypes.bfloat16
+
+
+def _bf(*shape: int, seed: int = 0, scale: float = 3.0) -> np.ndarray:
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(BF16)
+
+
+def _bfloat16_cases(add: Callable[..., None]) -> None:
+    """bfloat16 tensors: stored as uint16_t, computed in float, rounded to nearest even (NaN
+    kept quiet) at every operator's output, as onnxruntime's Cast and numpy's ml_dtypes
+    (the onnx evaluator's arithmetic) round. onnxruntime's CPU kernels for bfloat16 are Cast
+    and data movement only; the arithmetic is compared with the onnx evaluator."""
+    # Ties to even (1 + 2**-8 -> 1, 1 + 3 * 2**-8 -> 1 + 2**-6), NaN, infinities, overflow to
+    # infinity, the largest finite value, subnormals, -0.
+    edge = np.array([1.0, 1.00390625, 1.01171875, np.nan, -np.inf, 3.4e38, 3.3895e38, -0.0, 1e-40, -9.2e-41,
+                     65504.0, 0.1], np.float32)
+    add("bf16_cast_from_float", [N("Cast", ["a"], ["y"], to=16)], {"a": edge}, (16, [12]))
+    add("bf16_cast_to_float_and_back", [N("Cast", ["a"], ["f"], to=1), N("Mul", ["f", "f"], ["m"]),
+                                        N("Cast", ["m"], ["y"], to=16)], {"a": _bf(9)}, (16, [9]))
+    add("bf16_cast_to_int32", [N("Cast", ["a"], ["y"], to=6)], {"a": _bf(9, scale=100.0)}, (6, [9]))
+    add("bf16_cast_from_int64_float16", [N("Cast", ["a"], ["b"], to=16), N("Cast", ["h"], ["c"], to=16),
+                                         N("Add", ["b", "c"], ["y"])],
+        {"a": np.array([1, 257, -3000, 65535, 7], np.int64), "h": np.array([0.1, 1e-5, 3.5, -65504, 2], np.float16)},
+        (16, [5]), "onnx")
+    # Arithmetic fused into one function: each operator's output rounds, as the evaluator's.
+    add("bf16_mul_add_sub_div_relu", [N("Mul", ["a", "b"], ["m"]), N("Add", ["m", "a"], ["s"]), N("Sub", ["s", "b"], ["d"]),
+                                      N("Div", ["d", "b"], ["q"]), N("Relu", ["q"], ["y"])],
+        {"a": _bf(3, 4), "b": _bf(4, seed=1)}, (16, [3, 4]), "onnx")
+    add("bf16_neg_abs_max_weights", [N("Neg", ["a"], ["n"]), N("Max", ["n", "w"], ["m"]), N("Abs", ["m"], ["y"])],
+        {"a": _bf(2, 5)}, (16, [2, 5]), "onnx", inits={"w": _bf(5, seed=2)})
+    # MatMul / Gemm sum in float32 and round once (the evaluator's too).
+    add("bf16_matmul", [N("MatMul", ["a", "b"], ["y"])], {"a": _bf(2, 3, 64, scale=1.0)}, (16, [2, 3, 9]), "onnx",
+        inits={"b": _bf(64, 9, seed=3, scale=1.0)})
+    # Gemm adds C before the one rounding, as float16's Gemm (the evaluator rounds the
+    # product first, then the sum: one bfloat16 step apart at most); the expected values are
+    # the exact sum, rounded once.
+    a, gw, gc = _bf(4, 16, scale=1.0), _bf(6, 16, seed=4, scale=1.0), _bf(6, seed=5, scale=1.0)
+    add("bf16_gemm_trans_b", [N("Gemm", ["a", "w", "c"], ["y"], transB=1)], {"a": a}, (16, [4, 6]),
+        (a.astype(np.float64) @ gw.astype(np.float64).T + gc.astype(np.float64)).astype(np.float32).astype(BF16),
+        inits={"w": gw, "c": gc})
+    # Operators ONNX allows bfloat16 on from opset 22 (Conv, pools) or 13 (Sigmoid...),
+    # which onnxruntime runs on float32 only: its float32 result on the same values, rounded
+    # once to bfloat16 (what computing in float32 and storing bfloat16 gives).
+    add("bf16_conv_pads", [N("Conv", ["x", "w"], ["y"], pads=[1, 0, 1, 1])], {"x": _bf(1, 3, 6, 6, scale=1.0)}, (16, [1, 4, 6, 5]),
+        "float32", inits={"w": _bf(4, 3, 3, 3, seed=7, scale=1.0)}, opset=22)
+    add("bf16_avgpool", [N("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])], {"x": _bf(1, 2, 6, 6)},
+        (16, [1, 2, 6, 6]), "float32", opset=22)
+    for op, kw, shape, out in (("GlobalAveragePool", {}, (1, 2, 6, 6), [1, 2, 1, 1]),
+                               ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2]}, (1, 2, 7, 7), [1, 2, 3, 3]),
+                               ("ReduceMean", {"axes": [1]}, (3, 50), [3, 1]), ("ReduceSum", {}, (3, 50), [1, 1]),
+                               ("Sigmoid", {}, (20,), [20]), ("Exp", {}, (20,), [20]), ("Tanh", {}, (20,), [20])):
+        add(f"bf16_{op.lower()}", [N(op, ["x"], ["y"], **kw)], {"x": _bf(*shape, seed=8)}, (16, out), "float32",
+            opset=22 if "Pool" in op else 13)
+    add("bf16_transpose_concat", [N("Transpose", ["a"], ["t"], perm=[1, 0]), N("Concat", ["t", "b"], ["y"], axis=0)],
+        {"a": _bf(2, 3), "b": _bf(1, 2, seed=6)}, (16, [4, 2]))
 
 
 CASES = _cases()
@@ -150,7 +211,53 @@ def _reference(name: str) -> np.ndarray:
         from onnx.reference import ReferenceEvaluator
 
         return np.asarray(ReferenceEvaluator(model).run(None, inputs)[0])
+    if ref == "float32":
+        return reference(_as_float32(model), {k: v.astype(np.float32) for k, v in inputs.items()})["y"].astype(BF16)
+    if any(np.dtype(v.dtype).name in _ML_DTYPES for v in inputs.values()) or _out_type(model) in _ML_TYPES:
+        return _ort_bits(model, inputs)
     return reference(model, inputs)["y"]
+
+
+# The dtypes numpy has through ml_dtypes, by ONNX element type: onnxruntime's Python API
+# takes and gives them only as OrtValues of their bits.
+_ML_TYPES = {16: "bfloat16"}
+_ML_DTYPES = set(_ML_TYPES.values())
+
+
+def _as_float32(model: onnx.ModelProto) -> onnx.ModelProto:
+    """``model`` with every bfloat16 input, output and weight made float32 (same values)."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for vi in [*m.graph.input, *m.graph.output]:
+        if vi.type.tensor_type.elem_type == 16:
+            vi.type.tensor_type.elem_type = 1
+    for k, init in enumerate(m.graph.initializer):
+        if init.data_type == 16:
+            m.graph.initializer[k].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float32), init.name))
+    return m
+
+
+def _out_type(model: onnx.ModelProto) -> int:
+    return int(model.graph.output[0].type.tensor_type.elem_type)
+
+
+def _ort_bits(model: onnx.ModelProto, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    """onnxruntime's output ``y`` for inputs and an output that may be ml_dtypes types."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    bind = sess.io_binding()
+    for k, v in inputs.items():
+        t = helper.np_dtype_to_tensor_dtype(v.dtype)
+        bits = v.view(f"u{v.itemsize}") if t in _ML_TYPES else v
+        bind.bind_ortvalue_input(k, ort.OrtValue.ortvalue_from_numpy_with_onnx_type(np.ascontiguousarray(bits), t))
+    t = _out_type(model)
+    dims = [d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
+    dtype = np.dtype(getattr(ml_dtypes, _ML_TYPES[t])) if t in _ML_TYPES else helper.tensor_dtype_to_np_dtype(t)
+    out = np.zeros(dims, f"u{dtype.itemsize}")
+    bind.bind_ortvalue_output("y", ort.OrtValue.ortvalue_from_numpy_with_onnx_type(out, t))
+    sess.run_with_iobinding(bind)
+    return out.view(dtype)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -166,3 +273,34 @@ def test_the_cases_do_overflow() -> None:
     for a, b, info in ((_A32, _B32, I32), (_A64, _B64, I64)):
         exact = [int(x) * int(y) for x, y in zip(a, b)] + [int(x) + int(y) for x, y in zip(a, b)]
         assert any(not info.min <= v <= info.max for v in exact)
+
+
+def test_bfloat16_reaches_the_header_graph_json_and_metadata() -> None:
+    from tir_lsp.compiler.executor.aot import build_aot
+    from tir_lsp.compiler.executor.build import compile_model
+    from tir_lsp.compiler.executor.c_interface import interface_header
+    from tir_lsp.compiler.executor.mlf import metadata
+    from tir_lsp.compiler.executor.options import resolve
+    from tir_lsp.compiler.frontend.onnx_import import import_onnx
+
+    model = CASES["bf16_matmul"][0]
+    p = build_aot(import_onnx(model), resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True},
+                                              model_name="b"))
+    h = interface_header(p)
+    assert "struct tvmgen_b_inputs {\n  uint16_t* a;  /* bfloat16 bits */\n};" in h
+    assert "#define TVMGEN_B_A_SIZE 768" in h  # 2 x 3 x 64 bfloat16
+    c = compile_model(model, resolve({"executor": "graph"}, model_name="g"))
+    # a, the weight b, the float32 scratch (b converted, the accumulator), the output.
+    dltype = c.program.json["attrs"]["dltype"][1]  # type: ignore[index]
+    assert dltype[:2] == ["bfloat16", "bfloat16"] and dltype[-1] == "bfloat16" and set(dltype[2:-1]) == {"float32"}
+    meta = metadata(c)
+    assert [(t["name"], t["dtype"], t["size_bytes"]) for t in meta["inputs"]] == [("a", "bfloat16", 768)]
+
+
+def test_linked_bfloat16_weights(tmp_path: Path) -> None:
+    """With link-params the bfloat16 weights are compiled in as their bits."""
+    if not HAVE_GCC:
+        pytest.skip("needs gcc")
+    model, inputs, _ = CASES["bf16_neg_abs_max_weights"]
+    got = run_models({"w": (model, dict(inputs))}, tmp_path, cflags=["-O1"], link_params=True)["w"]["y"]
+    np.testing.assert_array_equal(got.view(np.uint16), _reference("bf16_neg_abs_max_weights").view(np.uint16))

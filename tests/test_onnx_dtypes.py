@@ -284,8 +284,8 @@ def test_every_unsupported_dtype_is_listed_in_one_report() -> None:
         import_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION))
     msgs = [d.message for d in exc.value.diagnostics]
     assert len(msgs) == 2
-    assert "node conv (Conv): input dtype int8 is not supported (supported: float16, float32, float64)" in msgs[0]
-    assert "node exp (Exp): input dtype int32 is not supported (supported: float16, float32, float64)" in msgs[1]
+    assert "node conv (Conv): input dtype int8 is not supported (supported: float16, float32, float64, bfloat16)" in msgs[0]
+    assert "node exp (Exp): input dtype int32 is not supported (supported: float16, float32, float64, bfloat16)" in msgs[1]
 
 
 def test_gather_index_dtype_is_checked() -> None:
@@ -346,4 +346,4 @@ def test_integer_gemm_needs_whole_alpha_and_pow_a_supported_base() -> None:
     msgs = [d.message for d in exc.value.diagnostics]
     assert len(msgs) == 2
     assert "node gemm (Gemm): attribute alpha: 0.5 is not a whole number, as int32 inputs need" in msgs[0]
-    assert "node pow (Pow): base dtype uint8 is not supported (supported: float16, float32, float64, int32, int64)" in msgs[1]
+    assert "node pow (Pow): base dtype uint8 is not supported (supported: float16, float32, float64, bfloat16, int32, int64)" in msgs[1]

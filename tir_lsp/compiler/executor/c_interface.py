@@ -85,7 +85,7 @@ def interface_header(p: AotProgram) -> str:
         structs.append(f"struct tvmgen_{m}_{kind} {{")
         for t, c in names.items():
             info = p.graph.tensors[t]
-            note = "  /* float16 bits */" if info.dtype == "float16" else ""
+            note = f"  /* {info.dtype} bits */" if info.dtype in ("float16", "bfloat16") else ""
             structs.append(f"  {c_type(info.dtype)}* {c};{note}")
         structs.append("};")
         structs.append("")
