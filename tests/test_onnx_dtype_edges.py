@@ -131,6 +131,7 @@ def _cases() -> dict[str, Case]:
     add("cast_double_to_int64_out_of_range", [N("Cast", ["a"], ["y"], to=7)], {"a": far.astype(np.float64) * 1e10},
         (7, [9]))
     _bfloat16_cases(add)
+    _float8_cases(add)
     return c
 
 
@@ -189,6 +190,63 @@ def _bfloat16_cases(add: Callable[..., None]) -> None:
             opset=22 if "Pool" in op else 13)
     add("bf16_transpose_concat", [N("Transpose", ["a"], ["t"], perm=[1, 0]), N("Concat", ["t", "b"], ["y"], axis=0)],
         {"a": _bf(2, 3), "b": _bf(1, 2, seed=6)}, (16, [4, 2]))
+
+
+FLOAT8 = {17: "float8_e4m3fn", 18: "float8_e4m3fnuz", 19: "float8_e5m2", 20: "float8_e5m2fnuz"}
+
+
+def _all_codes(t: int) -> np.ndarray:
+    """Every value of float8 type ``t``, NaNs included, as that type."""
+    return np.arange(256, dtype=np.uint8).view(getattr(ml_dtypes, FLOAT8[t]))
+
+
+def _float8_inputs(t: int) -> np.ndarray:
+    """float32 values for a conversion to float8 ``t``: the special ones, every value of the
+    type, every midpoint between neighbours (ties to even), the values just beside them,
+    and random magnitudes from far below the smallest subnormal to far above the largest."""
+    finite = np.unique(np.abs(_all_codes(t).astype(np.float32)[np.isfinite(_all_codes(t).astype(np.float32))]))
+    mid = (finite[:-1] + finite[1:]) / 2
+    beside = np.concatenate([np.nextafter(mid, np.float32(np.inf)), np.nextafter(mid, np.float32(0))])
+    top = finite[-1]
+    far = [np.nan, np.inf, 1e6, 3.0e38, top, top * 1.03, top * 1.07, top * 1.2, 1e-30, 1e-45, 0.0]
+    rng = np.random.default_rng(t)
+    rand = 10.0 ** rng.uniform(-12, 6, 200)
+    pos = np.concatenate([far, finite, mid, beside, rand]).astype(np.float32)
+    return np.concatenate([pos, -pos])
+
+
+def _float8_cases(add: Callable[..., None]) -> None:
+    """float8 tensors (opset 21): Cast to each type from float32 with saturate=1 and 0 and
+    back, Cast between float8 types and from / to float16, bfloat16 and int32, data movement
+    (every code, NaNs included, copied bit for bit) and weights; compared bit for bit with the
+    onnx evaluator (onnxruntime's CPU float8 kernels are few)."""
+    for t, name in FLOAT8.items():
+        x = _float8_inputs(t)
+        for sat in (1, 0):
+            add(f"{name}_from_float32_saturate{sat}", [N("Cast", ["a"], ["y"], to=t, saturate=sat)], {"a": x},
+                (t, [len(x)]), "onnx", opset=21)
+        add(f"{name}_to_float32", [N("Cast", ["a"], ["y"], to=1)], {"a": _all_codes(t)}, (1, [256]), "onnx", opset=21)
+        add(f"{name}_transpose_reshape", [N("Transpose", ["a"], ["t"], perm=[1, 0]), N("Reshape", ["t", "s"], ["y"])],
+            {"a": _all_codes(t).reshape(16, 16)}, (t, [8, 32]), "onnx", inits={"s": _i64(8, 32)}, opset=21)
+    add("float8_e5m2_to_e4m3fn_saturate", [N("Cast", ["a"], ["y"], to=17)], {"a": _all_codes(19)}, (17, [256]), "onnx",
+        opset=21)
+    add("float8_e4m3fnuz_to_e5m2fnuz_no_saturate", [N("Cast", ["a"], ["y"], to=20, saturate=0)], {"a": _all_codes(18)},
+        (20, [256]), "onnx", opset=21)
+    add("float8_e4m3fn_to_float16_bfloat16", [N("Cast", ["a"], ["h"], to=10), N("Cast", ["a"], ["b"], to=16),
+                                              N("Cast", ["h"], ["hb"], to=16), N("Sub", ["b", "hb"], ["y"])],
+        {"a": _all_codes(17)}, (16, [256]), "onnx", opset=21)
+    finite = _all_codes(18)[~np.isnan(_all_codes(18).astype(np.float32))]
+    add("float8_e4m3fnuz_to_int32", [N("Cast", ["a"], ["y"], to=6)], {"a": finite}, (6, [len(finite)]), "onnx", opset=21)
+    add("float8_from_int32_float16", [N("Cast", ["i"], ["a"], to=19), N("Cast", ["h"], ["b"], to=17),
+                                      N("Cast", ["a"], ["fa"], to=1), N("Cast", ["b"], ["fb"], to=1), N("Add", ["fa", "fb"], ["y"])],
+        {"i": _i32(0, 1, -3, 100, 1000, 70000, -70000, 57343, 61440),
+         "h": np.array([0.1, 465, -500, np.inf, 1e-4, 3.5, -0.0, 240, np.nan], np.float16)}, (1, [9]), "onnx", opset=21)
+    add("float8_weights", [N("Cast", ["w"], ["f"], to=1), N("Mul", ["a", "f"], ["y"])], {"a": _r32(2, 16)}, (1, [2, 16]),
+        "onnx", inits={"w": _all_codes(17)[:32].reshape(2, 16)}, opset=21)
+
+
+def _r32(*shape: int) -> np.ndarray:
+    return np.random.default_rng(9).standard_normal(shape).astype(np.float32)
 
 
 CASES = _cases()
@@ -265,6 +323,12 @@ def test_bit_exact(name: str, results: dict[str, dict[str, np.ndarray]]) -> None
     want = _reference(name)
     got = results[name]["y"]
     assert got.dtype == want.dtype and got.shape == want.shape
+    if want.dtype in (np.float16, np.float32, np.float64):
+        # A NaN is a NaN: its sign and payload are not specified (as a float32 from a
+        # float8 NaN); every other value bit for bit.
+        nan = np.isnan(want)
+        np.testing.assert_array_equal(np.isnan(got), nan)
+        got, want = got[~nan], want[~nan]
     np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{want.itemsize}"))
 
 
@@ -297,10 +361,32 @@ def test_bfloat16_reaches_the_header_graph_json_and_metadata() -> None:
     assert [(t["name"], t["dtype"], t["size_bytes"]) for t in meta["inputs"]] == [("a", "bfloat16", 768)]
 
 
-def test_linked_bfloat16_weights(tmp_path: Path) -> None:
-    """With link-params the bfloat16 weights are compiled in as their bits."""
+def test_linked_bfloat16_and_float8_weights(tmp_path: Path) -> None:
+    """With link-params the bfloat16 and float8 weights are compiled in as their bits."""
     if not HAVE_GCC:
         pytest.skip("needs gcc")
-    model, inputs, _ = CASES["bf16_neg_abs_max_weights"]
-    got = run_models({"w": (model, dict(inputs))}, tmp_path, cflags=["-O1"], link_params=True)["w"]["y"]
-    np.testing.assert_array_equal(got.view(np.uint16), _reference("bf16_neg_abs_max_weights").view(np.uint16))
+    models = {n: CASES[n][:2] for n in ("bf16_neg_abs_max_weights", "float8_weights")}
+    got = run_models(models, tmp_path, cflags=["-O1"], link_params=True)
+    for name in models:
+        want = _reference(name)
+        np.testing.assert_array_equal(got[name]["y"].view(f"u{want.itemsize}"), want.view(f"u{want.itemsize}"))
+
+
+def test_float8_reaches_the_header_graph_json_and_dlpack_codes() -> None:
+    from tir_lsp.compiler.executor.aot import build_aot
+    from tir_lsp.compiler.executor.build import compile_model
+    from tir_lsp.compiler.executor.c_interface import dl_dtype, interface_header
+    from tir_lsp.compiler.executor.options import resolve
+    from tir_lsp.compiler.frontend.onnx_import import import_onnx
+
+    model = CASES["float8_e5m2_transpose_reshape"][0]
+    p = build_aot(import_onnx(model), resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True},
+                                              model_name="f"))
+    h = interface_header(p)
+    assert "struct tvmgen_f_inputs {\n  uint8_t* a;  /* float8_e5m2 bits */\n};" in h
+    assert "#define TVMGEN_F_A_SIZE 256" in h
+    c = compile_model(model, resolve({"executor": "graph"}, model_name="g"))
+    assert set(c.program.json["attrs"]["dltype"][1]) == {"float8_e5m2"}  # type: ignore[index]
+    # DLPack 1.1's type codes.
+    assert [dl_dtype(d) for d in FLOAT8.values()] == ["{10, 8, 1}", "{11, 8, 1}", "{12, 8, 1}", "{13, 8, 1}"]
+    assert dl_dtype("bfloat16") == "{4, 16, 1}"

@@ -126,6 +126,8 @@ def storage_type(dtype: DataType) -> str:
         return "double"
     if (d.code == "float" and d.bits == 16) or d.code == "bfloat":
         return "uint16_t"
+    if d.code in _FLOAT8:
+        return "uint8_t"
     raise _error(f"data type {dtype} has no C representation", None)
 
 
@@ -138,11 +140,18 @@ def compute_type(dtype: DataType) -> str:
 
 
 def _half_kind(d: DataType) -> str | None:
+    """The small float kind of ``d`` (stored as bits, computed in float): its name in the
+    runtime header's conversions (``tir_f32_to_<kind>``...), or None."""
     if d.code == "float" and d.bits == 16:
         return "f16"
     if d.code == "bfloat":
         return "bf16"
-    return None
+    return _FLOAT8.get(d.code)
+
+
+# ONNX's 8-bit floats (uint8_t in memory): TIR dtype code -> the runtime header's kind.
+_FLOAT8 = {"float8_e4m3fn": "f8e4m3fn", "float8_e4m3fnuz": "f8e4m3fnuz", "float8_e5m2": "f8e5m2",
+           "float8_e5m2fnuz": "f8e5m2fnuz"}
 
 
 # Printable ASCII other than '"' and '\\': characters a C string literal takes as they are.
@@ -196,6 +205,14 @@ def _int_literal(value: int, dtype: DataType) -> str:
 
 
 def _half_bits(value: float, kind: str) -> int:
+    if kind.startswith("f8"):
+        # numpy's ml_dtypes (a dependency of onnx, which makes float8 tensors) converts as
+        # the header does: to nearest even, out of range to NaN or an infinity.
+        import ml_dtypes
+        import numpy as np
+
+        code = next(c for c, k in _FLOAT8.items() if k == kind)
+        return int(np.array(value, dtype=getattr(ml_dtypes, code)).view(np.uint8))
     if kind == "f16":
         return int(struct.unpack("<H", struct.pack("<e", value))[0])
     bits = int(struct.unpack("<I", struct.pack("<f", value))[0])
@@ -554,7 +571,7 @@ class _FunctionEmitter:
             raise _error(f"constant {s.var.name} refers to metadata omitted from the text; print it with show_meta", s)
         kind = _half_kind(s.dtype)
         if kind is not None:
-            items = [f"0x{_half_bits(float(v), kind):04x}" for v in s.data]
+            items = [f"0x{_half_bits(float(v), kind):0{2 if kind.startswith('f8') else 4}x}" for v in s.data]
         elif s.dtype.is_float:
             items = [_float_literal(float(v), s.dtype) for v in s.data]
         else:
@@ -806,19 +823,11 @@ class _FunctionEmitter:
 
     def to_storage(self, dtype: DataType, value: str) -> str:
         kind = _half_kind(dtype.element_of())
-        if kind == "f16":
-            return f"tir_f32_to_f16({value})"
-        if kind == "bf16":
-            return f"tir_f32_to_bf16({value})"
-        return value
+        return f"tir_f32_to_{kind}({value})" if kind else value
 
     def from_storage(self, dtype: DataType, value: str) -> str:
         kind = _half_kind(dtype.element_of())
-        if kind == "f16":
-            return f"tir_f16_to_f32({value})"
-        if kind == "bf16":
-            return f"tir_bf16_to_f32({value})"
-        return value
+        return f"tir_{kind}_to_f32({value})" if kind else value
 
     # ---- expressions ----------------------------------------------------------------------
     def expr(self, e: Expr, lane: Lane) -> str:
@@ -954,8 +963,8 @@ class _FunctionEmitter:
         if target.is_bool:
             return f"({value} != 0)"
         kind = _half_kind(target)
-        if kind == "bf16":
-            return f"tir_bf16_round((float)({value}))"
+        if kind and kind != "f16":
+            return f"tir_{kind}_round((float)({value}))"
         if kind:
             return self._round(target, f"((float)({value}))")
         if target.is_handle:

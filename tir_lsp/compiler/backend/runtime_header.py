@@ -2,7 +2,7 @@
 
 DLPack's tensor structs, TVM's 8-byte ``TVMValue`` and packed signature, the 16-byte
 ``TVMFFIAny`` of TVM's FFI packed ABI (layout and type indices as in tvm_ffi's c_api.h), the
-last-error slot, workspace allocation over malloc/free, float16 / bfloat16 conversions, and the
+last-error slot, workspace allocation over malloc/free, float16 / bfloat16 / float8 conversions, and the
 switch of the vector-extension branch (``TIR_VEC_BYTES``). Every
 function is ``static inline`` (no unused-function warnings, no link-time symbols) except the
 error buffer, a weak symbol so that all translation units share one.
@@ -230,6 +230,70 @@ static inline uint16_t tir_f32_to_bf16(float f) {
 /* Round a float to the nearest float16 / bfloat16 value (each 16-bit float op rounds). */
 static inline float tir_f16_round(float f) { return tir_f16_to_f32(tir_f32_to_f16(f)); }
 static inline float tir_bf16_round(float f) { return tir_bf16_to_f32(tir_f32_to_bf16(f)); }
+
+/* The 8-bit floats of ONNX (FLOAT8E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ), stored as uint8_t and
+   computed in float. m: mantissa bits; bias: exponent bias; kind 0 (fn): no infinities, NaN
+   is s.1111.111; kind 1 (fnuz): no infinities, no -0, NaN is 0x80; kind 2 (IEEE-like e5m2):
+   infinities s.11111.00, NaN s.11111.10. A float converts rounding to nearest even; one that
+   rounds beyond the largest finite value (or an infinity) becomes NaN (fn, fnuz) or an
+   infinity (e5m2): ONNX's saturate=0. saturate=1 clamps before converting (the Cast
+   operator's rule). An e5m2 NaN's two payload bits ride in the float's top mantissa bits, so
+   that a copy keeps them (a float NaN of no payload there becomes s.11111.10).
+   The constant arguments fold away once inlined. */
+static inline float tir_f8_to_f32(uint8_t c, uint32_t m, uint32_t bias, int kind) {
+  uint32_t sign = (uint32_t)(c & 0x80u) << 24, mag = c & 0x7fu;
+  uint32_t e = mag >> m, man = mag & ((1u << m) - 1u);
+  if ((kind == 1 && c == 0x80u) || (kind == 0 && mag == 0x7fu)) return tir_u32_as_f32(sign | 0x7fc00000u);
+  if (kind == 2 && e == 0x1fu) return tir_u32_as_f32(sign | 0x7f800000u | (man << 21));
+  if (e == 0) {
+    float v = (float)man * tir_u32_as_f32((128u - bias - m) << 23); /* man * 2^(1 - bias - m) */
+    return sign ? -v : v;
+  }
+  return tir_u32_as_f32(sign | ((e + 127u - bias) << 23) | (man << (23u - m)));
+}
+
+static inline uint8_t tir_f32_to_f8(float f, uint32_t m, uint32_t bias, int kind) {
+  uint32_t x = tir_f32_as_u32(f);
+  uint32_t sign = (x >> 24) & 0x80u, exp = (x >> 23) & 0xffu, man = x & 0x7fffffu, q;
+  uint32_t payload = (man >> 21) ? (man >> 21) : 2u;
+  uint32_t nan = kind == 0 ? (sign | 0x7fu) : kind == 1 ? 0x80u : (sign | 0x7cu | payload);
+  uint32_t top = kind == 0 ? 0x7eu : kind == 1 ? 0x7fu : 0x7bu; /* the largest finite value */
+  uint32_t over = kind == 2 ? (sign | 0x7cu) : nan;
+  if (exp == 0xffu) return (uint8_t)(man ? nan : over);
+  int32_t e = (int32_t)exp - 127 + (int32_t)bias; /* the float8 biased exponent */
+  if (exp == 0) {
+    q = 0; /* zero or a float32 subnormal: far below the smallest float8 */
+  } else if (e >= 1) {
+    uint32_t shift = 23u - m, rest = man & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+    q = ((uint32_t)e << m) | (man >> shift);
+    if (rest > half || (rest == half && (q & 1u))) q++;
+  } else {
+    uint32_t shift = 23u - m + (uint32_t)(1 - e), full = man | 0x800000u;
+    if (shift > 24u) {
+      q = 0; /* below half the smallest subnormal */
+    } else {
+      uint32_t rest = full & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+      q = full >> shift;
+      if (rest > half || (rest == half && (q & 1u))) q++;
+    }
+  }
+  if (q > top) return (uint8_t)over;
+  if (q == 0 && kind == 1) return 0; /* fnuz has no -0 */
+  return (uint8_t)(sign | q);
+}
+
+static inline float tir_f8e4m3fn_to_f32(uint8_t c) { return tir_f8_to_f32(c, 3u, 7u, 0); }
+static inline float tir_f8e4m3fnuz_to_f32(uint8_t c) { return tir_f8_to_f32(c, 3u, 8u, 1); }
+static inline float tir_f8e5m2_to_f32(uint8_t c) { return tir_f8_to_f32(c, 2u, 15u, 2); }
+static inline float tir_f8e5m2fnuz_to_f32(uint8_t c) { return tir_f8_to_f32(c, 2u, 16u, 1); }
+static inline uint8_t tir_f32_to_f8e4m3fn(float f) { return tir_f32_to_f8(f, 3u, 7u, 0); }
+static inline uint8_t tir_f32_to_f8e4m3fnuz(float f) { return tir_f32_to_f8(f, 3u, 8u, 1); }
+static inline uint8_t tir_f32_to_f8e5m2(float f) { return tir_f32_to_f8(f, 2u, 15u, 2); }
+static inline uint8_t tir_f32_to_f8e5m2fnuz(float f) { return tir_f32_to_f8(f, 2u, 16u, 1); }
+static inline float tir_f8e4m3fn_round(float f) { return tir_f8e4m3fn_to_f32(tir_f32_to_f8e4m3fn(f)); }
+static inline float tir_f8e4m3fnuz_round(float f) { return tir_f8e4m3fnuz_to_f32(tir_f32_to_f8e4m3fnuz(f)); }
+static inline float tir_f8e5m2_round(float f) { return tir_f8e5m2_to_f32(tir_f32_to_f8e5m2(f)); }
+static inline float tir_f8e5m2fnuz_round(float f) { return tir_f8e5m2fnuz_to_f32(tir_f32_to_f8e5m2fnuz(f)); }
 
 #ifdef __cplusplus
 }

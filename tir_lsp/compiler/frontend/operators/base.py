@@ -17,7 +17,7 @@ from typing import SupportsInt, TypeAlias, cast
 
 import numpy as np
 
-from tir_lsp.compiler.frontend.graph import FLOATS, HALF_FLOATS, OpNode, numpy_dtype
+from tir_lsp.compiler.frontend.graph import FLOAT8S, FLOATS, HALF_FLOATS, OpNode, numpy_dtype
 from tir_lsp.compiler.ir import construct as ir
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.construct import ExprLike, Value
@@ -84,6 +84,8 @@ def lit(value: float, dtype: str) -> Value:
         return f32(float(value))
     if dtype == "bool":
         return Value(IntImm(BOOL_T, int(bool(value))))
+    if dtype in FLOAT8S:  # a value it holds (rounded; NaN when out of range)
+        return Value(FloatImm(ir.dtype(dtype), float(np.asarray(value, dtype=numpy_dtype(dtype)))))
     if dtype in FLOATS:
         v = float(np.asarray(value, dtype=numpy_dtype(dtype)))
         big = _BF16_MAX if dtype == "bfloat16" else float(np.finfo(dtype).max)  # numpy has no bfloat16 finfo

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tir_lsp.compiler.frontend.graph import FLOATS, INTS, NUMBERS, ONNX_DTYPES, OpNode
+from tir_lsp.compiler.frontend.graph import FLOAT8_MAX, FLOAT8S, FLOATS, INTS, NUMBERS, ONNX_DTYPES, OpNode
 from tir_lsp.compiler.frontend.operators.base import (
     ELEMENTWISE,
     Compute,
@@ -34,6 +34,8 @@ from tir_lsp.compiler.ir.construct import Value
 
 SIGNED = FLOATS + tuple(d for d in INTS if not d.startswith("u"))
 ANY = NUMBERS + ("bool",)
+# What Cast and Identity take: any dtype, the 8-bit floats included.
+CASTABLE = ANY + FLOAT8S
 
 
 def _axis_shape(node: OpNode, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -254,11 +256,12 @@ def _bn(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, 
 def _cast_to(node: OpNode, dtypes: list[str | None]) -> str:
     """Cast's output dtype: attribute ``to``; CastLike's: its second input's."""
     if node.op_type == "CastLike":
-        return same_dtype(ANY)(node, dtypes[1:2])
+        same_dtype(CASTABLE)(node, dtypes[:1])
+        return same_dtype(CASTABLE)(node, dtypes[1:2])
     to = int(node.attrs.get("to") or 0)  # type: ignore[call-overload]
     if to not in ONNX_DTYPES:
         raise OpError(f"to={to} is not a supported element type (supported: {', '.join(ONNX_DTYPES.values())})", "to")
-    same_dtype(ANY)(node, dtypes[:1])
+    same_dtype(CASTABLE)(node, dtypes[:1])
     return ONNX_DTYPES[to]
 
 
@@ -270,6 +273,18 @@ def _cast(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
     x = ins[0]
     if to == x.dtype:
         return x.load
+    if to in FLOAT8S and x.dtype != "bool" and node.attrs.get("saturate", 1):
+        # saturate=1 (ONNX's default): beyond the largest finite value, infinities included,
+        # is that value (NaN stays NaN: both comparisons are false). The conversion itself
+        # makes what still rounds beyond it NaN or an infinity (saturate=0).
+        top = FLOAT8_MAX[to]
+        hi, lo = lit(top, "float32"), lit(-top, "float32")
+
+        def saturated(idx: Index) -> Value:
+            v = x.load(idx) if x.dtype == "float32" else Value(ir.cast("float32", x.load(idx)))
+            return Value(ir.cast(to, ir.if_then_else(v > hi, hi, ir.if_then_else(v < lo, lo, v))))
+
+        return saturated
     return lambda idx: Value(ir.cast(to, x.load(idx)))
 
 
@@ -436,7 +451,7 @@ OPS = [
     _op("HardSigmoid", "hard_sigmoid", {"alpha": 0.2, "beta": 0.5, **_UNARY_OLD}, 1, 1, _unary_shape,
         _unary(lambda x, zero, one, c: ir.min_of(ir.max_of(x * c["alpha"] + c["beta"], zero), one)), _FLOAT_RULE),
     _op("PRelu", "nn_prelu", _UNARY_OLD, 2, 2, _prelu_shape, _prelu, _FLOAT_RULE),
-    _op("Identity", "copy", {}, 1, 1, _unary_shape, _unary(lambda x, zero, one, c: x), same_dtype(ANY)),
+    _op("Identity", "copy", {}, 1, 1, _unary_shape, _unary(lambda x, zero, one, c: x), same_dtype(CASTABLE)),
     OpDef("BatchNormalization", "nn_batch_norm", ELEMENTWISE,
           {"epsilon": 1e-5, "momentum": 0.9, "training_mode": 0, "is_test": 1, "spatial": 1, **_UNARY_OLD}, 5, 5,
           _bn_shape, _bn, fold=_bn_fold),
