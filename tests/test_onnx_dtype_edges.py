@@ -1,8 +1,9 @@
 """The edges of the dtypes: integer arithmetic that overflows, floats converted to integers
-out of range, and bfloat16 tensors. In C both are undefined (a signed overflow, an out-of-range
+out of range, and bfloat16 and float8 tensors. In C both are undefined (a signed overflow, an out-of-range
 conversion); the generated C defines them as onnxruntime computes on x86-64: signed
 arithmetic wraps (two's complement), INT_MIN / -1 is INT_MIN and INT_MIN % -1 is 0, and a
-float out of an int32 / int64's range (or NaN) becomes the type's minimum (Pow, Cast).
+float out of an int32 / int64's range (or NaN) becomes the type's minimum (Pow, Cast), and
+one out of a narrower or unsigned type's range what x86-64 code gives.
 
 All models are compiled into ONE program with AddressSanitizer and UndefinedBehaviorSanitizer
 (signed-integer-overflow is part of -fsanitize=undefined; float-cast-overflow is not, so it
@@ -10,7 +11,7 @@ is added) that stops at the first report, and compared bit for bit with onnxrunt
 the onnx package's evaluator where onnxruntime has no CPU kernel (integer Gemm) or differs:
 onnxruntime sums integer reductions in double and saturates, the onnx evaluator (numpy)
 wraps, as the C does; where onnxruntime traps (INT64_MIN / -1) the wrapped value is stated.
-bfloat16 (``_bfloat16_cases``) is compared bit for bit too.
+bfloat16 (``_bfloat16_cases``) and float8 (``_float8_cases``) are compared bit for bit too.
 """
 
 from __future__ import annotations
@@ -130,6 +131,13 @@ def _cases() -> dict[str, Case]:
     add("cast_float_to_int32_out_of_range", [N("Cast", ["a"], ["y"], to=6)], {"a": far}, (6, [9]))
     add("cast_double_to_int64_out_of_range", [N("Cast", ["a"], ["y"], to=7)], {"a": far.astype(np.float64) * 1e10},
         (7, [9]))
+    # The narrower and unsigned integers: what x86-64 code makes of each (see tir_runtime.h).
+    wide = np.array([300.7, -300.7, 70000.5, -70000, 3e9, -3e9, 5e9, 1e19, -1e19, np.nan, np.inf, -np.inf, 1e30, -1.5,
+                     255.9, 2147483648.0, 9.3e18], np.float32)
+    for t, name in ((3, "int8"), (2, "uint8"), (5, "int16"), (4, "uint16"), (12, "uint32"), (13, "uint64")):
+        for src in (np.float32, np.float64):
+            add(f"cast_{np.dtype(src).name}_to_{name}_out_of_range", [N("Cast", ["a"], ["y"], to=t)],
+                {"a": wide.astype(src)}, (t, [len(wide)]))
     _bfloat16_cases(add)
     _float8_cases(add)
     return c

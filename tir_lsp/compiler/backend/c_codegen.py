@@ -888,13 +888,18 @@ class _FunctionEmitter:
             self.data_memo[id(e)] = hit
         return hit
 
+    def computes_data(self, e: Expr) -> bool:
+        """Whether ``e`` computes a tensor value, whose integer arithmetic must wrap and whose
+        float-to-integer conversions must be defined as onnxruntime's are: it reads tensor
+        data and is not part of a buffer index. Loop and index arithmetic stays plain C
+        (signed overflow there would be a bug of its own, and gcc optimises it better when it
+        may assume none)."""
+        return not self.in_index and self.reads_data(e)
+
     def wraps(self, e: Expr) -> bool:
-        """Whether ``e`` (an int32 / int64 BinOp or Cast) computes a tensor value, whose
-        arithmetic must wrap as onnxruntime's does: it reads tensor data and is not part of a
-        buffer index. Loop and index arithmetic stays plain C (signed overflow there would be
-        a bug of its own, and gcc optimises it better when it may assume none)."""
+        """Whether ``e`` is int32 / int64 arithmetic on tensor values (computes_data)."""
         d = e.dtype.element_of()
-        return d.is_int and d.bits in (32, 64) and not self.in_index and self.reads_data(e)
+        return d.is_int and d.bits in (32, 64) and self.computes_data(e)
 
     def expr_BinOp(self, e: BinOp, lane: Lane) -> str:
         a, b = self.sub(e.a, lane), self.sub(e.b, lane)
@@ -969,10 +974,12 @@ class _FunctionEmitter:
             return self._round(target, f"((float)({value}))")
         if target.is_handle:
             return f"((void*)({value}))"
-        if e.value.dtype.is_float and self.wraps(e):
-            # A float out of int32 / int64 range (or NaN) is undefined in C; the helper gives
-            # the type's minimum, as x86's conversion does for onnxruntime's static_cast.
-            return f"tir_f64_to_i{target.bits}({value})"
+        if e.value.dtype.is_float and target.is_integer and target.bits in (8, 16, 32, 64) and self.computes_data(e):
+            # A float out of the integer's range (or NaN) is undefined in C; the helpers give
+            # what x86-64 code gives for onnxruntime's static_cast.
+            if target.bits in (32, 64):
+                return f"tir_f64_to_{'u' if target.is_uint else 'i'}{target.bits}({value})"
+            return f"(({storage_type(target)})tir_f64_to_i32({value}))"
         return f"(({compute_type(target)})({value}))"
 
     def expr_BufferLoad(self, e: BufferLoad, lane: Lane) -> str:

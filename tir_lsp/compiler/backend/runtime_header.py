@@ -145,14 +145,25 @@ static inline int64_t tir_div_i64(int64_t a, int64_t b) { return b == -1 ? (int6
 static inline int32_t tir_mod_i32(int32_t a, int32_t b) { return b == -1 ? 0 : a % b; }
 static inline int64_t tir_mod_i64(int64_t a, int64_t b) { return b == -1 ? 0 : a % b; }
 
-/* A float converted to int32 / int64, as x86's truncating conversion (cvttsd2si) does for
-   onnxruntime's static_cast: toward zero when in range, else (NaN, infinities, too large)
-   the type's minimum. In C an out-of-range conversion is undefined. */
+/* A float converted to an integer as the x86-64 code of onnxruntime's static_cast does (in C
+   an out-of-range conversion is undefined). int32 / int64: x86's truncating conversion
+   (cvttsd2si), toward zero when in range, else (NaN, infinities, too large) the type's
+   minimum. int8 / int16 / uint8 / uint16: the int32 conversion, narrowed (modulo 2^N: the
+   narrowing is implementation-defined in C, and modulo in gcc and clang). uint32 / uint64:
+   gcc's sequence, the signed conversion of x - 2^(N-1) with the top bit flipped from 2^(N-1)
+   up, of x below it. */
 static inline int32_t tir_f64_to_i32(double x) {
   return (x > -2147483649.0 && x < 2147483648.0) ? (int32_t)x : INT32_MIN;
 }
 static inline int64_t tir_f64_to_i64(double x) {
   return (x >= -9223372036854775808.0 && x < 9223372036854775808.0) ? (int64_t)x : INT64_MIN;
+}
+static inline uint32_t tir_f64_to_u32(double x) {
+  return x >= 2147483648.0 ? (uint32_t)tir_f64_to_i32(x - 2147483648.0) ^ 0x80000000u : (uint32_t)tir_f64_to_i32(x);
+}
+static inline uint64_t tir_f64_to_u64(double x) {
+  return x >= 9223372036854775808.0 ? (uint64_t)tir_f64_to_i64(x - 9223372036854775808.0) ^ (UINT64_C(1) << 63)
+                                    : (uint64_t)tir_f64_to_i64(x);
 }
 
 /* Bit reinterpretation between same-sized types. */
