@@ -249,6 +249,11 @@ def _float8_cases(add: Callable[..., None]) -> None:
                                       N("Cast", ["a"], ["fa"], to=1), N("Cast", ["b"], ["fb"], to=1), N("Add", ["fa", "fb"], ["y"])],
         {"i": _i32(0, 1, -3, 100, 1000, 70000, -70000, 57343, 61440),
          "h": np.array([0.1, 465, -500, np.inf, 1e-4, 3.5, -0.0, 240, np.nan], np.float16)}, (1, [9]), "onnx", opset=21)
+    # A Cast of a constant folds at import, saturating as the C would.
+    add("float8_folded_constant_casts", [N("Cast", ["c"], ["s"], to=17), N("Cast", ["c"], ["n"], to=19, saturate=0),
+                                         N("Cast", ["s"], ["fs"], to=1), N("Cast", ["n"], ["fn"], to=1),
+                                         N("Add", ["fs", "fn"], ["f"]), N("Add", ["a", "f"], ["y"])],
+        {"a": _r32(6)}, (1, [6]), "onnx", inits={"c": np.array([1000, -1e9, np.nan, 3.3, -465, 1e5], np.float32)}, opset=21)
     add("float8_weights", [N("Cast", ["w"], ["f"], to=1), N("Mul", ["a", "f"], ["y"])], {"a": _r32(2, 16)}, (1, [2, 16]),
         "onnx", inits={"w": _all_codes(17)[:32].reshape(2, 16)}, opset=21)
 

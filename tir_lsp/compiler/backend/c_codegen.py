@@ -11,7 +11,10 @@ those stores are GCC vector types in TIR_VB-byte pieces: gcc then keeps a regist
 registers (it spills the lane-loop form on AVX). Float ``T.max`` / ``T.min`` call the header's
 branch-free compare-mask helpers. Functions with ``tirx.noalias`` declare
 their buffer pointers ``restrict``, as TVM tells LLVM ``noalias``. float16 / bfloat16 live in
-memory as ``uint16_t`` and are computed in ``float``, rounded after every operation.
+memory as ``uint16_t`` (ONNX's float8 types as ``uint8_t``) and are computed in ``float``,
+rounded after every operation (bfloat16 and float8 at stores and casts). Tensor values of
+signed integers wrap on overflow, and float-to-integer conversions of them are defined, as
+onnxruntime computes on x86-64 (``_FunctionEmitter.computes_data``): C leaves both undefined.
 
 Packed functions come in two ABIs: our MakePackedAPI's C-runtime signature (``TVMValue``
 array + type codes) and the TVM FFI signature of TVM's own post-MakePackedAPI text
