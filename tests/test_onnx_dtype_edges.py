@@ -352,28 +352,6 @@ def test_the_cases_do_overflow() -> None:
         assert any(not info.min <= v <= info.max for v in exact)
 
 
-def test_bfloat16_reaches_the_header_graph_json_and_metadata() -> None:
-    from tir_lsp.compiler.executor.aot import build_aot
-    from tir_lsp.compiler.executor.build import compile_model
-    from tir_lsp.compiler.executor.c_interface import interface_header
-    from tir_lsp.compiler.executor.mlf import metadata
-    from tir_lsp.compiler.executor.options import resolve
-    from tir_lsp.compiler.frontend.onnx_import import import_onnx
-
-    model = CASES["bf16_matmul"][0]
-    p = build_aot(import_onnx(model), resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True},
-                                              model_name="b"))
-    h = interface_header(p)
-    assert "struct tvmgen_b_inputs {\n  uint16_t* a;  /* bfloat16 bits */\n};" in h
-    assert "#define TVMGEN_B_A_SIZE 768" in h  # 2 x 3 x 64 bfloat16
-    c = compile_model(model, resolve({"executor": "graph"}, model_name="g"))
-    # a, the weight b, the float32 scratch (b converted, the accumulator), the output.
-    dltype = c.program.json["attrs"]["dltype"][1]  # type: ignore[index]
-    assert dltype[:2] == ["bfloat16", "bfloat16"] and dltype[-1] == "bfloat16" and set(dltype[2:-1]) == {"float32"}
-    meta = metadata(c)
-    assert [(t["name"], t["dtype"], t["size_bytes"]) for t in meta["inputs"]] == [("a", "bfloat16", 768)]
-
-
 def test_linked_bfloat16_and_float8_weights(tmp_path: Path) -> None:
     """With link-params the bfloat16 and float8 weights are compiled in as their bits."""
     if not HAVE_GCC:
@@ -385,21 +363,33 @@ def test_linked_bfloat16_and_float8_weights(tmp_path: Path) -> None:
         np.testing.assert_array_equal(got[name]["y"].view(f"u{want.itemsize}"), want.view(f"u{want.itemsize}"))
 
 
-def test_float8_reaches_the_header_graph_json_and_dlpack_codes() -> None:
+@pytest.mark.parametrize(("name", "dtype", "ctype", "nbytes"), [("bf16_matmul", "bfloat16", "uint16_t", 768),
+                                                                ("float8_e5m2_transpose_reshape", "float8_e5m2", "uint8_t", 256)])
+def test_small_floats_reach_the_header_graph_json_and_metadata(name: str, dtype: str, ctype: str, nbytes: int) -> None:
     from tir_lsp.compiler.executor.aot import build_aot
     from tir_lsp.compiler.executor.build import compile_model
-    from tir_lsp.compiler.executor.c_interface import dl_dtype, interface_header
+    from tir_lsp.compiler.executor.c_interface import interface_header
+    from tir_lsp.compiler.executor.mlf import metadata
     from tir_lsp.compiler.executor.options import resolve
     from tir_lsp.compiler.frontend.onnx_import import import_onnx
 
-    model = CASES["float8_e5m2_transpose_reshape"][0]
+    model = CASES[name][0]
     p = build_aot(import_onnx(model), resolve({"executor": "aot", "interface-api": "c", "unpacked-api": True},
-                                              model_name="f"))
+                                              model_name="b"))
     h = interface_header(p)
-    assert "struct tvmgen_f_inputs {\n  uint8_t* a;  /* float8_e5m2 bits */\n};" in h
-    assert "#define TVMGEN_F_A_SIZE 256" in h
+    assert f"struct tvmgen_b_inputs {{\n  {ctype}* a;  /* {dtype} bits */\n}};" in h
+    assert f"#define TVMGEN_B_A_SIZE {nbytes}" in h
     c = compile_model(model, resolve({"executor": "graph"}, model_name="g"))
-    assert set(c.program.json["attrs"]["dltype"][1]) == {"float8_e5m2"}  # type: ignore[index]
-    # DLPack 1.1's type codes.
+    # The input, the weight, the output (bfloat16's MatMul has float32 scratch between).
+    dltype = c.program.json["attrs"]["dltype"][1]  # type: ignore[index]
+    assert dltype[:2] == [dtype, dtype] and dltype[-1] == dtype and set(dltype[2:-1]) <= {"float32"}
+    meta = metadata(c)
+    assert [(t["name"], t["dtype"], t["size_bytes"]) for t in meta["inputs"]] == [("a", dtype, nbytes)]
+
+
+def test_small_floats_dlpack_codes() -> None:
+    """DLPack 1.1's type codes (kDLBfloat, kDLFloat8_e4m3fn...)."""
+    from tir_lsp.compiler.executor.c_interface import dl_dtype
+
     assert [dl_dtype(d) for d in FLOAT8.values()] == ["{10, 8, 1}", "{11, 8, 1}", "{12, 8, 1}", "{13, 8, 1}"]
     assert dl_dtype("bfloat16") == "{4, 16, 1}"
