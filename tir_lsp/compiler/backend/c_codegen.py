@@ -1030,6 +1030,8 @@ class _FunctionEmitter:
         # A GNU statement expression keeps the binding local to the expression.
         name = self.declare(e.var)
         value = self.expr(e.value, None)
+        if self.reads_data(e.value):
+            self.data_vars.add(e.var)
         return f"({{ {compute_type(e.var.dtype)} {name} = {value}; ({self.sub(e.body, lane)}); }})"
 
     def expr_Call(self, e: Call, lane: Lane) -> str:
