@@ -971,6 +971,8 @@ class _FunctionEmitter:
         if target.is_bool:
             return f"({value} != 0)"
         kind = _half_kind(target)
+        if kind and kind.startswith("f8") and e.value.dtype.element_of().bits == 64 and e.value.dtype.is_float:
+            return f"tir_{kind}_round(tir_f64_to_f32_odd({value}))"  # one rounding, not two
         if kind and kind != "f16":
             return f"tir_{kind}_round((float)({value}))"
         if kind:

@@ -293,6 +293,17 @@ static inline uint8_t tir_f32_to_f8(float f, uint32_t m, uint32_t bias, int kind
   return (uint8_t)(sign | q);
 }
 
+/* A double as a float rounded to odd (toward zero, then the last bit set when inexact): a
+   float8 rounded to nearest even from it is the double's own nearest float8 (float has more
+   than two bits to spare), where rounding twice to nearest could land on a tie. */
+static inline float tir_f64_to_f32_odd(double x) {
+  float f = (float)x;
+  if ((double)f == x || f != f) return f;
+  uint32_t u = tir_f32_as_u32(f);
+  if (fabs((double)f) > fabs(x)) u -= 1u; /* one step toward zero */
+  return tir_u32_as_f32(u | 1u);
+}
+
 static inline float tir_f8e4m3fn_to_f32(uint8_t c) { return tir_f8_to_f32(c, 3u, 7u, 0); }
 static inline float tir_f8e4m3fnuz_to_f32(uint8_t c) { return tir_f8_to_f32(c, 3u, 8u, 1); }
 static inline float tir_f8e5m2_to_f32(uint8_t c) { return tir_f8_to_f32(c, 2u, 15u, 2); }

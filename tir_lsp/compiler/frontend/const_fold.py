@@ -100,7 +100,7 @@ def _cast(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
     if top is not None and x.dtype != np.bool_ and int_attr(attrs.get("saturate", 1), "saturate"):
         # saturate=1 clamps to the largest finite float8 (NaN stays NaN), as the C does;
         # numpy's conversion would make NaN (or an infinity) of what lies beyond it.
-        x = np.clip(x.astype(np.float32), -top, top)
+        x = np.clip(x.astype(np.float64 if x.dtype == np.float64 else np.float32), -top, top)
     return [x.astype(helper.tensor_dtype_to_np_dtype(to))]
 
 

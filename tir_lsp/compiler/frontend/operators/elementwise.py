@@ -277,11 +277,11 @@ def _cast(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
         # saturate=1 (ONNX's default): beyond the largest finite value, infinities included,
         # is that value (NaN stays NaN: both comparisons are false). The conversion itself
         # makes what still rounds beyond it NaN or an infinity (saturate=0).
-        top = FLOAT8_MAX[to]
-        hi, lo = lit(top, "float32"), lit(-top, "float32")
+        top, wide = FLOAT8_MAX[to], "float64" if x.dtype == "float64" else "float32"
+        hi, lo = lit(top, wide), lit(-top, wide)
 
         def saturated(idx: Index) -> Value:
-            v = x.load(idx) if x.dtype == "float32" else Value(ir.cast("float32", x.load(idx)))
+            v = x.load(idx) if x.dtype == wide else Value(ir.cast(wide, x.load(idx)))
             return Value(ir.cast(to, ir.if_then_else(v > hi, hi, ir.if_then_else(v < lo, lo, v))))
 
         return saturated
