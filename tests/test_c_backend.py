@@ -493,3 +493,31 @@ def test_arrays_passed_on_and_workspace_memory_are_64_byte_aligned(tmp_path: Pat
     assert cc.returncode == 0, cc.stderr
     ran = subprocess.run([str(tmp_path / "ws")], capture_output=True, text=True, timeout=60, check=False)
     assert ran.returncode == 0, ran.stderr
+
+
+WRAPPING = """
+@T.prim_func
+def wrapping(A: T.Buffer((8,), "int32"), I: T.Buffer((8,), "int32"), B: T.Buffer((8,), "int32"),
+             F: T.Buffer((8,), "float32"), C: T.Buffer((8,), "int64")):
+    for i in range(8):
+        B[i] = A[I[i] + 1 - 1] * A[i] + (0 - A[i * 1 + 0]) - A[i] // A[i]
+    for i in range(8):
+        x: T.int32 = A[i] + 1
+        C[i] = T.Cast("int64", x * x) + T.Cast("int64", F[i] + T.float32(1))
+"""
+
+
+def test_signed_tensor_arithmetic_wraps_and_index_arithmetic_stays_plain() -> None:
+    """int32 / int64 arithmetic on values read from buffers is done in the unsigned type of
+    its width (two's complement wrap-around, not undefined), and so is arithmetic on a value
+    stored in a local; the arithmetic of an index (here I[i] + 1 - 1, a gathered index) stays
+    plain C; a float converted to an integer goes through the defined helper."""
+    source = lower_c(WRAPPING)
+    assert "A[((I[i] + 1) - 1)]" in source
+    assert "((int32_t)((uint32_t)(A[((I[i] + 1) - 1)]) * (uint32_t)(A[i])))" in source
+    assert "(uint32_t)(0) - (uint32_t)(A[i])" in source
+    assert "((int32_t)tir_floordiv((int64_t)(A[i]), (int64_t)(A[i])))" in source  # INT_MIN // -1 defined there
+    assert "x[0] = ((int32_t)((uint32_t)(A[i_1]) + (uint32_t)(1)));" in source
+    assert "((int32_t)((uint32_t)(x[0]) * (uint32_t)(x[0])))" in source
+    assert "tir_f64_to_i64((F[i_1] + 1.0f))" in source
+    assert "for (int32_t i = 0; i < (8); ++i) {" in source  # loops: plain

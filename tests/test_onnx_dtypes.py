@@ -146,8 +146,8 @@ def _cases() -> dict[str, tuple[onnx.ModelProto, dict[str, np.ndarray]]]:
 def _nn_cases(add: Callable[..., None]) -> None:
     """Conv, Gemm, MatMul, pooling, ReduceMean and Pow on every dtype ONNX allows them.
     float16 accumulates in float32 and rounds once, as onnxruntime does (so long sums stay
-    within the float16 tolerance); integers accumulate in their own dtype (unsigned ones
-    wrap, as the uint32 case checks; a signed overflow is undefined in C and not tested)."""
+    within the float16 tolerance); integers accumulate in their own dtype and wrap (the
+    uint32 case here; signed overflow in test_onnx_dtype_edges)."""
     # Conv: float16 through the im2col + GEMM schedule and the depthwise loop nest (both
     # padded at the end only) and the plain loop nest, float64 through im2col and the plain
     # 1-D loop nest.
@@ -284,8 +284,8 @@ def test_every_unsupported_dtype_is_listed_in_one_report() -> None:
         import_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION))
     msgs = [d.message for d in exc.value.diagnostics]
     assert len(msgs) == 2
-    assert "node conv (Conv): input dtype int8 is not supported (supported: float16, float32, float64)" in msgs[0]
-    assert "node exp (Exp): input dtype int32 is not supported (supported: float16, float32, float64)" in msgs[1]
+    assert "node conv (Conv): input dtype int8 is not supported (supported: float16, float32, float64, bfloat16)" in msgs[0]
+    assert "node exp (Exp): input dtype int32 is not supported (supported: float16, float32, float64, bfloat16)" in msgs[1]
 
 
 def test_gather_index_dtype_is_checked() -> None:
@@ -346,4 +346,4 @@ def test_integer_gemm_needs_whole_alpha_and_pow_a_supported_base() -> None:
     msgs = [d.message for d in exc.value.diagnostics]
     assert len(msgs) == 2
     assert "node gemm (Gemm): attribute alpha: 0.5 is not a whole number, as int32 inputs need" in msgs[0]
-    assert "node pow (Pow): base dtype uint8 is not supported (supported: float16, float32, float64, int32, int64)" in msgs[1]
+    assert "node pow (Pow): base dtype uint8 is not supported (supported: float16, float32, float64, bfloat16, int32, int64)" in msgs[1]

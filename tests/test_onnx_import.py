@@ -128,7 +128,38 @@ def test_reshape_needs_a_constant_shape() -> None:
     g = helper.make_graph([helper.make_node("Reshape", ["x", "s"], ["y"], name="rs")], "g", [x, s], [y])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION)
     # The shape is a graph input here (int64, a dtype the importer reads): a dynamic shape.
-    assert _error(m) == "ONNX import: node rs (Reshape): input s must be a constant (dynamic shapes are not supported)"
+    assert _error(m) == ("ONNX import: node rs (Reshape): input s (its shape input) is computed at run time, so the "
+                         "output shape would be dynamic, which the static memory plan cannot hold: it must be a "
+                         "constant, an initializer, or computed from constants and initializers only (dynamic "
+                         "shapes are not supported)")
+
+
+def test_expand_to_a_run_time_shape_is_listed_with_the_other_errors(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Expand's output shape is its shape input's value: computed at run time (here from a
+    graph input), it cannot be planned. The report names the node and the model file, says
+    what the input must be, and lists the model's other unsupported node too; the node fed
+    by the failed Expand is not reported again, and an Expand to a constant shape imports."""
+    N = helper.make_node
+    g = helper.make_graph(
+        [N("Cast", ["n"], ["s"], to=TensorProto.INT64), N("Expand", ["x", "s"], ["e"], name="expand_dyn"),
+         N("Relu", ["e"], ["r"]), N("Expand", ["x", "c"], ["y2"], name="expand_ok"), N("Erf", ["x"], ["y3"], name="erf")],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3]),
+              helper.make_tensor_value_info("n", TensorProto.INT32, [2])],
+        [helper.make_tensor_value_info("r", TensorProto.FLOAT, None), helper.make_tensor_value_info("y2", TensorProto.FLOAT, [2, 3]),
+         helper.make_tensor_value_info("y3", TensorProto.FLOAT, [1, 3])],
+        [numpy_helper.from_array(np.array([2, 1], np.int64), "c")])
+    path = tmp_path / "dyn.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION), path)
+    assert tirc(["build", str(path), "-o", str(tmp_path / "out.tar")]) != 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0] == (f"{path}: error: ONNX import: node expand_dyn (Expand): input s (its shape input) is computed at "
+                        "run time, so the output shape would be dynamic, which the static memory plan cannot hold: it "
+                        "must be a constant, an initializer, or computed from constants and initializers only (dynamic "
+                        "shapes are not supported) [TIR203]")
+    assert lines[1].startswith(f"{path}: error: ONNX import: node erf (Erf): operator Erf is not supported")
+    assert not (tmp_path / "out.tar").exists()
 
 
 def test_constant_node_and_reshape_minus_one() -> None:

@@ -11,7 +11,10 @@ those stores are GCC vector types in TIR_VB-byte pieces: gcc then keeps a regist
 registers (it spills the lane-loop form on AVX). Float ``T.max`` / ``T.min`` call the header's
 branch-free compare-mask helpers. Functions with ``tirx.noalias`` declare
 their buffer pointers ``restrict``, as TVM tells LLVM ``noalias``. float16 / bfloat16 live in
-memory as ``uint16_t`` and are computed in ``float``, rounded after every operation.
+memory as ``uint16_t`` (ONNX's float8 types as ``uint8_t``) and are computed in ``float``,
+rounded after every operation (bfloat16 and float8 at stores and casts). Tensor values of
+signed integers wrap on overflow, and float-to-integer conversions of them are defined, as
+onnxruntime computes on x86-64 (``_FunctionEmitter.computes_data``): C leaves both undefined.
 
 Packed functions come in two ABIs: our MakePackedAPI's C-runtime signature (``TVMValue``
 array + type codes) and the TVM FFI signature of TVM's own post-MakePackedAPI text
@@ -126,6 +129,8 @@ def storage_type(dtype: DataType) -> str:
         return "double"
     if (d.code == "float" and d.bits == 16) or d.code == "bfloat":
         return "uint16_t"
+    if d.code in _FLOAT8:
+        return "uint8_t"
     raise _error(f"data type {dtype} has no C representation", None)
 
 
@@ -138,11 +143,18 @@ def compute_type(dtype: DataType) -> str:
 
 
 def _half_kind(d: DataType) -> str | None:
+    """The small float kind of ``d`` (stored as bits, computed in float): its name in the
+    runtime header's conversions (``tir_f32_to_<kind>``...), or None."""
     if d.code == "float" and d.bits == 16:
         return "f16"
     if d.code == "bfloat":
         return "bf16"
-    return None
+    return _FLOAT8.get(d.code)
+
+
+# ONNX's 8-bit floats (uint8_t in memory): TIR dtype code -> the runtime header's kind.
+_FLOAT8 = {"float8_e4m3fn": "f8e4m3fn", "float8_e4m3fnuz": "f8e4m3fnuz", "float8_e5m2": "f8e5m2",
+           "float8_e5m2fnuz": "f8e5m2fnuz"}
 
 
 # Printable ASCII other than '"' and '\\': characters a C string literal takes as they are.
@@ -196,6 +208,14 @@ def _int_literal(value: int, dtype: DataType) -> str:
 
 
 def _half_bits(value: float, kind: str) -> int:
+    if kind.startswith("f8"):
+        # numpy's ml_dtypes (a dependency of onnx, which makes float8 tensors) converts as
+        # the header does: to nearest even, out of range to NaN or an infinity.
+        import ml_dtypes
+        import numpy as np
+
+        code = next(c for c, k in _FLOAT8.items() if k == kind)
+        return int(np.array(value, dtype=getattr(ml_dtypes, code)).view(np.uint8))
     if kind == "f16":
         return int(struct.unpack("<H", struct.pack("<e", value))[0])
     bits = int(struct.unpack("<I", struct.pack("<f", value))[0])
@@ -300,6 +320,12 @@ class _FunctionEmitter:
         self.distinct: set[Var] = set()
         self.readonly: set[Var] = set()  # pointer params declared ``const``
         self.lane_name: str | None = None
+        # Signed integer arithmetic on tensor values (see ``wraps``): rendering inside a buffer
+        # index (``in_index``) stays plain C; scalar vars bound to a value that reads tensor
+        # data are data too (``data_vars``); ``data_memo`` caches ``reads_data`` by node id.
+        self.in_index = False
+        self.data_vars: set[Var] = set()
+        self.data_memo: dict[int, bool] = {}
 
     # ---- names and types -------------------------------------------------------------
     def declare(self, var: Var) -> str:
@@ -436,6 +462,8 @@ class _FunctionEmitter:
         value = self.expr(s.value, None)
         ctype = self.var_ctype(var)
         name = self.declare(var)
+        if self.reads_data(s.value):
+            self.data_vars.add(var)
         self.emit(f"{ctype} {name} = {value};")
         self.mark_unused(var, name)
 
@@ -565,7 +593,7 @@ class _FunctionEmitter:
             raise _error(f"constant {s.var.name} refers to metadata omitted from the text; print it with show_meta", s)
         kind = _half_kind(s.dtype)
         if kind is not None:
-            items = [f"0x{_half_bits(float(v), kind):04x}" for v in s.data]
+            items = [f"0x{_half_bits(float(v), kind):0{2 if kind.startswith('f8') else 4}x}" for v in s.data]
         elif s.dtype.is_float:
             items = [_float_literal(float(v), s.dtype) for v in s.data]
         else:
@@ -667,7 +695,7 @@ class _FunctionEmitter:
     def vector_store(self, s: BufferStore, total: int) -> None:
         """``for (c) *(vector*)&C[base + c * piece] = value(c);`` over the TIR_VB(total)-byte
         pieces of the stored vector."""
-        elem, lanes = s.buffer.dtype, s.value.dtype.lanes
+        elem, lanes = _vector_elem(s.buffer.dtype), s.value.dtype.lanes
         self.vector_types.add((elem, lanes))
         cv = self.chunk_var()
         size = elem.bits // 8
@@ -686,11 +714,11 @@ class _FunctionEmitter:
         """A piece of vector expression ``e`` (accepted by _vector_value_ok) as a vector value;
         ``offset`` is the piece's first lane."""
         if isinstance(e, BufferLoad):
-            utype = _vector_type_name(e.buffer.dtype, e.dtype.lanes, "u")
+            utype = _vector_type_name(_vector_elem(e.buffer.dtype), e.dtype.lanes, "u")
             return f"(*(const {utype}*)&{self.element(e.buffer, e.indices, offset, e)})"
         if isinstance(e, Broadcast):
             # s - {0} is s in every lane (also -0.0 and NaN); gcc folds the subtraction.
-            elem = e.dtype.element_of()
+            elem = _vector_elem(e.dtype.element_of())
             return f"(({compute_type(elem)})({self.expr(e.value, None)}) - ({_vector_type_name(elem, e.dtype.lanes, 'v')}){{0}})"
         assert isinstance(e, BinOp)
         return f"({self.vector_expr(e.a, offset)} {_VECTOR_OPS[e.op]} {self.vector_expr(e.b, offset)})"
@@ -807,7 +835,11 @@ class _FunctionEmitter:
         index = indices[0]
         if index.dtype.lanes > 1 and lane is None:
             raise _error(f"vector index into {buf.name} in a scalar context", node)
-        idx = self.expr(index, lane if index.dtype.lanes > 1 else None)
+        outer, self.in_index = self.in_index, True
+        try:
+            idx = self.expr(index, lane if index.dtype.lanes > 1 else None)
+        finally:
+            self.in_index = outer
         if buf.dtype.lanes > 1 and index.dtype.lanes == 1:
             # A buffer of vectors (TVM's ``T.alloc_local((4,), "float32x16")``): element i is
             # the scalars i * lanes .. i * lanes + lanes - 1 of the C array.
@@ -825,19 +857,11 @@ class _FunctionEmitter:
 
     def to_storage(self, dtype: DataType, value: str) -> str:
         kind = _half_kind(dtype.element_of())
-        if kind == "f16":
-            return f"tir_f32_to_f16({value})"
-        if kind == "bf16":
-            return f"tir_f32_to_bf16({value})"
-        return value
+        return f"tir_f32_to_{kind}({value})" if kind else value
 
     def from_storage(self, dtype: DataType, value: str) -> str:
         kind = _half_kind(dtype.element_of())
-        if kind == "f16":
-            return f"tir_f16_to_f32({value})"
-        if kind == "bf16":
-            return f"tir_bf16_to_f32({value})"
-        return value
+        return f"tir_{kind}_to_f32({value})" if kind else value
 
     # ---- expressions ----------------------------------------------------------------------
     def expr(self, e: Expr, lane: Lane) -> str:
@@ -885,11 +909,48 @@ class _FunctionEmitter:
             return f"(({storage_type(d)}){text})"
         return text
 
+    def reads_data(self, e: Expr) -> bool:
+        """Whether ``e`` reads tensor data: a buffer load, or a var bound to such a value."""
+        hit = self.data_memo.get(id(e))
+        if hit is None:
+            if isinstance(e, BufferLoad):
+                hit = True
+            elif isinstance(e, Var):
+                hit = e in self.data_vars
+            else:
+                hit = any(self.reads_data(c) for c in _sub_exprs(e))
+            self.data_memo[id(e)] = hit
+        return hit
+
+    def computes_data(self, e: Expr) -> bool:
+        """Whether ``e`` computes a tensor value, whose integer arithmetic must wrap and whose
+        float-to-integer conversions must be defined as onnxruntime's are: it reads tensor
+        data and is not part of a buffer index. Loop and index arithmetic stays plain C
+        (signed overflow there would be a bug of its own, and gcc optimises it better when it
+        may assume none)."""
+        return not self.in_index and self.reads_data(e)
+
+    def wraps(self, e: Expr) -> bool:
+        """Whether ``e`` is int32 / int64 arithmetic on tensor values (computes_data)."""
+        d = e.dtype.element_of()
+        return d.is_int and d.bits in (32, 64) and self.computes_data(e)
+
     def expr_BinOp(self, e: BinOp, lane: Lane) -> str:
         a, b = self.sub(e.a, lane), self.sub(e.b, lane)
         operand = e.a.dtype.element_of()
         op = e.op
         if op in _ARITH_C:
+            if self.wraps(e):
+                # Two's complement wrap-around, as onnxruntime computes: signed overflow is
+                # undefined in C, so the operation is done in the unsigned type of the same
+                # width (which wraps, and is never promoted to int: int is 32 bits on every
+                # target we support). Converting the out-of-range unsigned result back is
+                # implementation-defined in C99, and defined as modulo 2^N by gcc and clang.
+                u = f"uint{e.dtype.bits}_t"
+                return f"(({storage_type(e.dtype)})(({u})({a}) {_ARITH_C[op]} ({u})({b})))"
+            if op == "mul" and operand.is_uint and operand.bits == 16:
+                # uint16_t is promoted to int, where 65535 * 65535 overflows: multiply as uint32_t.
+                return self._round(e.dtype, f"((uint32_t)({a}) * {b})")
             return self._round(e.dtype, f"({a} {_ARITH_C[op]} {b})")
         if op in _COMPARE_C:
             return f"({a} {_COMPARE_C[op]} {b})"
@@ -915,6 +976,11 @@ class _FunctionEmitter:
             if op == "floormod":
                 return self._round(e.dtype, f"({a} - floor{suffix}({a} / {b}) * {b})")
         else:
+            if op in ("div", "truncmod") and self.wraps(e):
+                # INT_MIN / -1 overflows (undefined in C, a trap on x86): the helpers give
+                # INT_MIN and 0, as onnxruntime does.
+                name = "div" if op == "div" else "mod"
+                return f"tir_{name}_i{e.dtype.bits}({a}, {b})"
             if op == "div" or (op == "floordiv" and operand.is_uint):
                 return self._round(e.dtype, f"({a} / {b})")
             if op == "truncmod" or (op == "floormod" and operand.is_uint):
@@ -936,12 +1002,20 @@ class _FunctionEmitter:
         if target.is_bool:
             return f"({value} != 0)"
         kind = _half_kind(target)
-        if kind == "bf16":
-            return f"tir_bf16_round((float)({value}))"
+        if kind and kind.startswith("f8") and e.value.dtype.element_of().bits == 64 and e.value.dtype.is_float:
+            return f"tir_{kind}_round(tir_f64_to_f32_odd({value}))"  # one rounding, not two
+        if kind and kind != "f16":
+            return f"tir_{kind}_round((float)({value}))"
         if kind:
             return self._round(target, f"((float)({value}))")
         if target.is_handle:
             return f"((void*)({value}))"
+        if e.value.dtype.is_float and target.is_integer and target.bits in (8, 16, 32, 64) and self.computes_data(e):
+            # A float out of the integer's range (or NaN) is undefined in C; the helpers give
+            # what x86-64 code gives for onnxruntime's static_cast.
+            if target.bits in (32, 64):
+                return f"tir_f64_to_{'u' if target.is_uint else 'i'}{target.bits}({value})"
+            return f"(({storage_type(target)})tir_f64_to_i32({value}))"
         return f"(({compute_type(target)})({value}))"
 
     def expr_BufferLoad(self, e: BufferLoad, lane: Lane) -> str:
@@ -989,6 +1063,8 @@ class _FunctionEmitter:
         # A GNU statement expression keeps the binding local to the expression.
         name = self.declare(e.var)
         value = self.expr(e.value, None)
+        if self.reads_data(e.value):
+            self.data_vars.add(e.var)
         return f"({{ {compute_type(e.var.dtype)} {name} = {value}; ({self.sub(e.body, lane)}); }})"
 
     def expr_Call(self, e: Call, lane: Lane) -> str:
@@ -1188,6 +1264,13 @@ _VECTOR_MAX_BYTES = 256
 _VECTOR_OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 
 
+def _vector_elem(elem: DataType) -> DataType:
+    """The element type the vector branch computes ``elem`` in: signed integers as the
+    unsigned type of their width, so that the arithmetic wraps as the scalar form does
+    (expr_BinOp) instead of overflowing; the bits stored are the same."""
+    return DataType("uint", elem.bits, 1) if elem.is_int else elem
+
+
 def _vector_type_name(elem: DataType, lanes: int, kind: str) -> str:
     """``tir_vf32x16`` (kind "v", a vector of TIR_VB(64) bytes) or ``tir_uf32x16`` (kind "u",
     the same vector aligned as one element and may_alias, for loads and stores)."""
@@ -1230,6 +1313,27 @@ def _vector_value_ok(e: Expr, elem: DataType, lanes: int) -> bool:
             return False
         return _vector_value_ok(e.a, elem, lanes) and _vector_value_ok(e.b, elem, lanes)
     return False
+
+
+def _sub_exprs(e: Expr) -> tuple[Expr, ...]:
+    """The operand expressions of ``e`` (none for leaves)."""
+    if isinstance(e, BinOp):
+        return (e.a, e.b)
+    if isinstance(e, (Cast, Broadcast)):
+        return (e.value,)
+    if isinstance(e, Not):
+        return (e.a,)
+    if isinstance(e, Select):
+        return (e.condition, e.true_value, e.false_value)
+    if isinstance(e, Let):
+        return (e.value, e.body)
+    if isinstance(e, Call):
+        return tuple(e.args)
+    if isinstance(e, Ramp):
+        return (e.base, e.stride)
+    if isinstance(e, Shuffle):
+        return tuple(e.vectors)
+    return ()
 
 
 def _check_ir_arity(info: BuiltinInfo, e: Call) -> None:

@@ -2,7 +2,7 @@
 
 DLPack's tensor structs, TVM's 8-byte ``TVMValue`` and packed signature, the 16-byte
 ``TVMFFIAny`` of TVM's FFI packed ABI (layout and type indices as in tvm_ffi's c_api.h), the
-last-error slot, workspace allocation over malloc/free, float16 / bfloat16 conversions, and the
+last-error slot, workspace allocation over malloc/free, float16 / bfloat16 / float8 conversions, and the
 switch of the vector-extension branch (``TIR_VEC_BYTES``). Every
 function is ``static inline`` (no unused-function warnings, no link-time symbols) except the
 error buffer, a weak symbol so that all translation units share one.
@@ -133,14 +133,48 @@ static inline int TVMBackendFreeWorkspace(int device_type, int device_id, void* 
 #define TIR_VB(n) ((n) < TIR_VEC_BYTES ? (n) : TIR_VEC_BYTES)
 #endif
 
-/* Floor division and modulo (TIR's // and % on signed integers). */
+/* Floor division and modulo (TIR's // and % on signed integers). A divisor of -1 is taken
+   apart: INT64_MIN / -1 overflows (undefined in C, a trap on x86); the quotient wraps to
+   INT64_MIN and the remainder is 0. */
 static inline int64_t tir_floordiv(int64_t a, int64_t b) {
+  if (b == -1) return (int64_t)(0u - (uint64_t)a);
   int64_t q = a / b, r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
 }
 static inline int64_t tir_floormod(int64_t a, int64_t b) {
+  if (b == -1) return 0;
   int64_t r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+
+/* Truncating division and remainder of tensor values, as onnxruntime: INT_MIN / -1 wraps to
+   INT_MIN, INT_MIN % -1 is 0 (both undefined in C). A negated INT_MIN is computed unsigned;
+   converting it back to the signed type is implementation-defined in C99 and defined as
+   modulo 2^N by gcc and clang. Division by zero stays undefined (onnxruntime traps too). */
+static inline int32_t tir_div_i32(int32_t a, int32_t b) { return b == -1 ? (int32_t)(0u - (uint32_t)a) : a / b; }
+static inline int64_t tir_div_i64(int64_t a, int64_t b) { return b == -1 ? (int64_t)(0u - (uint64_t)a) : a / b; }
+static inline int32_t tir_mod_i32(int32_t a, int32_t b) { return b == -1 ? 0 : a % b; }
+static inline int64_t tir_mod_i64(int64_t a, int64_t b) { return b == -1 ? 0 : a % b; }
+
+/* A float converted to an integer as the x86-64 code of onnxruntime's static_cast does (in C
+   an out-of-range conversion is undefined). int32 / int64: x86's truncating conversion
+   (cvttsd2si), toward zero when in range, else (NaN, infinities, too large) the type's
+   minimum. int8 / int16 / uint8 / uint16: the int32 conversion, narrowed (modulo 2^N: the
+   narrowing is implementation-defined in C, and modulo in gcc and clang). uint32 / uint64:
+   gcc's sequence, the signed conversion of x - 2^(N-1) with the top bit flipped from 2^(N-1)
+   up, of x below it. */
+static inline int32_t tir_f64_to_i32(double x) {
+  return (x > -2147483649.0 && x < 2147483648.0) ? (int32_t)x : INT32_MIN;
+}
+static inline int64_t tir_f64_to_i64(double x) {
+  return (x >= -9223372036854775808.0 && x < 9223372036854775808.0) ? (int64_t)x : INT64_MIN;
+}
+static inline uint32_t tir_f64_to_u32(double x) {
+  return x >= 2147483648.0 ? (uint32_t)tir_f64_to_i32(x - 2147483648.0) ^ 0x80000000u : (uint32_t)tir_f64_to_i32(x);
+}
+static inline uint64_t tir_f64_to_u64(double x) {
+  return x >= 9223372036854775808.0 ? (uint64_t)tir_f64_to_i64(x - 9223372036854775808.0) ^ (UINT64_C(1) << 63)
+                                    : (uint64_t)tir_f64_to_i64(x);
 }
 
 /* Bit reinterpretation between same-sized types. */
@@ -218,6 +252,81 @@ static inline uint16_t tir_f32_to_bf16(float f) {
 /* Round a float to the nearest float16 / bfloat16 value (each 16-bit float op rounds). */
 static inline float tir_f16_round(float f) { return tir_f16_to_f32(tir_f32_to_f16(f)); }
 static inline float tir_bf16_round(float f) { return tir_bf16_to_f32(tir_f32_to_bf16(f)); }
+
+/* The 8-bit floats of ONNX (FLOAT8E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ), stored as uint8_t and
+   computed in float. m: mantissa bits; bias: exponent bias; kind 0 (fn): no infinities, NaN
+   is s.1111.111; kind 1 (fnuz): no infinities, no -0, NaN is 0x80; kind 2 (IEEE-like e5m2):
+   infinities s.11111.00, NaN s.11111.10. A float converts rounding to nearest even; one that
+   rounds beyond the largest finite value (or an infinity) becomes NaN (fn, fnuz) or an
+   infinity (e5m2): ONNX's saturate=0. saturate=1 clamps before converting (the Cast
+   operator's rule). An e5m2 NaN's two payload bits ride in the float's top mantissa bits, so
+   that a copy keeps them (a float NaN of no payload there becomes s.11111.10).
+   The constant arguments fold away once inlined. */
+static inline float tir_f8_to_f32(uint8_t c, uint32_t m, uint32_t bias, int kind) {
+  uint32_t sign = (uint32_t)(c & 0x80u) << 24, mag = c & 0x7fu;
+  uint32_t e = mag >> m, man = mag & ((1u << m) - 1u);
+  if ((kind == 1 && c == 0x80u) || (kind == 0 && mag == 0x7fu)) return tir_u32_as_f32(sign | 0x7fc00000u);
+  if (kind == 2 && e == 0x1fu) return tir_u32_as_f32(sign | 0x7f800000u | (man << 21));
+  if (e == 0) {
+    float v = (float)man * tir_u32_as_f32((128u - bias - m) << 23); /* man * 2^(1 - bias - m) */
+    return sign ? -v : v;
+  }
+  return tir_u32_as_f32(sign | ((e + 127u - bias) << 23) | (man << (23u - m)));
+}
+
+static inline uint8_t tir_f32_to_f8(float f, uint32_t m, uint32_t bias, int kind) {
+  uint32_t x = tir_f32_as_u32(f);
+  uint32_t sign = (x >> 24) & 0x80u, exp = (x >> 23) & 0xffu, man = x & 0x7fffffu, q;
+  uint32_t payload = (man >> 21) ? (man >> 21) : 2u;
+  uint32_t nan = kind == 0 ? (sign | 0x7fu) : kind == 1 ? 0x80u : (sign | 0x7cu | payload);
+  uint32_t top = kind == 0 ? 0x7eu : kind == 1 ? 0x7fu : 0x7bu; /* the largest finite value */
+  uint32_t over = kind == 2 ? (sign | 0x7cu) : nan;
+  if (exp == 0xffu) return (uint8_t)(man ? nan : over);
+  int32_t e = (int32_t)exp - 127 + (int32_t)bias; /* the float8 biased exponent */
+  if (exp == 0) {
+    q = 0; /* zero or a float32 subnormal: far below the smallest float8 */
+  } else if (e >= 1) {
+    uint32_t shift = 23u - m, rest = man & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+    q = ((uint32_t)e << m) | (man >> shift);
+    if (rest > half || (rest == half && (q & 1u))) q++;
+  } else {
+    uint32_t shift = 23u - m + (uint32_t)(1 - e), full = man | 0x800000u;
+    if (shift > 24u) {
+      q = 0; /* below half the smallest subnormal */
+    } else {
+      uint32_t rest = full & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+      q = full >> shift;
+      if (rest > half || (rest == half && (q & 1u))) q++;
+    }
+  }
+  if (q > top) return (uint8_t)over;
+  if (q == 0 && kind == 1) return 0; /* fnuz has no -0 */
+  return (uint8_t)(sign | q);
+}
+
+/* A double as a float rounded to odd (toward zero, then the last bit set when inexact): a
+   float8 rounded to nearest even from it is the double's own nearest float8 (float has more
+   than two bits to spare), where rounding twice to nearest could land on a tie. */
+static inline float tir_f64_to_f32_odd(double x) {
+  float f = (float)x;
+  if ((double)f == x || f != f) return f;
+  uint32_t u = tir_f32_as_u32(f);
+  if (fabs((double)f) > fabs(x)) u -= 1u; /* one step toward zero */
+  return tir_u32_as_f32(u | 1u);
+}
+
+static inline float tir_f8e4m3fn_to_f32(uint8_t c) { return tir_f8_to_f32(c, 3u, 7u, 0); }
+static inline float tir_f8e4m3fnuz_to_f32(uint8_t c) { return tir_f8_to_f32(c, 3u, 8u, 1); }
+static inline float tir_f8e5m2_to_f32(uint8_t c) { return tir_f8_to_f32(c, 2u, 15u, 2); }
+static inline float tir_f8e5m2fnuz_to_f32(uint8_t c) { return tir_f8_to_f32(c, 2u, 16u, 1); }
+static inline uint8_t tir_f32_to_f8e4m3fn(float f) { return tir_f32_to_f8(f, 3u, 7u, 0); }
+static inline uint8_t tir_f32_to_f8e4m3fnuz(float f) { return tir_f32_to_f8(f, 3u, 8u, 1); }
+static inline uint8_t tir_f32_to_f8e5m2(float f) { return tir_f32_to_f8(f, 2u, 15u, 2); }
+static inline uint8_t tir_f32_to_f8e5m2fnuz(float f) { return tir_f32_to_f8(f, 2u, 16u, 1); }
+static inline float tir_f8e4m3fn_round(float f) { return tir_f8e4m3fn_to_f32(tir_f32_to_f8e4m3fn(f)); }
+static inline float tir_f8e4m3fnuz_round(float f) { return tir_f8e4m3fnuz_to_f32(tir_f32_to_f8e4m3fnuz(f)); }
+static inline float tir_f8e5m2_round(float f) { return tir_f8e5m2_to_f32(tir_f32_to_f8e5m2(f)); }
+static inline float tir_f8e5m2fnuz_round(float f) { return tir_f8e5m2fnuz_to_f32(tir_f32_to_f8e5m2fnuz(f)); }
 
 #ifdef __cplusplus
 }

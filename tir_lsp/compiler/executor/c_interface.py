@@ -36,7 +36,7 @@ from tir_lsp.compiler.executor.aot import AotProgram
 from tir_lsp.compiler.executor.c_bytes import literal_pieces, literal_size
 from tir_lsp.compiler.executor.options import ExecutorOptions
 from tir_lsp.compiler.executor.streamed import StreamedFile
-from tir_lsp.compiler.frontend.graph import Graph, numpy_dtype
+from tir_lsp.compiler.frontend.graph import FLOAT8S, Graph, numpy_dtype
 from tir_lsp.compiler.ir.buffer import DEFAULT_DATA_ALIGNMENT
 from tir_lsp.compiler.ir.dtype import parse_dtype
 
@@ -57,7 +57,8 @@ def c_type(dtype: str) -> str:
 def dl_dtype(dtype: str) -> str:
     """``dtype`` as a DLDataType initializer (code, bits, lanes); bool is kDLBool, 8 bits."""
     d = parse_dtype(dtype)
-    code = {"int": 0, "uint": 1, "float": 2, "bfloat": 4, "bool": 6}[d.code]
+    code = {"int": 0, "uint": 1, "float": 2, "bfloat": 4, "bool": 6, "float8_e4m3fn": 10, "float8_e4m3fnuz": 11,
+            "float8_e5m2": 12, "float8_e5m2fnuz": 13}[d.code]  # DLPack 1.1's codes
     return f"{{{code}, {8 if d.is_bool else d.bits}, 1}}"
 
 
@@ -88,7 +89,7 @@ def interface_header(p: AotProgram) -> str:
         structs.append(f"struct tvmgen_{m}_{kind} {{")
         for t, c in names.items():
             info = p.graph.tensors[t]
-            note = "  /* float16 bits */" if info.dtype == "float16" else ""
+            note = f"  /* {info.dtype} bits */" if info.dtype in ("float16", "bfloat16", *FLOAT8S) else ""
             structs.append(f"  {c_type(info.dtype)}* {c};{note}")
         structs.append("};")
         structs.append("")

@@ -92,7 +92,16 @@ def _slice(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
 def _cast(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:
     from onnx import helper
 
-    return [ins[0].astype(helper.tensor_dtype_to_np_dtype(int_attr(attrs["to"], "to")))]
+    from tir_lsp.compiler.frontend.graph import FLOAT8_MAX, ONNX_DTYPES
+
+    to = int_attr(attrs["to"], "to")
+    x = ins[0]
+    top = FLOAT8_MAX.get(ONNX_DTYPES.get(to, ""))
+    if top is not None and x.dtype != np.bool_ and int_attr(attrs.get("saturate", 1), "saturate"):
+        # saturate=1 clamps to the largest finite float8 (NaN stays NaN), as the C does;
+        # numpy's conversion would make NaN (or an infinity) of what lies beyond it.
+        x = np.clip(x.astype(np.float64 if x.dtype == np.float64 else np.float32), -top, top)
+    return [x.astype(helper.tensor_dtype_to_np_dtype(to))]
 
 
 def _range(ins: list[np.ndarray], attrs: dict[str, object]) -> list[np.ndarray]:

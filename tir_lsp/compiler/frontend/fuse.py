@@ -20,6 +20,7 @@ from tir_lsp.compiler.frontend.operators import ELEMENTWISE, OPERATORS
 from tir_lsp.compiler.frontend.operators.base import Expr, Operand, StageWriter, at, buffer_operand
 from tir_lsp.compiler.ir import construct as ir
 from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.construct import Value
 from tir_lsp.compiler.ir.function import PrimFunc
 from tir_lsp.compiler.ir.visitor import IRMutator
 
@@ -134,7 +135,10 @@ def _function(graph: Graph, g: FusedOp, scratch_params: bool = False) -> PrimFun
                 w.taken.add(params[name].name)
             operands.append(buffer_operand(params[name]))
         out_shape = graph.tensors[node.outputs[0]].shape
-        chain = (node.outputs[0], op.compute(w, node, operands, out_shape))
+        expr = op.compute(w, node, operands, out_shape)
+        if graph.tensors[node.outputs[0]].dtype == "bfloat16" and node is not g.nodes[-1]:
+            expr = _bf16_rounded(expr)
+        chain = (node.outputs[0], expr)
     assert chain is not None
     last_op = OPERATORS[g.nodes[-1].op_type].tvm_name.removeprefix("nn_")
     out_shape = graph.tensors[g.output].shape
@@ -153,6 +157,14 @@ def _function(graph: Graph, g: FusedOp, scratch_params: bool = False) -> PrimFun
     # The output stays the last parameter (as TVM's fused functions have it).
     return ir.prim_func(g.name, [*params.values(), *w.scratch, out], ir.root_block(body, w.allocs),
                         {"global_symbol": g.name, "tirx.noalias": True}, s_tir=True)
+
+
+def _bf16_rounded(expr: Expr) -> Expr:
+    """``expr`` rounded to bfloat16 where the next operator of a fused chain reads it. The C
+    backend keeps bfloat16 arithmetic in float until a store or a cast (TVM's semantics), but
+    each ONNX operator's output is a bfloat16 tensor, rounded (as onnxruntime and numpy's
+    ml_dtypes compute): the cast through float32 makes that rounding explicit in the TIR."""
+    return lambda idx: Value(ir.cast("bfloat16", ir.cast("float32", expr(idx))))
 
 
 class _ReplaceBuffer(IRMutator):  # type: ignore[misc, unused-ignore]  # Any when imports are skipped

@@ -279,7 +279,11 @@ class _Importer:
                 shapes.append(tuple(int(d) for d in np.asarray(self.constants[name]).shape))
         for pos in op.const_inputs:
             if pos < len(node.inputs) and node.inputs[pos] and pos not in const_in:
-                raise OpError(f"input {node.inputs[pos]} must be a constant (dynamic shapes are not supported)")
+                role = _input_role(node.op_type, self.opset, pos)
+                raise OpError(f"input {node.inputs[pos]}{role} is computed at run time, so the output shape would be "
+                              "dynamic, which the static memory plan cannot hold: it must be a constant, an "
+                              "initializer, or computed from constants and initializers only (dynamic shapes are "
+                              "not supported)")
         dtypes = [self.tensors[name].dtype if name and pos not in op.const_inputs else None
                   for pos, name in enumerate(node.inputs)]
         out_dtype = (op.dtypes or float32_only)(node, dtypes)
@@ -288,6 +292,18 @@ class _Importer:
             raise OpError(f"computes an empty tensor of shape {out_shape}; not supported")
         self.tensors[node.outputs[0]] = TensorInfo(node.outputs[0], out_shape, out_dtype)
         self.nodes.append(node)
+
+
+def _input_role(op_type: str, opset: int, pos: int) -> str:
+    """`` (its <name> input)`` from the operator's ONNX schema (``shape``, ``repeats``), or
+    nothing when the schema does not say."""
+    import onnx.defs
+
+    try:
+        inputs = onnx.defs.get_schema(op_type, opset).inputs
+    except onnx.defs.SchemaError:
+        return ""
+    return f" (its {inputs[pos].name} input)" if pos < len(inputs) else ""
 
 
 def import_onnx(source: str | Path | Any) -> Graph:

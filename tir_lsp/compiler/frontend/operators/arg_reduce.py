@@ -17,6 +17,7 @@ from tir_lsp.compiler.frontend.operators.base import (
     Operand,
     OpError,
     StageWriter,
+    accum_dtype,
     as_int,
     at,
     index_zero,
@@ -57,7 +58,7 @@ def _arg(kind: str) -> object:
         keep = [i for i in range(rank) if i != axis]
         red_shape = tuple(x.shape[i] for i in keep) or (1,)
         dim = x.shape[axis]
-        dt = "float32" if x.dtype == "float16" else x.dtype
+        dt = accum_dtype(x.dtype)
         nk = len(keep)
 
         def full(v: Index) -> Index:

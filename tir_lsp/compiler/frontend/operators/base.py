@@ -17,7 +17,7 @@ from typing import SupportsInt, TypeAlias, cast
 
 import numpy as np
 
-from tir_lsp.compiler.frontend.graph import FLOATS, OpNode
+from tir_lsp.compiler.frontend.graph import FLOAT8S, FLOATS, HALF_FLOATS, OpNode, numpy_dtype
 from tir_lsp.compiler.ir import construct as ir
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.construct import ExprLike, Value
@@ -65,6 +65,7 @@ class OpError(Exception):
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
+_BF16_MAX = 3.3895313892515355e38  # (2 - 2**-7) * 2**127
 
 
 def f32(value: float) -> Value:
@@ -83,9 +84,11 @@ def lit(value: float, dtype: str) -> Value:
         return f32(float(value))
     if dtype == "bool":
         return Value(IntImm(BOOL_T, int(bool(value))))
+    if dtype in FLOAT8S:  # a value it holds (rounded; NaN when out of range)
+        return Value(FloatImm(ir.dtype(dtype), float(np.asarray(value, dtype=numpy_dtype(dtype)))))
     if dtype in FLOATS:
-        v = float(np.asarray(value, dtype=dtype))
-        big = float(np.finfo(dtype).max)
+        v = float(np.asarray(value, dtype=numpy_dtype(dtype)))
+        big = _BF16_MAX if dtype == "bfloat16" else float(np.finfo(dtype).max)  # numpy has no bfloat16 finfo
         v = big if v == float("inf") else -big if v == float("-inf") else v
         return Value(FloatImm(ir.dtype(dtype), v))
     info = np.iinfo(dtype)
@@ -108,9 +111,10 @@ class Operand:
 
 
 def accum_dtype(dtype: str) -> str:
-    """The dtype a reduction over ``dtype`` accumulates in: float16 in float32 (rounded once,
-    at the end, as onnxruntime computes it), every other dtype in its own (integers wrap)."""
-    return "float32" if dtype == "float16" else dtype
+    """The dtype a reduction over ``dtype`` accumulates in: float16 and bfloat16 in float32
+    (rounded once, at the end, as onnxruntime computes it), every other dtype in its own
+    (integers wrap)."""
+    return "float32" if dtype in HALF_FLOATS else dtype
 
 
 def lowest(dtype: str) -> Value:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tir_lsp.compiler.frontend.graph import FLOATS, INTS, NUMBERS, ONNX_DTYPES, OpNode
+from tir_lsp.compiler.frontend.graph import FLOAT8_MAX, FLOAT8S, FLOATS, INTS, NUMBERS, ONNX_DTYPES, OpNode
 from tir_lsp.compiler.frontend.operators.base import (
     ELEMENTWISE,
     Compute,
@@ -34,6 +34,8 @@ from tir_lsp.compiler.ir.construct import Value
 
 SIGNED = FLOATS + tuple(d for d in INTS if not d.startswith("u"))
 ANY = NUMBERS + ("bool",)
+# What Cast and Identity take: any dtype, the 8-bit floats included.
+CASTABLE = ANY + FLOAT8S
 
 
 def _axis_shape(node: OpNode, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -254,21 +256,35 @@ def _bn(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, 
 def _cast_to(node: OpNode, dtypes: list[str | None]) -> str:
     """Cast's output dtype: attribute ``to``; CastLike's: its second input's."""
     if node.op_type == "CastLike":
-        return same_dtype(ANY)(node, dtypes[1:2])
+        same_dtype(CASTABLE)(node, dtypes[:1])
+        return same_dtype(CASTABLE)(node, dtypes[1:2])
     to = int(node.attrs.get("to") or 0)  # type: ignore[call-overload]
     if to not in ONNX_DTYPES:
         raise OpError(f"to={to} is not a supported element type (supported: {', '.join(ONNX_DTYPES.values())})", "to")
-    same_dtype(ANY)(node, dtypes[:1])
+    same_dtype(CASTABLE)(node, dtypes[:1])
     return ONNX_DTYPES[to]
 
 
 def _cast(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     """C's conversion: float to integer truncates toward zero (as onnxruntime's static_cast;
-    out-of-range values are undefined in ONNX and C alike), anything to bool is ``!= 0``."""
+    out-of-range values are undefined in ONNX; the C backend makes an out-of-range int32 /
+    int64 the type's minimum, as x86 does), anything to bool is ``!= 0``."""
     to = ins[1].dtype if node.op_type == "CastLike" else ONNX_DTYPES[int(node.attrs["to"])]  # type: ignore[call-overload]
     x = ins[0]
     if to == x.dtype:
         return x.load
+    if to in FLOAT8S and x.dtype != "bool" and node.attrs.get("saturate", 1):
+        # saturate=1 (ONNX's default): beyond the largest finite value, infinities included,
+        # is that value (NaN stays NaN: both comparisons are false). The conversion itself
+        # makes what still rounds beyond it NaN or an infinity (saturate=0).
+        top, wide = FLOAT8_MAX[to], "float64" if x.dtype == "float64" else "float32"
+        hi, lo = lit(top, wide), lit(-top, wide)
+
+        def saturated(idx: Index) -> Value:
+            v = x.load(idx) if x.dtype == wide else Value(ir.cast(wide, x.load(idx)))
+            return Value(ir.cast(to, ir.if_then_else(v > hi, hi, ir.if_then_else(v < lo, lo, v))))
+
+        return saturated
     return lambda idx: Value(ir.cast(to, x.load(idx)))
 
 
@@ -352,8 +368,9 @@ def _pow_dtype(node: OpNode, dtypes: list[str | None]) -> str:
 
 def _pow(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
     """A float to a power of its own dtype is ``T.pow``; any other pair is computed in
-    float64 and converted to the base's dtype (integers truncated), as onnxruntime's
-    ``std::pow`` does."""
+    float64 and converted to the base's dtype (integers truncated; out of range, infinite or
+    NaN: the type's minimum, which the C backend's conversion gives as x86 does), as
+    onnxruntime's ``std::pow`` and ``static_cast`` do."""
     a, b = ins
     if a.dtype == b.dtype and a.dtype in FLOATS:
         return _binary("pow")(w, node, ins, out_shape)
@@ -434,7 +451,7 @@ OPS = [
     _op("HardSigmoid", "hard_sigmoid", {"alpha": 0.2, "beta": 0.5, **_UNARY_OLD}, 1, 1, _unary_shape,
         _unary(lambda x, zero, one, c: ir.min_of(ir.max_of(x * c["alpha"] + c["beta"], zero), one)), _FLOAT_RULE),
     _op("PRelu", "nn_prelu", _UNARY_OLD, 2, 2, _prelu_shape, _prelu, _FLOAT_RULE),
-    _op("Identity", "copy", {}, 1, 1, _unary_shape, _unary(lambda x, zero, one, c: x), same_dtype(ANY)),
+    _op("Identity", "copy", {}, 1, 1, _unary_shape, _unary(lambda x, zero, one, c: x), same_dtype(CASTABLE)),
     OpDef("BatchNormalization", "nn_batch_norm", ELEMENTWISE,
           {"epsilon": 1e-5, "momentum": 0.9, "training_mode": 0, "is_test": 1, "spatial": 1, **_UNARY_OLD}, 5, 5,
           _bn_shape, _bn, fold=_bn_fold),

@@ -647,8 +647,8 @@ def _reduce(kind: str) -> object:
         axes = _reduce_axes(node, rank, {})
         keep = [i for i in range(rank) if i not in axes]
         red_shape = tuple(x.shape[i] for i in keep) or (1,)
-        # Integers and float64 accumulate in their own dtype, float16 in float32 (as onnxruntime).
-        dt = "float32" if x.dtype == "float16" else x.dtype
+        # Integers and float64 accumulate in their own dtype, 16-bit floats in float32 (as onnxruntime).
+        dt = accum_dtype(x.dtype)
         acc = w.alloc({"max": "x_red_max", "min": "x_red_min"}.get(kind, "x_red"), red_shape, dt)
         order = keep + axes
         nk = len(keep)

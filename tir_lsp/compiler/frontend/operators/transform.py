@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tir_lsp.compiler.frontend.graph import NUMBERS, OpNode
+from tir_lsp.compiler.frontend.graph import FLOAT8S, NUMBERS, OpNode
 from tir_lsp.compiler.frontend.operators.base import (
     INJECTIVE,
     Expr,
@@ -24,7 +24,7 @@ from tir_lsp.compiler.frontend.operators.base import (
 from tir_lsp.compiler.ir import construct as ir
 from tir_lsp.compiler.ir.construct import Value
 
-_ANY = same_dtype((*NUMBERS, "bool"))
+_ANY = same_dtype((*NUMBERS, "bool", *FLOAT8S))
 
 
 def _strides(shape: tuple[int, ...]) -> list[int]:
