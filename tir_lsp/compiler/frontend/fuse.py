@@ -15,6 +15,7 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
+from tir_lsp.compiler.frontend.epilogue import fuse_epilogue
 from tir_lsp.compiler.frontend.graph import Graph, OpNode
 from tir_lsp.compiler.frontend.operators import ELEMENTWISE, OPERATORS
 from tir_lsp.compiler.frontend.operators.base import Expr, Operand, StageWriter, at, buffer_operand
@@ -140,10 +141,15 @@ def _function(graph: Graph, g: FusedOp, scratch_params: bool = False) -> PrimFun
     out_shape = graph.tensors[g.output].shape
     out_dtype = graph.tensors[g.output].dtype
     out = ir.buffer(w.fresh(f"T_{last_op}"), out_shape, out_dtype)
-    w.stage(out.name, list(out_shape), "S" * len(out_shape), chain[1], lambda v: at(out, v))
-    body = w.body()
+    labels = [OPERATORS[n.op_type].tvm_name.removeprefix("nn_") for n in g.nodes[1:]]
+    fused = fuse_epilogue(w, chain[1], out, labels)
+    if fused is not None:
+        body = fused
+    else:
+        w.stage(out.name, list(out_shape), "S" * len(out_shape), chain[1], lambda v: at(out, v))
+        body = w.body()
     same = [b for b in w.scratch if ir.dims(b) == tuple(out_shape)]
-    if len(same) == 1 and str(same[0].dtype) == out_dtype:
+    if fused is None and len(same) == 1 and str(same[0].dtype) == out_dtype:
         # The accumulator has the output's shape and the last stage reads it only at the
         # index it writes: accumulate in the output itself (no scratch, no copy of memory).
         body = _ReplaceBuffer(same[0], out).visit(body)
