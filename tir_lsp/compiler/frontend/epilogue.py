@@ -19,7 +19,8 @@ from tir_lsp.compiler.frontend.operators.base import Expr, StageWriter
 from tir_lsp.compiler.ir import construct as ir
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.construct import Value
-from tir_lsp.compiler.ir.expr import BufferLoad
+from tir_lsp.compiler.ir.expr import BinOp, BufferLoad, IntImm
+from tir_lsp.compiler.ir.expr import Expr as Expr_
 from tir_lsp.compiler.ir.stmt import BufferStore, SBlock, Stmt
 from tir_lsp.compiler.ir.structural import structural_equal
 from tir_lsp.compiler.ir.visitor import IRMutator, IRVisitor
@@ -48,14 +49,15 @@ def fuse_epilogue(w: StageWriter, final: Expr, out: Buffer, labels: Sequence[str
     if uses.loads:
         return None
     suffix = "".join(f"_{x}" for x in [own, *labels] if x)
+    flat = _FlatViews(w)
     try:
-        fused = _ApplyAtStore(acc, out, final, suffix).visit(body)
+        fused = _ApplyAtStore(acc, out, final, suffix, flat).visit(body)
     except _NotFusable:
         return None
     for bufs in (w.scratch, w.allocs):
         if acc in bufs:
             bufs.remove(acc)
-    return fused  # type: ignore[no-any-return]
+    return ir.seq(*(ir.decl_buffer(v) for v in flat.views.values()), fused)
 
 
 class _Uses(IRVisitor):  # type: ignore[misc, unused-ignore]  # Any when imports are skipped
@@ -74,8 +76,8 @@ class _ApplyAtStore(IRMutator):  # type: ignore[misc, unused-ignore]  # Any when
     """Each store ``acc[idx] = v`` made ``out[idx] = final(idx)`` with ``v`` for
     ``acc[idx]``; the innermost block around such a store renamed with ``suffix``."""
 
-    def __init__(self, acc: Buffer, out: Buffer, final: Expr, suffix: str) -> None:
-        self.acc, self.out, self.final, self.suffix = acc, out, final, suffix
+    def __init__(self, acc: Buffer, out: Buffer, final: Expr, suffix: str, flat: _FlatViews) -> None:
+        self.acc, self.out, self.final, self.suffix, self.flat = acc, out, final, suffix, flat
         self.pending = False
 
     def visit_BufferStore(self, node: BufferStore) -> Stmt:
@@ -83,7 +85,8 @@ class _ApplyAtStore(IRMutator):  # type: ignore[misc, unused-ignore]  # Any when
             return self.generic_mutate(node)  # type: ignore[no-any-return]
         value = _Substitute(self.acc, node.indices, node.value).visit(self.final([Value(i) for i in node.indices]).node)
         self.pending = True
-        return ir.store(self.out, value, *node.indices)
+        buf, indices = self.flat.access(self.out, node.indices)
+        return ir.store(buf, self.flat.visit(value), *indices)
 
     def visit_SBlock(self, node: SBlock) -> SBlock:
         new = self.generic_mutate(node)
@@ -105,3 +108,33 @@ class _Substitute(IRMutator):  # type: ignore[misc, unused-ignore]  # Any when i
         if not structural_equal(node.indices, self.indices):
             raise _NotFusable
         return self.value
+
+
+class _FlatViews(IRMutator):  # type: ignore[misc, unused-ignore]  # Any when imports are skipped
+    """Accesses ``B[..., e // W, e % W]`` of a buffer whose last dimension is ``W`` made
+    ``B_flat[..., e]`` of a view with the last two dimensions as one (the same element): a
+    convolution's tile stores the pixels ``e`` of a row-major image, contiguous in the view,
+    so the stores and the residual loads are vectors instead of a division per element."""
+
+    def __init__(self, w: StageWriter) -> None:
+        self.w = w
+        self.views: dict[str, Buffer] = {}
+
+    def access(self, buf: Buffer, indices: tuple[Expr_, ...]) -> tuple[Buffer, tuple[Expr_, ...]]:
+        dims = ir.dims(buf)
+        if len(indices) < 2 or len(dims) < 2:
+            return buf, indices
+        div, mod = indices[-2], indices[-1]
+        if not (isinstance(div, BinOp) and div.op == "floordiv" and isinstance(mod, BinOp) and mod.op == "floormod"
+                and isinstance(div.b, IntImm) and isinstance(mod.b, IntImm) and div.b.value == mod.b.value == dims[-1]
+                and structural_equal(div.a, mod.a)):
+            return buf, indices
+        if buf.name not in self.views:
+            self.views[buf.name] = ir.buffer(self.w.fresh(f"{buf.name}_flat"), (*dims[:-2], dims[-2] * dims[-1]),
+                                             buf.dtype, data=buf.data)
+        return self.views[buf.name], (*indices[:-2], div.a)
+
+    def visit_BufferLoad(self, node: BufferLoad) -> BufferLoad:
+        new = self.generic_mutate(node)
+        buf, indices = self.access(new.buffer, new.indices)
+        return new if buf is new.buffer else ir.load(buf, *indices)
