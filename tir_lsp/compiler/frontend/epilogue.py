@@ -21,7 +21,7 @@ from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.construct import Value
 from tir_lsp.compiler.ir.expr import BinOp, BufferLoad, IntImm
 from tir_lsp.compiler.ir.expr import Expr as Expr_
-from tir_lsp.compiler.ir.stmt import BufferStore, SBlock, Stmt
+from tir_lsp.compiler.ir.stmt import BufferStore, SBlock, SeqStmt, Stmt
 from tir_lsp.compiler.ir.structural import structural_equal
 from tir_lsp.compiler.ir.visitor import IRMutator, IRVisitor
 
@@ -57,7 +57,8 @@ def fuse_epilogue(w: StageWriter, final: Expr, out: Buffer, labels: Sequence[str
     for bufs in (w.scratch, w.allocs):
         if acc in bufs:
             bufs.remove(acc)
-    return ir.seq(*(ir.decl_buffer(v) for v in flat.views.values()), fused)
+    stmts = fused.stmts if isinstance(fused, SeqStmt) else (fused,)
+    return ir.seq(*(ir.decl_buffer(v) for v in flat.views.values()), *stmts)
 
 
 class _Uses(IRVisitor):  # type: ignore[misc, unused-ignore]  # Any when imports are skipped

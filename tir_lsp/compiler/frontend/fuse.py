@@ -21,6 +21,8 @@ from tir_lsp.compiler.frontend.operators import ELEMENTWISE, OPERATORS
 from tir_lsp.compiler.frontend.operators.base import Expr, Operand, StageWriter, at, buffer_operand
 from tir_lsp.compiler.ir import construct as ir
 from tir_lsp.compiler.ir.buffer import Buffer
+from tir_lsp.compiler.ir.construct import Value
+from tir_lsp.compiler.ir.expr import BufferLoad
 from tir_lsp.compiler.ir.function import PrimFunc
 from tir_lsp.compiler.ir.visitor import IRMutator
 
@@ -143,13 +145,17 @@ def _function(graph: Graph, g: FusedOp, scratch_params: bool = False) -> PrimFun
     out = ir.buffer(w.fresh(f"T_{last_op}"), out_shape, out_dtype)
     labels = [OPERATORS[n.op_type].tvm_name.removeprefix("nn_") for n in g.nodes[1:]]
     fused = fuse_epilogue(w, chain[1], out, labels)
+    same = [b for b in w.scratch if ir.dims(b) == tuple(out_shape)]
+    in_place = fused is None and len(same) == 1 and str(same[0].dtype) == out_dtype
     if fused is not None:
         body = fused
     else:
-        w.stage(out.name, list(out_shape), "S" * len(out_shape), chain[1], lambda v: at(out, v))
+        # A last stage that would copy the accumulator to itself (a pooling or reduction
+        # alone, accumulated in the output below) is a pass over memory doing nothing.
+        if not (in_place and _reads_itself(chain[1], same[0])):
+            w.stage(out.name, list(out_shape), "S" * len(out_shape), chain[1], lambda v: at(out, v))
         body = w.body()
-    same = [b for b in w.scratch if ir.dims(b) == tuple(out_shape)]
-    if fused is None and len(same) == 1 and str(same[0].dtype) == out_dtype:
+    if in_place:
         # The accumulator has the output's shape and the last stage reads it only at the
         # index it writes: accumulate in the output itself (no scratch, no copy of memory).
         body = _ReplaceBuffer(same[0], out).visit(body)
@@ -159,6 +165,14 @@ def _function(graph: Graph, g: FusedOp, scratch_params: bool = False) -> PrimFun
     # The output stays the last parameter (as TVM's fused functions have it).
     return ir.prim_func(g.name, [*params.values(), *w.scratch, out], ir.root_block(body, w.allocs),
                         {"global_symbol": g.name, "tirx.noalias": True}, s_tir=True)
+
+
+def _reads_itself(final: Expr, buf: Buffer) -> bool:
+    """Whether ``final(idx)`` is exactly ``buf[idx]``."""
+    idx = [ir.var(f"i{k}") for k in range(len(buf.shape))]
+    node = final([Value(v) for v in idx]).node
+    return (isinstance(node, BufferLoad) and node.buffer is buf
+            and all(a is b for a, b in zip(node.indices, idx)) and len(node.indices) == len(idx))
 
 
 class _ReplaceBuffer(IRMutator):  # type: ignore[misc, unused-ignore]  # Any when imports are skipped
