@@ -14,7 +14,9 @@ baseline, printed in the header), the archive's size, gcc s and gcc's peak memor
 the model, one gcc call), C ms (median run of the typed C interface,
 timed inside the program) vs onnxruntime ms (median, one thread) vs TVM ms (TVM 0.27's
 Relax ONNX frontend, ``tvm.compile`` untuned for llvm, median of the VM's time_evaluator,
-TVM_NUM_THREADS=1), the workspace pool bytes, the weights' bytes, the max abs error of ours
+TVM_NUM_THREADS=1), the CPU time of the same runs of ours and of onnxruntime (medians;
+steadier than wall time on a shared machine) and their ratio, the workspace pool bytes, the
+weights' bytes, the max abs error of ours
 and of TVM against onnxruntime, and whether our top-1 agrees. The generated program also
 links a ``malloc`` that aborts while the model runs: a model that allocated would stop the
 row with an error.
@@ -67,7 +69,7 @@ def _main_c(c: object, runs: int) -> str:
     lines = ["#define _POSIX_C_SOURCE 199309L", '#include "tir_runtime.h"', f'#include "tvmgen_{m}.h"', "#include <stdio.h>",
              "#include <time.h>", NO_MALLOC]
     body = ["int main(void) {", "  FILE* f;", f"  struct tvmgen_{m}_inputs in; struct tvmgen_{m}_outputs out;",
-            "  double best[64]; int r;"]
+            "  double best[64], cpu[64]; int r;"]
     for k, (t, cname) in enumerate(p.input_names.items()):
         n = p.graph.tensors[t].size
         lines.append(f"static float in{k}[{n}] __attribute__((aligned(64)));")
@@ -81,12 +83,14 @@ def _main_c(c: object, runs: int) -> str:
         lines.append(f"static unsigned char params[{n}] __attribute__((aligned(64)));")
         body.append(f"  f = fopen(\"params.bin\", \"rb\"); if (!f || fread(params, 1, {n}, f) != {n}) return 3; fclose(f);")
         body.append(f"  if (tvmgen_{m}_load_params(params, {n}) != 0) return 4;")
-    body += [f"  for (r = 0; r < {runs}; ++r) {{", "    struct timespec a, b;", "    clock_gettime(CLOCK_MONOTONIC, &a);",
+    body += [f"  for (r = 0; r < {runs}; ++r) {{", "    struct timespec a, b, ca, cb;",
+             "    clock_gettime(CLOCK_MONOTONIC, &a);", "    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);",
              "    forbid_malloc = 1;",
              f"    if (tvmgen_{m}_run(&in, &out) != 0) {{ forbid_malloc = 0; fprintf(stderr, \"%s\\n\", TVMGetLastError()); return 1; }}",
-             "    forbid_malloc = 0;", "    clock_gettime(CLOCK_MONOTONIC, &b);",
-             "    best[r] = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;", "  }",
-             f"  for (r = 0; r < {runs}; ++r) printf(\"%f\\n\", best[r]);"]
+             "    forbid_malloc = 0;", "    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);", "    clock_gettime(CLOCK_MONOTONIC, &b);",
+             "    best[r] = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;",
+             "    cpu[r] = (cb.tv_sec - ca.tv_sec) * 1e3 + (cb.tv_nsec - ca.tv_nsec) / 1e6;", "  }",
+             f"  for (r = 0; r < {runs}; ++r) printf(\"%f %f\\n\", best[r], cpu[r]);"]
     for k, (t, _) in enumerate(p.output_names.items()):
         body.append(f"  f = fopen(\"out{k}.bin\", \"wb\"); fwrite(out{k}, 4, {p.graph.tensors[t].size}, f); fclose(f);")
     body += ["  return 0;", "}"]
@@ -220,21 +224,25 @@ def bench(name: str, runs: int, link_params: bool, opt: str, work: Path, tvm: Tv
     run = subprocess.run(["./model"], cwd=d, capture_output=True, text=True, timeout=3600, check=False)
     if run.returncode != 0:
         raise RuntimeError(f"run failed ({run.returncode}): {run.stderr[-500:]}")
-    c_ms = statistics.median(float(x) for x in run.stdout.split())
+    pairs = [line.split() for line in run.stdout.splitlines() if line.strip()]
+    c_ms = statistics.median(float(w) for w, _ in pairs)
+    c_cpu = statistics.median(float(c) for _, c in pairs)
     so = ort.SessionOptions()
     so.log_severity_level = 3
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
     sess = ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"])
     names = [o.name for o in onnx.load_from_string(model_bytes).graph.output]
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        t = time.perf_counter()
+        t, tc = time.perf_counter(), time.process_time()
         want = sess.run(names, inputs)
         times.append((time.perf_counter() - t) * 1e3)
+        cpu.append((time.process_time() - tc) * 1e3)
     got = np.fromfile(d / "out0.bin", dtype=np.float32).reshape(want[0].shape)
     tvm_row = tvm.figures(name, model_bytes, inputs, want[0], runs, d) if tvm is not None else None
-    return {"model": name, "tvm": tvm_row, "build_s": build_s, "build_mb": build_mb, "base_mb": base, "archive_mb": archive_mb, "gcc_s": gcc_s, "gcc_mb": gcc_mb, "c_ms": c_ms,
+    return {"model": name, "tvm": tvm_row, "build_s": build_s, "build_mb": build_mb, "base_mb": base, "archive_mb": archive_mb, "gcc_s": gcc_s, "gcc_mb": gcc_mb, "c_ms": c_ms, "c_cpu_ms": c_cpu,
+            "ort_cpu_ms": statistics.median(cpu),
             "ort_ms": statistics.median(times), "pool": p.plan.pool_size,
             "weights_mb": sum(p.graph.tensors[t].nbytes for t in p.param_names) / 1e6,
             "max_abs": float(np.abs(got - want[0]).max()), "top1": bool(got.argmax() == want[0].argmax())}
@@ -258,9 +266,9 @@ def main() -> int:
     load = os.getloadavg()
     print(f"gcc -std=c99 -O{args.opt}{f' -march={march}' if march else ''}; TVM target {target}; "
           f"load avg {load[0]:.2f} on {os.cpu_count()} cores{'' if tvm else '; no TVM'}")
-    print("| model | build s | build peak MB (base) | archive MB | gcc s | gcc peak MB | C ms | onnxruntime ms | TVM llvm ms | C/TVM | pool bytes "
-          "| weights MB | max abs err (C / TVM) | top-1 |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| model | build s | build peak MB (base) | archive MB | gcc s | gcc peak MB | C ms | onnxruntime ms | TVM llvm ms | C/TVM "
+          "| C CPU ms | onnxruntime CPU ms | C/onnxruntime (CPU) | pool bytes | weights MB | max abs err (C / TVM) | top-1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok = True
     try:
         with tempfile.TemporaryDirectory(prefix="bench_models_") as tmp:
@@ -291,7 +299,8 @@ def row(r: dict[str, object]) -> str:
         tvm_ms, ratio, tvm_err = "-", "-", "-"
     peak = f"{r['build_mb']} ({r['base_mb']})" if r.get("build_mb") is not None else "-"
     return (f"| {r['model']} | {r['build_s']:.1f} | {peak} | {r['archive_mb']:.1f} | {r['gcc_s']:.1f} | {r['gcc_mb']} "
-            f"| {r['c_ms']:.0f} | {r['ort_ms']:.1f} | {tvm_ms} | {ratio} | {r['pool']} | {r['weights_mb']:.1f} "
+            f"| {r['c_ms']:.0f} | {r['ort_ms']:.1f} | {tvm_ms} | {ratio} | {r['c_cpu_ms']:.1f} | {r['ort_cpu_ms']:.1f} "
+            f"| {r['c_cpu_ms'] / r['ort_cpu_ms']:.2f} | {r['pool']} | {r['weights_mb']:.1f} "
             f"| {r['max_abs']:.1e} / {tvm_err} | {'yes' if r['top1'] else 'NO'} |")
 
 

@@ -92,8 +92,9 @@ def test_models_row_for_squeezenet(tmp_path: Path) -> None:
         if tvm is not None:
             tvm.close()
     assert r["top1"] and r["max_abs"] < 1e-4 and r["c_ms"] > 0 and r["pool"] > 0
+    assert r["c_cpu_ms"] > 0 and r["ort_cpu_ms"] > 0
     row = bench_models.row(r)
-    assert row.startswith("| squeezenet | ") and row.count("|") == 15
+    assert row.startswith("| squeezenet | ") and row.count("|") == 18
     if tvm is not None:
         t = r["tvm"]
         assert t["max_abs"] < 1e-4 and t["ms"] > 0 and not t["cached"]

@@ -50,6 +50,46 @@ def _matmul(a: list[int], b: list[int]) -> onnx.ModelProto:
     return _model(helper.make_node("MatMul", ["a", "b"], ["y"]), {"a": a, "b": b}, {})
 
 
+def _then(model: onnx.ModelProto, seed: int, *ops: str) -> onnx.ModelProto:
+    """``model`` (one node writing ``y``) followed by elementwise ``ops`` that fusion folds
+    into it, so the GEMM's tiles apply them as they are stored (the epilogue): "bn" (a batch
+    norm of the channels), "add" (a residual input ``res`` of the output's shape), "bias"
+    (a per-column vector), "relu", "clip" (0..6), "sigmoid"."""
+    r = np.random.default_rng(seed)
+    node = model.graph.node[0]
+    out = model.graph.output[0].type.tensor_type.shape
+    shape = [d.dim_value for d in out.dim]
+    inputs = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
+    nodes, last = [helper.make_node(node.op_type, list(node.input), ["t0"], **{
+        a.name: helper.get_attribute_value(a) for a in node.attribute})], "t0"
+    for k, op in enumerate(ops):
+        name = f"t{k + 1}" if k + 1 < len(ops) else "y"
+        if op == "bn":
+            c = shape[1]
+            inits.update({"scale": r.uniform(0.5, 1.5, c), "shift": r.standard_normal(c),
+                          "mean": r.standard_normal(c), "var": r.uniform(0.5, 2.0, c)})
+            nodes.append(helper.make_node("BatchNormalization", [last, "scale", "shift", "mean", "var"], [name]))
+        elif op == "add":
+            inputs["res"] = shape
+            nodes.append(helper.make_node("Add", [last, "res"], [name]))
+        elif op == "bias":
+            inits["colbias"] = r.standard_normal(shape[-1])
+            nodes.append(helper.make_node("Add", [last, "colbias"], [name]))
+        elif op == "clip":
+            inits.update({"lo": np.array(0.0), "hi": np.array(6.0)})
+            nodes.append(helper.make_node("Clip", [last, "lo", "hi"], [name]))
+        else:
+            nodes.append(helper.make_node({"relu": "Relu", "sigmoid": "Sigmoid"}[op], [last], [name]))
+        last = name
+    return inferred_model(nodes, "_".join([node.op_type.lower(), *ops]), inputs, inits)
+
+
+def _conv_nobias(x: list[int], w: list[int], seed: int, **attrs: object) -> onnx.ModelProto:
+    r = np.random.default_rng(seed)
+    return _model(helper.make_node("Conv", ["x", "w"], ["y"], **attrs), {"x": x}, {"w": r.standard_normal(w)})
+
+
 CASES: dict[str, onnx.ModelProto] = {
     # 13 x 11 outputs, 11 filters: full 8x8 tiles plus row, column and corner remainders.
     "conv3x3_rem": _conv([1, 5, 13, 11], [11, 5, 3, 3], 1, pads=[1, 1, 1, 1]),
@@ -70,6 +110,19 @@ CASES: dict[str, onnx.ModelProto] = {
     "gemm_tB_short_k": _gemm([2, 5], [6, 5], 16, transB=1),
     "matmul_batch": _matmul([2, 3, 9, 10], [2, 3, 10, 17]),
     "matmul_2d_b": _matmul([3, 5, 11], [11, 6]),
+    # Epilogues: what fusion folds into a GEMM is applied to each tile as it is stored.
+    "conv_bn_relu_rem": _then(_conv_nobias([1, 5, 13, 11], [11, 5, 3, 3], 21, pads=[1, 1, 1, 1]), 31, "bn", "relu"),
+    "conv_bias_add_relu_stride": _then(_conv([1, 6, 15, 13], [10, 6, 3, 3], 22, pads=[1, 0, 1, 1], strides=[2, 2]), 32,
+                                       "add", "relu"),
+    "conv_group_clip": _then(_conv([1, 6, 10, 9], [9, 2, 3, 3], 23, pads=[1, 1, 1, 1], group=3), 33, "clip"),
+    "conv1x1_batch_bn_add_relu": _then(_conv_nobias([2, 12, 5, 7], [10, 12, 1, 1], 24), 34, "bn", "add", "relu"),
+    "conv_depthwise_bn_relu": _then(_conv_nobias([1, 5, 9, 8], [5, 1, 3, 3], 25, pads=[1, 1, 1, 1], group=5), 35,
+                                    "bn", "relu"),
+    "gemm_relu": _then(_gemm([13, 21], [21, 19], 26, [19]), 36, "relu"),
+    "gemm_tA_tB_add_sigmoid": _then(_gemm([21, 13], [19, 21], 27, [13, 19], transA=1, transB=1, alpha=0.5, beta=2.0),
+                                    37, "add", "sigmoid"),
+    "gemm_tB_rows3_relu": _then(_gemm([3, 50], [9, 50], 28, [9], transB=1), 38, "relu"),
+    "matmul_batch_bias_relu": _then(_matmul([2, 3, 9, 10], [2, 3, 10, 17]), 39, "bias", "relu"),
 }
 
 
@@ -106,8 +159,10 @@ def _blocks(tir: str) -> set[str]:
 
 def test_conv_schedule_is_im2col_and_register_blocked_gemm_with_remainders() -> None:
     blocks = _blocks(_tir(CASES["conv3x3_rem"]))
-    # 11 filters x 143 pixels: 8x8 tiles, the 3 remaining filters, the 7 remaining pixels.
-    assert {"conv2d_im2col", "conv2d_gemm_8x8", "conv2d_gemm_8x7", "conv2d_gemm_3x8", "conv2d_gemm_3x7"} <= blocks
+    # 11 filters x 143 pixels: 8x8 tiles, the 3 remaining filters, the 7 remaining pixels;
+    # each tile adds the bias as it is stored.
+    assert {"conv2d_im2col", "conv2d_gemm_8x8_bias", "conv2d_gemm_8x7_bias", "conv2d_gemm_3x8_bias",
+            "conv2d_gemm_3x7_bias"} <= blocks
     assert "conv2d_nchw" not in blocks  # no naive loop nest left
 
 
@@ -115,8 +170,30 @@ def test_1x1_conv_packs_its_input_in_panels_for_the_micro_kernel() -> None:
     tir = _tir(CASES["conv1x1"])
     # 63 pixels: 7 panels of 8 (the last one holds 7), read whole by the 8x8 and 8x7 tiles.
     assert re.search(r"conv2d_col: T\.Buffer\(\(8, 12, 8\)", tir)
-    assert {"conv2d_im2col", "conv2d_gemm_8x8", "conv2d_gemm_8x7"} <= _blocks(tir)
+    assert {"conv2d_im2col", "conv2d_gemm_8x8_bias", "conv2d_gemm_8x7_bias"} <= _blocks(tir)
     assert 'scope="local"' in tir and "T.vectorized(8)" in tir and "conv2d_col[v_jo, k, j]" in tir
+
+
+def test_epilogue_is_applied_to_each_tile_as_it_is_stored() -> None:
+    tir = _tir(CASES["conv_bn_relu_rem"])
+    # Every tile (full and remainder) stores max(acc * scale + shift, 0) into the output: no
+    # accumulator buffer of the output's shape, no last pass over it. The tile's pixels are
+    # contiguous in the output seen as (n, c, h * w): no division per element.
+    blocks = _blocks(tir)
+    assert {"conv2d_gemm_8x8_batch_norm_relu", "conv2d_gemm_8x7_batch_norm_relu", "conv2d_gemm_3x8_batch_norm_relu",
+            "conv2d_gemm_3x7_batch_norm_relu", "conv2d_im2col", "root"} == blocks
+    assert "conv2d_nchw" not in tir
+    assert "T_relu_flat = T.decl_buffer((1, 11, 143), data=T_relu.data)" in tir
+    assert "T_relu_flat[0, i, v_jo * 8 + j] = T.max(acc[i, j] * p2[i] + p3[i], T.float32(0.0))" in tir
+    assert "T_relu_flat[0, 8 + i, 136 + j] = T.max(acc[i, j] * p2[8 + i] + p3[8 + i], T.float32(0.0))" in tir
+    # A residual input is read at the element the tile stores; the bias of the conv first.
+    tir = _tir(CASES["conv_bias_add_relu_stride"])
+    assert "= T.max(acc[i, j] + p2[i] + p3_flat[0, i, v_jo * 8 + j], T.float32(0.0))" in tir
+    assert "conv2d_gemm_8x8_bias_add_relu" in _blocks(tir)
+    assert {"dense_dot_4x8_bias_relu", "dense_dot_1x8_bias_relu"} <= _blocks(_tir(CASES["gemm_tB_rows3_relu"]))
+    assert "matmul_gemm_8x8_add_relu" in _blocks(_tir(CASES["matmul_batch_bias_relu"]))
+    # The depthwise convolution has no register tiles: its epilogue stays a last stage.
+    assert "T_relu" in _blocks(_tir(CASES["conv_depthwise_bn_relu"]))
 
 
 def test_depthwise_conv_is_direct() -> None:
@@ -125,13 +202,13 @@ def test_depthwise_conv_is_direct() -> None:
 
 
 def test_dense_gemv_uses_a_wide_row_tile() -> None:
-    assert "dense_1x32" in _blocks(_tir(CASES["gemm_gemv"]))
+    assert "dense_1x32" in _blocks(_tir(CASES["gemm_gemv"]))  # no C: nothing to apply at the store
 
 
 def test_dense_with_transposed_weights_is_dot_products_along_k() -> None:
     tir = _tir(CASES["gemm_tB_rows3"])
     # 9 weight rows: two 4-row blocks and one row; 50 = 6 x 8 lanes + a remainder of 2.
-    assert {"dense_dot_4x8", "dense_dot_1x8"} <= _blocks(tir) and "for kr in range(2):" in tir
+    assert {"dense_dot_4x8_bias", "dense_dot_1x8_bias"} <= _blocks(tir) and "for kr in range(2):" in tir
     assert "dense_dot" not in " ".join(_blocks(_tir(CASES["gemm_tB_short_k"])))  # K < 8 lanes: the GEMM
 
 

@@ -6,9 +6,9 @@ store whose lanes cannot see each other's writes becomes ``for (l) C[base + l] =
 (gcc vectorizes such loops well, and the value is rendered once); any other vector store
 computes every lane into a temporary array first. A function with contiguous vector stores
 (loads, broadcasts and arithmetic over ramps of stride 1) also gets a second body, under
-``#ifdef TIR_VEC_BYTES`` (tir_runtime.h defines it for GCC / Clang on AVX targets), where
+``#ifdef TIR_VEC_BYTES`` (tir_runtime.h defines it for GCC / Clang on x86: SSE2 or AVX), where
 those stores are GCC vector types in TIR_VB-byte pieces: gcc then keeps a register tile in
-registers (it spills the lane-loop form on AVX). Float ``T.max`` / ``T.min`` call the header's
+registers (from the lane-loop form it keeps the tile in memory). Float ``T.max`` / ``T.min`` call the header's
 branch-free compare-mask helpers. Functions with ``tirx.noalias`` declare
 their buffer pointers ``restrict``, as TVM tells LLVM ``noalias``. float16 / bfloat16 live in
 memory as ``uint16_t`` (ONNX's float8 types as ``uint8_t``) and are computed in ``float``,

@@ -15,12 +15,14 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
+from tir_lsp.compiler.frontend.epilogue import fuse_epilogue
 from tir_lsp.compiler.frontend.graph import Graph, OpNode
 from tir_lsp.compiler.frontend.operators import ELEMENTWISE, OPERATORS
 from tir_lsp.compiler.frontend.operators.base import Expr, Operand, StageWriter, at, buffer_operand
 from tir_lsp.compiler.ir import construct as ir
 from tir_lsp.compiler.ir.buffer import Buffer
 from tir_lsp.compiler.ir.construct import Value
+from tir_lsp.compiler.ir.expr import BufferLoad
 from tir_lsp.compiler.ir.function import PrimFunc
 from tir_lsp.compiler.ir.visitor import IRMutator
 
@@ -144,10 +146,19 @@ def _function(graph: Graph, g: FusedOp, scratch_params: bool = False) -> PrimFun
     out_shape = graph.tensors[g.output].shape
     out_dtype = graph.tensors[g.output].dtype
     out = ir.buffer(w.fresh(f"T_{last_op}"), out_shape, out_dtype)
-    w.stage(out.name, list(out_shape), "S" * len(out_shape), chain[1], lambda v: at(out, v))
-    body = w.body()
+    labels = [OPERATORS[n.op_type].tvm_name.removeprefix("nn_") for n in g.nodes[1:]]
+    fused = fuse_epilogue(w, chain[1], out, labels)
     same = [b for b in w.scratch if ir.dims(b) == tuple(out_shape)]
-    if len(same) == 1 and str(same[0].dtype) == out_dtype:
+    in_place = fused is None and len(same) == 1 and str(same[0].dtype) == out_dtype
+    if fused is not None:
+        body = fused
+    else:
+        # A last stage that would copy the accumulator to itself (a pooling or reduction
+        # alone, accumulated in the output below) is a pass over memory doing nothing.
+        if not (in_place and _reads_itself(chain[1], same[0])):
+            w.stage(out.name, list(out_shape), "S" * len(out_shape), chain[1], lambda v: at(out, v))
+        body = w.body()
+    if in_place:
         # The accumulator has the output's shape and the last stage reads it only at the
         # index it writes: accumulate in the output itself (no scratch, no copy of memory).
         body = _ReplaceBuffer(same[0], out).visit(body)
@@ -165,6 +176,14 @@ def _bf16_rounded(expr: Expr) -> Expr:
     each ONNX operator's output is a bfloat16 tensor, rounded (as onnxruntime and numpy's
     ml_dtypes compute): the cast through float32 makes that rounding explicit in the TIR."""
     return lambda idx: Value(ir.cast("bfloat16", ir.cast("float32", expr(idx))))
+
+
+def _reads_itself(final: Expr, buf: Buffer) -> bool:
+    """Whether ``final(idx)`` is exactly ``buf[idx]``."""
+    idx = [ir.var(f"i{k}") for k in range(len(buf.shape))]
+    node = final([Value(v) for v in idx]).node
+    return (isinstance(node, BufferLoad) and node.buffer is buf
+            and all(a is b for a, b in zip(node.indices, idx)) and len(node.indices) == len(idx))
 
 
 class _ReplaceBuffer(IRMutator):  # type: ignore[misc, unused-ignore]  # Any when imports are skipped

@@ -212,6 +212,12 @@ class StageWriter:
     allocs: list[Buffer] = field(default_factory=list)
     # The statements of each open loop or block, the function's own first.
     frames: list[list[Stmt]] = field(default_factory=lambda: [[]])
+    # Buffers written only by the stores of register tiles (``tile_store``), by name, with
+    # what the operator's final expression adds to them ("bias", else ""): each element is
+    # stored once, from a tile's accumulator, and nothing else in the function reads or
+    # writes them, so ``fuse`` may apply the function's final expression to each tile as
+    # it is stored (an epilogue) instead of in a last pass over the output.
+    tile_outputs: dict[str, str] = field(default_factory=dict)
 
     def fresh(self, base: str) -> str:
         """A buffer name: ``base``, or ``base_1``, ``base_2``... when the function has it."""
@@ -229,6 +235,14 @@ class StageWriter:
     def emit(self, stmt: Stmt) -> None:
         """Appends ``stmt`` to the innermost open loop or block (or the function)."""
         self.frames[-1].append(stmt)
+
+    def tile_store(self, target: Value, value: ExprLike) -> None:
+        """``target = value``, a register tile's accumulator stored to its output element
+        (see ``tile_outputs``)."""
+        node = target.node
+        assert isinstance(node, BufferLoad)
+        self.tile_outputs.setdefault(node.buffer.name, "")
+        self.emit(store_to(target, value))
 
     def body(self) -> Stmt:
         """The function's statements (all loops and blocks closed)."""

@@ -168,6 +168,8 @@ def _conv(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
         # The schedule: im2col (or the input itself for a 1x1) times the weights as a
         # register-blocked GEMM, per image and group (schedules/conv2d.py).
         conv2d_nchw(w, x.buffer, wt.buffer, acc, strides, dils, begin, groups, dt)
+        if len(ins) > 2:
+            w.tile_outputs[acc.name] = "bias"
         return _conv_bias(acc, ins)
 
     # Loop order n, f, c, kernel taps, then the output positions innermost: each weight is
@@ -285,6 +287,8 @@ def _gemm(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int
         emit_dot(w, spec)  # a few rows times N x K weights: dot products along contiguous rows
     else:
         emit_gemm(w, spec, [])
+    if len(ins) > 2 and beta != 0.0:
+        w.tile_outputs[acc.name] = "bias"
 
     def final(idx: Index) -> Value:
         out = at(acc, [idx[0], idx[1]])

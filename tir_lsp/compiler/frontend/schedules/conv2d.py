@@ -149,9 +149,11 @@ def _row_block(w: StageWriter, c: _Conv, piece: list[tuple[str, Value, int]], co
         return at(c.wmat, [_after(offset(dict(zip(names, outer)), cout_g), i), k])
 
     def store(i: Value, j: Value) -> Value:
+        # Pixel ``p`` of the image as (p // ow, p % ow): the epilogue sees one contiguous
+        # run of pixels per tile row (``epilogue._FlatViews``).
         b = dict(zip(names, outer))
-        row = j // ow if first else row0(b) + j // ow
-        return at(c.acc, [image(b), _after(offset(b, cout_g), i), row, j % ow])
+        p = j if first else row0(b) * ow + j
+        return at(c.acc, [image(b), _after(offset(b, cout_g), i), p // ow, p % ow])
 
     emit_gemm(w, GemmSpec("conv2d_gemm", cout_g, size * ow, kk, weight, lambda k, j: at(c.col, [j // NR, k, j % NR]),
                           store, b_panel=lambda k, panel, lane: at(c.col, [panel, k, lane]), nr=NR,

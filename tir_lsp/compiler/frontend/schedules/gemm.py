@@ -141,8 +141,8 @@ def emit_gemm(w: StageWriter, spec: GemmSpec, outer: Sequence[tuple[str, Value, 
                                         * load_b))
                     with _tile_loops(w, heads) as vs:
                         i, j = ij(vs)
-                        w.emit(store_to(spec.c(_tile_index(mr, mcount, moff, v_io, i),
-                                               _tile_index(nr, ncount, noff, v_jo, j)), tile(i, j)))
+                        w.tile_store(spec.c(_tile_index(mr, mcount, moff, v_io, i),
+                                            _tile_index(nr, ncount, noff, v_jo, j)), tile(i, j))
 
 
 # The dot-product kernel: JR rows of a transposed B at a time, LANES partial sums per row.
@@ -190,4 +190,4 @@ def emit_dot(w: StageWriter, spec: GemmSpec) -> None:
                     total = cell(jj, index_const(0))
                     for n in range(1, LANES):
                         total = total + cell(jj, index_const(n))
-                    w.emit(store_to(spec.c(row, _tile_index(jr, count, off, v_jo, jj)), total))
+                    w.tile_store(spec.c(row, _tile_index(jr, count, off, v_jo, jj)), total)
