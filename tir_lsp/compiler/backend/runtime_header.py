@@ -118,20 +118,19 @@ static inline int TVMBackendFreeWorkspace(int device_type, int device_id, void* 
 }
 
 /* GCC / Clang vector extensions for contiguous vector stores (the vector branch of a generated
-   function; the #else branch is plain C99 lane loops). On by default on x86: 32-byte vectors
-   with AVX, 16-byte ones on baseline x86-64 (SSE2). gcc keeps a GEMM's register tile in
-   registers from the vector types, while from the lane loops it vectorises each k step
-   through the tile's stack array (a load and a store per vector per k): the CNNs of
-   bench/bench_models.py ran 1.2-1.4x faster with the branch at -O2 and at -O3 (resnet50 at
-   -O2: 530 vs 760 ms CPU, min of 10). -DTIR_NO_VECTOR_EXT turns the branch off;
-   -DTIR_VEC_BYTES=16 (or 32, 64: a power of two) turns it on with that width.
+   function; the #else branch is plain C99 lane loops). On by default with AVX (32-byte
+   vectors), where gcc keeps register tiles in registers that it spills from lane loops. On
+   baseline x86-64 (SSE2) the C of `tirc build` turns it on (16 bytes) before including this
+   header: its GEMM tiles stay in registers (the CNNs of bench/bench_models.py ran 1.2-1.4x
+   faster, resnet50 at -O2: 530 vs 760 ms CPU), while the held-out scheduled kernels of
+   bench/bench_c_perf.py are faster from gcc's own vectorization of the lane loops (side by
+   side with TVM: 0.98 and 0.98x without, 1.00 and 1.03x with). -DTIR_NO_VECTOR_EXT turns the
+   branch off; -DTIR_VEC_BYTES=16 (or 32, 64: a power of two) turns it on with that width.
    TIR_VB(n) is the width one vector of n bytes is split into. */
 #if defined(TIR_NO_VECTOR_EXT) || !defined(__GNUC__)
 #undef TIR_VEC_BYTES
 #elif !defined(TIR_VEC_BYTES) && defined(__AVX__)
 #define TIR_VEC_BYTES 32
-#elif !defined(TIR_VEC_BYTES) && defined(__SSE2__)
-#define TIR_VEC_BYTES 16
 #endif
 #ifdef TIR_VEC_BYTES
 #define TIR_VB(n) ((n) < TIR_VEC_BYTES ? (n) : TIR_VEC_BYTES)

@@ -107,7 +107,7 @@ def compile_model(model: str | Path | Any, options: ExecutorOptions, print_after
 
     tell("emit", 0, 1, "")
     m = options.model_name
-    sources: dict[str, str | bytes | StreamedFile] = {f"{m}_lib1.c": emit_c(lowered)}
+    sources: dict[str, str | bytes | StreamedFile] = {f"{m}_lib1.c": emit_c(lowered, sse_vectors=True)}
     data_files: dict[str, bytes | StreamedFile] = {}
     includes = {HEADER_NAME: runtime_header()}
     if options.link_params and program.param_names:
