@@ -15,6 +15,7 @@ Nothing here evaluates, executes or imports anything from the text.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -784,18 +785,19 @@ def _classify(exc: Exception, lines: list[str], first_line: int, original: list[
         words = _expected_words(set(exc.expected))
         if tok.type == "_INDENT":
             return _Failure(tok.line, tok.column, "unexpected indent", "TIR002", True)
-        if tok.type == "$END" and _unclosed_bracket(lines, len(lines)) is None:
+        open_at = _unclosed_brackets(lines)
+        if tok.type == "$END" and open_at[-1] is None:
             last = first_line + len(lines) - 1
             msg = "unexpected end of file" + (f"; expected {words}" if words else "")
             return _Failure(last, len(lines[-1]) + 1 if lines else 1, msg, "TIR001")
-        unclosed = _unclosed_bracket(lines, tok.line - first_line)
+        unclosed = open_at[min(max(tok.line - first_line, 0), len(lines))]
         tok_idx = tok.line - first_line
         at_line_start = (0 <= tok_idx < len(lines)
                          and _indent_of(lines[tok_idx]) + 1 >= tok.column
                          and unclosed is not None
                          and _indent_of(lines[tok_idx]) <= _indent_of(lines[unclosed[0]]))
         if tok.type in ("_DEDENT", "$END"):
-            unclosed = _unclosed_bracket(lines, len(lines))
+            unclosed = open_at[-1]
             at_line_start = unclosed is not None
         if at_line_start and unclosed is not None and tok.type != "_NL":
             line_idx, col, ch = unclosed
@@ -816,16 +818,26 @@ def _classify(exc: Exception, lines: list[str], first_line: int, original: list[
     return _Failure(first_line, 1, f"cannot parse: {exc}", "TIR001")
 
 
-def _unclosed_bracket(lines: list[str], upto: int) -> tuple[int, int, str] | None:
-    """The innermost bracket still open at the start of line ``upto`` of an earlier line."""
+@functools.lru_cache(maxsize=8192)
+def _line_brackets(line: str) -> tuple[tuple[int, str], ...]:
+    """``_brackets(line)``, remembered: error recovery re-reads the same lines after each
+    patch (up to _MAX_RECOVERIES times per chunk)."""
+    return tuple(_brackets(line))
+
+
+def _unclosed_brackets(lines: list[str]) -> list[tuple[int, int, str] | None]:
+    """For each line index k (and ``len(lines)``): the innermost bracket of an earlier line
+    still open at the start of line k, in one pass (error classification asks for several)."""
     stack: list[tuple[int, int, str]] = []
-    for i in range(min(upto, len(lines))):
-        for col, c in _brackets(lines[i]):
+    out: list[tuple[int, int, str] | None] = [None]
+    for i, line in enumerate(lines):
+        for col, c in _line_brackets(line):
             if c in "([{":
                 stack.append((i, col + 1, c))
             elif stack:
                 stack.pop()
-    return stack[-1] if stack else None
+        out.append(stack[-1] if stack else None)
+    return out
 
 
 def _statement_range(lines: list[str], idx: int) -> tuple[int, int]:
