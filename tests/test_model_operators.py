@@ -46,6 +46,12 @@ N = helper.make_node
 
 def _cases() -> dict[str, onnx.ModelProto]:
     c: dict[str, onnx.ModelProto] = {}
+    c["instance_norm"] = _model([N("InstanceNormalization", ["x", "s", "b"], ["y"], epsilon=1e-3)], [2, 3, 5, 7],
+                                {"s": _f(3, seed=1), "b": _f(3, seed=2)})
+    # Values far from zero (mean 100, spread 1): the variance is taken of centred values.
+    c["instance_norm_offset_3d"] = _model([N("Add", ["x", "off"], ["t"]), N("InstanceNormalization", ["t", "s", "b"], ["y"])],
+                                          [1, 2, 4, 3, 2], {"off": np.asarray(100.0, np.float32),
+                                                            "s": _f(2, seed=3), "b": _f(2, seed=4)})
     c["lrn"] = _model([N("LRN", ["x"], ["y"], size=3, alpha=1e-2, beta=0.75, bias=2.0)], [1, 5, 3, 3])
     c["lrn_wide"] = _model([N("LRN", ["x"], ["y"], size=5)], [1, 3, 2, 3])
     c["softmax_old_4d"] = _model([N("Softmax", ["x"], ["y"])], [1, 3, 2, 2], opset=9)

@@ -21,7 +21,7 @@ DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
 DIRS = ("pytorch-converted", "pytorch-operator", "simple")
 
 # What keeps the others out: strings, sequences, training ops, dynamic shapes (Expand to a
-# shape given at run time) and InstanceNormalization. onnx 1.23 ships 140 models here, 119 of which import;
+# shape given at run time). onnx 1.23 ships 140 models here, 120 of which import;
 # a lower bound, since other onnx versions ship other sets.
 AT_LEAST_SUPPORTED = 115
 

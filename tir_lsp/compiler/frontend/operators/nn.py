@@ -437,6 +437,51 @@ def _gap(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int,
     return cast_to(dt, lambda idx: at(acc, [idx[0], idx[1]]) / lit(count, acc_dt), acc_dt)
 
 
+# ---- InstanceNormalization ----------------------------------------------------------------
+
+def _instance_norm_shape(node: OpNode, shapes: list[tuple[int, ...]], consts: dict[int, np.ndarray]) -> tuple[int, ...]:
+    x = shapes[0]
+    if len(x) < 3:
+        raise OpError(f"input of shape {x} has no spatial dimensions")
+    for k, name in ((1, "scale"), (2, "B")):
+        if tuple(shapes[k]) != (x[1],):
+            raise OpError(f"{name} has shape {tuple(shapes[k])}; expected ({x[1]},), one value per channel")
+    return x
+
+
+def _instance_norm(w: StageWriter, node: OpNode, ins: list[Operand], out_shape: tuple[int, ...]) -> Expr:
+    """``scale[c] * (x - mean) / sqrt(var + epsilon) + B[c]``, mean and (biased) variance over
+    the spatial dims of each (n, c), accumulated in float32 (float64 for float64): two
+    reductions, the variance of the centred values (no cancellation of E[x^2] - E[x]^2)."""
+    dt, acc_dt = ins[0].dtype, accum_dtype(ins[0].dtype)
+    x, scale, bias = (as_dtype(op, acc_dt) for op in ins)
+    spatial = list(out_shape[2:])
+    count = lit(int(np.prod(spatial)), acc_dt)
+    eps = lit(float(node.attrs.get("epsilon", 1e-5)), acc_dt)  # type: ignore[arg-type]  # attribute values are typed object
+    nc, kinds = list(out_shape[:2]), "SS" + "R" * len(spatial)
+    total = w.alloc("x_sum", tuple(nc), acc_dt)
+    squares = w.alloc("x_var", tuple(nc), acc_dt)
+
+    def mean(v: Index) -> Value:
+        return at(total, [v[0], v[1]]) / count
+
+    w.stage(total.name, [*nc, *spatial], kinds, lambda v: at(total, [v[0], v[1]]) + x.load(v),
+            lambda v: at(total, [v[0], v[1]]), init=lit(0, acc_dt))
+
+    def centred_square(v: Index) -> Value:
+        d = x.load(v) - mean(v)
+        return at(squares, [v[0], v[1]]) + d * d
+
+    w.stage(squares.name, [*nc, *spatial], kinds, centred_square, lambda v: at(squares, [v[0], v[1]]),
+            init=lit(0, acc_dt))
+
+    def final(idx: Index) -> Value:
+        norm = (x.load(idx) - mean(idx)) / ir.builtin("sqrt", at(squares, [idx[0], idx[1]]) / count + eps)
+        return scale.load([idx[1]]) * norm + bias.load([idx[1]])
+
+    return cast_to(dt, final, acc_dt)
+
+
 # ---- Softmax ------------------------------------------------------------------------------
 
 def _softmax_axes(node: OpNode, rank: int) -> list[int]:
@@ -729,6 +774,8 @@ OPS = [
           _pool_shape, _pool("avg"), dtypes=_FLOATS),  # type: ignore[arg-type]
     OpDef("GlobalAveragePool", "nn_global_avg_pool2d", COMPLEX, {}, 1, 1, _gap_shape, _gap, dtypes=_FLOATS),
     OpDef("GlobalMaxPool", "nn_global_max_pool2d", COMPLEX, {}, 1, 1, _gap_shape, _global_max, dtypes=_FLOATS),
+    OpDef("InstanceNormalization", "nn_instance_norm", COMPLEX, {"epsilon": 1e-5}, 3, 3, _instance_norm_shape,
+          _instance_norm, dtypes=_FLOATS),
     OpDef("Softmax", "nn_softmax", COMPLEX, {"axis": None}, 1, 1, _softmax_shape, _softmax(False)),  # type: ignore[arg-type]
     OpDef("LogSoftmax", "nn_log_softmax", COMPLEX, {"axis": None}, 1, 1, _softmax_shape, _softmax(True)),  # type: ignore[arg-type]
     OpDef("LRN", "nn_lrn", COMPLEX, {"alpha": 1e-4, "beta": 0.75, "bias": 1.0, "size": None}, 1, 1, _lrn_shape, _lrn),
