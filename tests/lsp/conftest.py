@@ -56,6 +56,13 @@ class _BoundedClient(LanguageClient):
             pytest.fail(f"the language server did not {what} within {WAIT_TIMEOUT:g} s (killed)")
 
 
+def script_server(script: str) -> ClientServerConfig:
+    """A session whose server is ``python -c script`` (a server patched for a test) run with
+    this checkout on its path."""
+    return ClientServerConfig(server_command=[sys.executable, "-c", script], client_factory=make_client,
+                              server_env={"PYTHONPATH": str(ROOT)})
+
+
 def make_client() -> LanguageClient:
     # pytest-lsp's client, with every publishDiagnostics also recorded in order (see
     # ``wait_diagnostics``).

@@ -7,14 +7,13 @@ analysis with one that raises on a marker text, then runs the real server."""
 from __future__ import annotations
 
 import asyncio
-import sys
 
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import ROOT, initialize, make_client, open_doc, wait_diagnostics
+from tests.lsp.conftest import ROOT, initialize, open_doc, script_server, wait_diagnostics
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -34,8 +33,7 @@ Document.updated = updated
 sys.exit(server.start_io())
 """
 
-CONFIG = ClientServerConfig(server_command=[sys.executable, "-c", CRASHING_SERVER], client_factory=make_client,
-                            server_env={"PYTHONPATH": str(ROOT)})
+CONFIG = script_server(CRASHING_SERVER)
 
 GOOD = '''# from tvm.script import tirx as T
 
@@ -94,9 +92,7 @@ sys.exit(server.start_io())
 TWO_FUNCTIONS = (ROOT / "tests" / "data" / "two_functions.tir").read_text()
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-c", CRASHING_CHECK],
-                                              client_factory=make_client, server_env={"PYTHONPATH": str(ROOT)}),
-                    scope="module")
+@pytest_lsp.fixture(config=script_server(CRASHING_CHECK), scope="module")
 async def crashing_check(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     await initialize(lsp_client)
     yield

@@ -7,23 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
 from pygls.protocol import JsonRPCProtocol
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.lsp.conftest import (
-    ROOT,
     _bounded,
     doc_id,
     initialize,
     make_client,
     open_doc,
     pos,
+    script_server,
     wait_diagnostics,
 )
 
@@ -79,8 +78,7 @@ sys.exit(server.start_io())
 
 
 async def test_a_server_that_does_not_exit_fails_the_teardown_and_is_killed(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = ClientServerConfig(server_command=[sys.executable, "-c", STUCK_SERVER], client_factory=make_client,
-                                server_env={"PYTHONPATH": str(ROOT)})
+    config = script_server(STUCK_SERVER)
     client = await config.start()
     try:
         await initialize(client)
@@ -113,9 +111,7 @@ sys.exit(server.start_io())
 """
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-c", CHATTY_SERVER],
-                                              client_factory=make_client, server_env={"PYTHONPATH": str(ROOT)}),
-                    scope="module")
+@pytest_lsp.fixture(config=script_server(CHATTY_SERVER), scope="module")
 async def chatty(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     await initialize(lsp_client)
     yield
