@@ -6,7 +6,8 @@ store whose lanes cannot see each other's writes becomes ``for (l) C[base + l] =
 (gcc vectorizes such loops well, and the value is rendered once); any other vector store
 computes every lane into a temporary array first. A function with contiguous vector stores
 (loads, broadcasts and arithmetic over ramps of stride 1) also gets a second body, under
-``#ifdef TIR_VEC_BYTES`` (tir_runtime.h defines it for GCC / Clang on x86: SSE2 or AVX), where
+``#ifdef TIR_VEC_BYTES`` (tir_runtime.h defines it for GCC / Clang with AVX; ``emit_c(...,
+sse_vectors=True)``, the C of ``tirc build``, on SSE2 too), where
 those stores are GCC vector types in TIR_VB-byte pieces: gcc then keeps a register tile in
 registers (from the lane-loop form it keeps the tile in memory). Float ``T.max`` / ``T.min`` call the header's
 branch-free compare-mask helpers. Functions with ``tirx.noalias`` declare
@@ -74,7 +75,7 @@ from tir_lsp.compiler.ir.stmt import (
     Stmt,
     While,
 )
-from tir_lsp.compiler.ir.visitor import IRVisitor
+from tir_lsp.compiler.ir.visitor import IRVisitor, child_values, iter_nodes
 
 # A lane of a vector expression: a constant lane, the C name of a lane loop's variable, or
 # None in a scalar context.
@@ -918,7 +919,8 @@ class _FunctionEmitter:
             elif isinstance(e, Var):
                 hit = e in self.data_vars
             else:
-                hit = any(self.reads_data(c) for c in _sub_exprs(e))
+                hit = any(self.reads_data(c) for _, v in child_values(e) for c in iter_nodes(v)
+                          if isinstance(c, Expr))
             self.data_memo[id(e)] = hit
         return hit
 
@@ -1313,27 +1315,6 @@ def _vector_value_ok(e: Expr, elem: DataType, lanes: int) -> bool:
             return False
         return _vector_value_ok(e.a, elem, lanes) and _vector_value_ok(e.b, elem, lanes)
     return False
-
-
-def _sub_exprs(e: Expr) -> tuple[Expr, ...]:
-    """The operand expressions of ``e`` (none for leaves)."""
-    if isinstance(e, BinOp):
-        return (e.a, e.b)
-    if isinstance(e, (Cast, Broadcast)):
-        return (e.value,)
-    if isinstance(e, Not):
-        return (e.a,)
-    if isinstance(e, Select):
-        return (e.condition, e.true_value, e.false_value)
-    if isinstance(e, Let):
-        return (e.value, e.body)
-    if isinstance(e, Call):
-        return tuple(e.args)
-    if isinstance(e, Ramp):
-        return (e.base, e.stride)
-    if isinstance(e, Shuffle):
-        return tuple(e.vectors)
-    return ()
 
 
 def _check_ir_arity(info: BuiltinInfo, e: Call) -> None:
