@@ -265,3 +265,15 @@ def test_missing_or_short_external_weight_file_is_named(tmp_path: Path) -> None:
     assert "has 100 bytes, the model needs 16384" in info.value.diagnostics[0].message
     (tmp_path / "weights.bin").write_bytes(data)
     assert import_onnx(path) is not None
+    # A malformed offset is onnx's own error, reported as the model's fault (it was an
+    # internal error while looking for the missing file's name).
+    bad = onnx.load(str(path), load_external_data=False)
+    for entry in bad.graph.initializer[0].external_data:
+        if entry.key == "location":
+            entry.value = "missing.bin"
+    bad.graph.initializer[0].external_data.add(key="offset", value="zz")
+    onnx.save(bad, str(tmp_path / "bad.onnx"))
+    with pytest.raises(CompilerError) as info:
+        import_onnx(tmp_path / "bad.onnx")
+    assert info.value.diagnostics[0].code == "TIR203"
+    assert "not an ONNX model" in info.value.diagnostics[0].message

@@ -102,7 +102,10 @@ def _external_data_problem(path: Path) -> str | None:
             continue
         info = {e.key: e.value for e in init.external_data}
         where = path.parent / info.get("location", "")
-        need = int(info.get("offset", 0) or 0) + int(info.get("length", 0) or 0)
+        try:
+            need = int(info.get("offset", 0) or 0) + int(info.get("length", 0) or 0)
+        except ValueError:  # a malformed offset or length: onnx's own message says so
+            return None
         try:
             size = where.stat().st_size if where.is_file() else None
         except OSError:
